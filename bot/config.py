@@ -1,0 +1,193 @@
+"""Settings: one typed object, read from the environment and an optional TOML file.
+
+Environment variables win over the TOML file (``ADVOCATE_BOT_CONFIG=path/to/file.toml``;
+keys are the lower-case setting names, e.g. ``database_url = "..."``). A bad value stops
+start-up with ``SettingsError``, whose message names the setting and the expected form.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.domain.policy import LimitPolicy, MatchPolicy, MatchWeights, ProgramPolicy
+
+CONFIG_FILE_ENV = "ADVOCATE_BOT_CONFIG"
+DEFAULT_DATABASE_URL = "sqlite:///advocate-bot.db"
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot use; the message says which and what to write."""
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", env_ignore_empty=True, frozen=True
+    )
+
+    # --- server and storage ---
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="Database URL: sqlite:///path.db or postgresql://user:pw@host:5432/db",
+    )
+    auto_migrate: bool = Field(
+        False, description="Apply pending migrations on start instead of refusing to start"
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on")
+    port: int = Field(3000, ge=1, le=65535, description="Port `serve` listens on")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    # --- program ---
+    program_managers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated emails of the program managers",
+    )
+    program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
+    program_channel: str = Field("", description="Channel for recognition posts")
+    require_approval: bool = Field(
+        False, description="Ask the account owner before contacting their customer"
+    )
+    show_prospect_name: bool = Field(
+        False, description="Show the prospect's company name to advocates in asks"
+    )
+    ask_expiry_hours: int = Field(48, ge=1, description="Hours before an unanswered ask expires")
+    not_now_snooze_days: int = Field(14, ge=1, description="Days 'Not now' snoozes an advocate")
+
+    # --- burnout limits ---
+    limit_max_per_90_days: int = Field(3, ge=1, description="Engagements per rolling 90 days")
+    limit_max_per_365_days: int = Field(8, ge=1, description="Engagements per rolling 365 days")
+    limit_cooldown_days: int = Field(14, ge=0, description="Days between two engagements")
+    limit_max_open_asks: int = Field(2, ge=1, description="Open asks an advocate may hold")
+    limit_decline_streak: int = Field(2, ge=1, description="Declines in a row that snooze")
+    limit_decline_snooze_days: int = Field(30, ge=1, description="Days the decline streak snoozes")
+
+    # --- matching ---
+    match_top_n: int = Field(3, ge=1, le=10, description="Matches shown to the rep")
+    match_renewal_caution_days: int = Field(60, ge=0, description="Renewal this close → caution")
+    match_low_health_threshold: int = Field(50, ge=0, le=100, description="Health below → caution")
+    match_include_caution: bool = Field(False, description="Offer caution advocates too")
+    match_weight_industry: float = Field(3.0, ge=0)
+    match_weight_products: float = Field(2.0, ge=0)
+    match_weight_use_cases: float = Field(1.5, ge=0)
+    match_weight_region: float = Field(1.5, ge=0)
+    match_weight_company_size: float = Field(1.0, ge=0)
+    match_weight_language: float = Field(1.0, ge=0)
+    match_weight_fairness: float = Field(2.0, ge=0)
+    match_weight_health: float = Field(1.0, ge=0)
+
+    @field_validator("program_managers", mode="before")
+    @classmethod
+    def _split_managers(cls, value: Any) -> Any:
+        return [email.lower() for email in _split_list(value)]
+
+    @field_validator("program_timezone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (expected e.g. Europe/Berlin)"
+            ) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _valid_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].split("+", 1)[0].lower()
+        if "://" not in value or scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(
+                "expected sqlite:///path/to/file.db or postgresql://user:password@host:5432/db"
+            )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get(CONFIG_FILE_ENV)
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    def program_policy(self) -> ProgramPolicy:
+        return ProgramPolicy(
+            limits=LimitPolicy(
+                max_per_90_days=self.limit_max_per_90_days,
+                max_per_365_days=self.limit_max_per_365_days,
+                cooldown_days=self.limit_cooldown_days,
+                max_open_asks=self.limit_max_open_asks,
+                decline_streak=self.limit_decline_streak,
+                decline_snooze_days=self.limit_decline_snooze_days,
+            ),
+            matching=MatchPolicy(
+                weights=MatchWeights(
+                    industry=self.match_weight_industry,
+                    products=self.match_weight_products,
+                    use_cases=self.match_weight_use_cases,
+                    region=self.match_weight_region,
+                    company_size=self.match_weight_company_size,
+                    language=self.match_weight_language,
+                    fairness=self.match_weight_fairness,
+                    health=self.match_weight_health,
+                ),
+                top_n=self.match_top_n,
+                renewal_caution_days=self.match_renewal_caution_days,
+                low_health_threshold=self.match_low_health_threshold,
+                include_caution=self.match_include_caution,
+            ),
+            ask_expiry_hours=self.ask_expiry_hours,
+            not_now_snooze_days=self.not_now_snooze_days,
+            require_approval=self.require_approval,
+            show_prospect_name=self.show_prospect_name,
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable ``SettingsError``."""
+    toml_path = os.environ.get(CONFIG_FILE_ENV)
+    if toml_path and not Path(toml_path).is_file():
+        raise SettingsError(f"{CONFIG_FILE_ENV}={toml_path}: no such file")
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]) or "settings"
+            got = problem.get("input")
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"setting {name.upper()}: {message} (got {got!r})")
+        raise SettingsError("\n".join(lines)) from None
+    except ValueError as error:  # e.g. a TOML file that does not parse
+        raise SettingsError(f"{CONFIG_FILE_ENV}={toml_path}: {error}") from None

@@ -1,0 +1,62 @@
+"""The program's tunable rules, as plain values. Built from settings by ``bot.config``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LimitPolicy:
+    """Burnout limits (PRODUCT.md, "Burnout limits")."""
+
+    max_per_90_days: int = 3
+    max_per_365_days: int = 8
+    cooldown_days: int = 14
+    max_open_asks: int = 2
+    decline_streak: int = 2  # this many declines in a row ...
+    decline_snooze_days: int = 30  # ... snooze the advocate this long
+
+
+@dataclass(frozen=True, slots=True)
+class MatchWeights:
+    """How much each kind of fit adds to an advocate's score (0 turns a factor off)."""
+
+    industry: float = 3.0
+    products: float = 2.0  # per product in common, capped at ``max_overlap``
+    use_cases: float = 1.5  # per use case in common, capped at ``max_overlap``
+    region: float = 1.5
+    company_size: float = 1.0  # same band; half for a neighbouring band
+    language: float = 1.0
+    fairness: float = 2.0  # least recently used first; unused in a year gets it all
+    health: float = 1.0  # scaled by health score / 100
+    max_overlap: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    weights: MatchWeights = MatchWeights()
+    top_n: int = 3
+    renewal_caution_days: int = 60  # renewal this close → caution
+    low_health_threshold: int = 50  # health below this → caution
+    include_caution: bool = False  # caution advocates are excluded unless this is set
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramPolicy:
+    limits: LimitPolicy = LimitPolicy()
+    matching: MatchPolicy = MatchPolicy()
+    ask_expiry_hours: int = 48
+    not_now_snooze_days: int = 14
+    require_approval: bool = False
+    show_prospect_name: bool = False
+    points: tuple[tuple[str, int], ...] = (
+        ("call", 10),
+        ("video_call", 10),
+        ("email", 5),
+        ("site_visit", 25),
+        ("speaking", 30),
+        ("case_study", 40),
+    )
+
+    def points_for(self, reference_type: str) -> int:
+        return dict(self.points).get(reference_type, 0)

@@ -1,0 +1,1 @@
+"""Everything that knows a chat platform or HTTP: Slack, Teams and the web server."""

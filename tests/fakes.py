@@ -1,0 +1,362 @@
+"""In-memory fakes of the ports, for unit tests of the services.
+
+``FakeDatabase`` holds committed state; each ``FakeUnitOfWork`` works on a deep copy and
+swaps it in on ``commit()``, so a unit of work left without committing changes nothing —
+the same contract the SQL unit of work keeps. ``FakeMessenger`` keeps a transcript.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from bot.domain.model import (
+    Advocate,
+    AdvocateStatus,
+    Ask,
+    AskState,
+    AuditEntry,
+    Engagement,
+    Identity,
+    Person,
+    Platform,
+    ReferenceRequest,
+    Usage,
+)
+from bot.ports import DeliveryError, OutboxMessage, OutboxStatus, OutgoingMessage
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+@dataclass
+class _State:
+    advocates: dict[int, Advocate] = field(default_factory=dict)
+    requests: dict[int, ReferenceRequest] = field(default_factory=dict)
+    asks: dict[int, Ask] = field(default_factory=dict)
+    engagements: dict[int, Engagement] = field(default_factory=dict)
+    people: dict[Identity, tuple[Person, int]] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    idempotency: set[str] = field(default_factory=set)
+
+
+class FakeDatabase:
+    def __init__(self) -> None:
+        self.state = _State()
+        self.ids = itertools.count(1)
+        self.commits = 0
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _s(self) -> _State:
+        assert self._uow.state is not None, "repository used outside its unit of work"
+        return self._uow.state
+
+    def _next_id(self) -> int:
+        return next(self._uow.db.ids)
+
+
+class FakeAdvocates(_Repo):
+    async def add(self, advocate: Advocate) -> Advocate:
+        if await self.get_by_email(advocate.email):
+            raise ValueError(f"duplicate advocate email {advocate.email}")
+        stored = replace(advocate, id=self._next_id())
+        self._s.advocates[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def update(self, advocate: Advocate) -> None:
+        assert advocate.id in self._s.advocates
+        self._s.advocates[advocate.id] = copy.deepcopy(advocate)
+
+    async def get(self, advocate_id: int) -> Advocate | None:
+        return copy.deepcopy(self._s.advocates.get(advocate_id))
+
+    get_for_update = get
+
+    async def get_by_email(self, email: str) -> Advocate | None:
+        for advocate in self._s.advocates.values():
+            if advocate.email.lower() == email.lower():
+                return copy.deepcopy(advocate)
+        return None
+
+    async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
+        found = [a for a in self._s.advocates.values() if status is None or a.status == status]
+        return copy.deepcopy(sorted(found, key=lambda a: a.email.lower()))
+
+    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+        result: dict[int, Usage] = {}
+        for advocate_id in advocate_ids:
+            engagements = [
+                e for e in self._s.engagements.values()
+                if e.advocate_id == advocate_id and e.state.counts_toward_limits
+            ]
+            asks = sorted(
+                (a for a in self._s.asks.values() if a.advocate_id == advocate_id),
+                key=lambda a: (a.answered_at or a.created_at, a.id or 0),
+            )
+            streak, last_declined = 0, None
+            for ask in reversed([a for a in asks if a.state in (AskState.ACCEPTED, AskState.DECLINED)]):
+                if ask.state != AskState.DECLINED:
+                    break
+                streak += 1
+                last_declined = last_declined or ask.answered_at
+            result[advocate_id] = Usage(
+                engagement_times=tuple(sorted(e.counts_at for e in engagements if e.counts_at >= since)),
+                open_asks=sum(1 for a in asks if a.state.is_open),
+                consecutive_declines=streak,
+                last_declined_at=last_declined,
+                last_engaged_at=max((e.counts_at for e in engagements), default=None),
+            )
+        return result
+
+
+class FakeRequests(_Repo):
+    async def add(self, request: ReferenceRequest) -> ReferenceRequest:
+        stored = replace(request, id=self._next_id())
+        self._s.requests[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def update(self, request: ReferenceRequest) -> None:
+        assert request.id in self._s.requests
+        self._s.requests[request.id] = copy.deepcopy(request)
+
+    async def get(self, request_id: int) -> ReferenceRequest | None:
+        return copy.deepcopy(self._s.requests.get(request_id))
+
+    get_for_update = get
+
+    async def list_for_rep(self, rep: Person, *, include_closed: bool = False) -> list[ReferenceRequest]:
+        def mine(r: ReferenceRequest) -> bool:
+            if rep.identity is not None and r.rep.identity == rep.identity:
+                return True
+            return bool(rep.email) and (r.rep.email or "").lower() == (rep.email or "").lower()
+
+        found = [r for r in self._s.requests.values()
+                 if mine(r) and (include_closed or not r.state.is_terminal)]
+        return copy.deepcopy(sorted(found, key=lambda r: (r.created_at, r.id), reverse=True))
+
+    async def list_open_needed_by(self, day: date) -> list[ReferenceRequest]:
+        return copy.deepcopy([r for r in self._s.requests.values()
+                              if not r.state.is_terminal and r.needed_by <= day])
+
+
+class FakeAsks(_Repo):
+    async def add(self, ask: Ask) -> Ask:
+        stored = replace(ask, id=self._next_id())
+        self._s.asks[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def update(self, ask: Ask) -> None:
+        assert ask.id in self._s.asks
+        self._s.asks[ask.id] = copy.deepcopy(ask)
+
+    async def get(self, ask_id: int) -> Ask | None:
+        return copy.deepcopy(self._s.asks.get(ask_id))
+
+    get_for_update = get
+
+    async def list_for_request(self, request_id: int) -> list[Ask]:
+        return copy.deepcopy(sorted((a for a in self._s.asks.values() if a.request_id == request_id),
+                                    key=lambda a: a.id))
+
+    async def list_expired(self, now: datetime, *, limit: int = 100) -> list[Ask]:
+        found = [a for a in self._s.asks.values()
+                 if a.state.is_open and a.expires_at is not None and a.expires_at <= now]
+        return copy.deepcopy(sorted(found, key=lambda a: a.expires_at)[:limit])
+
+
+class FakeEngagements(_Repo):
+    async def add(self, engagement: Engagement) -> Engagement:
+        stored = replace(engagement, id=self._next_id())
+        self._s.engagements[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def update(self, engagement: Engagement) -> None:
+        assert engagement.id in self._s.engagements
+        self._s.engagements[engagement.id] = copy.deepcopy(engagement)
+
+    async def get(self, engagement_id: int) -> Engagement | None:
+        return copy.deepcopy(self._s.engagements.get(engagement_id))
+
+    async def get_for_request(self, request_id: int) -> Engagement | None:
+        for e in self._s.engagements.values():
+            if e.request_id == request_id and e.state.value != "cancelled":
+                return copy.deepcopy(e)
+        return None
+
+    async def list_for_advocate(self, advocate_id: int) -> list[Engagement]:
+        found = [e for e in self._s.engagements.values() if e.advocate_id == advocate_id]
+        return copy.deepcopy(sorted(found, key=lambda e: (e.accepted_at, e.id), reverse=True))
+
+
+class FakePeople(_Repo):
+    async def upsert(self, person: Person) -> None:
+        assert person.identity is not None, "only chat users with an identity are stored"
+        self._s.people[person.identity] = (person, self._next_id())
+
+    async def get_by_identity(self, identity: Identity) -> Person | None:
+        found = self._s.people.get(identity)
+        return found[0] if found else None
+
+    async def find_by_email(self, email: str) -> list[Person]:
+        found = [(seq, p) for p, seq in self._s.people.values()
+                 if (p.email or "").lower() == email.lower()]
+        return [p for _, p in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+class FakeAudit(_Repo):
+    async def append(self, entry: AuditEntry) -> None:
+        self._s.audit.append(replace(entry, id=self._next_id()))
+
+    async def list(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        found = [e for e in self._s.audit if subject is None or e.subject == subject]
+        return list(reversed(found))[:limit]
+
+
+class FakeOutbox(_Repo):
+    async def add(self, message: OutgoingMessage, *, now: datetime) -> bool:
+        if any(m.message.key == message.key for m in self._s.outbox.values()):
+            return False
+        message_id = self._next_id()
+        self._s.outbox[message_id] = OutboxMessage(
+            id=message_id, message=message, created_at=now, next_attempt_at=now
+        )
+        return True
+
+    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
+        due = [m for m in self._s.outbox.values()
+               if m.status == OutboxStatus.PENDING and (m.next_attempt_at or m.created_at) <= now]
+        due.sort(key=lambda m: (m.created_at, m.id))
+        claimed = copy.deepcopy(due[:limit])
+        for m in claimed:
+            if m.message.replaces:
+                m.replaces_ref = await self.platform_ref(m.message.replaces)
+        return claimed
+
+    async def mark_sent(self, message_id: int, *, platform_ref: str | None, now: datetime) -> None:
+        m = self._s.outbox[message_id]
+        m.status, m.sent_at, m.platform_ref = OutboxStatus.SENT, now, platform_ref
+        m.attempts += 1
+
+    async def mark_retry(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        m = self._s.outbox[message_id]
+        m.attempts += 1
+        m.last_error, m.next_attempt_at = error, next_attempt_at
+
+    async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None:
+        m = self._s.outbox[message_id]
+        m.attempts += 1
+        m.status, m.last_error, m.next_attempt_at = OutboxStatus.DEAD, error, now
+
+    async def platform_ref(self, key: str) -> str | None:
+        for m in self._s.outbox.values():
+            if m.message.key == key and m.status == OutboxStatus.SENT:
+                return m.platform_ref
+        return None
+
+    async def dead_letters(self, *, since: datetime) -> list[OutboxMessage]:
+        return copy.deepcopy([m for m in self._s.outbox.values()
+                              if m.status == OutboxStatus.DEAD and (m.next_attempt_at or since) >= since])
+
+
+class FakeIdempotency(_Repo):
+    async def claim(self, key: str, *, now: datetime) -> bool:
+        if key in self._s.idempotency:
+            return False
+        self._s.idempotency.add(key)
+        return True
+
+
+class FakeUnitOfWork:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.state: _State | None = None
+        self.committed = False
+        self.advocates = FakeAdvocates(self)
+        self.requests = FakeRequests(self)
+        self.asks = FakeAsks(self)
+        self.engagements = FakeEngagements(self)
+        self.people = FakePeople(self)
+        self.audit = FakeAudit(self)
+        self.outbox = FakeOutbox(self)
+        self.idempotency = FakeIdempotency(self)
+
+    async def __aenter__(self) -> Self:
+        self.state = copy.deepcopy(self.db.state)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.state = None
+
+    async def commit(self) -> None:
+        assert self.state is not None, "commit outside the unit of work"
+        self.db.state = copy.deepcopy(self.state)
+        self.db.commits += 1
+        self.committed = True
+
+    async def rollback(self) -> None:
+        assert self.state is not None
+        self.state = copy.deepcopy(self.db.state)
+
+
+@dataclass
+class Delivery:
+    to: Person
+    template: str
+    context: dict
+    replaces_ref: str | None
+
+
+class FakeMessenger:
+    """Records every delivery; ``fail_next`` queues ``DeliveryError``s to raise first."""
+
+    def __init__(self, platform: Platform = Platform.SLACK) -> None:
+        self.platform = platform
+        self.transcript: list[Delivery] = []
+        self.fail_next: list[DeliveryError] = []
+        self._refs = itertools.count(1)
+
+    async def deliver(self, message: OutboxMessage) -> str | None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        m = message.message
+        self.transcript.append(Delivery(m.recipient, m.template, m.context, message.replaces_ref))
+        return message.replaces_ref or f"{self.platform.value}-msg-{next(self._refs)}"
+
+    def sent_to(self, email: str) -> list[Delivery]:
+        return [d for d in self.transcript if (d.to.email or "").lower() == email.lower()]
+
+    def templates(self) -> list[str]:
+        return [d.template for d in self.transcript]
