@@ -1,0 +1,68 @@
+"""Jinja2 rendering of neutral messages (template name + context) for each platform.
+
+Templates live in ``templates/<family>/`` (``slack``, ``teams``, ``text``). Chat text is
+never HTML-escaped: Slack would show ``We&#39;ve``; Slack's own ``& < >`` escaping is the
+``slack_escape`` filter, and JSON templates put every string through ``tojson``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+
+def templates_dir() -> Path:
+    """The templates folder: inside the installed package, or at the repository root."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no templates folder beside {here}")
+
+
+def slack_escape(text: object) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def local_time(value: str | datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
+    """Show an ISO or aware datetime in a person's own time zone."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+class Renderer:
+    def __init__(self, root: Path | None = None) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["slack_escape"] = slack_escape
+        self.env.filters["local_time"] = local_time
+        self.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+
+    def has(self, name: str) -> bool:
+        try:
+            self.env.get_template(name)
+        except jinja2.TemplateNotFound:
+            return False
+        return True
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(**context)
+
+    def render_json(self, name: str, context: dict[str, Any]) -> Any:
+        return json.loads(self.render(name, context))
+
+    def text(self, template: str, context: dict[str, Any]) -> str:
+        """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""
+        return self.render(f"text/{template}.txt.j2", context).strip()
