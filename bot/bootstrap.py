@@ -1,0 +1,67 @@
+"""The one composition root: settings in, a wired application out.
+
+Nothing here runs at import time. ``open_app`` builds the engine, makes sure the schema is
+usable (an empty database is migrated; one that is behind stops start-up with a message
+saying what to run, unless ``AUTO_MIGRATE`` is set), and hands out the unit-of-work factory
+and the service context that handlers, jobs and the CLI share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.domain.model import Platform
+from bot.ports import Clock, Messenger, UnitOfWorkFactory
+from bot.rendering import Renderer
+from bot.services.context import ServiceContext
+from storage.db import create_engine
+from storage.migrate import prepare_database
+from storage.uow import SqlUnitOfWorkFactory
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ctx: ServiceContext
+    renderer: Renderer
+    messengers: dict[Platform, Messenger] = field(default_factory=dict)
+
+    async def database_ok(self) -> bool:
+        """True when the database answers a trivial query (for ``/healthz``)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return False
+        return True
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[App]:
+    """Build the application for ``settings``; dispose of the engine on exit."""
+    engine = create_engine(settings.database_url)
+    try:
+        await prepare_database(engine, auto_migrate=settings.auto_migrate)
+        clock = clock or SystemClock()
+        uow = SqlUnitOfWorkFactory(engine)
+        ctx = ServiceContext(
+            uow=uow,
+            clock=clock,
+            policy=settings.program_policy(),
+            program_managers=tuple(settings.program_managers),
+            program_timezone=settings.program_timezone,
+        )
+        yield App(settings=settings, engine=engine, uow=uow, clock=clock, ctx=ctx,
+                  renderer=Renderer())
+    finally:
+        await engine.dispose()

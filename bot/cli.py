@@ -1,0 +1,183 @@
+"""The ``advocate-bot`` command line: serve the bot, manage the database and the roster.
+
+Every command reads its settings from the environment (and ``ADVOCATE_BOT_CONFIG``, a
+TOML file). Errors a user can fix (a bad setting, a schema that is behind, a rule of the
+program) are printed as one red line naming the problem, with exit code 1 — never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from bot import __version__
+from bot.config import Settings, SettingsError, load_settings
+from bot.domain.errors import DomainError
+from storage.migrate import SchemaError
+
+err = Console(stderr=True)
+log = logging.getLogger("advocate_bot")
+
+FRIENDLY_ERRORS: tuple[type[Exception], ...] = (SettingsError, DomainError, SchemaError)
+
+
+class FriendlyErrors(TyperGroup):
+    """Turns the errors a user can act on into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FRIENDLY_ERRORS as error:
+            err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=FriendlyErrors,
+    help="advocate-bot: run a customer reference program in Slack and Microsoft Teams.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema: status and upgrades.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advocate-bot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """advocate-bot: run a customer reference program in Slack and Microsoft Teams.
+
+    Settings come from environment variables (DATABASE_URL, PROGRAM_MANAGERS, ...) and an
+    optional TOML file named by ADVOCATE_BOT_CONFIG. See README.md for the full list.
+    """
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: HOST or 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [default: PORT or 3000]")] = None,
+) -> None:
+    """Start the bot's web server (/healthz; Slack and Teams routes when configured)."""
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    setup_logging(settings)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from bot.bootstrap import open_app
+    from bot.scheduler import start_scheduler
+    from handlers.web import create_web_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async with open_app(settings) as bot_app:
+        runner = web.AppRunner(create_web_app(bot_app), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        scheduler = start_scheduler(bot_app)
+        log.info("advocate-bot %s listening on http://%s:%s (database: %s)", __version__,
+                 settings.host, settings.port, bot_app.engine.url.render_as_string())
+        try:
+            await stop.wait()
+        finally:
+            log.info("shutting down")
+            await scheduler.stop()
+            await runner.cleanup()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to DATABASE_URL."""
+    settings = load_settings()
+    asyncio.run(_db_upgrade(settings))
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from storage.db import create_engine
+    from storage.migrate import schema_status, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        before = await schema_status(engine)
+        await upgrade(engine)
+        after = await schema_status(engine)
+    finally:
+        await engine.dispose()
+    if before.current == after.current:
+        typer.echo(f"database already at {after.current}; nothing to do")
+    else:
+        typer.echo(f"database upgraded from {before.current or 'empty'} to {after.current}")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show the database's schema revision and whether it is current."""
+    settings = load_settings()
+    asyncio.run(_db_status(settings))
+
+
+async def _db_status(settings: Settings) -> None:
+    from storage.db import create_engine
+    from storage.migrate import schema_status
+
+    engine = create_engine(settings.database_url)
+    try:
+        status = await schema_status(engine)
+    finally:
+        await engine.dispose()
+    typer.echo(
+        f"schema: {status.state} (database at {status.current or 'nothing'}, "
+        f"code needs {status.head})"
+    )
+
+
+def _mount_subcommands() -> None:
+    from bot.cli_advocates import app as advocates_app
+
+    app.add_typer(advocates_app, name="advocates", help="The advocate roster: import, export, list, show.")
+
+
+_mount_subcommands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Settings: environment, TOML file, and errors that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import CONFIG_FILE_ENV, Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.delenv(CONFIG_FILE_ENV, raising=False)
+
+
+def test_defaults_give_a_sqlite_database_and_the_products_burnout_limits() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///advocate-bot.db"
+    limits = settings.program_policy().limits
+    assert (limits.max_per_90_days, limits.max_per_365_days, limits.cooldown_days) == (3, 8, 14)
+    assert (limits.max_open_asks, limits.decline_streak, limits.decline_snooze_days) == (2, 2, 30)
+
+
+def test_program_managers_are_split_on_commas_and_lower_cased(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROGRAM_MANAGERS", " Ana@Example.com, bo@example.com ;cy@example.com")
+    assert load_settings().program_managers == ["ana@example.com", "bo@example.com",
+                                                "cy@example.com"]
+
+
+def test_a_bad_value_names_the_setting_and_the_expected_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROGRAM_TIMEZONE", "Europe/Atlantis")
+    monkeypatch.setenv("LIMIT_MAX_PER_90_DAYS", "zero")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "PROGRAM_TIMEZONE" in message and "IANA time zone" in message
+    assert "LIMIT_MAX_PER_90_DAYS" in message and "'zero'" in message
+
+
+def test_a_database_url_of_an_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://db/advocates")
+    with pytest.raises(SettingsError, match="DATABASE_URL.*postgresql://"):
+        load_settings()
+
+
+def test_a_toml_file_supplies_settings_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text('program_timezone = "Asia/Tokyo"\nport = 8080\n', encoding="utf-8")
+    monkeypatch.setenv(CONFIG_FILE_ENV, str(config))
+    monkeypatch.setenv("PORT", "9090")
+    settings = load_settings()
+    assert settings.program_timezone == "Asia/Tokyo"
+    assert settings.port == 9090
+
+
+def test_a_missing_toml_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CONFIG_FILE_ENV, str(tmp_path / "nope.toml"))
+    with pytest.raises(SettingsError, match="nope.toml: no such file"):
+        load_settings()
+
+
+def test_a_toml_file_that_does_not_parse_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text("port = = 3\n", encoding="utf-8")
+    monkeypatch.setenv(CONFIG_FILE_ENV, str(config))
+    with pytest.raises(SettingsError, match="broken.toml"):
+        load_settings()
