@@ -46,6 +46,19 @@ class App:
         return True
 
 
+def build_messengers(settings: Settings, renderer: Renderer) -> dict[Platform, Messenger]:
+    """One messenger per configured platform; SDK imports stay inside ``handlers/``."""
+    messengers: dict[Platform, Messenger] = {}
+    if settings.slack_enabled:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        from handlers.slack.messenger import SlackMessenger
+
+        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        messengers[Platform.SLACK] = SlackMessenger(client, renderer)
+    return messengers
+
+
 @asynccontextmanager
 async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[App]:
     """Build the application for ``settings``; dispose of the engine on exit."""
@@ -61,7 +74,8 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             program_managers=tuple(settings.program_managers),
             program_timezone=settings.program_timezone,
         )
+        renderer = Renderer()
         yield App(settings=settings, engine=engine, uow=uow, clock=clock, ctx=ctx,
-                  renderer=Renderer())
+                  renderer=renderer, messengers=build_messengers(settings, renderer))
     finally:
         await engine.dispose()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `serve` listens on")
     port: int = Field(3000, ge=1, le=65535, description="Port `serve` listens on")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    # --- Slack ---
+    slack_bot_token: str = Field("", description="Bot token (xoxb-...); enables Slack")
+    slack_signing_secret: str = Field("", description="Signing secret of the Slack app")
+    slack_app_token: str = Field("", description="App-level token (xapp-...): Socket Mode")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (a local fake in tests)"
+    )
 
     # --- program ---
     program_managers: Annotated[list[str], NoDecode] = Field(
@@ -126,6 +134,42 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _valid_bot_token(cls, value: str) -> str:
+        if value and not value.startswith("xoxb-"):
+            raise ValueError("expected a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _valid_app_token(cls, value: str) -> str:
+        if value and not value.startswith("xapp-"):
+            raise ValueError("expected an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _valid_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _slack_settings_together(self) -> Settings:
+        if self.slack_bot_token and not (self.slack_signing_secret or self.slack_app_token):
+            raise ValueError(
+                "SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
+                "SLACK_APP_TOKEN (Socket Mode) is: Slack requests could not be verified"
+            )
+        if (self.slack_signing_secret or self.slack_app_token) and not self.slack_bot_token:
+            raise ValueError("Slack is half-configured: SLACK_BOT_TOKEN is missing")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -184,10 +228,14 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as error:
         lines = []
         for problem in error.errors():
-            name = ".".join(str(part) for part in problem["loc"]) or "settings"
-            got = problem.get("input")
+            name = ".".join(str(part) for part in problem["loc"])
             message = problem["msg"].removeprefix("Value error, ")
-            lines.append(f"setting {name.upper()}: {message} (got {got!r})")
+            if not name:  # a rule across several settings; the message names them
+                lines.append(f"settings: {message}")
+            elif any(word in name for word in ("token", "secret", "password")):
+                lines.append(f"setting {name.upper()}: {message}")  # never echo a secret
+            else:
+                lines.append(f"setting {name.upper()}: {message} (got {problem.get('input')!r})")
         raise SettingsError("\n".join(lines)) from None
     except ValueError as error:  # e.g. a TOML file that does not parse
         raise SettingsError(f"{CONFIG_FILE_ENV}={toml_path}: {error}") from None

@@ -76,3 +76,31 @@ def test_a_toml_file_that_does_not_parse_is_named(
     monkeypatch.setenv(CONFIG_FILE_ENV, str(config))
     with pytest.raises(SettingsError, match="broken.toml"):
         load_settings()
+
+
+def test_slack_needs_a_way_to_verify_requests_and_secrets_are_never_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "SLACK_SIGNING_SECRET" in str(caught.value)
+    assert "xoxb-secret-value" not in str(caught.value)
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-user-token")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret")
+    with pytest.raises(SettingsError) as wrong_kind:
+        load_settings()
+    assert "SLACK_BOT_TOKEN" in str(wrong_kind.value) and "xoxb-" in str(wrong_kind.value)
+    assert "xoxp-user-token" not in str(wrong_kind.value)
+
+
+def test_slack_is_enabled_by_a_bot_token_with_a_signing_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not load_settings().slack_enabled
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s3cret")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
+    settings = load_settings()
+    assert settings.slack_enabled and settings.slack_api_url == "http://127.0.0.1:9/api/"
