@@ -41,7 +41,7 @@ class App:
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        except Exception:
             return False
         return True
 
@@ -75,7 +75,14 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             program_timezone=settings.program_timezone,
         )
         renderer = Renderer()
-        yield App(settings=settings, engine=engine, uow=uow, clock=clock, ctx=ctx,
-                  renderer=renderer, messengers=build_messengers(settings, renderer))
+        yield App(
+            settings=settings,
+            engine=engine,
+            uow=uow,
+            clock=clock,
+            ctx=ctx,
+            renderer=renderer,
+            messengers=build_messengers(settings, renderer),
+        )
     finally:
         await engine.dispose()

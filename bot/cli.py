@@ -78,8 +78,12 @@ def setup_logging(settings: Settings) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: HOST or 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: PORT or 3000]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: HOST or 127.0.0.1]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: PORT or 3000]")
+    ] = None,
 ) -> None:
     """Start the bot's web server (/healthz; Slack and Teams routes when configured)."""
     overrides: dict[str, Any] = {}
@@ -110,8 +114,13 @@ async def _serve(settings: Settings) -> None:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         scheduler = start_scheduler(bot_app)
-        log.info("advocate-bot %s listening on http://%s:%s (database: %s)", __version__,
-                 settings.host, settings.port, bot_app.engine.url.render_as_string())
+        log.info(
+            "advocate-bot %s listening on http://%s:%s (database: %s)",
+            __version__,
+            settings.host,
+            settings.port,
+            bot_app.engine.url.render_as_string(),
+        )
         try:
             await stop.wait()
         finally:
@@ -169,7 +178,9 @@ async def _db_status(settings: Settings) -> None:
 def _mount_subcommands() -> None:
     from bot.cli_advocates import app as advocates_app
 
-    app.add_typer(advocates_app, name="advocates", help="The advocate roster: import, export, list, show.")
+    app.add_typer(
+        advocates_app, name="advocates", help="The advocate roster: import, export, list, show."
+    )
 
 
 _mount_subcommands()

@@ -141,7 +141,9 @@ class RequestRepository(Protocol):
 
     async def get_for_update(self, request_id: int) -> ReferenceRequest | None: ...
 
-    async def list_for_rep(self, rep: Person, *, include_closed: bool = False) -> list[ReferenceRequest]:
+    async def list_for_rep(
+        self, rep: Person, *, include_closed: bool = False
+    ) -> list[ReferenceRequest]:
         """A rep's requests, newest first; matched on identity, else on email."""
         ...
 
@@ -216,11 +218,13 @@ class Outbox(Protocol):
         """Pending messages due at ``now``, oldest first (``SKIP LOCKED`` on PostgreSQL)."""
         ...
 
-    async def mark_sent(self, message_id: int, *, platform_ref: str | None, now: datetime) -> None:
-        ...
+    async def mark_sent(
+        self, message_id: int, *, platform_ref: str | None, now: datetime
+    ) -> None: ...
 
-    async def mark_retry(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
-        ...
+    async def mark_retry(
+        self, message_id: int, *, error: str, next_attempt_at: datetime
+    ) -> None: ...
 
     async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None: ...
 

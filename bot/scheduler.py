@@ -44,8 +44,9 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     scheduler.add_job(expire_asks, "interval", args=[ctx], minutes=1, id="expire_asks", **common)
     scheduler.add_job(due_reminders, "interval", args=[ctx], minutes=5, id="reminders", **common)
-    scheduler.add_job(due_outcome_prompts, "interval", args=[ctx], minutes=15,
-                      id="outcome_prompts", **common)
+    scheduler.add_job(
+        due_outcome_prompts, "interval", args=[ctx], minutes=15, id="outcome_prompts", **common
+    )
     scheduler.start()
 
     stop_event = asyncio.Event()

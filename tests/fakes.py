@@ -114,7 +114,8 @@ class FakeAdvocates(_Repo):
         result: dict[int, Usage] = {}
         for advocate_id in advocate_ids:
             engagements = [
-                e for e in self._s.engagements.values()
+                e
+                for e in self._s.engagements.values()
                 if e.advocate_id == advocate_id and e.state.counts_toward_limits
             ]
             asks = sorted(
@@ -122,13 +123,17 @@ class FakeAdvocates(_Repo):
                 key=lambda a: (a.answered_at or a.created_at, a.id or 0),
             )
             streak, last_declined = 0, None
-            for ask in reversed([a for a in asks if a.state in (AskState.ACCEPTED, AskState.DECLINED)]):
+            for ask in reversed(
+                [a for a in asks if a.state in (AskState.ACCEPTED, AskState.DECLINED)]
+            ):
                 if ask.state != AskState.DECLINED:
                     break
                 streak += 1
                 last_declined = last_declined or ask.answered_at
             result[advocate_id] = Usage(
-                engagement_times=tuple(sorted(e.counts_at for e in engagements if e.counts_at >= since)),
+                engagement_times=tuple(
+                    sorted(e.counts_at for e in engagements if e.counts_at >= since)
+                ),
                 open_asks=sum(1 for a in asks if a.state.is_open),
                 consecutive_declines=streak,
                 last_declined_at=last_declined,
@@ -152,19 +157,25 @@ class FakeRequests(_Repo):
 
     get_for_update = get
 
-    async def list_for_rep(self, rep: Person, *, include_closed: bool = False) -> list[ReferenceRequest]:
+    async def list_for_rep(
+        self, rep: Person, *, include_closed: bool = False
+    ) -> list[ReferenceRequest]:
         def mine(r: ReferenceRequest) -> bool:
             if rep.identity is not None and r.rep.identity == rep.identity:
                 return True
             return bool(rep.email) and (r.rep.email or "").lower() == (rep.email or "").lower()
 
-        found = [r for r in self._s.requests.values()
-                 if mine(r) and (include_closed or not r.state.is_terminal)]
+        found = [
+            r
+            for r in self._s.requests.values()
+            if mine(r) and (include_closed or not r.state.is_terminal)
+        ]
         return copy.deepcopy(sorted(found, key=lambda r: (r.created_at, r.id), reverse=True))
 
     async def list_open_needed_by(self, day: date) -> list[ReferenceRequest]:
-        return copy.deepcopy([r for r in self._s.requests.values()
-                              if not r.state.is_terminal and r.needed_by <= day])
+        return copy.deepcopy(
+            [r for r in self._s.requests.values() if not r.state.is_terminal and r.needed_by <= day]
+        )
 
 
 class FakeAsks(_Repo):
@@ -183,12 +194,18 @@ class FakeAsks(_Repo):
     get_for_update = get
 
     async def list_for_request(self, request_id: int) -> list[Ask]:
-        return copy.deepcopy(sorted((a for a in self._s.asks.values() if a.request_id == request_id),
-                                    key=lambda a: a.id))
+        return copy.deepcopy(
+            sorted(
+                (a for a in self._s.asks.values() if a.request_id == request_id), key=lambda a: a.id
+            )
+        )
 
     async def list_expired(self, now: datetime, *, limit: int = 100) -> list[Ask]:
-        found = [a for a in self._s.asks.values()
-                 if a.state.is_open and a.expires_at is not None and a.expires_at <= now]
+        found = [
+            a
+            for a in self._s.asks.values()
+            if a.state.is_open and a.expires_at is not None and a.expires_at <= now
+        ]
         return copy.deepcopy(sorted(found, key=lambda a: a.expires_at)[:limit])
 
 
@@ -226,8 +243,11 @@ class FakePeople(_Repo):
         return found[0] if found else None
 
     async def find_by_email(self, email: str) -> list[Person]:
-        found = [(seq, p) for p, seq in self._s.people.values()
-                 if (p.email or "").lower() == email.lower()]
+        found = [
+            (seq, p)
+            for p, seq in self._s.people.values()
+            if (p.email or "").lower() == email.lower()
+        ]
         return [p for _, p in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
@@ -251,8 +271,11 @@ class FakeOutbox(_Repo):
         return True
 
     async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
-        due = [m for m in self._s.outbox.values()
-               if m.status == OutboxStatus.PENDING and (m.next_attempt_at or m.created_at) <= now]
+        due = [
+            m
+            for m in self._s.outbox.values()
+            if m.status == OutboxStatus.PENDING and (m.next_attempt_at or m.created_at) <= now
+        ]
         due.sort(key=lambda m: (m.created_at, m.id))
         claimed = copy.deepcopy(due[:limit])
         for m in claimed:
@@ -282,8 +305,13 @@ class FakeOutbox(_Repo):
         return None
 
     async def dead_letters(self, *, since: datetime) -> list[OutboxMessage]:
-        return copy.deepcopy([m for m in self._s.outbox.values()
-                              if m.status == OutboxStatus.DEAD and (m.next_attempt_at or since) >= since])
+        return copy.deepcopy(
+            [
+                m
+                for m in self._s.outbox.values()
+                if m.status == OutboxStatus.DEAD and (m.next_attempt_at or since) >= since
+            ]
+        )
 
 
 class FakeIdempotency(_Repo):

@@ -41,8 +41,9 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
 
-    def fail_next(self, method: str, status: int, error: str = "",
-                  retry_after: int | None = None) -> None:
+    def fail_next(
+        self, method: str, status: int, error: str = "", retry_after: int | None = None
+    ) -> None:
         self.failures.setdefault(method, []).append(Failure(status, error, retry_after))
 
     def calls_to(self, method: str) -> list[Call]:
@@ -97,12 +98,17 @@ class FakeSlack:
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):06d}"
-            return {"ok": True, "file_id": file_id,
-                    "upload_url": f"{self.base_url}/upload/{file_id}"}
+            return {
+                "ok": True,
+                "file_id": file_id,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+            }
         if method == "files.completeUploadExternal":
             files = args.get("files") or []
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")}
-                                          for f in files]}
+            return {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in files],
+            }
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}

@@ -183,8 +183,15 @@ class LimitOverrides:
     max_open_asks: int | None = None
 
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.max_per_90_days, self.max_per_365_days,
-                                       self.cooldown_days, self.max_open_asks))
+        return all(
+            v is None
+            for v in (
+                self.max_per_90_days,
+                self.max_per_365_days,
+                self.cooldown_days,
+                self.max_open_asks,
+            )
+        )
 
 
 @dataclass(slots=True)

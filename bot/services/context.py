@@ -38,8 +38,9 @@ async def send(
 ) -> bool:
     """Queue a message in the outbox of this unit of work (so it commits with the change)."""
     return await uow.outbox.add(
-        OutgoingMessage(recipient=to, template=template, context=context, key=key,
-                        replaces=replaces),
+        OutgoingMessage(
+            recipient=to, template=template, context=context, key=key, replaces=replaces
+        ),
         now=now,
     )
 

@@ -1,1 +1,1 @@
-"""Slack: the Web API messenger now; Bolt listeners, modals and App Home with the Slack front end."""
+"""Slack: the Web API messenger; Bolt listeners, modals and App Home come with the front end."""

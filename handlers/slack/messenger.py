@@ -27,12 +27,27 @@ from bot.rendering import Renderer, slack_escape
 SECTION_TEXT_LIMIT = 3000  # Slack's cap for a section block's text
 FALLBACK_TEXT_LIMIT = 4000  # chat.postMessage truncates `text` beyond 40k; keep notifications short
 
-PERMANENT_ERRORS = frozenset({
-    "account_inactive", "channel_not_found", "user_not_found", "not_in_channel",
-    "is_archived", "invalid_auth", "not_authed", "token_revoked", "token_expired",
-    "missing_scope", "invalid_blocks", "invalid_blocks_format", "msg_too_long",
-    "cannot_dm_bot", "user_disabled", "message_not_found", "cant_update_message",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "channel_not_found",
+        "user_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "cannot_dm_bot",
+        "user_disabled",
+        "message_not_found",
+        "cant_update_message",
+    }
+)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -58,17 +73,23 @@ class SlackMessenger:
             return payload
         return {
             "text": truncate(text, FALLBACK_TEXT_LIMIT),
-            "blocks": [{
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": truncate(slack_escape(text), SECTION_TEXT_LIMIT)},
-            }],
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": truncate(slack_escape(text), SECTION_TEXT_LIMIT),
+                    },
+                }
+            ],
         }
 
     async def deliver(self, message: OutboxMessage) -> str | None:
         recipient = message.message.recipient
         if recipient.identity is None or recipient.identity.platform != Platform.SLACK:
-            raise DeliveryError(f"{recipient.email or 'recipient'} has no Slack identity",
-                                permanent=True)
+            raise DeliveryError(
+                f"{recipient.email or 'recipient'} has no Slack identity", permanent=True
+            )
         payload = self.render(message)
         try:
             if message.replaces_ref:

@@ -50,37 +50,66 @@ async def test_twenty_racing_accepts_one_below_the_cap_yield_exactly_one_engagem
         assert advocate.id is not None
         # Two engagements already in the last 90 days: the default cap is 3.
         for days_ago in (60, 30):
-            past = await tx.requests.add(ReferenceRequest(
-                rep=rep, prospect_company=f"Earlier {days_ago}", reference_type=ReferenceType.CALL,
-                needed_by=date(2026, 5, 30), created_at=NOW - timedelta(days=days_ago + 5),
-                state=RequestState.COMPLETED,
-            ))
-            done = await tx.asks.add(Ask(
-                request_id=past.id, advocate_id=advocate.id, rank=1,
-                created_at=NOW - timedelta(days=days_ago + 4), expires_at=None,
-                state=AskState.ACCEPTED, answered_at=NOW - timedelta(days=days_ago + 3),
-            ))
-            await tx.engagements.add(Engagement(
-                request_id=past.id, advocate_id=advocate.id, ask_id=done.id,
-                reference_type=ReferenceType.CALL, accepted_at=NOW - timedelta(days=days_ago + 3),
-                scheduled_at=NOW - timedelta(days=days_ago), state=EngagementState.COMPLETED,
-            ))
+            past = await tx.requests.add(
+                ReferenceRequest(
+                    rep=rep,
+                    prospect_company=f"Earlier {days_ago}",
+                    reference_type=ReferenceType.CALL,
+                    needed_by=date(2026, 5, 30),
+                    created_at=NOW - timedelta(days=days_ago + 5),
+                    state=RequestState.COMPLETED,
+                )
+            )
+            done = await tx.asks.add(
+                Ask(
+                    request_id=past.id,
+                    advocate_id=advocate.id,
+                    rank=1,
+                    created_at=NOW - timedelta(days=days_ago + 4),
+                    expires_at=None,
+                    state=AskState.ACCEPTED,
+                    answered_at=NOW - timedelta(days=days_ago + 3),
+                )
+            )
+            await tx.engagements.add(
+                Engagement(
+                    request_id=past.id,
+                    advocate_id=advocate.id,
+                    ask_id=done.id,
+                    reference_type=ReferenceType.CALL,
+                    accepted_at=NOW - timedelta(days=days_ago + 3),
+                    scheduled_at=NOW - timedelta(days=days_ago),
+                    state=EngagementState.COMPLETED,
+                )
+            )
         ask_ids = []
         for n in range(RACERS):
-            request = await tx.requests.add(ReferenceRequest(
-                rep=rep, prospect_company=f"Prospect {n}", reference_type=ReferenceType.CALL,
-                needed_by=date(2026, 7, 31), created_at=NOW - timedelta(hours=2),
-                proposed_times=(NOW + timedelta(days=20),), state=RequestState.ASKING,
-            ))
-            ask = await tx.asks.add(Ask(
-                request_id=request.id, advocate_id=advocate.id, rank=1,
-                created_at=NOW - timedelta(hours=1), expires_at=NOW + timedelta(hours=47),
-            ))
+            request = await tx.requests.add(
+                ReferenceRequest(
+                    rep=rep,
+                    prospect_company=f"Prospect {n}",
+                    reference_type=ReferenceType.CALL,
+                    needed_by=date(2026, 7, 31),
+                    created_at=NOW - timedelta(hours=2),
+                    proposed_times=(NOW + timedelta(days=20),),
+                    state=RequestState.ASKING,
+                )
+            )
+            ask = await tx.asks.add(
+                Ask(
+                    request_id=request.id,
+                    advocate_id=advocate.id,
+                    rank=1,
+                    created_at=NOW - timedelta(hours=1),
+                    expires_at=NOW + timedelta(hours=47),
+                )
+            )
             ask_ids.append(ask.id)
         await tx.commit()
 
-    the_advocate = Actor(person=Person(email="ada@customer.example"),
-                         roles=frozenset({Role.ADVOCATE, Role.REP}))
+    the_advocate = Actor(
+        person=Person(email="ada@customer.example"), roles=frozenset({Role.ADVOCATE, Role.REP})
+    )
     results = await asyncio.gather(
         *(answer_ask(ctx, the_advocate, ask_id, "accept") for ask_id in ask_ids),
         return_exceptions=True,
@@ -92,7 +121,9 @@ async def test_twenty_racing_accepts_one_below_the_cap_yield_exactly_one_engagem
         engagements = await tx.engagements.list_for_advocate(advocate.id)
         new = [e for e in engagements if e.state != EngagementState.COMPLETED]
         asks = [await tx.asks.get(ask_id) for ask_id in ask_ids]
-        usage = (await tx.advocates.usage([advocate.id], since=NOW - timedelta(days=365)))[advocate.id]
+        usage = (await tx.advocates.usage([advocate.id], since=NOW - timedelta(days=365)))[
+            advocate.id
+        ]
 
     assert len(new) == 1, f"{len(new)} engagements created by {RACERS} racing accepts"
     assert sum(1 for a in asks if a and a.state == AskState.ACCEPTED) == 1

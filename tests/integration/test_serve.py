@@ -23,8 +23,11 @@ def free_port() -> int:
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "PORT", "HOST", "ADVOCATE_BOT_CONFIG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "PORT", "HOST", "ADVOCATE_BOT_CONFIG"}
+    }
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
     env.update(extra)
     return env
@@ -44,7 +47,10 @@ def test_serve_on_an_empty_sqlite_database_answers_healthz_and_stops_cleanly(
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-        env=bot_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=bot_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -71,7 +77,9 @@ def test_serve_with_a_bad_setting_names_it_and_exits_without_a_traceback(tmp_pat
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve"],
         env=bot_env(tmp_path, PROGRAM_TIMEZONE="Moon/Tranquility"),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "PROGRAM_TIMEZONE" in result.stderr and "IANA" in result.stderr

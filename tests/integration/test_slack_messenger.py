@@ -16,8 +16,12 @@ from handlers.slack.messenger import SECTION_TEXT_LIMIT, SlackMessenger
 from tests.slack_fake import FakeSlack
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-ALEX = Person(email="alex@customer.example", display_name="Alex",
-              identity=Identity(Platform.SLACK, "T0001", "U0ALEX"), timezone="Europe/Berlin")
+ALEX = Person(
+    email="alex@customer.example",
+    display_name="Alex",
+    identity=Identity(Platform.SLACK, "T0001", "U0ALEX"),
+    timezone="Europe/Berlin",
+)
 
 
 @pytest.fixture
@@ -35,15 +39,21 @@ def templates(tmp_path):  # a tiny template folder so these tests don't depend o
 
 
 async def messenger_for(slack: FakeSlack, templates) -> SlackMessenger:
-    return SlackMessenger(AsyncWebClient(token="xoxb-test", base_url=slack.api_url),
-                          Renderer(templates))
+    return SlackMessenger(
+        AsyncWebClient(token="xoxb-test", base_url=slack.api_url), Renderer(templates)
+    )
 
 
-def outbox_message(body: str, *, replaces_ref: str | None = None, **context: object) -> OutboxMessage:
+def outbox_message(
+    body: str, *, replaces_ref: str | None = None, **context: object
+) -> OutboxMessage:
     return OutboxMessage(
-        id=1, created_at=NOW, replaces_ref=replaces_ref,
-        message=OutgoingMessage(recipient=ALEX, template="note",
-                                context={"body": body, **context}, key="k1"),
+        id=1,
+        created_at=NOW,
+        replaces_ref=replaces_ref,
+        message=OutgoingMessage(
+            recipient=ALEX, template="note", context={"body": body, **context}, key="k1"
+        ),
     )
 
 
@@ -76,7 +86,9 @@ async def test_a_replacing_message_updates_the_earlier_one_in_place(
     slack: FakeSlack, templates
 ) -> None:
     messenger = await messenger_for(slack, templates)
-    ref = await messenger.deliver(outbox_message("Answered", replaces_ref="D0ALEX:1700000000.000001"))
+    ref = await messenger.deliver(
+        outbox_message("Answered", replaces_ref="D0ALEX:1700000000.000001")
+    )
     [call] = slack.calls_to("chat.update")
     assert (call.args["channel"], call.args["ts"]) == ("D0ALEX", "1700000000.000001")
     assert ref == "D0ALEX:1700000000.000001"
@@ -87,8 +99,11 @@ async def test_an_ics_invite_is_uploaded_into_the_same_conversation(
     slack: FakeSlack, templates
 ) -> None:
     messenger = await messenger_for(slack, templates)
-    await messenger.deliver(outbox_message("Booked", ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-                                           ics_filename="reference-call.ics"))
+    await messenger.deliver(
+        outbox_message(
+            "Booked", ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ics_filename="reference-call.ics"
+        )
+    )
     [complete] = slack.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "D0ALEX"
     assert slack.uploads == [b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"]

@@ -28,8 +28,11 @@ def test_program_managers_are_split_on_commas_and_lower_cased(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PROGRAM_MANAGERS", " Ana@Example.com, bo@example.com ;cy@example.com")
-    assert load_settings().program_managers == ["ana@example.com", "bo@example.com",
-                                                "cy@example.com"]
+    assert load_settings().program_managers == [
+        "ana@example.com",
+        "bo@example.com",
+        "cy@example.com",
+    ]
 
 
 def test_a_bad_value_names_the_setting_and_the_expected_form(
@@ -46,7 +49,7 @@ def test_a_bad_value_names_the_setting_and_the_expected_form(
 
 def test_a_database_url_of_an_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://db/advocates")
-    with pytest.raises(SettingsError, match="DATABASE_URL.*postgresql://"):
+    with pytest.raises(SettingsError, match=r"DATABASE_URL.*postgresql://"):
         load_settings()
 
 
@@ -64,7 +67,7 @@ def test_a_toml_file_supplies_settings_and_the_environment_wins(
 
 def test_a_missing_toml_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CONFIG_FILE_ENV, str(tmp_path / "nope.toml"))
-    with pytest.raises(SettingsError, match="nope.toml: no such file"):
+    with pytest.raises(SettingsError, match=r"nope\.toml: no such file"):
         load_settings()
 
 
@@ -74,7 +77,7 @@ def test_a_toml_file_that_does_not_parse_is_named(
     config = tmp_path / "broken.toml"
     config.write_text("port = = 3\n", encoding="utf-8")
     monkeypatch.setenv(CONFIG_FILE_ENV, str(config))
-    with pytest.raises(SettingsError, match="broken.toml"):
+    with pytest.raises(SettingsError, match=r"broken\.toml"):
         load_settings()
 
 
