@@ -1,0 +1,870 @@
+"""SQL implementations of the repository Protocols in ``bot.ports``.
+
+Each repository works inside one ``AsyncSession`` owned by the unit of work
+(``storage.uow``) and maps rows to domain dataclasses and back; callers only ever see
+domain objects, so a service cannot lazy-load, mutate a row behind the repository's back
+or keep a row alive past its transaction. The behaviour is the one ``tests/fakes.py``
+describes; ``tests/integration/test_storage_contract.py`` checks that both agree.
+
+Dialect differences are kept to a few spots: row locks (``FOR UPDATE`` and ``SKIP LOCKED``
+exist on PostgreSQL only; SQLite's ``BEGIN IMMEDIATE`` already serialises writers),
+``INSERT … ON CONFLICT DO NOTHING`` (same SQL, different constructs) and passing a long
+list of ids as one parameter (an array on PostgreSQL, a JSON array on SQLite).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bot.domain.model import (
+    TERMINAL_REQUEST_STATES,
+    Advocate,
+    AdvocateStatus,
+    Ask,
+    AskState,
+    AuditEntry,
+    CompanySize,
+    Engagement,
+    EngagementState,
+    Identity,
+    LimitOverrides,
+    Outcome,
+    Person,
+    Platform,
+    ReferenceRequest,
+    ReferenceType,
+    RequestState,
+    Usage,
+    ensure_utc,
+)
+from bot.ports import OutboxMessage, OutboxStatus, OutgoingMessage
+from storage.tables import (
+    AdvocateRow,
+    AskRow,
+    AuditRow,
+    EngagementRow,
+    IdempotencyKeyRow,
+    OutboxRow,
+    PersonRow,
+    RequestRow,
+)
+
+RowT = TypeVar("RowT")
+
+_OPEN_ASK_STATES = tuple(s.value for s in AskState if s.is_open)
+_COUNTING_ENGAGEMENT_STATES = tuple(s.value for s in EngagementState if s.counts_toward_limits)
+_TERMINAL_REQUEST_STATES = tuple(sorted(s.value for s in TERMINAL_REQUEST_STATES))
+
+
+class _Repository:
+    """Shared plumbing: the session and the dialect-specific bits."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._session = session
+        self._dialect = dialect
+
+    @property
+    def _postgres(self) -> bool:
+        return self._dialect == "postgresql"
+
+    def _lock(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
+        """``FOR UPDATE`` on PostgreSQL; nothing on SQLite, whose ``BEGIN IMMEDIATE``
+        already holds the database's single write lock for the whole transaction."""
+        if self._postgres:
+            return stmt.with_for_update(skip_locked=skip_locked)
+        return stmt
+
+    def _insert(self, table: Any) -> Any:
+        """An INSERT construct that knows ``ON CONFLICT`` for this dialect."""
+        return (postgresql.insert if self._postgres else sqlite.insert)(table)
+
+    def _in_ids(
+        self, column: InstrumentedAttribute[int], ids: Sequence[int]
+    ) -> ColumnElement[bool]:
+        """``column IN ids`` as a single bound parameter, however many ids there are.
+
+        Matching asks for the usage of every eligible advocate (100k of them); an expanded
+        ``IN (?, ?, …)`` would exceed both databases' parameter limits (32k) and re-render
+        the statement each time.
+        """
+        if self._postgres:
+            array = bindparam("ids", list(ids), type_=postgresql.ARRAY(Integer), unique=True)
+            return column == any_(array)
+        each = func.json_each(bindparam("ids", json.dumps(list(ids)), unique=True))
+        return column.in_(select(each.table_valued("value").c.value))
+
+    async def _require(self, row_type: type[RowT], row_id: int | None, what: str) -> RowT:
+        row = await self._session.get(row_type, row_id) if row_id is not None else None
+        if row is None:
+            raise LookupError(f"{what} {row_id} does not exist")
+        return row
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else ensure_utc(value)
+
+
+def _email_key(email: str | None) -> str | None:
+    return None if email is None else email.lower()
+
+
+# --- advocates ------------------------------------------------------------------------
+
+
+def _advocate_values(a: Advocate) -> dict[str, Any]:
+    return {
+        "email": a.email,
+        "email_key": a.email.lower(),
+        "name": a.name,
+        "company": a.company,
+        "title": a.title,
+        "account_id": a.account_id,
+        "industry": a.industry,
+        "region": a.region,
+        "country": a.country,
+        "company_size": a.company_size.value if a.company_size else None,
+        "products": list(a.products),
+        "use_cases": list(a.use_cases),
+        "languages": list(a.languages),
+        "timezone": a.timezone,
+        "reference_types": sorted(t.value for t in a.reference_types),
+        "public_recognition": a.public_recognition,
+        "account_owner_email": a.account_owner_email,
+        "health_score": a.health_score,
+        "nps": a.nps,
+        "renewal_date": a.renewal_date,
+        "status": a.status.value,
+        "unavailable_until": a.unavailable_until,
+        "snoozed_until": _utc(a.snoozed_until),
+        "do_not_use_with": list(a.do_not_use_with),
+        "own_max_per_90_days": a.own_limits.max_per_90_days,
+        "own_max_per_365_days": a.own_limits.max_per_365_days,
+        "own_cooldown_days": a.own_limits.cooldown_days,
+        "own_max_open_asks": a.own_limits.max_open_asks,
+        "manager_max_per_90_days": a.manager_limits.max_per_90_days,
+        "manager_max_per_365_days": a.manager_limits.max_per_365_days,
+        "manager_cooldown_days": a.manager_limits.cooldown_days,
+        "manager_max_open_asks": a.manager_limits.max_open_asks,
+        "points": a.points,
+        "joined_on": a.joined_on,
+        "consent_source": a.consent_source,
+        "consented_at": _utc(a.consented_at),
+        "notes": a.notes,
+    }
+
+
+def _advocate(row: AdvocateRow) -> Advocate:
+    return Advocate(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        company=row.company,
+        title=row.title,
+        account_id=row.account_id,
+        industry=row.industry,
+        region=row.region,
+        country=row.country,
+        company_size=CompanySize(row.company_size) if row.company_size else None,
+        products=tuple(row.products),
+        use_cases=tuple(row.use_cases),
+        languages=tuple(row.languages),
+        timezone=row.timezone,
+        reference_types=frozenset(ReferenceType(t) for t in row.reference_types),
+        public_recognition=row.public_recognition,
+        account_owner_email=row.account_owner_email,
+        health_score=row.health_score,
+        nps=row.nps,
+        renewal_date=row.renewal_date,
+        status=AdvocateStatus(row.status),
+        unavailable_until=row.unavailable_until,
+        snoozed_until=row.snoozed_until,
+        do_not_use_with=tuple(row.do_not_use_with),
+        own_limits=LimitOverrides(
+            max_per_90_days=row.own_max_per_90_days,
+            max_per_365_days=row.own_max_per_365_days,
+            cooldown_days=row.own_cooldown_days,
+            max_open_asks=row.own_max_open_asks,
+        ),
+        manager_limits=LimitOverrides(
+            max_per_90_days=row.manager_max_per_90_days,
+            max_per_365_days=row.manager_max_per_365_days,
+            cooldown_days=row.manager_cooldown_days,
+            max_open_asks=row.manager_max_open_asks,
+        ),
+        points=row.points,
+        joined_on=row.joined_on,
+        consent_source=row.consent_source,
+        consented_at=row.consented_at,
+        notes=row.notes,
+    )
+
+
+def _assign(row: object, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+class SqlAdvocateRepository(_Repository):
+    async def add(self, advocate: Advocate) -> Advocate:
+        """Insert; a second advocate with the same email (any case) is a ``ValueError``."""
+        row = AdvocateRow(**_advocate_values(advocate))
+        try:
+            # A savepoint, so that a duplicate leaves the rest of the transaction usable
+            # (PostgreSQL aborts the whole transaction on an error otherwise).
+            async with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError:
+            raise ValueError(f"duplicate advocate email {advocate.email}") from None
+        return _advocate(row)
+
+    async def update(self, advocate: Advocate) -> None:
+        """Store every field; changing the email to another advocate's is a ``ValueError``."""
+        row = await self._require(AdvocateRow, advocate.id, "advocate")
+        values = _advocate_values(advocate)
+        if values["email_key"] == row.email_key:
+            _assign(row, values)
+            return
+        try:
+            async with self._session.begin_nested():  # see add()
+                _assign(row, values)
+        except IntegrityError:
+            raise ValueError(f"duplicate advocate email {advocate.email}") from None
+
+    async def get(self, advocate_id: int) -> Advocate | None:
+        row = await self._session.get(AdvocateRow, advocate_id)
+        return _advocate(row) if row else None
+
+    async def get_for_update(self, advocate_id: int) -> Advocate | None:
+        stmt = self._lock(select(AdvocateRow).where(AdvocateRow.id == advocate_id))
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return _advocate(row) if row else None
+
+    async def get_by_email(self, email: str) -> Advocate | None:
+        stmt = select(AdvocateRow).where(AdvocateRow.email_key == email.lower())
+        row = await self._session.scalar(stmt)
+        return _advocate(row) if row else None
+
+    async def list(self, *, status: AdvocateStatus | None = None) -> builtins.list[Advocate]:
+        # Code-point order, like Python's sort, whatever collation the database has.
+        key = AdvocateRow.email_key.collate("C") if self._postgres else AdvocateRow.email_key
+        stmt = select(AdvocateRow).order_by(key, AdvocateRow.id)
+        if status is not None:
+            stmt = stmt.where(AdvocateRow.status == status.value)
+        return [_advocate(row) for row in await self._session.scalars(stmt)]
+
+    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+        """Four aggregate queries for any number of advocates (not one per advocate)."""
+        ids = sorted(set(advocate_ids))
+        if not ids:
+            return {}
+        since = ensure_utc(since)
+
+        counts_at = func.coalesce(EngagementRow.scheduled_at, EngagementRow.accepted_at)
+        counting = and_(
+            self._in_ids(EngagementRow.advocate_id, ids),
+            EngagementRow.state.in_(_COUNTING_ENGAGEMENT_STATES),
+        )
+        times: dict[int, list[datetime]] = defaultdict(list)
+        recent = (
+            select(EngagementRow.advocate_id, counts_at)
+            .where(counting, counts_at >= since)
+            .order_by(EngagementRow.advocate_id, counts_at)
+        )
+        for advocate_id, at in await self._session.execute(recent):
+            times[advocate_id].append(at)
+
+        last_engaged: dict[int, datetime] = {
+            advocate_id: at
+            for advocate_id, at in await self._session.execute(
+                select(EngagementRow.advocate_id, func.max(counts_at))
+                .where(counting)
+                .group_by(EngagementRow.advocate_id)
+            )
+        }
+
+        open_asks: dict[int, int] = {
+            advocate_id: count
+            for advocate_id, count in await self._session.execute(
+                select(AskRow.advocate_id, func.count())
+                .where(self._in_ids(AskRow.advocate_id, ids), AskRow.state.in_(_OPEN_ASK_STATES))
+                .group_by(AskRow.advocate_id)
+            )
+        }
+
+        # The decline streak: declined asks answered after the advocate's last accepted
+        # one. Walking each advocate's answered asks newest first, a running count of
+        # accepted ones stays 0 exactly until the last acceptance.
+        accepted_since = (
+            func.sum(case((AskRow.state == AskState.ACCEPTED.value, 1), else_=0))
+            .over(
+                partition_by=AskRow.advocate_id,
+                order_by=(func.coalesce(AskRow.answered_at, AskRow.created_at).desc(),
+                          AskRow.id.desc()),
+                rows=(None, 0),
+            )
+            .label("accepted_since")
+        )
+        answered = (
+            select(AskRow.advocate_id, AskRow.state, AskRow.answered_at, accepted_since)
+            .where(
+                self._in_ids(AskRow.advocate_id, ids),
+                AskRow.state.in_((AskState.ACCEPTED.value, AskState.DECLINED.value)),
+            )
+            .subquery()
+        )
+        streaks = {
+            advocate_id: (count, last)
+            for advocate_id, count, last in await self._session.execute(
+                select(answered.c.advocate_id, func.count(), func.max(answered.c.answered_at))
+                .where(answered.c.state == AskState.DECLINED.value, answered.c.accepted_since == 0)
+                .group_by(answered.c.advocate_id)
+            )
+        }
+
+        result: dict[int, Usage] = {}
+        for advocate_id in advocate_ids:
+            streak, last_declined = streaks.get(advocate_id, (0, None))
+            result[advocate_id] = Usage(
+                engagement_times=tuple(times.get(advocate_id, ())),
+                open_asks=open_asks.get(advocate_id, 0),
+                consecutive_declines=streak,
+                last_declined_at=last_declined,
+                last_engaged_at=last_engaged.get(advocate_id),
+            )
+        return result
+
+
+# --- reference requests ---------------------------------------------------------------
+
+
+def _request_values(r: ReferenceRequest) -> dict[str, Any]:
+    identity = r.rep.identity
+    return {
+        "rep_email": r.rep.email,
+        "rep_email_key": _email_key(r.rep.email),
+        "rep_display_name": r.rep.display_name,
+        "rep_platform": identity.platform.value if identity else None,
+        "rep_workspace_id": identity.workspace_id if identity else None,
+        "rep_user_id": identity.user_id if identity else None,
+        "rep_timezone": r.rep.timezone,
+        "prospect_company": r.prospect_company,
+        "reference_type": r.reference_type.value,
+        "needed_by": r.needed_by,
+        "created_at": ensure_utc(r.created_at),
+        "opportunity_name": r.opportunity_name,
+        "crm_opportunity_id": r.crm_opportunity_id,
+        "opportunity_amount": r.opportunity_amount,
+        "opportunity_stage": r.opportunity_stage,
+        "industry": r.industry,
+        "region": r.region,
+        "company_size": r.company_size.value if r.company_size else None,
+        "products": list(r.products),
+        "use_cases": list(r.use_cases),
+        "language": r.language,
+        "proposed_times": [ensure_utc(t).isoformat() for t in r.proposed_times],
+        "timezone": r.timezone,
+        "call_length_minutes": r.call_length_minutes,
+        "meeting_link": r.meeting_link,
+        "notes": r.notes,
+        "parallel_asks": r.parallel_asks,
+        "state": r.state.value,
+        "updated_at": _utc(r.updated_at),
+        "closed_reason": r.closed_reason,
+    }
+
+
+def _request(row: RequestRow) -> ReferenceRequest:
+    identity = None
+    if row.rep_platform is not None:
+        identity = Identity(
+            Platform(row.rep_platform), row.rep_workspace_id or "", row.rep_user_id or ""
+        )
+    return ReferenceRequest(
+        id=row.id,
+        rep=Person(
+            email=row.rep_email,
+            display_name=row.rep_display_name,
+            identity=identity,
+            timezone=row.rep_timezone,
+        ),
+        prospect_company=row.prospect_company,
+        reference_type=ReferenceType(row.reference_type),
+        needed_by=row.needed_by,
+        created_at=row.created_at,
+        opportunity_name=row.opportunity_name,
+        crm_opportunity_id=row.crm_opportunity_id,
+        opportunity_amount=row.opportunity_amount,
+        opportunity_stage=row.opportunity_stage,
+        industry=row.industry,
+        region=row.region,
+        company_size=CompanySize(row.company_size) if row.company_size else None,
+        products=tuple(row.products),
+        use_cases=tuple(row.use_cases),
+        language=row.language,
+        proposed_times=tuple(datetime.fromisoformat(t) for t in row.proposed_times),
+        timezone=row.timezone,
+        call_length_minutes=row.call_length_minutes,
+        meeting_link=row.meeting_link,
+        notes=row.notes,
+        parallel_asks=row.parallel_asks,
+        state=RequestState(row.state),
+        updated_at=row.updated_at,
+        closed_reason=row.closed_reason,
+    )
+
+
+class SqlRequestRepository(_Repository):
+    async def add(self, request: ReferenceRequest) -> ReferenceRequest:
+        row = RequestRow(**_request_values(request))
+        self._session.add(row)
+        await self._session.flush()
+        return _request(row)
+
+    async def update(self, request: ReferenceRequest) -> None:
+        row = await self._require(RequestRow, request.id, "request")
+        _assign(row, _request_values(request))
+
+    async def get(self, request_id: int) -> ReferenceRequest | None:
+        row = await self._session.get(RequestRow, request_id)
+        return _request(row) if row else None
+
+    async def get_for_update(self, request_id: int) -> ReferenceRequest | None:
+        stmt = self._lock(select(RequestRow).where(RequestRow.id == request_id))
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return _request(row) if row else None
+
+    async def list_for_rep(
+        self, rep: Person, *, include_closed: bool = False
+    ) -> list[ReferenceRequest]:
+        mine: list[ColumnElement[bool]] = []
+        if rep.identity is not None:
+            mine.append(and_(
+                RequestRow.rep_platform == rep.identity.platform.value,
+                RequestRow.rep_workspace_id == rep.identity.workspace_id,
+                RequestRow.rep_user_id == rep.identity.user_id,
+            ))
+        if rep.email:
+            mine.append(RequestRow.rep_email_key == rep.email.lower())
+        if not mine:
+            return []
+        stmt = select(RequestRow).where(or_(*mine))
+        if not include_closed:
+            stmt = stmt.where(RequestRow.state.not_in(_TERMINAL_REQUEST_STATES))
+        stmt = stmt.order_by(RequestRow.created_at.desc(), RequestRow.id.desc())
+        return [_request(row) for row in await self._session.scalars(stmt)]
+
+    async def list_open_needed_by(self, day: date) -> list[ReferenceRequest]:
+        stmt = (
+            select(RequestRow)
+            .where(RequestRow.state.not_in(_TERMINAL_REQUEST_STATES), RequestRow.needed_by <= day)
+            .order_by(RequestRow.id)
+        )
+        return [_request(row) for row in await self._session.scalars(stmt)]
+
+
+# --- asks -----------------------------------------------------------------------------
+
+
+def _ask_values(a: Ask) -> dict[str, Any]:
+    return {
+        "request_id": a.request_id,
+        "advocate_id": a.advocate_id,
+        "rank": a.rank,
+        "created_at": ensure_utc(a.created_at),
+        "expires_at": _utc(a.expires_at),
+        "state": a.state.value,
+        "answered_at": _utc(a.answered_at),
+        "decline_reason": a.decline_reason,
+        "approver_email": a.approver_email,
+        "approved_by": a.approved_by,
+        "approved_at": _utc(a.approved_at),
+        "override_reason": a.override_reason,
+    }
+
+
+def _ask(row: AskRow) -> Ask:
+    return Ask(
+        id=row.id,
+        request_id=row.request_id,
+        advocate_id=row.advocate_id,
+        rank=row.rank,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        state=AskState(row.state),
+        answered_at=row.answered_at,
+        decline_reason=row.decline_reason,
+        approver_email=row.approver_email,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+        override_reason=row.override_reason,
+    )
+
+
+class SqlAskRepository(_Repository):
+    async def add(self, ask: Ask) -> Ask:
+        row = AskRow(**_ask_values(ask))
+        self._session.add(row)
+        await self._session.flush()
+        return _ask(row)
+
+    async def update(self, ask: Ask) -> None:
+        row = await self._require(AskRow, ask.id, "ask")
+        _assign(row, _ask_values(ask))
+
+    async def get(self, ask_id: int) -> Ask | None:
+        row = await self._session.get(AskRow, ask_id)
+        return _ask(row) if row else None
+
+    async def get_for_update(self, ask_id: int) -> Ask | None:
+        stmt = self._lock(select(AskRow).where(AskRow.id == ask_id))
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return _ask(row) if row else None
+
+    async def list_for_request(self, request_id: int) -> list[Ask]:
+        stmt = select(AskRow).where(AskRow.request_id == request_id).order_by(AskRow.id)
+        return [_ask(row) for row in await self._session.scalars(stmt)]
+
+    async def list_expired(self, now: datetime, *, limit: int = 100) -> list[Ask]:
+        stmt = (
+            select(AskRow)
+            .where(AskRow.state.in_(_OPEN_ASK_STATES), AskRow.expires_at <= ensure_utc(now))
+            .order_by(AskRow.expires_at, AskRow.id)
+            .limit(limit)
+        )
+        stmt = self._lock(stmt, skip_locked=True).execution_options(populate_existing=True)
+        return [_ask(row) for row in await self._session.scalars(stmt)]
+
+
+# --- engagements ----------------------------------------------------------------------
+
+
+def _engagement_values(e: Engagement) -> dict[str, Any]:
+    return {
+        "request_id": e.request_id,
+        "advocate_id": e.advocate_id,
+        "ask_id": e.ask_id,
+        "reference_type": e.reference_type.value,
+        "accepted_at": ensure_utc(e.accepted_at),
+        "state": e.state.value,
+        "scheduled_at": _utc(e.scheduled_at),
+        "duration_minutes": e.duration_minutes,
+        "proposed_at": _utc(e.proposed_at),
+        "outcome": e.outcome.value if e.outcome else None,
+        "helpfulness": e.helpfulness,
+        "influenced_amount": e.influenced_amount,
+        "advocate_comment": e.advocate_comment,
+        "points_awarded": e.points_awarded,
+        "completed_at": _utc(e.completed_at),
+    }
+
+
+def _engagement(row: EngagementRow) -> Engagement:
+    return Engagement(
+        id=row.id,
+        request_id=row.request_id,
+        advocate_id=row.advocate_id,
+        ask_id=row.ask_id,
+        reference_type=ReferenceType(row.reference_type),
+        accepted_at=row.accepted_at,
+        state=EngagementState(row.state),
+        scheduled_at=row.scheduled_at,
+        duration_minutes=row.duration_minutes,
+        proposed_at=row.proposed_at,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        helpfulness=row.helpfulness,
+        influenced_amount=row.influenced_amount,
+        advocate_comment=row.advocate_comment,
+        points_awarded=row.points_awarded,
+        completed_at=row.completed_at,
+    )
+
+
+class SqlEngagementRepository(_Repository):
+    async def add(self, engagement: Engagement) -> Engagement:
+        row = EngagementRow(**_engagement_values(engagement))
+        self._session.add(row)
+        await self._session.flush()
+        return _engagement(row)
+
+    async def update(self, engagement: Engagement) -> None:
+        row = await self._require(EngagementRow, engagement.id, "engagement")
+        _assign(row, _engagement_values(engagement))
+
+    async def get(self, engagement_id: int) -> Engagement | None:
+        row = await self._session.get(EngagementRow, engagement_id)
+        return _engagement(row) if row else None
+
+    async def get_for_request(self, request_id: int) -> Engagement | None:
+        stmt = (
+            select(EngagementRow)
+            .where(
+                EngagementRow.request_id == request_id,
+                EngagementRow.state != EngagementState.CANCELLED.value,
+            )
+            .order_by(EngagementRow.id)
+            .limit(1)
+        )
+        row = await self._session.scalar(stmt)
+        return _engagement(row) if row else None
+
+    async def list_for_advocate(self, advocate_id: int) -> list[Engagement]:
+        stmt = (
+            select(EngagementRow)
+            .where(EngagementRow.advocate_id == advocate_id)
+            .order_by(EngagementRow.accepted_at.desc(), EngagementRow.id.desc())
+        )
+        return [_engagement(row) for row in await self._session.scalars(stmt)]
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def _person(row: PersonRow) -> Person:
+    return Person(
+        email=row.email,
+        display_name=row.display_name,
+        identity=Identity(Platform(row.platform), row.workspace_id, row.user_id),
+        timezone=row.timezone,
+    )
+
+
+class SqlPersonRepository(_Repository):
+    async def upsert(self, person: Person) -> None:
+        """Insert or refresh by identity. The stored Teams conversation reference, which
+        ``Person`` does not carry, is kept."""
+        if person.identity is None:
+            raise ValueError("only chat users with an identity are stored")
+        now = datetime.now(UTC)
+        values = {
+            "email": person.email,
+            "email_key": _email_key(person.email),
+            "display_name": person.display_name,
+            "timezone": person.timezone,
+            "updated_at": now,
+        }
+        stmt = self._insert(PersonRow).values(
+            platform=person.identity.platform.value,
+            workspace_id=person.identity.workspace_id,
+            user_id=person.identity.user_id,
+            **values,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace_id", "user_id"], set_=values
+        )
+        # Reads below use populate_existing: a row already in the identity map would
+        # otherwise hide what this statement wrote.
+        await self._session.execute(stmt)
+
+    async def get_by_identity(self, identity: Identity) -> Person | None:
+        stmt = select(PersonRow).where(
+            PersonRow.platform == identity.platform.value,
+            PersonRow.workspace_id == identity.workspace_id,
+            PersonRow.user_id == identity.user_id,
+        )
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return _person(row) if row else None
+
+    async def find_by_email(self, email: str) -> list[Person]:
+        stmt = (
+            select(PersonRow)
+            .where(PersonRow.email_key == email.lower())
+            .order_by(PersonRow.updated_at.desc(), PersonRow.id.desc())
+            .execution_options(populate_existing=True)
+        )
+        return [_person(row) for row in await self._session.scalars(stmt)]
+
+
+# --- audit log ------------------------------------------------------------------------
+
+
+class SqlAuditLog(_Repository):
+    async def append(self, entry: AuditEntry) -> None:
+        self._session.add(AuditRow(
+            at=ensure_utc(entry.at),
+            actor=entry.actor,
+            action=entry.action,
+            subject=entry.subject,
+            detail=dict(entry.detail),
+        ))
+
+    async def list(
+        self, *, subject: str | None = None, limit: int = 100
+    ) -> builtins.list[AuditEntry]:
+        stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if subject is not None:
+            stmt = stmt.where(AuditRow.subject == subject)
+        return [
+            AuditEntry(at=row.at, actor=row.actor, action=row.action, subject=row.subject,
+                       detail=dict(row.detail), id=row.id)
+            for row in await self._session.scalars(stmt)
+        ]
+
+
+# --- outbox ---------------------------------------------------------------------------
+
+
+def _outbox_message(row: OutboxRow, replaces_ref: str | None = None) -> OutboxMessage:
+    identity = None
+    if row.recipient_platform is not None:
+        identity = Identity(
+            Platform(row.recipient_platform),
+            row.recipient_workspace_id or "",
+            row.recipient_user_id or "",
+        )
+    return OutboxMessage(
+        id=row.id,
+        message=OutgoingMessage(
+            recipient=Person(
+                email=row.recipient_email,
+                display_name=row.recipient_display_name,
+                identity=identity,
+                timezone=row.recipient_timezone,
+            ),
+            template=row.template,
+            context=dict(row.context),
+            key=row.key,
+            replaces=row.replaces,
+        ),
+        created_at=row.created_at,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+        platform_ref=row.platform_ref,
+        replaces_ref=replaces_ref,
+    )
+
+
+class SqlOutbox(_Repository):
+    async def add(self, message: OutgoingMessage, *, now: datetime) -> bool:
+        """Queue ``message``; False if its key is already queued (in any state).
+
+        ``ON CONFLICT DO NOTHING`` rather than catching an IntegrityError: on PostgreSQL a
+        failed INSERT would poison the caller's whole transaction.
+        """
+        now = ensure_utc(now)
+        recipient = message.recipient
+        identity = recipient.identity
+        stmt = (
+            self._insert(OutboxRow)
+            .values(
+                key=message.key,
+                recipient_email=recipient.email,
+                recipient_platform=identity.platform.value if identity else None,
+                recipient_workspace_id=identity.workspace_id if identity else None,
+                recipient_user_id=identity.user_id if identity else None,
+                recipient_display_name=recipient.display_name,
+                recipient_timezone=recipient.timezone,
+                template=message.template,
+                context=message.context,
+                replaces=message.replaces,
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxRow.id)
+        )
+        inserted = await self._session.scalar(stmt)
+        return inserted is not None
+
+    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
+        """Pending messages due at ``now``, oldest first, locked until the unit of work
+        ends; on PostgreSQL rows another dispatcher holds are skipped, not waited for."""
+        stmt = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                OutboxRow.next_attempt_at <= ensure_utc(now),
+            )
+            .order_by(OutboxRow.created_at, OutboxRow.id)
+            .limit(limit)
+        )
+        stmt = self._lock(stmt, skip_locked=True).execution_options(populate_existing=True)
+        rows = list(await self._session.scalars(stmt))
+        refs = await self._platform_refs(row.replaces for row in rows if row.replaces)
+        return [_outbox_message(row, refs.get(row.replaces or "")) for row in rows]
+
+    async def _platform_refs(self, keys: Iterable[str]) -> dict[str, str | None]:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        stmt = select(OutboxRow.key, OutboxRow.platform_ref).where(
+            OutboxRow.key.in_(wanted), OutboxRow.status == OutboxStatus.SENT.value
+        )
+        return {key: ref for key, ref in await self._session.execute(stmt)}
+
+    async def mark_sent(self, message_id: int, *, platform_ref: str | None, now: datetime) -> None:
+        row = await self._require(OutboxRow, message_id, "outbox message")
+        row.status = OutboxStatus.SENT.value
+        row.sent_at = ensure_utc(now)
+        row.platform_ref = platform_ref
+        row.attempts += 1
+
+    async def mark_retry(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        row = await self._require(OutboxRow, message_id, "outbox message")
+        row.attempts += 1
+        row.last_error = error
+        row.next_attempt_at = ensure_utc(next_attempt_at)
+
+    async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None:
+        row = await self._require(OutboxRow, message_id, "outbox message")
+        row.attempts += 1
+        row.status = OutboxStatus.DEAD.value
+        row.last_error = error
+        row.next_attempt_at = ensure_utc(now)  # when it died: dead_letters filters on it
+
+    async def platform_ref(self, key: str) -> str | None:
+        return (await self._platform_refs([key])).get(key)
+
+    async def dead_letters(self, *, since: datetime) -> list[OutboxMessage]:
+        stmt = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.DEAD.value,
+                OutboxRow.next_attempt_at >= ensure_utc(since),
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [_outbox_message(row) for row in await self._session.scalars(stmt)]
+
+
+# --- idempotency ----------------------------------------------------------------------
+
+
+class SqlIdempotency(_Repository):
+    async def claim(self, key: str, *, now: datetime) -> bool:
+        """True the first time ``key`` is seen. A concurrent transaction claiming the same
+        key waits for this one on the unique index, then gets False once it commits."""
+        stmt = (
+            self._insert(IdempotencyKeyRow)
+            .values(key=key, created_at=ensure_utc(now))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(IdempotencyKeyRow.key)
+        )
+        return await self._session.scalar(stmt) is not None

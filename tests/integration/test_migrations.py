@@ -1,0 +1,201 @@
+"""Migrations on SQLite and PostgreSQL: from empty to head, in step with the models, and
+start-up's decision (migrate, carry on, or refuse with the command to run)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.migrate import (
+    MIGRATIONS_DIR,
+    SchemaBehindError,
+    SchemaStatus,
+    SchemaUnknownError,
+    alembic_config,
+    prepare_database,
+    schema_status,
+    upgrade,
+)
+from storage.tables import Base
+
+HEAD = "0001"
+
+
+def _differences(connection: Connection, metadata: MetaData) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+@pytest.fixture
+def next_version_scripts(tmp_path: Path) -> Path:
+    """The shipped migrations plus a 0002, as a later release would have them."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "0002_add_widgets.py").write_text(
+        '"""A later release\'s migration."""\n'
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n\n"
+        'revision = "0002"\n'
+        'down_revision = "0001"\n'
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade() -> None:\n"
+        '    op.create_table("widgets", sa.Column("id", sa.Integer(), primary_key=True))\n\n\n'
+        "def downgrade() -> None:\n"
+        '    op.drop_table("widgets")\n'
+    )
+    return scripts
+
+
+async def test_migrating_an_empty_database_creates_every_table(
+    empty_engine: AsyncEngine,
+) -> None:
+    await upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        tables = await connection.run_sync(_tables)
+        version = (await connection.execute(text("SELECT version_num FROM alembic_version"))
+                   ).scalar_one()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert version == HEAD
+
+
+async def test_the_migrated_schema_matches_the_models_exactly(engine: AsyncEngine) -> None:
+    """Autogenerate against the migrated database finds nothing to do: no model change
+    without its migration, no migration that drifted from the models."""
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_differences, Base.metadata) == []
+
+
+async def test_the_schema_check_does_notice_a_difference(engine: AsyncEngine) -> None:
+    drifted = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(drifted)
+    drifted.tables["outbox"].append_column(Column("priority", Integer()))
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(_differences, drifted)
+    assert [d[0] for d in differences if isinstance(d, tuple)] == ["add_column"]
+
+
+async def test_downgrading_to_base_removes_every_table(empty_engine: AsyncEngine) -> None:
+    engine = empty_engine
+    await upgrade(engine)
+
+    def downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_tables) == {"alembic_version"}
+
+
+async def test_an_empty_database_is_migrated_on_start(empty_engine: AsyncEngine) -> None:
+    assert await schema_status(empty_engine) == SchemaStatus("empty", None, HEAD)
+    await prepare_database(empty_engine, auto_migrate=False)
+    assert await schema_status(empty_engine) == SchemaStatus("current", HEAD, HEAD)
+
+
+async def test_a_current_database_is_left_alone(engine: AsyncEngine) -> None:
+    assert await schema_status(engine) == SchemaStatus("current", HEAD, HEAD)
+    await prepare_database(engine, auto_migrate=False)
+    assert await schema_status(engine) == SchemaStatus("current", HEAD, HEAD)
+
+
+async def test_replicas_starting_together_on_an_empty_database_both_come_up(
+    empty_engine: AsyncEngine,
+) -> None:
+    await asyncio.gather(*(prepare_database(empty_engine, auto_migrate=False)
+                           for _ in range(3)))
+    assert (await schema_status(empty_engine)).state == "current"
+
+
+async def test_a_database_behind_the_code_stops_start_up_with_the_command_to_run(
+    engine: AsyncEngine, next_version_scripts: Path
+) -> None:
+    status = await schema_status(engine, script_location=next_version_scripts)
+    assert status == SchemaStatus("behind", "0001", "0002")
+
+    with pytest.raises(SchemaBehindError) as error:
+        await prepare_database(engine, auto_migrate=False, script_location=next_version_scripts)
+    assert str(error.value) == (
+        "database schema is at 0001, this version needs 0002: "
+        "run `advocate-bot db upgrade` (or set AUTO_MIGRATE=true)"
+    )
+    assert error.value.status == status
+    async with engine.connect() as connection:
+        assert "widgets" not in await connection.run_sync(_tables)
+
+
+async def test_auto_migrate_upgrades_a_database_behind_the_code(
+    empty_engine: AsyncEngine, next_version_scripts: Path
+) -> None:
+    engine = empty_engine
+    await upgrade(engine)
+    await prepare_database(engine, auto_migrate=True, script_location=next_version_scripts)
+    assert await schema_status(engine, script_location=next_version_scripts) == SchemaStatus(
+        "current", "0002", "0002")
+    async with engine.connect() as connection:
+        assert "widgets" in await connection.run_sync(_tables)
+
+
+async def test_a_migration_that_fails_half_way_leaves_nothing_behind(
+    empty_engine: AsyncEngine, next_version_scripts: Path
+) -> None:
+    script = next_version_scripts / "versions" / "0002_add_widgets.py"
+    script.write_text(script.read_text().replace(
+        '    op.create_table("widgets", sa.Column("id", sa.Integer(), primary_key=True))\n',
+        '    op.create_table("widgets", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    raise RuntimeError("half-way")\n',
+    ))
+    await upgrade(empty_engine)
+    with pytest.raises(RuntimeError, match="half-way"):
+        await upgrade(empty_engine, script_location=next_version_scripts)
+    async with empty_engine.connect() as connection:
+        assert "widgets" not in await connection.run_sync(_tables)
+    assert (await schema_status(empty_engine)).current == HEAD
+
+
+async def test_a_database_migrated_by_a_newer_version_is_refused(
+    empty_engine: AsyncEngine, next_version_scripts: Path
+) -> None:
+    await upgrade(empty_engine, script_location=next_version_scripts)
+    assert await schema_status(empty_engine) == SchemaStatus("unknown", "0002", HEAD)
+    with pytest.raises(SchemaUnknownError, match="at 0002, which this version does not know"):
+        await prepare_database(empty_engine, auto_migrate=True)
+    with pytest.raises(SchemaUnknownError, match="a newer version of advocate-bot"):
+        await upgrade(empty_engine)  # `advocate-bot db upgrade` says so too
+
+
+async def test_tables_without_migration_history_are_refused(empty_engine: AsyncEngine) -> None:
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    assert await schema_status(empty_engine) == SchemaStatus("unknown", None, HEAD)
+    with pytest.raises(SchemaUnknownError, match="no migration history"):
+        await prepare_database(empty_engine, auto_migrate=True)
+    with pytest.raises(SchemaUnknownError, match="no migration history"):
+        await upgrade(empty_engine)
+
+
+async def test_unrelated_tables_do_not_make_a_database_non_empty(
+    empty_engine: AsyncEngine,
+) -> None:
+    async with empty_engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE someone_elses (id INTEGER)"))
+    assert (await schema_status(empty_engine)).state == "empty"
+    await prepare_database(empty_engine, auto_migrate=False)
+    assert (await schema_status(empty_engine)).state == "current"
