@@ -1,0 +1,57 @@
+"""The names that tie Slack payloads to listeners: callback ids of modals, action ids of
+buttons. Templates (``templates/slack/``) and listeners (``handlers/slack/``) both use
+these, and the manifest test checks them, so a renamed button cannot silently stop working.
+
+Button values carry the ids the service needs, joined with ``:``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Slash commands (also in manifest.yml).
+COMMAND_REFERENCE: Final = "/reference"
+COMMAND_ADVOCATE: Final = "/advocate"
+COMMAND_ADVOCATES: Final = "/advocates"
+
+# Modal callback ids.
+VIEW_INTAKE: Final = "intake"  # private_metadata: JSON {"channel": ...}
+VIEW_DECLINE_REASON: Final = "decline_reason"  # private_metadata: ask id
+VIEW_PROPOSE_TIME: Final = "propose_time"  # private_metadata: engagement id
+VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
+VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
+VIEW_OWN_LIMITS: Final = "own_limits"  # private_metadata: advocate id
+
+# Buttons on the rep's matches message.
+ACTION_ASK_ADVOCATE: Final = "ask_advocate"  # value "request_id:advocate_id"
+ACTION_ASK_BEST: Final = "ask_best"  # value "request_id"
+ACTION_CANCEL_REQUEST: Final = "cancel_request"  # value "request_id"
+# Buttons on the advocate's ask.
+ACTION_ASK_ACCEPT: Final = "ask_accept"  # value "ask_id"
+ACTION_ASK_DECLINE: Final = "ask_decline"  # value "ask_id"; opens VIEW_DECLINE_REASON
+ACTION_ASK_NOT_NOW: Final = "ask_not_now"  # value "ask_id"
+# Buttons on the account owner's approval request.
+ACTION_APPROVE: Final = "approval_approve"  # value "ask_id"
+ACTION_DENY: Final = "approval_deny"  # value "ask_id"
+# Scheduling.
+ACTION_PICK_SLOT: Final = "pick_slot"  # value "engagement_id:slot_index"
+ACTION_PROPOSE_TIME: Final = "propose_time"  # value "engagement_id"; opens VIEW_PROPOSE_TIME
+ACTION_CONFIRM_TIME: Final = "confirm_time"  # value "engagement_id"
+ACTION_REJECT_TIME: Final = "reject_time"  # value "engagement_id"
+ACTION_RESCHEDULE: Final = "reschedule"  # value "engagement_id"
+# After the call.
+ACTION_RECORD_OUTCOME: Final = "record_outcome"  # value "engagement_id"; opens VIEW_OUTCOME
+ACTION_ADD_COMMENT: Final = "add_comment"  # value "engagement_id"; opens VIEW_COMMENT
+# App Home.
+ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
+ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"
+ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
+ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
+
+
+def split_value(value: str, parts: int) -> tuple[int, ...]:
+    """``"12:3"`` → ``(12, 3)``; a malformed value is a ``ValueError`` (never trusted)."""
+    pieces = value.split(":")
+    if len(pieces) != parts or not all(p.isdigit() for p in pieces):
+        raise ValueError(f"malformed button value {value!r}")
+    return tuple(int(p) for p in pieces)
