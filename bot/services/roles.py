@@ -1,0 +1,105 @@
+"""Who is acting, and may they? Roles come from settings and the roster, never the client.
+
+PRODUCT.md: program managers are named in settings, advocates and account owners come
+from the roster, and everyone in the workspace is a rep. A person can hold several roles
+(an account owner also opens requests for their own deals), so an ``Actor`` carries a set.
+Services call ``require`` (or an ownership check) before touching anything, so a forged
+button value cannot make a rep approve an ask or answer for an advocate.
+"""
+
+from __future__ import annotations
+
+from bot.domain.errors import NotAllowed
+from bot.domain.model import Actor, Advocate, Person, ReferenceRequest, Role
+from bot.ports import UnitOfWork
+from bot.services.context import ServiceContext
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.REP: "a sales rep",
+    Role.ADVOCATE: "an advocate",
+    Role.ACCOUNT_OWNER: "an account owner",
+    Role.PROGRAM_MANAGER: "a program manager",
+}
+
+
+def _same_email(a: str | None, b: str | None) -> bool:
+    """Emails link chat users to roster rows; they are compared without case."""
+    if not a or not b:
+        return False
+    return a.strip().lower() == b.strip().lower()
+
+
+async def resolve_actor(ctx: ServiceContext, uow: UnitOfWork, person: Person) -> Actor:
+    """The roles ``person`` holds right now, read from settings and the roster.
+
+    Resolved on every call rather than cached, so a program manager removed from settings
+    or an advocate who left the roster loses their powers at once.
+    """
+    roles = {Role.REP}
+    email = (person.email or "").strip().lower()
+    if email:
+        if email in {pm.strip().lower() for pm in ctx.program_managers}:
+            roles.add(Role.PROGRAM_MANAGER)
+        if await uow.advocates.get_by_email(email) is not None:
+            roles.add(Role.ADVOCATE)
+        for advocate in await uow.advocates.list():
+            if _same_email(advocate.account_owner_email, email):
+                roles.add(Role.ACCOUNT_OWNER)
+                break
+    return Actor(person=person, roles=frozenset(roles))
+
+
+def require(actor: Actor, *roles: Role, action: str = "do that") -> None:
+    """Let the actor through if they hold any of ``roles``; otherwise say, politely, who can.
+
+    ``action`` completes the sentence "Only … can <action>." so the refusal tells the user
+    what they tried and whom to ask instead.
+    """
+    if any(actor.has(role) for role in roles):
+        return
+    names = [ROLE_NAMES[role] for role in roles] or ["someone with the right role"]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    raise NotAllowed(f"Sorry, only {who} can {action}.")
+
+
+def is_request_owner(actor: Actor, request: ReferenceRequest) -> bool:
+    """The rep who opened the request: same chat identity, or failing that the same email
+    (a rep on both Slack and Teams is one person)."""
+    if actor.person.identity is not None and actor.person.identity == request.rep.identity:
+        return True
+    return _same_email(actor.person.email, request.rep.email)
+
+
+def require_owner_or_manager(actor: Actor, request: ReferenceRequest, action: str) -> None:
+    """Requests are private to the rep who opened them and the program managers."""
+    if actor.is_program_manager or is_request_owner(actor, request):
+        return
+    raise NotAllowed(
+        f"Sorry, only the rep who opened request #{request.id} or a program manager "
+        f"can {action}."
+    )
+
+
+def is_advocate(actor: Actor, advocate: Advocate) -> bool:
+    """Is the actor this very advocate? Matched on email, the roster's key."""
+    return _same_email(actor.person.email, advocate.email)
+
+
+def is_account_owner(actor: Actor, advocate: Advocate, approver_email: str | None = None) -> bool:
+    """The advocate's account owner (today's, or the one the approval was sent to)."""
+    return _same_email(actor.person.email, advocate.account_owner_email) or _same_email(
+        actor.person.email, approver_email
+    )
+
+
+def advocate_person(advocate: Advocate) -> Person:
+    """How an advocate is addressed in the outbox: by email (the dispatcher finds their
+    chat identity), with their own time zone so messages show their local times."""
+    return Person(email=advocate.email, display_name=advocate.name,
+                  timezone=advocate.timezone or "UTC")
+
+
+def manager_people(ctx: ServiceContext) -> list[Person]:
+    """The program managers as recipients, in the program's time zone."""
+    return [Person(email=email, timezone=ctx.program_timezone)
+            for email in ctx.program_managers]
