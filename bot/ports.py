@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -35,6 +35,9 @@ class Clock(Protocol):
 
 
 # --- outbox ---------------------------------------------------------------------------
+
+
+DEFAULT_LEASE = timedelta(seconds=60)  # how long a claimed outbox row is left to its claimer
 
 
 class OutboxStatus(StrEnum):
@@ -214,8 +217,12 @@ class Outbox(Protocol):
         """Queue a message; False (and nothing written) if its key was queued before."""
         ...
 
-    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
-        """Pending messages due at ``now``, oldest first (``SKIP LOCKED`` on PostgreSQL)."""
+    async def claim_due(
+        self, now: datetime, *, limit: int = 50, lease: timedelta = DEFAULT_LEASE
+    ) -> list[OutboxMessage]:
+        """Pending messages due at ``now``, oldest first, leased to the caller: their
+        ``next_attempt_at`` moves to ``now + lease`` so other dispatchers (replicas) skip
+        them while this one delivers (``SKIP LOCKED`` on PostgreSQL while claiming)."""
         ...
 
     async def mark_sent(
@@ -225,6 +232,10 @@ class Outbox(Protocol):
     async def mark_retry(
         self, message_id: int, *, error: str, next_attempt_at: datetime
     ) -> None: ...
+
+    async def release(self, message_id: int, *, next_attempt_at: datetime) -> None:
+        """Hand a claimed message back untried (no attempt counted), due again then."""
+        ...
 
     async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None: ...
 

@@ -18,7 +18,7 @@ import builtins
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -59,7 +59,7 @@ from bot.domain.model import (
     Usage,
     ensure_utc,
 )
-from bot.ports import OutboxMessage, OutboxStatus, OutgoingMessage
+from bot.ports import DEFAULT_LEASE, OutboxMessage, OutboxStatus, OutgoingMessage
 from storage.tables import (
     AdvocateRow,
     AskRow,
@@ -793,9 +793,13 @@ class SqlOutbox(_Repository):
         inserted = await self._session.scalar(stmt)
         return inserted is not None
 
-    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
-        """Pending messages due at ``now``, oldest first, locked until the unit of work
-        ends; on PostgreSQL rows another dispatcher holds are skipped, not waited for."""
+    async def claim_due(
+        self, now: datetime, *, limit: int = 50, lease: timedelta = DEFAULT_LEASE
+    ) -> list[OutboxMessage]:
+        """Pending messages due at ``now``, oldest first, leased: their ``next_attempt_at``
+        moves to ``now + lease`` so another dispatcher (replica) skips them while this one
+        delivers. On PostgreSQL rows another dispatcher is claiming are skipped, not
+        waited for."""
         stmt = (
             select(OutboxRow)
             .where(
@@ -807,6 +811,8 @@ class SqlOutbox(_Repository):
         )
         stmt = self._lock(stmt, skip_locked=True).execution_options(populate_existing=True)
         rows = list(await self._session.scalars(stmt))
+        for row in rows:
+            row.next_attempt_at = ensure_utc(now) + lease
         refs = await self._platform_refs(row.replaces for row in rows if row.replaces)
         return [_outbox_message(row, refs.get(row.replaces or "")) for row in rows]
 
@@ -830,6 +836,10 @@ class SqlOutbox(_Repository):
         row = await self._require(OutboxRow, message_id, "outbox message")
         row.attempts += 1
         row.last_error = error
+        row.next_attempt_at = ensure_utc(next_attempt_at)
+
+    async def release(self, message_id: int, *, next_attempt_at: datetime) -> None:
+        row = await self._require(OutboxRow, message_id, "outbox message")
         row.next_attempt_at = ensure_utc(next_attempt_at)
 
     async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None:

@@ -28,7 +28,7 @@ from bot.domain.model import (
     ReferenceRequest,
     Usage,
 )
-from bot.ports import DeliveryError, OutboxMessage, OutboxStatus, OutgoingMessage
+from bot.ports import DEFAULT_LEASE, DeliveryError, OutboxMessage, OutboxStatus, OutgoingMessage
 
 
 class FixedClock:
@@ -270,13 +270,17 @@ class FakeOutbox(_Repo):
         )
         return True
 
-    async def claim_due(self, now: datetime, *, limit: int = 50) -> list[OutboxMessage]:
+    async def claim_due(
+        self, now: datetime, *, limit: int = 50, lease: timedelta = DEFAULT_LEASE
+    ) -> list[OutboxMessage]:
         due = [
             m
             for m in self._s.outbox.values()
             if m.status == OutboxStatus.PENDING and (m.next_attempt_at or m.created_at) <= now
         ]
         due.sort(key=lambda m: (m.created_at, m.id))
+        for m in due[:limit]:
+            m.next_attempt_at = now + lease
         claimed = copy.deepcopy(due[:limit])
         for m in claimed:
             if m.message.replaces:
@@ -292,6 +296,9 @@ class FakeOutbox(_Repo):
         m = self._s.outbox[message_id]
         m.attempts += 1
         m.last_error, m.next_attempt_at = error, next_attempt_at
+
+    async def release(self, message_id: int, *, next_attempt_at: datetime) -> None:
+        self._s.outbox[message_id].next_attempt_at = next_attempt_at
 
     async def mark_dead(self, message_id: int, *, error: str, now: datetime) -> None:
         m = self._s.outbox[message_id]

@@ -185,6 +185,10 @@ class OutboxDispatcher:
             return "dead"
         blocked = self._blocked_until.get(item.platform)
         if blocked is not None and blocked > self._clock.now():
+            # Untried: hand it back for when the platform accepts messages again.
+            async with self._uow() as uow:
+                await uow.outbox.release(row.id, next_attempt_at=blocked)
+                await uow.commit()
             return "deferred"
         messenger = self._messengers.get(item.platform)
         if messenger is None:

@@ -39,7 +39,7 @@ from bot.domain.model import (
     RequestState,
     Usage,
 )
-from bot.ports import OutboxStatus, OutgoingMessage
+from bot.ports import DEFAULT_LEASE, OutboxStatus, OutgoingMessage
 from storage.uow import SqlUnitOfWorkFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -931,7 +931,7 @@ async def test_an_outbox_message_comes_back_as_it_was_queued(
         assert await uow.outbox.add(bare, now=NOW)
         await uow.commit()
     async with uow_factory() as uow:
-        due = await uow.outbox.claim_due(NOW)
+        due = await uow.outbox.claim_due(NOW, lease=timedelta(0))
     assert [m.message for m in due] == [queued, bare]
     first = due[0]
     assert (first.status, first.attempts, first.created_at, first.next_attempt_at,
@@ -966,13 +966,39 @@ async def test_due_messages_are_pending_ones_oldest_first_up_to_the_limit(
         await uow.outbox.add(message("sent"), now=NOW - timedelta(minutes=9))
         await uow.commit()
     async with uow_factory() as uow:
-        sent = next(m for m in await uow.outbox.claim_due(NOW) if m.message.key == "sent")
+        claimed = await uow.outbox.claim_due(NOW, lease=timedelta(0))
+        sent = next(m for m in claimed if m.message.key == "sent")
         await uow.outbox.mark_sent(sent.id, platform_ref="C1:1.0", now=NOW)
         await uow.commit()
+    # Each claim below is rolled back with its unit of work, so its lease is too.
     async with uow_factory() as uow:
         assert [m.message.key for m in await uow.outbox.claim_due(NOW)] == ["oldest", "middle"]
+    async with uow_factory() as uow:
         assert [m.message.key for m in await uow.outbox.claim_due(NOW, limit=1)] == ["oldest"]
+    async with uow_factory() as uow:
         assert len(await uow.outbox.claim_due(NOW + timedelta(minutes=2))) == 3
+
+
+async def test_a_claimed_message_is_leased_to_its_claimer_until_the_lease_runs_out(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add(message("k"), now=NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        [claimed] = await uow.outbox.claim_due(NOW, lease=timedelta(seconds=60))
+        await uow.commit()
+    async with uow_factory() as uow:  # another replica's dispatcher
+        assert await uow.outbox.claim_due(NOW + timedelta(seconds=59)) == []
+    async with uow_factory() as uow:  # the claimer died: the message is due again
+        [again] = await uow.outbox.claim_due(NOW + timedelta(seconds=60))
+    assert again.id == claimed.id and again.attempts == 0
+    async with uow_factory() as uow:  # released untried: due at the given time
+        await uow.outbox.release(claimed.id, next_attempt_at=NOW + timedelta(seconds=5))
+        await uow.commit()
+    async with uow_factory() as uow:
+        [released] = await uow.outbox.claim_due(NOW + timedelta(seconds=5))
+    assert released.attempts == 0
 
 
 async def test_a_retry_waits_until_its_next_attempt_and_counts_the_attempt(
@@ -991,7 +1017,7 @@ async def test_a_retry_waits_until_its_next_attempt_and_counts_the_attempt(
         assert await uow.outbox.claim_due(retry_at - timedelta(seconds=1)) == []
         [again] = await uow.outbox.claim_due(retry_at)
     assert (again.attempts, again.last_error, again.next_attempt_at, again.status) == (
-        1, "429 rate limited", retry_at, OutboxStatus.PENDING)
+        1, "429 rate limited", retry_at + DEFAULT_LEASE, OutboxStatus.PENDING)
 
 
 async def test_a_dead_letter_is_never_due_again_and_is_reported(
@@ -1027,7 +1053,8 @@ async def test_a_message_that_replaces_another_gets_the_sent_ones_platform_ref(
         await uow.outbox.add(message("never-sent"), now=NOW)
         await uow.commit()
     async with uow_factory() as uow:
-        original = next(m for m in await uow.outbox.claim_due(NOW) if m.message.key == "ask:1")
+        claimed = await uow.outbox.claim_due(NOW, lease=timedelta(0))
+        original = next(m for m in claimed if m.message.key == "ask:1")
         assert await uow.outbox.platform_ref("ask:1") is None  # not sent yet
         await uow.outbox.mark_sent(original.id, platform_ref="D123:1700000000.1", now=NOW)
         await uow.outbox.add(message("ask:1:answered", replaces="ask:1"), now=NOW)
