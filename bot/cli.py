@@ -41,7 +41,6 @@ class FriendlyErrors(TyperGroup):
 
 app = typer.Typer(
     cls=FriendlyErrors,
-    help="advocate-bot: run a customer reference program in Slack and Microsoft Teams.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
