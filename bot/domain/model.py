@@ -217,7 +217,7 @@ class Advocate:
     nps: int | None = None  # 0-10
     renewal_date: date | None = None
     status: AdvocateStatus = AdvocateStatus.ACTIVE
-    unavailable_until: date | None = None  # on leave; never asked before this date
+    unavailable_until: date | None = None  # on leave; never asked up to and including this day
     snoozed_until: datetime | None = None  # "Not now" or the decline streak
     do_not_use_with: tuple[str, ...] = ()  # prospect companies this advocate must not meet
     own_limits: LimitOverrides = field(default_factory=LimitOverrides)  # stricter only
