@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -61,6 +61,28 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base URL (a local fake in tests)"
     )
+
+    # --- Microsoft Teams (the names the Bot Framework samples use) ---
+    microsoft_app_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppId", "microsoft_app_id"),
+        description="Azure bot app id; empty = unauthenticated local mode (Bot Framework Emulator)",
+    )
+    microsoft_app_password: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppPassword", "microsoft_app_password"),
+        description="Client secret of the bot's app registration",
+    )
+    microsoft_app_type: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "microsoft_app_type"),
+        description="MultiTenant, SingleTenant or UserAssignedMSI",
+    )
+    microsoft_app_tenant_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "microsoft_app_tenant_id"),
+        description="Tenant id (SingleTenant and UserAssignedMSI)",
+    )
+    teams_enabled: bool = Field(
+        False, description="Serve /api/messages for Teams (on when MicrosoftAppId is set)"
+    )
+    teams_bot_name: str = Field("Advocate Bot", description="Bot name in the Teams app package")
 
     # --- program ---
     program_managers: Annotated[list[str], NoDecode] = Field(
@@ -165,6 +187,32 @@ class Settings(BaseSettings):
         if (self.slack_signing_secret or self.slack_app_token) and not self.slack_bot_token:
             raise ValueError("Slack is half-configured: SLACK_BOT_TOKEN is missing")
         return self
+
+    @field_validator("microsoft_app_type")
+    @classmethod
+    def _valid_app_type(cls, value: str) -> str:
+        kinds = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
+                 "userassignedmsi": "UserAssignedMSI"}
+        if value.lower() not in kinds:
+            raise ValueError("expected MultiTenant, SingleTenant or UserAssignedMSI")
+        return kinds[value.lower()]
+
+    @model_validator(mode="after")
+    def _teams_settings_together(self) -> Settings:
+        if self.microsoft_app_type != "MultiTenant" and self.microsoft_app_id and (
+            not self.microsoft_app_tenant_id
+        ):
+            raise ValueError(
+                f"MicrosoftAppType={self.microsoft_app_type} needs MicrosoftAppTenantId"
+            )
+        if self.microsoft_app_password and not self.microsoft_app_id:
+            raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is missing")
+        return self
+
+    @property
+    def teams_active(self) -> bool:
+        """Teams is served when an app id is set, or explicitly in local (Emulator) mode."""
+        return bool(self.microsoft_app_id) or self.teams_enabled
 
     @property
     def slack_enabled(self) -> bool:

@@ -107,3 +107,19 @@ def test_slack_is_enabled_by_a_bot_token_with_a_signing_secret(
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
     settings = load_settings()
     assert settings.slack_enabled and settings.slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_teams_settings_use_the_bot_framework_names_and_check_the_tenant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType",
+                 "MicrosoftAppTenantId", "TEAMS_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    assert not load_settings().teams_active
+    monkeypatch.setenv("MicrosoftAppId", "00000000-0000-0000-0000-000000000001")
+    monkeypatch.setenv("MicrosoftAppType", "singletenant")
+    with pytest.raises(SettingsError, match="MicrosoftAppTenantId"):
+        load_settings()
+    monkeypatch.setenv("MicrosoftAppTenantId", "contoso.onmicrosoft.com")
+    settings = load_settings()
+    assert settings.teams_active and settings.microsoft_app_type == "SingleTenant"
