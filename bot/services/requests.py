@@ -55,6 +55,7 @@ from bot.services.roles import (
     require,
     require_owner_or_manager,
 )
+from bot.services.scheduling import Booking, cancellation_invites
 
 # --- limits on what a form may send ----------------------------------------------------
 
@@ -656,13 +657,17 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
         await uow.requests.update(request)
         await withdraw_open_asks(ctx, uow, request, now, why="cancelled", by=by)
         engagement = await uow.engagements.get_for_request(request_id)
+        cancels: dict[str, dict[str, str]] = {}
         if engagement is not None and engagement_is_live(engagement):
             was = engagement.state
+            advocate = await uow.advocates.get(engagement.advocate_id)
+            if advocate is not None:
+                cancels = await cancellation_invites(
+                    ctx, uow, Booking(engagement, request, advocate), now)
             transition_engagement(engagement, EngagementState.CANCELLED, now)
             await uow.engagements.update(engagement)
             await audit(uow, now, by, "engagement.cancelled", f"engagement:{engagement.id}",
                         request_id=request.id, was=was.value)
-            advocate = await uow.advocates.get(engagement.advocate_id)
             if advocate is not None:
                 await send(uow, now, advocate_person(advocate), "request_cancelled_advocate", {
                     "advocate_name": advocate.name,
@@ -672,6 +677,8 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
                     "scheduled_at": engagement.scheduled_at.isoformat()
                     if engagement.scheduled_at else None,
                     "timezone": advocate.timezone or "UTC",
+                    "ics": cancels.get("advocate", {}).get("ics", ""),
+                    "ics_filename": cancels.get("advocate", {}).get("ics_filename", ""),
                 }, key=f"request_cancelled_advocate:{request.id}:{engagement.id}")
         by_someone_else = not is_request_owner(actor, request)
         await send(uow, now, rep_person(request), "request_cancelled", {
@@ -679,6 +686,8 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
             "reason": reason,
             "cancelled_by": person_name(actor.person) if by_someone_else else "",
             "timezone": rep_zone(request),
+            "ics": cancels.get("rep", {}).get("ics", ""),
+            "ics_filename": cancels.get("rep", {}).get("ics_filename", ""),
         }, key=f"request_cancelled:{request.id}")
         await uow.commit()
         return request

@@ -250,6 +250,20 @@ def _invite(ctx: ServiceContext, booking: Booking, role: Role, *, start: datetim
     return {"ics": ics, "ics_filename": ics_filename(engagement.id)}
 
 
+async def cancellation_invites(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
+                               now: datetime) -> dict[Role, dict[str, str]]:
+    """Calendar CANCELs for a booked call still ahead, one per party (same UID as the
+    invite, so calendars remove the event); empty when there is nothing in a calendar."""
+    engagement = booking.engagement
+    start = engagement.scheduled_at
+    if engagement.state is not EngagementState.SCHEDULED or start is None or start <= now:
+        return {}
+    history = await _history(uow, engagement.id)
+    sequence = sum(1 for action in history if action in CALENDAR_ACTIONS)
+    return {role: _invite(ctx, booking, role, start=start, sequence=sequence, now=now,
+                          cancelled=True) for role in ("rep", "advocate")}
+
+
 def _slots(request: ReferenceRequest, now: datetime, *, besides: datetime | None = None
            ) -> list[dict[str, Any]]:
     """The rep's proposed times still ahead (but the one just called off), with their index

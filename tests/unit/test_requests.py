@@ -417,6 +417,45 @@ async def test_cancelling_after_a_yes_cancels_the_engagement_and_tells_the_advoc
     assert "engagement.cancelled" in audit_actions(db)
 
 
+async def test_cancelling_a_booked_call_takes_it_out_of_both_calendars(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    from icalendar import Calendar
+
+    from bot.services.scheduling import pick_time
+
+    advocate = await add_advocate()
+    request = (await submit_request(ctx, rep, sample_draft())).request
+    ask = await ask_advocate(ctx, rep, request.id, advocate.id)
+    await answer_ask(ctx, advocate_actor(advocate), ask.id, "accept")
+    (engagement,) = db.state.engagements.values()
+    await pick_time(ctx, advocate_actor(advocate), engagement.id, slot=0)
+    booked = Calendar.from_ical(last_to(db, advocate.email, "call_confirmed").context["ics"])
+
+    await cancel_request(ctx, rep, request.id)
+
+    for email, template in ((advocate.email, "request_cancelled_advocate"),
+                            (REP_EMAIL, "request_cancelled")):
+        cancel = Calendar.from_ical(last_to(db, email, template).context["ics"])
+        assert str(cancel["method"]) == "CANCEL"
+        [event] = cancel.walk("VEVENT")
+        [original] = booked.walk("VEVENT")
+        assert event["uid"] == original["uid"]
+        assert int(event["sequence"]) > int(original["sequence"])
+
+
+async def test_cancelling_before_a_call_is_booked_attaches_no_calendar_file(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    advocate = await add_advocate()
+    request = (await submit_request(ctx, rep, sample_draft())).request
+    ask = await ask_advocate(ctx, rep, request.id, advocate.id)
+    await answer_ask(ctx, advocate_actor(advocate), ask.id, "accept")
+
+    await cancel_request(ctx, rep, request.id)
+
+    assert last_to(db, advocate.email, "request_cancelled_advocate").context["ics"] == ""
+    assert last_to(db, REP_EMAIL, "request_cancelled").context["ics"] == ""
+
+
 async def test_only_the_owning_rep_or_a_program_manager_can_cancel(
         ctx: ServiceContext, db: FakeDatabase, rep: Actor, other_rep: Actor,
         add_advocate: AddAdvocate) -> None:
