@@ -104,6 +104,24 @@ class Messenger(Protocol):
         ...
 
 
+class Directory(Protocol):
+    """Finds a platform's chat user by email: who is this, which time zone.
+
+    The roster knows advocates by email only; before one of them has used the bot, the
+    outbox dispatcher asks the platform's directory (Slack: ``users.lookupByEmail``) for
+    their chat identity instead of giving the message up as undeliverable.
+    """
+
+    platform: Platform
+
+    async def find_by_email(self, email: str) -> Person | None:
+        """The chat user with this email, with ``identity`` set; None if there is none.
+
+        Raises ``DeliveryError`` when the platform cannot answer right now (retryable).
+        """
+        ...
+
+
 # --- repositories ---------------------------------------------------------------------
 
 

@@ -550,7 +550,10 @@ async def ask_advocate(ctx: ServiceContext, actor: Actor, request_id: int,
                     raise LimitReached(reasons)
                 await audit(uow, now, by, "limit.override", f"advocate:{advocate_id}",
                             request_id=request_id, reasons=reasons, reason=override_reason)
-            ranking = await rank_request(ctx, uow, request, now, already_asked=already)
+            # The rank among the matches the rep was shown; 0 = picked from outside them.
+            # (Ranking only the top few keeps this fast on a 100k roster.)
+            ranking = await rank_request(ctx, uow, request, now, already_asked=already,
+                                         top_n=ctx.policy.matching.top_n)
             rank = next((i for i, m in enumerate(ranking.matches, 1)
                          if m.advocate.id == advocate_id), 0)
             ask = await _create_ask(ctx, uow, request, advocate, now, rank=rank, by=by,

@@ -21,8 +21,10 @@ Failures:
 * other retryable failures (5xx, timeouts, any unexpected exception): exponential backoff
   ``base_delay * 2**attempts`` capped at ``max_delay``.
 * ``DeliveryError(permanent=True)`` (channel not found, user deactivated): dead at once.
-* no chat identity for the recipient: dead — the person has never used the bot, so
-  retrying cannot help; the weekly digest lists dead letters with this reason.
+* no chat identity for the recipient: the platforms' ``Directory`` (if given) is asked for
+  the user with that email (an advocate imported from the CRM has never used the bot);
+  if none knows them, dead — retrying cannot help; the weekly digest lists dead letters
+  with this reason. A directory that cannot answer right now is retried like a 5xx.
 * no messenger for the platform (e.g. Teams not configured on this replica): retried, since
   it is a deployment problem another replica or a restart may fix.
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -42,6 +44,7 @@ from bot.domain.model import Person, Platform
 from bot.ports import (
     Clock,
     DeliveryError,
+    Directory,
     Messenger,
     OutboxMessage,
     UnitOfWork,
@@ -73,6 +76,7 @@ class _Resolved:
     row: OutboxMessage
     platform: Platform | None
     problem: str = ""
+    lookup_error: DeliveryError | None = None  # a directory could not answer; retry later
 
 
 class OutboxDispatcher:
@@ -87,6 +91,7 @@ class OutboxDispatcher:
         max_attempts: int = 8,
         base_delay: float = 5.0,
         max_delay: float = 3600.0,
+        directories: Sequence[Directory] = (),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -96,6 +101,7 @@ class OutboxDispatcher:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self._directories = tuple(directories)
         # Platform -> moment its rate limit lifts. In memory on purpose: it only saves
         # pointless calls within this replica; correctness comes from each row's schedule.
         self._blocked_until: dict[Platform, datetime] = {}
@@ -148,7 +154,33 @@ class OutboxDispatcher:
             rows = await uow.outbox.claim_due(self._clock.now(), limit=limit)
             resolved = [await self._resolve(uow, row) for row in rows]
             await uow.commit()
+        if self._directories:
+            # Outside the transaction: a directory is a network call.
+            resolved = [await self._look_up(item) if item.platform is None else item
+                        for item in resolved]
         return resolved
+
+    async def _look_up(self, item: _Resolved) -> _Resolved:
+        """Ask each directory for a recipient the people table does not know yet."""
+        email = item.row.message.recipient.email
+        if not email:
+            return item
+        for directory in self._directories:
+            try:
+                found = await directory.find_by_email(email)
+            except DeliveryError as error:
+                return replace(item, lookup_error=error)
+            if found is not None and found.identity is not None:
+                recipient = item.row.message.recipient
+                person = Person(
+                    email=recipient.email,
+                    display_name=recipient.display_name or found.display_name,
+                    identity=found.identity,
+                    timezone=recipient.timezone or found.timezone,
+                )
+                row = replace(item.row, message=replace(item.row.message, recipient=person))
+                return _Resolved(row, found.identity.platform)
+        return item
 
     async def _resolve(self, uow: UnitOfWork, row: OutboxMessage) -> _Resolved:
         """Find the chat identity a message goes to.
@@ -180,6 +212,12 @@ class OutboxDispatcher:
 
     async def _handle(self, item: _Resolved) -> str:
         row = item.row
+        if item.lookup_error is not None:
+            error = item.lookup_error
+            if error.permanent:
+                await self._dead(row, error.reason)
+                return "dead"
+            return await self._retry(row, f"directory: {error.reason}", error.retry_after)
         if item.platform is None:
             await self._dead(row, item.problem)
             return "dead"
