@@ -1,0 +1,565 @@
+"""The Slack Block Kit templates render what the services really send into payloads that
+slack_sdk's own models accept, for awkward input too.
+
+Contexts are captured the way ``tests/unit/test_templates_text.py`` does it: each
+conversation the services can have is played against the fakes, and every queued message
+is rendered with the Slack renderer. On top of ``validate_json()``, every block is parsed
+back with slack_sdk and must come out unchanged, which validates the nested elements too
+and catches a key slack_sdk does not know (it drops those silently).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Outcome, Role
+from bot.domain.policy import LimitPolicy
+from bot.ports import OutboxMessage, OutgoingMessage
+from bot.rendering import Renderer, local_time, templates_dir
+from bot.services.advocates import advocate_profile, pause_advocate
+from bot.services.asks import answer_ask, ask_advocate
+from bot.services.outcomes import COMMENT_MAX_CHARS, record_outcome
+from bot.services.requests import KnownValues, RequestDraft, list_requests, submit_request
+from bot.services.scheduling import (
+    confirm_time,
+    due_outcome_prompts,
+    due_reminders,
+    pick_time,
+    reschedule,
+)
+from handlers.slack import forms, ids
+from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
+from handlers.slack.messenger import SlackMessenger
+from tests.unit.conftest import (
+    REP_EMAIL,
+    START,
+    actor,
+    advocate_actor,
+    outbox,
+    person,
+    sample_draft,
+)
+from tests.unit.test_templates_text import EDGE_CASES, World, every_conversation
+
+SLACK = templates_dir() / "slack"
+MESSAGE_TEMPLATES = sorted(p.name.removesuffix(".json.j2") for p in SLACK.glob("*.json.j2"))
+VIEW_TEMPLATES = sorted(p.name.removesuffix(".json.j2")
+                        for p in (SLACK / "views").glob("*.json.j2"))
+# Messages that replace an ask in place once it is over: their buttons must be gone.
+REPLACEMENTS = ("ask_answered", "ask_withdrawn", "ask_closed", "ask_expired",
+                "approval_closed")
+LONG = ("Tell them about <the migration> & the \"rollout\" 🚀 日本語 " * 60)[:3000]
+CASES = {**EDGE_CASES, "long": "X" * 120 + " <&> 日本語 🚀"}
+BUTTON_PARTS = {ids.ACTION_ASK_ADVOCATE: 2, ids.ACTION_PICK_SLOT: 2}
+ACTION_IDS = {value for name, value in vars(ids).items() if name.startswith("ACTION_")}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return slack_renderer()
+
+
+# --- capturing what the services send ---------------------------------------------------
+
+
+async def scheduling_conversation(text: str, *, notes: str | None = None
+                                  ) -> list[OutgoingMessage]:
+    """From a yes to a thank-you, through every scheduling turn (a declined proposal, a
+    reschedule by each side, reminders, the outcome), then a no-show in a second program;
+    ``text`` is in every free field."""
+    sent: list[OutgoingMessage] = []
+    w = World()
+    rep = actor(person(REP_EMAIL, f"Riley {text}", timezone="America/New_York"))
+    ada = await w.advocate("Ada", text, timezone="Asia/Tokyo")
+    draft = sample_draft(prospect_company=f"Prospect {text}"[:200],
+                         opportunity_name=f"Deal {text}"[:200], notes=notes or f"Notes {text}",
+                         meeting_link="https://meet.example/call?id=1&pw=<2>")
+    request = (await submit_request(w.ctx, rep, draft)).request
+    ask = await ask_advocate(w.ctx, rep, request.id or 0, ada.id)
+    assert ask is not None
+    her = advocate_actor(ada)
+    await answer_ask(w.ctx, her, ask.id or 0, "accept")
+    (engagement,) = w.db.state.engagements.values()
+    eid = engagement.id or 0
+    await pick_time(w.ctx, her, eid, proposed=START + timedelta(days=5))
+    await confirm_time(w.ctx, rep, eid, accept=False)
+    await pick_time(w.ctx, her, eid, slot=1)
+    await reschedule(w.ctx, rep, eid, reason=f"Because {text}")
+    await pick_time(w.ctx, her, eid, proposed=START + timedelta(days=6))
+    await confirm_time(w.ctx, rep, eid, accept=True)
+    await reschedule(w.ctx, her, eid, reason=f"Sorry {text}")
+    await pick_time(w.ctx, her, eid, slot=0)
+    call = request.proposed_times[0]
+    w.clock.set(call - timedelta(hours=20))
+    assert await due_reminders(w.ctx) == 2
+    w.clock.set(call - timedelta(minutes=30))
+    assert await due_reminders(w.ctx) == 2
+    w.clock.set(call + timedelta(hours=1))
+    assert await due_outcome_prompts(w.ctx) == 1
+    await record_outcome(w.ctx, rep, eid, Outcome.COMPLETED, helpfulness=5,
+                         influenced_amount=Decimal("120000.50"))
+    sent += outbox(w.db)
+
+    w = World()
+    bob = await w.advocate("Bob", text)
+    request = (await submit_request(w.ctx, rep, draft)).request
+    ask = await ask_advocate(w.ctx, rep, request.id or 0, bob.id)
+    assert ask is not None
+    await answer_ask(w.ctx, advocate_actor(bob), ask.id or 0, "accept")
+    (engagement,) = w.db.state.engagements.values()
+    await pick_time(w.ctx, advocate_actor(bob), engagement.id or 0, slot=0)
+    w.clock.set(request.proposed_times[0] + timedelta(hours=1))
+    await record_outcome(w.ctx, rep, engagement.id or 0, Outcome.NO_SHOW)
+    sent += outbox(w.db)
+    return sent
+
+
+async def long_notes_conversation() -> list[OutgoingMessage]:
+    """A request whose notes are at the 3,000-character limit and full of characters that
+    escaping lengthens, with names longer than any button or header holds."""
+    w = World()
+    long_name = "Maximilian " + "Alexander-" * 20 + " <&> 日本語"
+    ada = await w.advocate(long_name, "x", health_score=100)
+    request_id = await w.request("long", notes=LONG)
+    ask = await ask_advocate(w.ctx, actor(person(REP_EMAIL, "Riley Rep",
+                                                 timezone="America/New_York")),
+                             request_id, ada.id)
+    assert ask is not None
+    return outbox(w.db)
+
+
+async def every_message(text: str) -> list[OutgoingMessage]:
+    messages = await every_conversation(text) + await scheduling_conversation(text)
+    if text == CASES["long"]:
+        messages += await long_notes_conversation()
+        messages += await scheduling_conversation("long", notes=LONG)
+    return messages
+
+
+# --- checking Block Kit ------------------------------------------------------------------
+
+
+def _normal(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in a payload, depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def check_text(where: str, node: dict[str, Any]) -> None:
+    """mrkdwn is escaped (we never write links or mentions, so no raw ``<`` or ``>``, and
+    every ``&`` starts an escape); plain text is not escaped (Slack shows it as typed)."""
+    text = node["text"]
+    if node["type"] == "mrkdwn":
+        assert "<" not in text and ">" not in text, f"{where}: unescaped mrkdwn {text[:80]!r}"
+        assert not re.search(r"&(?!amp;|lt;|gt;)", text), f"{where}: bare & in {text[:80]!r}"
+    else:
+        assert "&amp;" not in text and "&lt;" not in text, f"{where}: escaped plain text"
+    assert text.strip(), f"{where}: empty text"
+
+
+def check_blocks(where: str, blocks: list[dict[str, Any]]) -> None:
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids)), f"{where}: repeated block_id"
+    for block in blocks:
+        parsed = Block.parse(block)
+        assert parsed is not None, f"{where}: unknown block {block.get('type')}"
+        parsed.validate_json()
+        assert _normal(parsed.to_dict()) == _normal(block), f"{where}: slack_sdk changed {block}"
+    for node in walk(blocks):
+        if node.get("type") in ("mrkdwn", "plain_text"):
+            check_text(where, node)
+
+
+def check_message(where: str, payload: dict[str, Any]) -> None:
+    assert set(payload) == {"text", "blocks"}, where
+    assert 0 < len(payload["text"]) <= 300, f"{where}: notification text"
+    assert "\n" not in payload["text"] and "*" not in payload["text"], where
+    assert 0 < len(payload["blocks"]) <= 50, where
+    check_blocks(where, payload["blocks"])
+
+
+def check_view(where: str, view: dict[str, Any]) -> None:
+    parsed = View(**view)
+    parsed.validate_json()
+    assert _normal(parsed.to_dict()) == _normal(view), f"{where}: slack_sdk changed the view"
+    check_blocks(where, view["blocks"])
+
+
+def buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node for node in walk(payload.get("blocks", [])) if node.get("type") == "button"]
+
+
+def render_message(renderer: Renderer, message: OutgoingMessage) -> dict[str, Any] | None:
+    name = f"slack/{message.template}.json.j2"
+    if not renderer.has(name):
+        return None
+    payload = renderer.render_json(name, message.context)
+    assert isinstance(payload, dict)
+    return payload
+
+
+# --- the message templates ------------------------------------------------------------
+
+
+async def test_the_conversations_reach_every_slack_message_template() -> None:
+    sent = {m.template for m in await every_message("plain")}
+    assert set(MESSAGE_TEMPLATES) <= sent, set(MESSAGE_TEMPLATES) - sent
+    assert {"matches", "ask", "pick_time", "time_proposed", "call_confirmed", "thank_you",
+            "ask_accepted", "approval_request", "outcome_prompt"} <= set(MESSAGE_TEMPLATES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_every_message_is_valid_block_kit_for_awkward_input(
+        case: str, renderer: Renderer) -> None:
+    rendered = 0
+    for message in await every_message(CASES[case]):
+        payload = render_message(renderer, message)
+        if payload is not None:
+            check_message(f"{message.template} ({case})", payload)
+            rendered += 1
+    assert rendered >= len(MESSAGE_TEMPLATES)
+
+
+async def test_every_button_is_a_known_action_with_a_value_the_listener_can_parse(
+        renderer: Renderer) -> None:
+    seen: set[str] = set()
+    for message in await every_message(EDGE_CASES["markup"]):
+        payload = render_message(renderer, message)
+        for button in buttons(payload or {}):
+            assert button["action_id"] in ACTION_IDS, button
+            ids.split_value(button["value"], BUTTON_PARTS.get(button["action_id"], 1))
+            seen.add(button["action_id"])
+    assert {ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
+            ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_DECLINE, ids.ACTION_ASK_NOT_NOW,
+            ids.ACTION_APPROVE, ids.ACTION_DENY, ids.ACTION_PICK_SLOT,
+            ids.ACTION_PROPOSE_TIME, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
+            ids.ACTION_RESCHEDULE, ids.ACTION_RECORD_OUTCOME, ids.ACTION_ADD_COMMENT} <= seen
+
+
+async def test_buttons_carry_the_ids_of_what_they_act_on(renderer: Renderer) -> None:
+    by_template: dict[str, list[tuple[OutgoingMessage, dict[str, Any]]]] = {}
+    for message in await every_message("plain"):
+        payload = render_message(renderer, message)
+        if payload is not None:
+            by_template.setdefault(message.template, []).append((message, payload))
+    for message, payload in by_template["ask"]:
+        values = {b["action_id"]: b["value"] for b in buttons(payload)}
+        assert values == {action: str(message.context["ask_id"]) for action in (
+            ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_DECLINE, ids.ACTION_ASK_NOT_NOW)}
+    message, payload = by_template["matches"][0]
+    request_id = message.context["request"]["id"]
+    asks = [b["value"] for b in buttons(payload) if b["action_id"] == ids.ACTION_ASK_ADVOCATE]
+    assert asks == [f"{request_id}:{m['advocate_id']}" for m in message.context["matches"]]
+    message, payload = by_template["pick_time"][0]
+    slots = [b["value"] for b in buttons(payload) if b["action_id"] == ids.ACTION_PICK_SLOT]
+    eid = message.context["engagement_id"]
+    assert slots == [f"{eid}:{i}" for i in range(len(message.context["proposed_times"]))]
+    for message, payload in by_template["time_proposed"]:
+        (actions,) = [b for b in payload["blocks"] if b["type"] == "actions"]
+        shown = forms.parse_proposed_block_id(actions["block_id"])
+        assert shown is not None and shown.isoformat() == message.context["proposed_at"]
+
+
+async def test_an_answered_ask_loses_its_buttons(renderer: Renderer) -> None:
+    found = set()
+    for message in await every_message("plain"):
+        if message.template in REPLACEMENTS:
+            payload = render_message(renderer, message)
+            assert payload is not None and not buttons(payload), message.template
+            found.add(message.template)
+    assert found == set(REPLACEMENTS)
+
+
+async def test_names_and_notes_come_through_as_typed_escaped_only_where_slack_needs_it(
+        renderer: Renderer) -> None:
+    text = EDGE_CASES["markup"]
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    payloads = {m.template: render_message(renderer, m)
+                for m in await every_conversation(text)}
+    dumped = json.dumps(payloads["ask"], ensure_ascii=False)
+    assert json.dumps(f"Notes {escaped}", ensure_ascii=False)[1:-1] in dumped
+    accepted = json.dumps(payloads["ask_accepted"], ensure_ascii=False)
+    assert json.dumps(f"Ada {text}", ensure_ascii=False)[1:-1] in accepted  # plain header
+    assert "&amp;#39;" not in dumped and "&#39;" not in dumped
+
+
+async def test_japanese_and_emoji_survive_untouched(renderer: Renderer) -> None:
+    for case in ("japanese", "emoji"):
+        text = EDGE_CASES[case]
+        for message in await every_conversation(text):
+            if message.template == "ask":
+                payload = render_message(renderer, message)
+                assert text in json.dumps(payload, ensure_ascii=False), case
+
+
+async def test_long_notes_are_cut_at_slacks_limit_without_breaking_an_escape(
+        renderer: Renderer) -> None:
+    (ask,) = [m for m in await long_notes_conversation() if m.template == "ask"]
+    payload = render_message(renderer, ask)
+    assert payload is not None
+    texts = [b["text"]["text"] for b in payload["blocks"]
+             if b["type"] == "section" and "text" in b]
+    (notes,) = [t for t in texts if t.startswith("*Notes from")]
+    assert len(notes) <= 3000 and notes.endswith(ELLIPSIS)
+    assert not re.search(r"&[a-z]{0,3}" + ELLIPSIS, notes)
+    (actions,) = [b for b in payload["blocks"] if b["type"] == "actions"]
+    assert actions["elements"][0]["text"]["text"] == "Accept"
+
+
+def test_truncate_never_splits_an_escape_and_keeps_short_text() -> None:
+    assert truncate("short", 10) == "short"
+    assert truncate("a" * 11, 10) == "a" * 9 + ELLIPSIS
+    assert truncate("abcdef&amp;", 9) == "abcdef" + ELLIPSIS
+    assert truncate("abc   def", 5) == "abc" + ELLIPSIS
+    for limit in range(1, 40):
+        cut = truncate("x &amp; &lt;y&gt; " * 5, limit)
+        assert len(cut) <= limit
+        assert not re.search(r"&(?!amp;|lt;|gt;)", cut), (limit, cut)
+
+
+async def test_times_are_shown_in_the_readers_zone(renderer: Renderer) -> None:
+    sent = await scheduling_conversation("plain")
+    confirmed = [m for m in sent if m.template == "call_confirmed"]
+    zones = {m.context["timezone"] for m in confirmed}
+    assert {"Asia/Tokyo", "America/New_York"} <= zones
+    for message in confirmed:
+        payload = json.dumps(render_message(renderer, message), ensure_ascii=False)
+        shown = local_time(message.context["starts_at"], message.context["timezone"])
+        assert shown in payload, message.context["role"]
+    (first_to_tokyo, *_) = [m for m in confirmed if m.context["timezone"] == "Asia/Tokyo"]
+    assert "JST" in json.dumps(render_message(renderer, first_to_tokyo))
+
+
+async def test_the_messenger_sends_these_templates_with_the_slack_renderer(
+        renderer: Renderer) -> None:
+    (ask,) = [m for m in await every_conversation("plain") if m.template == "ask"][:1]
+    messenger = SlackMessenger(AsyncWebClient(token="xoxb-test"), renderer)
+    payload = messenger.render(OutboxMessage(id=1, created_at=START, message=ask))
+    assert payload == render_message(renderer, ask)
+
+
+def test_every_slack_template_compiles(renderer: Renderer) -> None:
+    names = [*(f"slack/{n}.json.j2" for n in MESSAGE_TEMPLATES),
+             *(f"slack/views/{n}.json.j2" for n in VIEW_TEMPLATES)]
+    assert len(names) >= 20
+    for name in names:
+        renderer.env.get_template(name)
+
+
+# --- the views ----------------------------------------------------------------------------
+
+
+def known_values(text: str, *, many: int = 0) -> KnownValues:
+    extra = tuple(f"{text} {n}" for n in range(many))
+    return KnownValues(industries=("Fintech", f"Industry {text}", *extra),
+                       products=("Payments API", f"Product {text}", "P" * 200, *extra),
+                       use_cases=("Checkout", f"Use case {text}", *extra),
+                       regions=("EMEA", f"Region {text}"),
+                       languages=("English", "日本語", f"Language {text}"))
+
+
+def drafts(text: str) -> list[RequestDraft | None]:
+    short = text[:100]
+    return [
+        None,
+        RequestDraft(),
+        sample_draft(),
+        sample_draft(prospect_company=f"Prospect {text}", notes=LONG + text,
+                     industry=f"Industry {short}", products=(f"Product {short}", "Gone"),
+                     opportunity_name=f"Deal {text}", opportunity_amount=Decimal("1e12"),
+                     opportunity_stage=f"Stage {text}", crm_opportunity_id=f"ID {text}",
+                     meeting_link="https://meet.example/a?b=1&c=<2>", call_length_minutes=120,
+                     parallel_asks="3", proposed_times=(*sample_draft().proposed_times,
+                                                        "2026-03-12T10:00", 1773000000),
+                     timezone="Mars/Olympus"),
+        forms_keywords(text),
+        sample_draft(proposed_times=(datetime(9999, 12, 31, tzinfo=UTC), -5, "garbage"),
+                     needed_by="not a date", call_length_minutes="forever",
+                     opportunity_amount="lots", reference_type=text),
+    ]
+
+
+def forms_keywords(text: str) -> RequestDraft:
+    from bot.services.requests import parse_keywords
+
+    return parse_keywords(f"fintech payments EMEA video call {text}", known_values(text))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_intake_modal_is_valid_for_every_kind_of_draft(case: str,
+                                                           renderer: Renderer) -> None:
+    text = CASES[case]
+    for n, draft in enumerate(drafts(text)):
+        for known in (KnownValues(), known_values(text), known_values(text, many=150)):
+            view = forms.intake_view(renderer, known=known, draft=draft,
+                                     user_timezone="America/Indiana/Indianapolis",
+                                     private_metadata=json.dumps({"channel": "C1"}))
+            check_view(f"intake {case} draft {n}", view)
+            assert view["callback_id"] == ids.VIEW_INTAKE
+            assert len(view["blocks"]) <= 100
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_the_other_modals_and_the_home_are_valid(case: str, renderer: Renderer) -> None:
+    text = CASES[case]
+    views = {
+        "decline_reason": forms.decline_reason_view(renderer, ask_id=12),
+        "propose_time": forms.propose_time_view(renderer, engagement_id=3,
+                                                timezone="Asia/Tokyo", latest=None),
+        "propose_time_latest": forms.propose_time_view(
+            renderer, engagement_id=3, timezone="Nowhere/Else",
+            latest=START.date() + timedelta(days=18)),
+        "outcome": forms.outcome_view(renderer, engagement_id=3, advocate_name=text,
+                                      currency="EUR"),
+        "comment": forms.comment_view(renderer, engagement_id=3),
+        "own_limits": forms.own_limits_view(renderer, advocate_id=7, current=LimitPolicy()),
+        **{f"home_{n}": forms.home_view(renderer, context=context)
+           for n, context in enumerate(await home_contexts(text))},
+    }
+    for name, view in views.items():
+        check_view(f"{name} ({case})", view)
+    assert {views[n]["callback_id"] for n in ("decline_reason", "propose_time", "outcome",
+                                                "comment", "own_limits")} == {
+        ids.VIEW_DECLINE_REASON, ids.VIEW_PROPOSE_TIME, ids.VIEW_OUTCOME, ids.VIEW_COMMENT,
+        ids.VIEW_OWN_LIMITS}
+    assert all(views[n]["type"] == "home" for n in views if n.startswith("home"))
+    for view in views.values():
+        for button in buttons(view):
+            assert button["action_id"] in ACTION_IDS
+            ids.split_value(button["value"], BUTTON_PARTS.get(button["action_id"], 1))
+    profile = forms.profile_message(renderer, advocate=(await home_contexts(text))[1][
+        "advocate"], timezone="Asia/Tokyo")
+    check_message(f"profile ({case})", profile)
+
+
+async def home_contexts(text: str) -> list[dict[str, Any]]:
+    """Home contexts from real service runs: a rep with requests, an advocate with a
+    booked call and history, a paused advocate, a program manager, nobody at all."""
+    w = World()
+    rep = actor(person(REP_EMAIL, f"Riley {text}", timezone="America/New_York"))
+    ada = await w.advocate("Ada", text, timezone="Asia/Tokyo")
+    draft = sample_draft(prospect_company=f"Prospect {text}"[:200])
+    for _ in range(3):
+        await submit_request(w.ctx, rep, draft)
+    request = (await submit_request(w.ctx, rep, draft)).request
+    ask = await ask_advocate(w.ctx, rep, request.id or 0, ada.id)
+    assert ask is not None
+    her = advocate_actor(ada)
+    await answer_ask(w.ctx, her, ask.id or 0, "accept")
+    (engagement,) = w.db.state.engagements.values()
+    await pick_time(w.ctx, her, engagement.id or 0, slot=0)
+    requests = await list_requests(w.ctx, rep)
+    profile = await advocate_profile(w.ctx, her, ada.id or 0)
+    await pause_advocate(w.ctx, her, ada.id or 0)
+    paused = await advocate_profile(w.ctx, her, ada.id or 0)
+    glance = forms.manager_home({"Open requests": 4, f"Waiting {text}": 2},
+                                [f"Request #1 ({text}) is needed soon"] * 12)
+    return [
+        {"timezone": "America/New_York", "rep": forms.rep_home(requests), "advocate": None,
+         "manager": None},
+        {"timezone": "Asia/Tokyo", "rep": None, "advocate": forms.advocate_home(profile),
+         "manager": None},
+        {"timezone": "Asia/Tokyo", "rep": forms.rep_home([]),
+         "advocate": forms.advocate_home(paused), "manager": glance},
+        {"timezone": "UTC", "rep": None, "advocate": None, "manager": None},
+    ]
+
+
+async def test_the_home_shows_a_section_per_role_and_the_right_pause_button(
+        renderer: Renderer) -> None:
+    rep_only, advocate, paused, nobody = [forms.home_view(renderer, context=c)
+                                          for c in await home_contexts("plain")]
+    headers = [[b["text"]["text"] for b in v["blocks"] if b["type"] == "header"]
+               for v in (rep_only, advocate, paused, nobody)]
+    assert headers == [["Your reference requests"], ["Your advocate profile"],
+                       ["Your reference requests", "Your advocate profile",
+                        "Program at a glance"], []]
+    actions = [{b["action_id"] for b in buttons(v)} for v in (rep_only, advocate, paused)]
+    assert ids.ACTION_HOME_NEW_REQUEST in actions[0] and ids.ACTION_CANCEL_REQUEST in actions[0]
+    assert {ids.ACTION_HOME_PAUSE, ids.ACTION_HOME_LIMITS} <= actions[1]
+    assert ids.ACTION_HOME_RESUME not in actions[1]
+    assert ids.ACTION_HOME_RESUME in actions[2] and ids.ACTION_HOME_PAUSE not in actions[2]
+    dumped = json.dumps(advocate, ensure_ascii=False)
+    assert "JST" in dumped  # the booked call, in the advocate's zone
+
+
+def test_comment_box_allows_what_the_service_accepts() -> None:
+    assert forms.COMMENT_MAX == COMMENT_MAX_CHARS
+
+
+def test_an_error_map_always_names_a_block_of_its_modal(renderer: Renderer) -> None:
+    view = forms.intake_view(renderer, known=known_values("x"), draft=None,
+                             user_timezone="UTC")
+    inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
+    assert set(forms.INTAKE_BLOCKS) == inputs
+    errors = forms.intake_errors(InvalidInput({name: "bad" for name in (
+        *forms.draft_fields(), "slot", "something_else")}))
+    assert set(errors) <= inputs
+    limits = forms.own_limits_view(renderer, advocate_id=1, current=LimitPolicy())
+    limit_inputs = {b["block_id"] for b in limits["blocks"] if b["type"] == "input"}
+    assert set(forms.limits_errors(InvalidInput({"until": "x", "cooldown_days": "y"}))
+               ) <= limit_inputs
+    outcome = forms.outcome_view(renderer, engagement_id=1, advocate_name="A")
+    outcome_inputs = {b["block_id"] for b in outcome["blocks"] if b["type"] == "input"}
+    assert set(forms.outcome_errors(InvalidInput({"outcome": "x", "helpfulness": "y",
+                                                  "influenced_amount": "z", "other": "w"}))
+               ) <= outcome_inputs
+
+
+def test_a_plain_renderer_is_given_the_slack_filters_by_the_form_builders() -> None:
+    plain = Renderer()
+    view = forms.comment_view(plain, engagement_id=1)
+    check_view("comment (plain renderer)", view)
+
+
+def test_a_program_manager_only_home_has_just_the_glance(renderer: Renderer) -> None:
+    view = forms.home_view(renderer, context={"timezone": "UTC", "rep": None,
+                                              "advocate": None,
+                                              "manager": forms.manager_home({"A": 1})})
+    assert [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"] == [
+        "Program at a glance"]
+    assert not buttons(view)
+
+
+async def test_the_home_services_result_becomes_a_valid_home_for_each_person(
+        renderer: Renderer) -> None:
+    home_service = pytest.importorskip("bot.services.home")
+    w = World()
+    rep = actor(person(REP_EMAIL, "Riley <&>", timezone="America/New_York"))
+    ada = await w.advocate("Ada", "x", timezone="Asia/Tokyo")
+    await submit_request(w.ctx, rep, sample_draft())
+    pm = actor(person("pat.manager@vendor.example", "Pat", timezone="Europe/Berlin"),
+               Role.PROGRAM_MANAGER)
+    homes = {
+        "rep": await home_service.home(w.ctx, rep),
+        "advocate": await home_service.home(w.ctx, advocate_actor(ada)),
+        "manager": await home_service.home(w.ctx, pm),
+    }
+    headers = {}
+    for who, home in homes.items():
+        view = forms.home_view(renderer, context=forms.home_context(home))
+        check_view(f"home of the {who}", view)
+        headers[who] = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert headers == {"rep": ["Your reference requests"],
+                       "advocate": ["Your advocate profile"],
+                       "manager": ["Your reference requests", "Program at a glance"]}
