@@ -1,0 +1,65 @@
+"""The digest's trend chart: requests vs fulfilled per week, as a small PNG.
+
+Drawn with Pillow rather than a plotting library: it is a dozen bars and two labels, and
+Pillow is a small, wheel-only dependency that needs no display or font files (its built-in
+bitmap font is enough). Deterministic for the same numbers, so tests can compare bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 640, 260
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 40, 16, 34, 40
+OPENED_COLOUR = (120, 144, 196)
+FULFILLED_COLOUR = (46, 160, 90)
+INK = (40, 40, 40)
+GRID = (225, 225, 225)
+
+
+def trend_chart(series: Sequence[tuple[str, int, int]], *, title: str = "") -> bytes:
+    """A grouped bar chart of (week label, requests, fulfilled), oldest week first."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    top = max([1, *(max(o, f) for _, o, f in series)])
+    base_y = MARGIN_TOP + plot_h
+
+    for step in range(5):  # horizontal grid with its values
+        value = top * step / 4
+        y = base_y - plot_h * step / 4
+        draw.line([(MARGIN_LEFT, y), (WIDTH - MARGIN_RIGHT, y)], fill=GRID)
+        draw.text((4, y - 6), f"{value:.0f}", fill=INK, font=font)
+
+    slot = plot_w / max(1, len(series))
+    bar = max(2.0, slot * 0.35)
+    for index, (label, opened, fulfilled) in enumerate(series):
+        x = MARGIN_LEFT + index * slot + (slot - 2 * bar) / 2
+        for offset, value, colour in ((0.0, opened, OPENED_COLOUR),
+                                      (bar, fulfilled, FULFILLED_COLOUR)):
+            height = plot_h * value / top
+            draw.rectangle([x + offset, base_y - height, x + offset + bar - 1, base_y],
+                           fill=colour)
+        draw.text((x - 2, base_y + 6), label.split("-")[-1], fill=INK, font=font)
+
+    draw.line([(MARGIN_LEFT, base_y), (WIDTH - MARGIN_RIGHT, base_y)], fill=INK)
+    draw.text((MARGIN_LEFT, 8), title or "Requests vs fulfilled, by week", fill=INK, font=font)
+    legend_x = WIDTH - MARGIN_RIGHT - 190
+    for i, (name, colour) in enumerate((("requests", OPENED_COLOUR),
+                                        ("fulfilled", FULFILLED_COLOUR))):
+        x = legend_x + i * 95
+        draw.rectangle([x, 10, x + 10, 20], fill=colour)
+        draw.text((x + 14, 9), name, fill=INK, font=font)
+    draw.text((MARGIN_LEFT, HEIGHT - 16), "ISO week", fill=INK, font=font)
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+__all__ = ["trend_chart"]

@@ -1,0 +1,226 @@
+"""Quarterly check-ins (PRODUCT.md, "Scheduled messages").
+
+On the first business day of a quarter every active advocate gets their last quarter in
+numbers and four choices: keep me active, change my limits (a form), pause for 1, 3 or 6
+months, leave the program; plus a feedback box. The answer goes through the same use
+cases as ``/advocate me`` (``bot.services.advocates``), so the roster rules, the audit
+log and the messages to the advocate are the ones those already keep; the check-in adds
+one ``checkin.answered`` audit entry with the choice and the feedback.
+
+An advocate who has not answered 14 days later gets one gentle reminder, then nothing.
+Sending is keyed ``checkin:<quarter>:<advocate id>`` (reminders
+``checkin-reminder:<quarter>:<advocate id>``) in the idempotency ledger, claimed in the
+unit of work that queues the message.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.limits import effective_limits
+from bot.domain.model import Actor, Advocate, AdvocateStatus, LimitOverrides
+from bot.domain.periods import (
+    local_date,
+    previous_quarter,
+    quarter_bounds,
+    quarter_label,
+    quarter_of,
+)
+from bot.ports import AdvocateQuarter
+from bot.services.advocates import (
+    leave_program,
+    next_tier,
+    pause_advocate,
+    policy_tiers,
+    resume_advocate,
+    set_own_limits,
+    tier_for,
+)
+from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.roles import advocate_person, is_advocate
+
+PAUSE_MONTHS = (1, 3, 6)
+FEEDBACK_MAX_CHARS = 1000
+ANSWERED = "checkin.answered"
+
+
+class CheckInChoice(StrEnum):
+    KEEP_ACTIVE = "keep_active"
+    CHANGE_LIMITS = "change_limits"
+    PAUSE = "pause"
+    LEAVE = "leave"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 → 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _numbers(n: AdvocateQuarter) -> dict[str, int]:
+    return {"asks": n.asks, "accepted": n.accepted, "declined": n.declined,
+            "completed": n.completed, "points": n.points}
+
+
+def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str,
+             numbers: AdvocateQuarter) -> dict[str, Any]:
+    tiers = policy_tiers(ctx.policy)
+    upcoming = next_tier(advocate.points, tiers)
+    limits = effective_limits(ctx.policy.limits, advocate)
+    return {
+        "advocate_id": advocate.id,
+        "advocate_name": advocate.name,
+        "period": period,
+        "quarter": reviewed,
+        "numbers": _numbers(numbers),
+        "total_points": advocate.points,
+        "tier": tier_for(advocate.points, tiers).label,
+        "next_tier": upcoming[0].label if upcoming else None,
+        "points_to_next_tier": upcoming[1] if upcoming else None,
+        "limits": {"max_per_90_days": limits.max_per_90_days,
+                   "max_per_365_days": limits.max_per_365_days,
+                   "cooldown_days": limits.cooldown_days,
+                   "max_open_asks": limits.max_open_asks},
+        "choices": [c.value for c in CheckInChoice],
+        "pause_months": list(PAUSE_MONTHS),
+        "feedback_max_chars": FEEDBACK_MAX_CHARS,
+        "timezone": advocate.timezone or "UTC",
+    }
+
+
+async def send_check_ins(ctx: ServiceContext, now: datetime, period: str) -> int:
+    """Queue the check-in of quarter ``period`` (e.g. ``2026-Q2``) to every active advocate
+    who has not had it; their numbers are for the quarter before. Returns how many."""
+    year, quarter = int(period[:4]), int(period[-1])
+    reviewed_year, reviewed_q = previous_quarter(year, quarter)
+    start, end = quarter_bounds(reviewed_year, reviewed_q, ctx.program_timezone)
+    async with ctx.uow() as uow:
+        if await uow.reports.claimed_keys(f"done:checkin:{period}"):
+            return 0  # everyone had it: skip the roster scan for the rest of the grace
+        advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
+        numbers = await uow.reports.advocate_numbers(start, end)
+        done = await uow.reports.claimed_keys(f"checkin:{period}:")
+    queued = 0
+    for advocate in advocates:
+        key = f"checkin:{period}:{advocate.id}"
+        if key in done:
+            continue
+        async with ctx.uow() as uow:
+            if not await uow.idempotency.claim(key, now=now):
+                continue
+            await send(uow, now, advocate_person(advocate), "check_in",
+                       _context(ctx, advocate, period, quarter_label(reviewed_year, reviewed_q),
+                                numbers.get(advocate.id or 0, AdvocateQuarter())), key=key)
+            await uow.commit()
+        queued += 1
+    await _mark_done(ctx, f"done:checkin:{period}", now)
+    return queued
+
+
+async def _mark_done(ctx: ServiceContext, key: str, now: datetime) -> None:
+    """Record that a run went through every recipient, so later runs in the grace window
+    cost one lookup. Only after the loop: a run cut short leaves it unset."""
+    async with ctx.uow() as uow:
+        await uow.idempotency.claim(key, now=now)
+        await uow.commit()
+
+
+async def send_check_in_reminders(ctx: ServiceContext, now: datetime, period: str,
+                                  since: datetime) -> int:
+    """One reminder to each advocate who got the ``period`` check-in, is still active and
+    has not answered since ``since`` (when the check-ins went out)."""
+    async with ctx.uow() as uow:
+        if await uow.reports.claimed_keys(f"done:checkin-reminder:{period}"):
+            return 0
+        sent = await uow.reports.claimed_keys(f"checkin:{period}:")
+        reminded = await uow.reports.claimed_keys(f"checkin-reminder:{period}:")
+        answered = await uow.reports.audited_subjects(ANSWERED, since=since)
+    pending = sorted(int(key.rsplit(":", 1)[1]) for key in sent
+                     if f"checkin-reminder:{period}:{key.rsplit(':', 1)[1]}" not in reminded)
+    queued = 0
+    for advocate_id in pending:
+        if f"advocate:{advocate_id}" in answered:
+            continue
+        key = f"checkin-reminder:{period}:{advocate_id}"
+        async with ctx.uow() as uow:
+            advocate = await uow.advocates.get(advocate_id)
+            if advocate is None or advocate.status is not AdvocateStatus.ACTIVE:
+                continue
+            if not await uow.idempotency.claim(key, now=now):
+                continue
+            year, quarter = int(period[:4]), int(period[-1])
+            reviewed = quarter_label(*previous_quarter(year, quarter))
+            await send(uow, now, advocate_person(advocate), "check_in_reminder",
+                       _context(ctx, advocate, period, reviewed, AdvocateQuarter()), key=key)
+            await uow.commit()
+        queued += 1
+    await _mark_done(ctx, f"done:checkin-reminder:{period}", now)
+    return queued
+
+
+async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
+                          choice: CheckInChoice | str, *, months: int | None = None,
+                          limits: LimitOverrides | None = None, feedback: str = "") -> Advocate:
+    """The advocate answers their check-in (a program manager may answer for them, e.g.
+    from an email reply, except for limits, which only the advocate sets).
+
+    Keep me active ends a pause; Change my limits sets the advocate's own (stricter)
+    limits; Pause stops asks for 1, 3 or 6 months (through that day in their zone); Leave
+    withdraws every open ask. Feedback (optional) is kept in the audit log.
+    """
+    try:
+        choice = CheckInChoice(choice)
+    except ValueError:
+        raise InvalidInput({"choice": "Pick one of the check-in's options."}) from None
+    text = " ".join(feedback.split())
+    if len(text) > FEEDBACK_MAX_CHARS:
+        raise InvalidInput({"feedback": f"Please keep it to {FEEDBACK_MAX_CHARS} characters "
+                            f"(this one has {len(text)})."})
+    async with ctx.uow() as uow:
+        advocate = await uow.advocates.get(advocate_id)
+    if advocate is None:
+        raise NotFound(f"There is no advocate #{advocate_id}.")
+    if not (actor.is_program_manager or is_advocate(actor, advocate)):
+        raise NotAllowed(f"Sorry, only {advocate.name} or a program manager can answer "
+                         "this check-in.")
+    now = ctx.now()
+    detail: dict[str, Any] = {}
+    if choice is CheckInChoice.KEEP_ACTIVE:
+        if advocate.status is AdvocateStatus.PAUSED or advocate.unavailable_until is not None:
+            advocate = await resume_advocate(ctx, actor, advocate_id)
+    elif choice is CheckInChoice.CHANGE_LIMITS:
+        if limits is None:
+            raise InvalidInput({"limits": "Fill in the limits you would like."})
+        advocate = await set_own_limits(ctx, actor, advocate_id, limits)
+    elif choice is CheckInChoice.PAUSE:
+        if months not in PAUSE_MONTHS:
+            raise InvalidInput({"months": "Pause for 1, 3 or 6 months."})
+        today = local_date(now, advocate.timezone or "UTC")
+        until = add_months(today, months) - timedelta(days=1)
+        advocate = await pause_advocate(ctx, actor, advocate_id, until=until,
+                                        reason=f"check-in: pause for {months} months")
+        detail["until"] = until.isoformat()
+    else:
+        advocate = (await leave_program(ctx, actor, advocate_id)).advocate
+    year, quarter = quarter_of(local_date(now, ctx.program_timezone))
+    async with ctx.uow() as uow:
+        await audit(uow, now, actor_label(actor.person), ANSWERED, f"advocate:{advocate_id}",
+                    quarter=quarter_label(year, quarter), choice=choice.value, months=months,
+                    feedback=text, **detail)
+        await uow.commit()
+    return advocate
+
+
+__all__ = [
+    "PAUSE_MONTHS",
+    "CheckInChoice",
+    "add_months",
+    "answer_check_in",
+    "send_check_in_reminders",
+    "send_check_ins",
+]

@@ -1,0 +1,304 @@
+"""The weekly digest to every program manager (PRODUCT.md, "Scheduled messages").
+
+The digest for ISO week W goes out on the digest day of W and covers the local week
+before it ([Monday 00:00, Monday 00:00) in the program's zone); every number is shown
+with its change against the week before that. Flow numbers (opened, fulfilled, ...) are
+counted in the window; state numbers (waiting past SLA, advocates at a limit, idle
+advocates) are taken *as of* the end of the window and as of a week earlier, so a digest
+caught up hours late, or printed again with ``--dry-run``, says the same thing.
+
+Everything comes from ``uow.reports`` (grouped SQL), never from loading every request: the
+program's history grows without bound and the digest must stay well under a second.
+
+Sending is idempotent per (period, manager): ``digest:<period>:<email>`` is claimed in the
+idempotency ledger in the same unit of work that queues the message, so two replicas, or a
+restart in the middle of the run, send each manager one digest.
+"""
+
+from __future__ import annotations
+
+import base64
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.domain.errors import NotAllowed
+from bot.domain.model import Actor, Person
+from bot.domain.periods import local_date, week_bounds, week_label, week_start
+from bot.ports import (
+    AdvocateLoad,
+    AdvocateScore,
+    DeadLetter,
+    FlowStats,
+    RenewalCaution,
+    UnitOfWork,
+    WaitingRequest,
+)
+from bot.services.chart import trend_chart
+from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.roles import manager_people
+
+TREND_WEEKS = 12
+ATTENTION_ITEMS = 3  # per kind: the digest must fit one Slack section (3,000 chars)
+DONE_PREFIX = "done:"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One line of the digest with last week's value for comparison. ``kind`` says how
+    to show it: count, percent (0-1), hours, money."""
+
+    key: str
+    label: str
+    value: float | int | Decimal | None
+    previous: float | int | Decimal | None
+    kind: str = "count"
+
+    @property
+    def change(self) -> float | int | Decimal | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous  # type: ignore[operator]
+
+    def text(self, value: float | int | Decimal | None) -> str:
+        if value is None:
+            return "n/a"
+        if self.kind == "percent":
+            return f"{float(value) * 100:.0f}%"
+        if self.kind == "hours":
+            return f"{float(value):.1f} h"
+        if self.kind == "money":
+            return f"{Decimal(value):,.2f}"
+        return str(value)
+
+    def change_text(self) -> str:
+        change = self.change
+        if change is None:
+            return "no comparison"
+        if change == 0:
+            return "same as the week before"
+        arrow = "up" if change > 0 else "down"
+        size = abs(change)
+        if self.kind == "percent":
+            shown = f"{float(size) * 100:.0f} points"
+        elif self.kind == "hours":
+            shown = f"{float(size):.1f} h"
+        elif self.kind == "money":
+            shown = f"{Decimal(size):,.2f}"
+        else:
+            shown = str(size)
+        return f"{arrow} {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    period: str
+    start: datetime  # the week covered, UTC
+    end: datetime
+    timezone: str
+    metrics: tuple[Metric, ...]
+    top_advocates: tuple[AdvocateScore, ...]
+    waiting: tuple[WaitingRequest, ...]
+    loads: tuple[AdvocateLoad, ...]
+    renewals: tuple[RenewalCaution, ...]
+    renewals_total: int
+    dead_letters: tuple[DeadLetter, ...]
+    series: tuple[tuple[str, int, int], ...] = field(default=())
+
+    def metric(self, key: str) -> Metric:
+        return next(m for m in self.metrics if m.key == key)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.waiting or self.loads or self.renewals or self.dead_letters)
+
+
+def _rate(flow: FlowStats) -> float | None:
+    closed = flow.fulfilled + flow.unfulfilled
+    return flow.fulfilled / closed if closed else None
+
+
+def _median_hours(flow: FlowStats) -> float | None:
+    return statistics.median(flow.accept_waits) / 3600 if flow.accept_waits else None
+
+
+async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, end: datetime,
+                       previous_start: datetime, *, period: str) -> Digest:
+    """The digest for the window [start, end), compared with [previous_start, start).
+
+    ``end`` is also the moment state numbers are taken at; upcoming calls are the week
+    after it.
+    """
+    jobs = ctx.policy.jobs
+    reports = uow.reports
+    sla = timedelta(hours=jobs.request_sla_hours)
+    flow = await reports.flow(start, end)
+    before = await reports.flow(previous_start, start)
+    waiting_count, waiting = await reports.waiting_past_sla(
+        end, created_before=end - sla, limit=ATTENTION_ITEMS)
+    waiting_before, _ = await reports.waiting_past_sla(start, created_before=start - sla,
+                                                       limit=0)
+    upcoming = await reports.upcoming_calls(end, end + timedelta(days=7))
+    upcoming_before = await reports.upcoming_calls(start, end)
+    loads = await reports.advocate_loads(end, ctx.policy.limits)
+    loads_before = await reports.advocate_loads(start, ctx.policy.limits)
+    idle = await reports.idle_advocates(end, days=jobs.idle_days)
+    idle_before = await reports.idle_advocates(start, days=jobs.idle_days)
+    dead_count, dead = await reports.dead_letters(start, end, limit=ATTENTION_ITEMS)
+    dead_before, _ = await reports.dead_letters(previous_start, start, limit=0)
+    top = await reports.top_advocates(start, end, limit=jobs.top_advocates)
+    renewals_total, renewals = await reports.renewal_cautions(
+        local_date(end, ctx.program_timezone),
+        days=ctx.policy.matching.renewal_caution_days, limit=ATTENTION_ITEMS)
+
+    monday = week_start(local_date(start, ctx.program_timezone))
+    weeks = [monday - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
+    bounds = [week_bounds(day, ctx.program_timezone)[0] for day in weeks] + [end]
+    counts = await reports.weekly_counts(bounds)
+    series = tuple((week_label(day), opened, fulfilled)
+                   for day, (opened, fulfilled) in zip(weeks, counts, strict=True))
+
+    metrics = (
+        Metric("opened", "Requests opened", flow.opened, before.opened),
+        Metric("fulfilled", "Requests fulfilled", flow.fulfilled, before.fulfilled),
+        Metric("unfulfilled", "Requests unfulfilled", flow.unfulfilled, before.unfulfilled),
+        Metric("fulfilment_rate", "Fulfilment rate", _rate(flow), _rate(before), "percent"),
+        Metric("median_time_to_accept", "Median time to accept", _median_hours(flow),
+               _median_hours(before), "hours"),
+        Metric("waiting_past_sla", f"Waiting past SLA ({jobs.request_sla_hours} h)",
+               waiting_count, waiting_before),
+        Metric("upcoming_calls", "Calls in the next 7 days", upcoming, upcoming_before),
+        Metric("near_limit", "Advocates at or near a limit", len(loads), len(loads_before)),
+        Metric("idle", f"Advocates idle {jobs.idle_days}+ days", idle, idle_before),
+        Metric("influenced", "Influenced pipeline", flow.influenced, before.influenced, "money"),
+        Metric("dead_letters", "Messages not delivered", dead_count, dead_before),
+    )
+    return Digest(period=period, start=start, end=end, timezone=ctx.program_timezone,
+                  metrics=metrics, top_advocates=tuple(top), waiting=tuple(waiting),
+                  loads=tuple(loads[:ATTENTION_ITEMS]), renewals=tuple(renewals),
+                  renewals_total=renewals_total, dead_letters=tuple(dead), series=series)
+
+
+def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
+    """The neutral message context (JSON-serialisable) the ``digest`` templates render.
+
+    With ``chart`` the trend chart travels as base64 PNG (``chart_png``) and a filename;
+    the Slack messenger uploads it with the message.
+    """
+    last_day: date = local_date(digest.end - timedelta(seconds=1), digest.timezone)
+    context: dict[str, Any] = {
+        "period": digest.period,
+        "from_day": local_date(digest.start, digest.timezone).isoformat(),
+        "to_day": last_day.isoformat(),
+        "timezone": digest.timezone,
+        "metrics": [{"key": m.key, "label": m.label, "value": m.text(m.value),
+                     "change": m.change_text()} for m in digest.metrics],
+        "top_advocates": [{"name": a.name, "points": a.points, "engagements": a.engagements}
+                          for a in digest.top_advocates],
+        "attention": {
+            "waiting": [{"request_id": w.request_id, "prospect_company": w.prospect_company,
+                         "rep_email": w.rep_email or "", "needed_by": w.needed_by.isoformat(),
+                         "waiting_days": (digest.end - w.created_at).days}
+                        for w in digest.waiting],
+            "near_limit": [{"name": x.name, "used_90": x.used_90, "limit_90": x.limit_90,
+                            "used_365": x.used_365, "limit_365": x.limit_365,
+                            "at_limit": x.at_limit} for x in digest.loads],
+            "renewals": [{"name": r.name, "renewal_date": r.renewal_date.isoformat()}
+                         for r in digest.renewals],
+            "renewals_total": digest.renewals_total,
+            "dead_letters": [{"recipient": d.recipient, "template": d.template,
+                              "error": d.error} for d in digest.dead_letters],
+        },
+        "needs_attention": digest.needs_attention,
+        "trend": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in digest.series],
+    }
+    if chart:
+        png = trend_chart(digest.series, title=f"Requests vs fulfilled, {TREND_WEEKS} weeks")
+        context["chart_png"] = base64.b64encode(png).decode("ascii")
+        context["chart_filename"] = f"digest-{digest.period}.png"
+    return context
+
+
+def weekly_window(ctx: ServiceContext, period_day: date) -> tuple[datetime, datetime, datetime]:
+    """(previous start, start, end) of the week a digest sent in ``period_day``'s week
+    covers: the full local week before it."""
+    monday = week_start(period_day)
+    start, end = week_bounds(monday - timedelta(weeks=1), ctx.program_timezone)
+    previous_start, _ = week_bounds(monday - timedelta(weeks=2), ctx.program_timezone)
+    return previous_start, start, end
+
+
+async def digest_for_week(ctx: ServiceContext, period_day: date) -> Digest:
+    """The scheduled digest of ``period_day``'s ISO week (what ``--dry-run`` prints)."""
+    previous_start, start, end = weekly_window(ctx, period_day)
+    async with ctx.uow() as uow:
+        return await build_digest(ctx, uow, start, end, previous_start,
+                                  period=week_label(period_day))
+
+
+async def send_weekly_digest(ctx: ServiceContext, now: datetime, period: str,
+                             period_day: date) -> int:
+    """Queue the digest for ``period`` to every program manager who has not had it;
+    returns how many were queued. Computed once; claimed and queued per manager."""
+    managers = manager_people(ctx)
+    if not managers:
+        return 0
+    async with ctx.uow() as uow:
+        if await uow.reports.claimed_keys(f"{DONE_PREFIX}digest:{period}"):
+            return 0
+    digest = await digest_for_week(ctx, period_day)
+    context = digest_context(digest)
+    queued = 0
+    for manager in managers:
+        queued += await _send_once(ctx, now, manager, context, f"digest:{period}:{manager.email}")
+    async with ctx.uow() as uow:
+        await uow.idempotency.claim(f"{DONE_PREFIX}digest:{period}", now=now)
+        await uow.commit()
+    return queued
+
+
+async def _send_once(ctx: ServiceContext, now: datetime, to: Person, context: dict[str, Any],
+                     key: str) -> int:
+    async with ctx.uow() as uow:
+        if not await uow.idempotency.claim(key, now=now):
+            return 0
+        await send(uow, now, to, "digest", {**context, "timezone": ctx.program_timezone},
+                   key=key)
+        await uow.commit()
+    return 1
+
+
+async def send_digest_now(ctx: ServiceContext, actor: Actor) -> Digest:
+    """``/advocates digest now``: the digest of the last seven days, to the program
+    manager who asked (only to them: the others get theirs on the digest day). Program
+    managers only; audited."""
+    if not actor.is_program_manager:
+        raise NotAllowed("Sorry, only a program manager can ask for the digest.")
+    now = ctx.now()
+    end = now
+    start, previous_start = end - timedelta(days=7), end - timedelta(days=14)
+    period = f"{week_label(local_date(now, ctx.program_timezone))}-now"
+    async with ctx.uow() as uow:
+        digest = await build_digest(ctx, uow, start, end, previous_start, period=period)
+        to = Person(email=actor.person.email, display_name=actor.person.display_name,
+                    identity=actor.person.identity, timezone=ctx.program_timezone)
+        await send(uow, now, to, "digest", digest_context(digest),
+                   key=f"digest-now:{actor_label(actor.person)}:{now.isoformat()}")
+        await audit(uow, now, actor_label(actor.person), "digest.requested", "digest",
+                    period=period)
+        await uow.commit()
+    return digest
+
+
+__all__ = [
+    "Digest",
+    "Metric",
+    "build_digest",
+    "digest_context",
+    "digest_for_week",
+    "send_digest_now",
+    "send_weekly_digest",
+    "weekly_window",
+]
