@@ -1,0 +1,1 @@
+"""The Microsoft Teams front end (botbuilder stays inside this package)."""

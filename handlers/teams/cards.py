@@ -1,0 +1,144 @@
+"""Adaptive Cards (1.5) for Teams, rendered from ``templates/teams/``.
+
+Every outbox message becomes a card: its plain-text version (``templates/text``, the same
+words Slack's fallback uses) laid out one TextBlock per line, plus the buttons of
+``templates/teams/<template>.json.j2`` when the message asks for an answer; a message with
+no Teams template is the text alone (``message.json.j2``). The interactive cards (welcome,
+intake form, the status a clicked card turns into, the request list) have their own
+templates and helpers here. Nothing here imports botbuilder: cards are plain dicts, so
+they are tested against the Adaptive Card schema without an SDK.
+
+Teams refuses messages over about 28 KB, so ``fit`` cuts a card's text (never its buttons)
+until it fits, rather than letting the message die in the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Literal
+
+from bot.domain.model import CompanySize, ReferenceType
+from bot.rendering import Renderer
+from bot.services.requests import KnownValues
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
+MAX_MENU_CHOICES = 60  # keeps a big roster's vocabulary from crowding the form out of 28 KB
+ELLIPSIS_LINE = "…"
+
+Tone = Literal["good", "attention", "default"]
+
+
+def card_size(card: Mapping[str, Any]) -> int:
+    """Bytes the card takes on the wire (UTF-8 JSON), as Teams counts them."""
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def text_lines(text: str) -> list[dict[str, Any]]:
+    """Plain text as card lines: one per non-blank line, ``gap`` after a blank line."""
+    lines: list[dict[str, Any]] = []
+    gap = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            gap = bool(lines)
+            continue
+        lines.append({"text": line, "gap": gap})
+        gap = False
+    return lines or [{"text": ELLIPSIS_LINE, "gap": False}]
+
+
+def _choice(value: str) -> dict[str, str]:
+    return {"title": value, "value": value}
+
+
+def _menu(values: Iterable[str]) -> list[dict[str, str]]:
+    # Multi-select values travel as one comma-separated string, so a comma inside a
+    # value would split it; such values are typed into the notes instead.
+    return [_choice(v) for v in values if "," not in v][:MAX_MENU_CHOICES]
+
+
+class TeamsCards:
+    """Renders every card the Teams front end sends or returns."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    # --- outbox messages --------------------------------------------------------------
+
+    def has_card(self, template: str) -> bool:
+        return self.renderer.has(f"teams/{template}.json.j2")
+
+    def message(self, template: str, context: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+        """The card for an outbox message and its plain text (notification preview)."""
+        text = self.renderer.text(template, dict(context))
+        name = f"teams/{template}.json.j2" if self.has_card(template) else "teams/message.json.j2"
+        lines = text_lines(text)
+
+        def render(shown: list[dict[str, Any]]) -> dict[str, Any]:
+            return self.renderer.render_json(
+                name, {**context, "lines": shown, "fallback_text": text[:1000]})
+
+        return fit(render, lines), text
+
+    # --- interactive cards ------------------------------------------------------------
+
+    def welcome(self, *, name: str, bot_name: str) -> dict[str, Any]:
+        return self.renderer.render_json(
+            "teams/welcome.json.j2", {"name": name or "there", "bot_name": bot_name})
+
+    def status(self, headline: str, lines: Iterable[str] = (), *,
+               tone: Tone = "default") -> dict[str, Any]:
+        """What a clicked card becomes: the outcome, with no button left to click twice."""
+        return self.renderer.render_json(
+            "teams/status.json.j2", {"headline": headline, "lines": list(lines), "tone": tone})
+
+    def request_list(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.renderer.render_json("teams/request_list.json.j2", {"requests": requests})
+
+    def intake(self, *, form_id: str, values: Mapping[str, Any], errors: Mapping[str, str],
+               known: KnownValues, today: date | None = None) -> dict[str, Any]:
+        """The intake form, pre-filled with ``values`` and showing ``errors`` on their
+        fields (server-side validation re-shows the form rather than dropping the input)."""
+        shown = {k: v for k, v in values.items() if v not in (None, "", [], ())}
+        try:
+            call_length = int(str(shown.get("call_length_minutes", 30)).split(".")[0])
+        except ValueError:
+            call_length = 30
+        context = {
+            "form_id": form_id,
+            "values": shown,
+            "errors": dict(errors),
+            "call_length": call_length,
+            "min_date": today.isoformat() if today else None,
+            "reference_types": [{"title": t.label, "value": t.value} for t in ReferenceType],
+            "company_sizes": [{"title": s.value, "value": s.value} for s in CompanySize],
+            "known_choices": {"products": _menu(known.products),
+                              "use_cases": _menu(known.use_cases)},
+        }
+        return self.renderer.render_json("teams/intake.json.j2", context)
+
+
+def fit(render: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Render with as many text lines as fit in Teams' size limit (the last ones go first,
+    each long line is cut too), keeping every button."""
+    card = render(lines)
+    if card_size(card) <= MAX_CARD_BYTES:
+        return card
+    shown = [dict(line, text=line["text"][:500]) for line in lines]
+    while len(shown) > 1:
+        card = render([*shown, {"text": ELLIPSIS_LINE, "gap": False}])
+        if card_size(card) <= MAX_CARD_BYTES:
+            return card
+        shown = shown[: max(1, len(shown) * 3 // 4)]
+    card = render([*shown, {"text": ELLIPSIS_LINE, "gap": False}])
+    if card_size(card) > MAX_CARD_BYTES:
+        raise ValueError("card over Teams' 28 KB limit even without its text")
+    return card
+
+
+def without_host_config(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The card minus Teams' own ``msteams`` key, which the Adaptive Card schema lacks."""
+    return {k: v for k, v in card.items() if k != "msteams"}

@@ -1,0 +1,227 @@
+"""Delivers outbox messages to Teams as proactive Adaptive Cards.
+
+Teams lets a bot message someone unprompted only through the conversation reference it
+received when that person first talked to the bot or installed it; those are stored per
+chat identity (``PersonRepository.save_conversation_reference``). A recipient without
+one cannot be reached at all, so the program managers are told at once (one message per
+person, whatever their platform) and the outbox row becomes a dead letter the digest
+lists — never a silent skip.
+
+A message that replaces an earlier one (an answered ask) updates that activity in place;
+``platform_ref`` is the activity id Teams gave it. A message carrying an ``.ics`` invite
+is followed by a file consent card (Teams' way for a bot to hand over a file in a
+personal chat: the user accepts, the bot uploads to their OneDrive, see ``handler.py``);
+elsewhere (the Emulator) the invite is attached inline.
+
+Teams throttles bots (per conversation 7 messages/s and 60 per 30 s, per app and tenant
+50/s). ``SendPacer`` keeps this replica under those numbers, and what Teams still refuses
+(429, 412, 502, 504) becomes ``DeliveryError(retry_after=...)`` so the outbox dispatcher
+backs off; 403/404 (the bot was uninstalled or blocked) are permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+
+from bot.clock import SystemClock
+from bot.domain.model import Person, Platform
+from bot.ports import Clock, DeliveryError, OutboxMessage, OutgoingMessage, UnitOfWorkFactory
+from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
+
+log = logging.getLogger(__name__)
+
+FILE_CONSENT_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
+THROTTLED = {429: 2.0, 412: 2.0, 502: 5.0, 504: 5.0}  # status -> default wait (s)
+PERMANENT = frozenset({400, 403, 404, 413})
+UNREACHABLE_TEMPLATE = "teams_unreachable"
+MAX_PACING_WAIT = 5.0  # longer than this, hand the message back to the dispatcher instead
+
+
+class SendPacer:
+    """Sliding-window limits per conversation and per tenant, for one replica.
+
+    In memory on purpose: it only spares Teams (and us) pointless 429s; correctness comes
+    from the outbox, which retries whatever Teams refuses.
+    """
+
+    WINDOWS: tuple[tuple[str, float, int], ...] = (
+        ("conversation", 1.0, 7),
+        ("conversation", 30.0, 60),
+        ("tenant", 1.0, 50),
+    )
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: dict[tuple[str, str], deque[float]] = {}
+
+    def wait_for(self, conversation: str, tenant: str) -> float:
+        """Seconds until one more message may go to ``conversation`` in ``tenant``."""
+        now = self._clock()
+        wait = 0.0
+        for scope, window, limit in self.WINDOWS:
+            sent = self._sent.get((scope, conversation if scope == "conversation" else tenant))
+            if not sent:
+                continue
+            recent = [t for t in sent if t > now - window]
+            if len(recent) >= limit:
+                wait = max(wait, recent[-limit] + window - now)
+        return wait
+
+    async def acquire(self, conversation: str, tenant: str) -> None:
+        wait = self.wait_for(conversation, tenant)
+        if wait > MAX_PACING_WAIT:
+            raise DeliveryError("Teams send limit reached for this conversation",
+                                retry_after=wait)
+        if wait > 0:
+            await self._sleep(wait)
+        now = self._clock()
+        for key in (("conversation", conversation), ("tenant", tenant)):
+            sent = self._sent.setdefault(key, deque())
+            sent.append(now)
+            while sent and sent[0] <= now - 30.0:
+                sent.popleft()
+
+
+class TeamsMessenger:
+    platform = Platform.TEAMS
+
+    def __init__(self, adapter: BotAdapter, cards: TeamsCards, uow: UnitOfWorkFactory, *,
+                 app_id: str = "", program_managers: Sequence[str] = (),
+                 program_timezone: str = "UTC", pacer: SendPacer | None = None,
+                 clock: Clock | None = None) -> None:
+        self.adapter = adapter
+        self.cards = cards
+        self.uow = uow
+        self.app_id = app_id
+        self.program_managers = tuple(program_managers)
+        self.program_timezone = program_timezone
+        self.pacer = pacer or SendPacer()
+        self.clock = clock or SystemClock()
+
+    def render(self, message: OutgoingMessage) -> Activity:
+        """The message as a card activity; its text is the notification preview."""
+        card, text = self.cards.message(message.template, message.context)
+        return Activity(
+            type=ActivityTypes.message,
+            summary=text[:200],
+            attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+        )
+
+    async def deliver(self, message: OutboxMessage) -> str | None:
+        recipient = message.message.recipient
+        identity = recipient.identity
+        if identity is None or identity.platform != Platform.TEAMS:
+            raise DeliveryError(f"{recipient.email or 'recipient'} has no Teams identity",
+                                permanent=True)
+        async with self.uow() as uow:
+            stored = await uow.people.conversation_reference(identity)
+        if stored is None:
+            await self._report_unreachable(recipient, message.message.template)
+            raise DeliveryError(
+                f"no Teams conversation for {recipient.email or identity.user_id}: they have "
+                "not opened the bot in Teams yet (program managers told)", permanent=True)
+        reference = ConversationReference().deserialize(stored)
+        activity = self.render(message.message)
+        ics = str(message.message.context.get("ics") or "")
+        filename = str(message.message.context.get("ics_filename") or "invite.ics")
+        sent: list[str | None] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            channel = turn_context.activity.channel_id
+            if message.replaces_ref:
+                activity.id = message.replaces_ref
+                await turn_context.update_activity(activity)
+                sent.append(message.replaces_ref)
+            else:
+                response = await turn_context.send_activity(activity)
+                sent.append(response.id if response is not None else None)
+            if ics:
+                await turn_context.send_activity(invite_activity(ics, filename, channel))
+
+        conversation = reference.conversation.id if reference.conversation else ""
+        await self.pacer.acquire(conversation, identity.workspace_id)
+        try:
+            # Positional: CloudAdapter names it bot_app_id, TestAdapter bot_id.
+            await self.adapter.continue_conversation(reference, send, self.app_id)
+        except DeliveryError:
+            raise
+        except Exception as error:
+            raise delivery_error(error) from error
+        return sent[0] if sent else None
+
+    async def _report_unreachable(self, recipient: Person, template: str) -> None:
+        """Tell each program manager once per person that Teams cannot reach them yet."""
+        who = recipient.email or (recipient.identity.user_id if recipient.identity else "?")
+        async with self.uow() as uow:
+            now = self.clock.now()
+            for email in self.program_managers:
+                await uow.outbox.add(OutgoingMessage(
+                    recipient=Person(email=email, timezone=self.program_timezone),
+                    template=UNREACHABLE_TEMPLATE,
+                    context={"who": who, "name": recipient.display_name,
+                             "template": template},
+                    key=f"{UNREACHABLE_TEMPLATE}:{who.lower()}:{email}",
+                ), now=now)
+            await uow.commit()
+        log.warning("Teams cannot reach %s: no conversation reference", who)
+
+
+def invite_activity(ics: str, filename: str, channel_id: str | None) -> Activity:
+    """The calendar invite: a file consent card in Teams, an inline file elsewhere."""
+    data = ics.encode()
+    if channel_id == "msteams":
+        attachment = Attachment(
+            content_type=FILE_CONSENT_CONTENT_TYPE,
+            name=filename,
+            content={
+                "description": "Calendar invite for your reference call",
+                "sizeInBytes": len(data),
+                "acceptContext": {"ics": ics, "filename": filename},
+                "declineContext": {"filename": filename},
+            },
+        )
+    else:
+        attachment = Attachment(
+            content_type="text/calendar", name=filename,
+            content_url="data:text/calendar;base64," + base64.b64encode(data).decode())
+    return Activity(type=ActivityTypes.message, attachments=[attachment])
+
+
+def delivery_error(error: BaseException) -> DeliveryError:
+    """Map a Bot Framework connector failure to what the dispatcher should do next."""
+    response: Any = getattr(error, "response", None)
+    status = int(getattr(response, "status_code", 0) or getattr(response, "status", 0) or 0)
+    if status == 0:
+        return DeliveryError(f"Teams unreachable: {error!r}")
+    if status in THROTTLED:
+        return DeliveryError(f"Teams answered {status}",
+                             retry_after=_retry_after(response, THROTTLED[status]))
+    if status in PERMANENT:
+        return DeliveryError(f"Teams refused ({status}): {_error_code(error)}", permanent=True)
+    return DeliveryError(f"Teams answered {status}: {_error_code(error)}")
+
+
+def _retry_after(response: Any, default: float) -> float:
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(float(raw), 0.0) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def _error_code(error: BaseException) -> str:
+    inner = getattr(getattr(error, "error", None), "error", None)
+    code = getattr(inner, "code", None)
+    return str(code or error)[:200]

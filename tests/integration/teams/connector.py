@@ -1,0 +1,94 @@
+"""A local fake of the Bot Framework connector (the Teams side of the conversation).
+
+The bot's real ``CloudAdapter`` replies and sends proactive messages to ``serviceUrl``;
+pointing that at this server records every call, answers the roster lookup Teams would
+(``TeamsInfo.get_member``), and can be told to fail the next sends (429 with Retry-After,
+403, …) to test how delivery backs off.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    method: str
+    conversation: str
+    activity_id: str | None
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeConnector:
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    fail_next: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/"))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}",
+                            self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
+                           self._update)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        return app
+
+    async def start(self) -> FakeConnector:
+        self.server = TestServer(self.app())
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def _failure(self) -> web.Response | None:
+        if not self.fail_next:
+            return None
+        status, headers = self.fail_next.pop(0)
+        return web.json_response({"error": {"code": "Throttled", "message": "slow down"}},
+                                 status=status, headers=headers)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        body = await request.json()
+        self.calls.append(Call("POST", request.match_info["conversation"],
+                               request.match_info.get("activity"), body))
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        body = await request.json()
+        activity_id = request.match_info["activity"]
+        self.calls.append(Call("PUT", request.match_info["conversation"], activity_id, body))
+        return web.json_response({"id": activity_id})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation"}},
+                                     status=404)
+        return web.json_response(member)
+
+    def cards_to(self, conversation: str) -> list[dict[str, Any]]:
+        return [a["content"] for c in self.calls if c.conversation == conversation
+                for a in c.body.get("attachments") or []
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
