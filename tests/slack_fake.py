@@ -6,6 +6,7 @@ the real SDK code runs end to end over HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from aiohttp import web
 class Call:
     method: str
     args: dict[str, Any]
+    answer: dict[str, Any] | None = None  # what the fake answered (e.g. the message ts)
 
 
 @dataclass
@@ -33,6 +35,11 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: list[bytes] = field(default_factory=list)
+    responses: list[Call] = field(default_factory=list)  # posts to a response_url
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to stall
+    # Socket Mode: envelopes to push to the app, and what it sent back over the socket.
+    socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -49,10 +56,29 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def response_url(self, token: str) -> str:
+        """A ``response_url`` for payloads; what the app posts there lands in ``responses``
+        (``Call.method`` is the token)."""
+        return f"{self.base_url}/respond/{token}"
+
+    def add_user(self, user_id: str, email: str, name: str, tz: str = "UTC",
+                 team_id: str = "T0001") -> dict[str, Any]:
+        """A workspace member as ``users.info`` and ``users.lookupByEmail`` return them."""
+        user = {
+            "id": user_id, "team_id": team_id, "name": email.split("@", 1)[0],
+            "real_name": name, "tz": tz, "deleted": False, "is_bot": False,
+            "profile": {"email": email, "real_name": name, "display_name": name},
+        }
+        self.users[user_id] = user
+        return user
+
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info and others use GET
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -68,21 +94,52 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args: dict[str, Any] = dict(request.query)  # some SDK calls send their args here
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            pass
+        elif request.content_type == "application/json":
             args.update(await request.json())
         else:
             args.update(await request.post())
         for key in ("blocks", "attachments", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        self.calls.append(Call(method, args))
+        call = Call(method, args)
+        self.calls.append(call)
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         pending = self.failures.get(method)
         if pending:
             failure = pending.pop(0)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"ok": False, "error": failure.error or f"http_{failure.status}"}
+            call.answer = body
             return web.json_response(body, status=failure.status, headers=headers)
-        return web.json_response(self._answer(method, args))
+        call.answer = self._answer(method, args)
+        return web.json_response(call.answer)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode end: says hello, pushes queued envelopes, records acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0ADVOCATE"}})
+
+        async def push() -> None:
+            while True:
+                await ws.send_json(await self.socket_outbox.get())
+
+        pusher = asyncio.create_task(push())
+        try:
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_replies.append(json.loads(message.data))
+        finally:
+            pusher.cancel()
+        return ws
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(Call(request.match_info["token"], await request.json()))
+        return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads.append(await request.read())
@@ -112,6 +169,17 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            email = str(args.get("email", "")).lower()
+            found = [u for u in self.users.values() if u["profile"]["email"].lower() == email]
+            return {"ok": True, "user": found[0]} if found else {
+                "ok": False, "error": "users_not_found"}
+        if method in ("views.open", "views.publish", "views.update"):
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._ts):06d}"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T0001", "bot_id": "BBOT"}
         return {"ok": True}

@@ -1,0 +1,97 @@
+"""The Bolt app: Slack's requests in, listeners registered, errors turned into kind words.
+
+``build_slack_app`` wires a ``slack_bolt`` ``AsyncApp`` to the bot: our ``AsyncWebClient``
+(pointed at ``SLACK_API_URL``, so tests run against a local fake), the signing secret
+(Bolt answers 401 to a request with a missing, wrong or over-5-minutes-old signature and
+runs nothing), and ``process_before_response=False``: Bolt sends Slack its HTTP answer as
+soon as a listener calls ``ack()``, while the listener carries on with the slow part.
+
+Failures meet people in one way (``listeners.tell_user``): a ``DomainError`` (not
+allowed, invalid input, a limit reached, not found) is the person's to read, so they get
+its message, ephemeral where the payload has a ``response_url`` (commands, message
+buttons), else as a DM; anything else is logged with its traceback for us and answered
+with a short apology for them, never a stack trace. Listeners report their own failures
+(see ``listeners``); Bolt's global error handler below catches whatever escapes them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.domain.model import Platform
+from handlers.slack.blockkit import slack_renderer
+from handlers.slack.directory import SlackDirectory
+from handlers.slack.idempotency import Once
+from handlers.slack.listeners import SORRY, SlackDeps, register_all, tell_user, user_message
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(bot_app: App) -> AsyncWebClient:
+    """A Web API client for the bot token, at ``SLACK_API_URL``."""
+    settings = bot_app.settings
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncApp:
+    """The Bolt app for ``bot_app``'s settings, with every listener registered."""
+    settings = bot_app.settings
+    if not settings.slack_enabled:
+        raise ValueError("Slack is not configured: SLACK_BOT_TOKEN is empty")
+    client = slack_client(bot_app)
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=False,
+        # Socket Mode payloads are not signed (the WebSocket is authenticated instead);
+        # with only an app token, HTTP requests are never routed to this app at all.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        name="advocate-bot",
+        logger=logging.getLogger("advocate_bot.slack"),
+    )
+    directory = bot_app.directories.get(Platform.SLACK)
+    if not isinstance(directory, SlackDirectory):
+        directory = SlackDirectory(client, bot_app.uow)
+    deps = SlackDeps(
+        bot=bot_app,
+        renderer=slack_renderer(),
+        directory=directory,
+        once=Once(bot_app.uow, bot_app.clock),
+    )
+    if ack_budget is not None:
+        deps.ack_budget = ack_budget
+    register_all(app, deps)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient,
+                       respond: AsyncRespond | None) -> None:
+        await tell_user(error, body, client, respond)
+
+    return app
+
+
+async def start_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:
+    """Connect ``app`` to Slack over Socket Mode (``SLACK_APP_TOKEN``): Slack pushes
+    commands, clicks and events down a WebSocket the bot opened, so no public URL is
+    needed. The handler acks each envelope over the socket as Bolt acks it; the caller
+    closes it (``close_async``) on shutdown."""
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()
+    return handler
+
+
+__all__ = [
+    "SORRY",
+    "build_slack_app",
+    "slack_client",
+    "start_socket_mode",
+    "tell_user",
+    "user_message",
+]

@@ -1,0 +1,202 @@
+"""Who is this Slack user? Email, name and time zone, looked up rarely and remembered.
+
+Every command and click arrives with a bare Slack user id, but the program knows people by
+email (roles come from settings and the roster) and shows them times in their own zone. So
+the first time a user shows up, ``users.info`` tells us who they are; the answer is kept in
+the ``people`` table (which also lets the outbox dispatcher reach them by email) and in
+memory, and is only asked again once ``refresh_after`` has passed. Messages therefore never
+cost a ``users.info`` call each, and a burst of clicks by one new user costs exactly one.
+
+Advocates imported from the CRM have an email and no Slack id until they first use the bot;
+``find_by_email`` (``users.lookupByEmail``) finds them so their first ask can be delivered.
+It is the ``Directory`` the outbox dispatcher consults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.model import Identity, Person, Platform
+from bot.ports import DeliveryError, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REFRESH_AFTER = 12 * 3600.0  # seconds a known user's profile is trusted
+NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found"})
+
+
+class SlackLookupFailed(Exception):
+    """Slack could not tell us who a user is, and we have never met them before.
+
+    The message is safe to show that user: without knowing who they are we cannot check
+    what they may do, so the action is refused rather than guessed.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    person: Person
+    checked_at: float  # monotonic seconds
+
+
+def person_from_user(user: dict[str, Any], workspace_id: str) -> Person:
+    """A ``Person`` from a ``users.info`` / ``users.lookupByEmail`` user object."""
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or ""
+    )
+    email = profile.get("email") or None
+    return Person(
+        email=email.strip().lower() if email else None,
+        display_name=str(name),
+        identity=Identity(Platform.SLACK, str(user.get("team_id") or workspace_id),
+                          str(user["id"])),
+        timezone=user.get("tz") or None,
+    )
+
+
+class SlackDirectory:
+    """Slack user id → ``Person``, cached in the database and in memory."""
+
+    platform = Platform.SLACK
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        uow: UnitOfWorkFactory,
+        *,
+        refresh_after: float = DEFAULT_REFRESH_AFTER,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._uow = uow
+        self.refresh_after = refresh_after
+        self._monotonic = monotonic
+        self._cache: dict[Identity, _Entry] = {}
+        self._pending: dict[Identity, asyncio.Future[Person]] = {}
+
+    # --- who is acting -----------------------------------------------------------------
+
+    async def person(self, user_id: str, workspace_id: str) -> Person:
+        """The user behind a payload's ``user.id``.
+
+        From memory when checked within ``refresh_after``; else from the people table the
+        first time this process meets them (a restart does not re-ask Slack for everyone);
+        else from ``users.info``. Concurrent calls for one user share a single lookup.
+        """
+        identity = Identity(Platform.SLACK, workspace_id, user_id)
+        entry = self._cache.get(identity)
+        now = self._monotonic()
+        if entry is not None and now - entry.checked_at < self.refresh_after:
+            return entry.person
+        pending = self._pending.get(identity)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Person] = asyncio.get_running_loop().create_future()
+        self._pending[identity] = future
+        try:
+            person = await self._load(identity, stale=entry)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here, so an unawaited future logs nothing
+            raise
+        else:
+            future.set_result(person)
+            return person
+        finally:
+            del self._pending[identity]
+
+    async def _load(self, identity: Identity, stale: _Entry | None) -> Person:
+        if stale is None:
+            async with self._uow() as uow:
+                stored = await uow.people.get_by_identity(identity)
+            if stored is not None and stored.email:
+                self._remember(stored)
+                return stored
+        try:
+            response = await self._client.users_info(user=identity.user_id)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            fallback = stale.person if stale is not None else None
+            if fallback is None:
+                async with self._uow() as uow:
+                    fallback = await uow.people.get_by_identity(identity)
+            if fallback is not None:
+                log.warning("users.info failed for %s; using what we knew: %r",
+                            identity.user_id, error)
+                return fallback
+            raise SlackLookupFailed(
+                "Sorry, Slack did not tell me who you are just now, so I could not check "
+                "what you may do. Please try again in a minute."
+            ) from error
+        person = person_from_user(response["user"], identity.workspace_id)
+        await self._store(person)
+        return person
+
+    # --- who is this email (the outbox's Directory) ------------------------------------
+
+    async def find_by_email(self, email: str) -> Person | None:
+        """The Slack user with this email (``users.lookupByEmail``), remembered like any
+        other; None when the workspace has nobody with it. Slack trouble is a retryable
+        ``DeliveryError``, so the dispatcher tries the message again later."""
+        try:
+            response = await self._client.users_lookupByEmail(email=email)
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code in NOT_FOUND_ERRORS:
+                return None
+            status = getattr(error.response, "status_code", 0) or 0
+            if status == 429 or code == "ratelimited":
+                headers = getattr(error.response, "headers", {}) or {}
+                retry_after = float(headers.get("Retry-After") or headers.get("retry-after") or 1)
+                raise DeliveryError("Slack rate limit on users.lookupByEmail",
+                                    retry_after=retry_after) from error
+            permanent = status < 500 and code in {"missing_scope", "invalid_auth",
+                                                  "not_authed", "token_revoked"}
+            raise DeliveryError(f"users.lookupByEmail failed: {code or status}",
+                                permanent=permanent) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryError(f"Slack unreachable: {error!r}") from error
+        user = response["user"]
+        person = person_from_user(user, str(user.get("team_id") or ""))
+        if person.email is None:  # the lookup answered by email, so we know it
+            person = Person(email=email.strip().lower(), display_name=person.display_name,
+                            identity=person.identity, timezone=person.timezone)
+        await self._store(person)
+        return person
+
+    # --- the caches --------------------------------------------------------------------
+
+    def _remember(self, person: Person) -> None:
+        assert person.identity is not None
+        self._cache[person.identity] = _Entry(person, self._monotonic())
+
+    async def _store(self, person: Person) -> None:
+        self._remember(person)
+        async with self._uow() as uow:
+            await uow.people.upsert(person)
+            await uow.commit()
+
+    def forget(self, user_id: str, workspace_id: str) -> None:
+        """Drop a user from memory (e.g. after ``user_change``), so the next use re-reads."""
+        self._cache.pop(Identity(Platform.SLACK, workspace_id, user_id), None)
+
+
+def _error_code(error: SlackApiError) -> str:
+    data = getattr(error.response, "data", None)
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+
+__all__ = ["SlackDirectory", "SlackLookupFailed", "person_from_user"]

@@ -1,0 +1,229 @@
+"""Bolt listeners, one module per kind of payload, each with ``register(app, deps)``.
+
+Every listener follows the same shape (ARCHITECTURE.md, "The flow"): acknowledge first,
+then work out who is acting (``SlackDeps.actor``: the directory's cached profile and the
+roles the program gives them), then call one service. Services write what people should
+see into the outbox, which the dispatcher delivers; a listener only answers directly
+what must be immediate (a modal for a ``trigger_id``, inline form errors, an ephemeral
+reply to a command).
+
+Errors: a ``DomainError`` becomes a polite message to the person, anything else is
+logged and answered with an apology (``tell_user``). Before the ack, Bolt's global error
+handler (``handlers.slack.app``) does it. After the ack, each listener does it itself,
+inside ``deps.reporting(...)``: Bolt 1.x, when a listener raises within its 10 ms polling
+interval after acking, resets the ack and answers Slack nothing for 3 seconds, then 404
+(``AsyncioListenerRunner``: ``ack.response = response`` with ``response = None``). A quick
+refusal is exactly such an error, so listeners must not raise after their ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.model import Actor, Person
+from bot.rendering import Renderer
+from bot.services.context import ServiceContext
+from bot.services.home import home
+from bot.services.roles import resolve_actor
+from handlers.slack import forms
+from handlers.slack.directory import SlackDirectory, SlackLookupFailed
+from handlers.slack.idempotency import Once, Repeat
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACK_BUDGET = 2.0  # seconds a form may spend validating before Slack gets its ack
+DEFAULT_WORK_SLOTS = 4  # listeners doing their after-the-ack work at once, per process
+SORRY = ("Sorry, something went wrong on my side and I could not finish that. "
+         "Please try again in a minute; if it keeps happening, tell your program manager.")
+USER_FACING: tuple[type[Exception], ...] = (DomainError, SlackLookupFailed)
+
+Ack = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class SlackDeps:
+    """What the listeners share: the wired application, the Slack renderer, who-is-who,
+    the repeat guard, and how long a form's validation may hold its acknowledgement."""
+
+    bot: App
+    renderer: Renderer
+    directory: SlackDirectory
+    once: Once
+    ack_budget: float = DEFAULT_ACK_BUDGET
+    work_slots: int = DEFAULT_WORK_SLOTS
+    _slots: asyncio.Semaphore | None = None
+    _urgent_slots: asyncio.Semaphore | None = None
+
+    @asynccontextmanager
+    async def after_ack(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        """Hold one of ``work_slots`` for the slow part of a listener.
+
+        Acks share the event loop with the work they defer. Under a burst (a channel full
+        of people clicking at once), hundreds of half-done listeners would each get a turn
+        between two acks and push every ack back; queued behind a few slots, waiting work
+        costs the loop nothing and acks stay as quick as an idle app's. The work is done
+        in arrival order, a moment later. ``urgent`` work (opening a modal, which must
+        happen within the 3 seconds its ``trigger_id`` lives) has slots of its own, so it
+        never waits behind slower clicks.
+        """
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.work_slots)
+            self._urgent_slots = asyncio.Semaphore(self.work_slots)
+        async with self._urgent_slots if urgent else self._slots:
+            yield
+
+    @property
+    def ctx(self) -> ServiceContext:
+        return self.bot.ctx
+
+    async def person(self, body: Mapping[str, Any]) -> Person:
+        user_id, team_id = user_of(body)
+        return await self.directory.person(user_id, team_id)
+
+    async def actor(self, body: Mapping[str, Any]) -> Actor:
+        """The person behind a payload, with the roles settings and the roster give them
+        right now (never trusted from the payload)."""
+        person = await self.person(body)
+        async with self.ctx.uow() as uow:
+            return await resolve_actor(self.ctx, uow, person)
+
+    @asynccontextmanager
+    async def reporting(self, ack: Any, body: Mapping[str, Any], client: AsyncWebClient,
+                        respond: AsyncRespond | None = None) -> AsyncIterator[None]:
+        """Around a listener's body: a failure is told to the person instead of raised
+        (acknowledging first if the listener had not yet), and a ``Repeat`` is the quiet
+        no-op it is meant to be."""
+        try:
+            yield
+        except Repeat as repeat:
+            log.info("ignored a repeat of %s", repeat)
+        except Exception as error:
+            if getattr(ack, "response", True) is None:
+                await ack()
+            await tell_user(error, body, client, respond)
+
+
+def user_message(error: BaseException) -> str:
+    """What the person who caused ``error`` reads: a rule's own words, else an apology."""
+    if isinstance(error, USER_FACING):
+        return str(error) or SORRY
+    return SORRY
+
+
+async def tell_user(error: BaseException, body: Mapping[str, Any], client: AsyncWebClient,
+                    respond: AsyncRespond | None) -> None:
+    """Log ``error`` and, if a person caused it, tell them what they can do about it:
+    ephemeral through ``respond`` where the payload has a response URL (commands, message
+    buttons), else in a DM (App Home buttons, modals)."""
+    kind = str(body.get("type") or ("slash_command" if "command" in body else "unknown"))
+    if isinstance(error, USER_FACING):
+        log.info("refused a %s: %s", kind, error)
+    else:
+        log.error("failed to handle a %s", kind, exc_info=error)
+    if kind == "event_callback":
+        return  # nobody clicked anything; an App Home that did not draw is redrawn on open
+    user_id, _ = user_of(body)
+    if not user_id:
+        return
+    text = user_message(error)
+    try:
+        if respond is not None and (body.get("response_url") or body.get("response_urls")):
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as failure:
+        # The apology itself failed; there is nobody left to tell but the log.
+        log.warning("could not tell %s about the error: %s", user_id, failure)
+
+
+def user_of(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(user id, workspace id) of whoever sent a command, click, submission or event."""
+    if "user_id" in body:  # slash command (form body)
+        return str(body["user_id"]), str(body.get("team_id") or "")
+    user = body.get("user")
+    if isinstance(user, Mapping):  # block_actions, view_submission
+        team = user.get("team_id") or (body.get("team") or {}).get("id") or ""
+        return str(user["id"]), str(team)
+    event = body.get("event") or {}
+    return str(event.get("user") or ""), str(body.get("team_id") or "")
+
+
+async def ack_after(ack: Ack, deps: SlackDeps, work: Callable[[], Awaitable[Any]],
+                    errors_for: Callable[[InvalidInput], dict[str, str]]) -> bool:
+    """Run a form's service call before acknowledging it, so its validation comes back
+    inline (``response_action: errors``) on the wrong field.
+
+    The call is a short database transaction; its messages go through the outbox after
+    the ack like everything else. Should it take longer than ``deps.ack_budget`` the
+    modal is acknowledged (closed) anyway and the call finishes afterwards, reporting
+    any error to the person (the caller runs this inside ``deps.reporting``): Slack's 3
+    seconds always win. True when the work succeeded.
+    """
+    task = asyncio.ensure_future(work())
+    done, _ = await asyncio.wait({task}, timeout=deps.ack_budget)
+    if not done:
+        log.warning("form validation took over %.1f s; acknowledging first", deps.ack_budget)
+        await ack()
+        await task
+        return True
+    error = task.exception()
+    if isinstance(error, InvalidInput):
+        await ack(response_action="errors", errors=errors_for(error))
+        return False
+    if isinstance(error, DomainError):  # not about one field: show it on the form anyway
+        await ack(response_action="errors",
+                  errors=errors_for(InvalidInput({"": str(error)})))
+        return False
+    await ack()
+    if error is not None:
+        raise error
+    return True
+
+
+async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) -> None:
+    """Render and publish the person's App Home (one section per role they hold)."""
+    assert actor.person.identity is not None
+    data = await home(deps.ctx, actor)
+    context = {
+        "timezone": data.timezone,
+        "rep": forms.rep_home(data.requests or ()),
+        "advocate": forms.advocate_home(data.profile) if data.profile else None,
+        "manager": forms.manager_home(data.glance.stats, data.glance.attention)
+        if data.glance else None,
+    }
+    view = forms.home_view(deps.renderer, context=context)
+    await client.views_publish(user_id=actor.person.identity.user_id, view=view)
+
+
+def register_all(app: AsyncApp, deps: SlackDeps) -> None:
+    """Register every listener module on ``app``."""
+    from handlers.slack.listeners import actions, commands, events, views
+
+    for module in (commands, actions, views, events):
+        module.register(app, deps)
+
+
+__all__ = [
+    "DEFAULT_ACK_BUDGET",
+    "SORRY",
+    "SlackDeps",
+    "ack_after",
+    "publish_home",
+    "register_all",
+    "tell_user",
+    "user_message",
+    "user_of",
+]

@@ -1,0 +1,122 @@
+"""Who is this Slack user: asked of Slack rarely, remembered in memory and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.model import Identity, Platform
+from bot.ports import DeliveryError
+from handlers.slack.directory import SlackDirectory, SlackLookupFailed
+from storage.db import create_engine
+from storage.uow import SqlUnitOfWorkFactory
+from tests.slack_fake import FakeSlack
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = await FakeSlack().start()
+    slack.add_user("U0ADA", "Ada@Harbor.example", "Ada Advocate", "Europe/Berlin")
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture
+async def uow(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    path = tmp_path / "people.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = create_engine(f"sqlite:///{path}")
+    yield SqlUnitOfWorkFactory(engine)
+    await engine.dispose()
+
+
+def directory_for(fake: FakeSlack, uow: SqlUnitOfWorkFactory, ticks: Ticks | None = None
+                  ) -> SlackDirectory:
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
+    return SlackDirectory(client, uow, refresh_after=3600, monotonic=ticks or Ticks())
+
+
+async def test_a_user_is_looked_up_once_and_then_remembered(fake: FakeSlack,
+                                                            uow: SqlUnitOfWorkFactory) -> None:
+    directory = directory_for(fake, uow)
+    people = await asyncio.gather(*(directory.person("U0ADA", "T0001") for _ in range(10)))
+    assert len(fake.calls_to("users.info")) == 1  # ten at once share one lookup
+    ada = people[0]
+    assert ada.email == "ada@harbor.example" and ada.timezone == "Europe/Berlin"
+    assert ada.identity == Identity(Platform.SLACK, "T0001", "U0ADA")
+    await directory.person("U0ADA", "T0001")
+    assert len(fake.calls_to("users.info")) == 1
+    async with uow() as tx:
+        assert await tx.people.find_by_email("ada@harbor.example") == [ada]
+
+
+async def test_a_restart_reads_the_database_and_a_stale_entry_is_refreshed(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    await directory_for(fake, uow).person("U0ADA", "T0001")
+    ticks = Ticks()
+    restarted = directory_for(fake, uow, ticks)
+    await restarted.person("U0ADA", "T0001")
+    assert len(fake.calls_to("users.info")) == 1  # known from the people table
+    fake.users["U0ADA"]["tz"] = "Asia/Tokyo"  # Ada moved
+    ticks.now += 3601
+    moved = await restarted.person("U0ADA", "T0001")
+    assert len(fake.calls_to("users.info")) == 2 and moved.timezone == "Asia/Tokyo"
+
+
+async def test_slack_trouble_falls_back_to_what_we_knew_or_refuses_politely(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    ticks = Ticks()
+    directory = directory_for(fake, uow, ticks)
+    fake.fail_next("users.info", 503, "service_unavailable")
+    with pytest.raises(SlackLookupFailed, match="try again in a minute"):
+        await directory.person("U0ADA", "T0001")
+    known = await directory.person("U0ADA", "T0001")
+    ticks.now += 3601
+    fake.fail_next("users.info", 503, "service_unavailable")
+    assert await directory.person("U0ADA", "T0001") == known
+
+
+async def test_an_email_finds_the_slack_user_and_links_them(fake: FakeSlack,
+                                                             uow: SqlUnitOfWorkFactory) -> None:
+    directory = directory_for(fake, uow)
+    found = await directory.find_by_email("ada@harbor.example")
+    assert found is not None and found.identity is not None
+    assert found.identity.user_id == "U0ADA"
+    assert await directory.find_by_email("nobody@nowhere.example") is None
+    async with uow() as tx:
+        [linked] = await tx.people.find_by_email("ADA@harbor.example")
+    assert linked.identity == found.identity
+    await directory.person("U0ADA", "T0001")
+    assert fake.calls_to("users.info") == []  # the lookup already told us who she is
+
+
+async def test_slack_trouble_looking_up_an_email_is_retryable(fake: FakeSlack,
+                                                               uow: SqlUnitOfWorkFactory) -> None:
+    directory = directory_for(fake, uow)
+    fake.fail_next("users.lookupByEmail", 429, "ratelimited", retry_after=30)
+    with pytest.raises(DeliveryError) as limited:
+        await directory.find_by_email("ada@harbor.example")
+    assert limited.value.retry_after == 30 and not limited.value.permanent
+    fake.fail_next("users.lookupByEmail", 500, "internal_error")
+    with pytest.raises(DeliveryError) as broken:
+        await directory.find_by_email("ada@harbor.example")
+    assert not broken.value.permanent and broken.value.retry_after is None
+    fake.fail_next("users.lookupByEmail", 200, "missing_scope")
+    with pytest.raises(DeliveryError) as misconfigured:
+        await directory.find_by_email("ada@harbor.example")
+    assert misconfigured.value.permanent
