@@ -8,6 +8,7 @@ start-up with ``SettingsError``, whose message names the setting and the expecte
 from __future__ import annotations
 
 import os
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.domain.policy import LimitPolicy, MatchPolicy, MatchWeights, ProgramPolicy
+from bot.domain.policy import (
+    JobsPolicy,
+    LimitPolicy,
+    MatchPolicy,
+    MatchWeights,
+    ProgramPolicy,
+)
 
 CONFIG_FILE_ENV = "ADVOCATE_BOT_CONFIG"
 DEFAULT_DATABASE_URL = "sqlite:///advocate-bot.db"
@@ -121,6 +128,105 @@ class Settings(BaseSettings):
     match_weight_language: float = Field(1.0, ge=0)
     match_weight_fairness: float = Field(2.0, ge=0)
     match_weight_health: float = Field(1.0, ge=0)
+
+    # --- scheduled work: digest, check-ins, recognition, nudges ---
+    digest_day: str = Field("monday", description="Weekday the weekly digest goes out")
+    digest_time: str = Field("09:00", description="Local time (HH:MM) of the weekly digest")
+    checkin_time: str = Field("09:00", description="Local time (HH:MM) of quarterly check-ins")
+    holidays: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated YYYY-MM-DD days that are not business days",
+    )
+    checkin_reminder_days: int = Field(14, ge=1, description="Days before a check-in reminder")
+    catch_up_hours: int = Field(
+        24, ge=0, description="How late a missed digest is still sent after a restart"
+    )
+    points_call: int = Field(10, ge=0, description="Points for a reference call")
+    points_video_call: int = Field(10, ge=0, description="Points for a video call")
+    points_email: int = Field(5, ge=0, description="Points for an email/written reference")
+    points_site_visit: int = Field(25, ge=0, description="Points for a site visit")
+    points_speaking: int = Field(30, ge=0, description="Points for a speaking engagement")
+    points_case_study: int = Field(40, ge=0, description="Points for a case study")
+    tier_silver_points: int = Field(50, ge=1, description="Points that make an advocate Silver")
+    tier_gold_points: int = Field(150, ge=1, description="Points that make an advocate Gold")
+    recognition_milestones: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [1, 5, 10, 25],
+        description="Completed engagements that earn a milestone post",
+    )
+    request_sla_hours: int = Field(
+        72, ge=1, description="Hours a request may wait for an accepted advocate"
+    )
+    needed_by_warning_hours: int = Field(
+        48, ge=1, description="Nudge rep and PM this close to needed_by without an advocate"
+    )
+    ask_reminder_hours: int = Field(
+        12, ge=1, description="Remind an advocate this long before their ask expires"
+    )
+
+    @field_validator("digest_day")
+    @classmethod
+    def _valid_digest_day(cls, value: str) -> str:
+        from bot.domain.periods import WEEKDAYS, parse_weekday
+
+        return WEEKDAYS[parse_weekday(value)]
+
+    @field_validator("digest_time", "checkin_time")
+    @classmethod
+    def _valid_clock_time(cls, value: str) -> str:
+        try:
+            parsed = time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("expected a time of day like 09:00") from None
+        return parsed.strftime("%H:%M")
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _split_holidays(cls, value: Any) -> Any:
+        days = _split_list(value)
+        for day in days:
+            try:
+                date.fromisoformat(str(day))
+            except ValueError:
+                raise ValueError(f"{day!r} is not a date like 2026-12-25") from None
+        return [str(day) for day in days]
+
+    @field_validator("recognition_milestones", mode="before")
+    @classmethod
+    def _split_milestones(cls, value: Any) -> Any:
+        items = _split_list(value)
+        try:
+            numbers = sorted({int(item) for item in items})
+        except (TypeError, ValueError):
+            raise ValueError("expected whole numbers like 1,5,10,25") from None
+        if any(n < 1 for n in numbers):
+            raise ValueError("milestones count engagements: 1 or more")
+        return numbers
+
+    @model_validator(mode="after")
+    def _tiers_in_order(self) -> Settings:
+        if self.tier_gold_points <= self.tier_silver_points:
+            raise ValueError("TIER_GOLD_POINTS must be more than TIER_SILVER_POINTS")
+        return self
+
+    def jobs_policy(self) -> JobsPolicy:
+        """The scheduled-work settings as the services read them."""
+        from bot.domain.periods import parse_weekday
+
+        return JobsPolicy(
+            digest_weekday=parse_weekday(self.digest_day),
+            digest_time=time.fromisoformat(self.digest_time),
+            digest_grace_hours=self.catch_up_hours,
+            checkin_time=time.fromisoformat(self.checkin_time),
+            checkin_reminder_days=self.checkin_reminder_days,
+            holidays=tuple(sorted(date.fromisoformat(d) for d in self.holidays)),
+            program_channel=self.program_channel,
+            milestones=tuple(self.recognition_milestones),
+            request_sla_hours=self.request_sla_hours,
+            needed_by_warning_hours=self.needed_by_warning_hours,
+            ask_reminder_hours=self.ask_reminder_hours,
+            tiers=(("bronze", 0), ("silver", self.tier_silver_points),
+                   ("gold", self.tier_gold_points)),
+        )
 
     @field_validator("program_managers", mode="before")
     @classmethod
@@ -263,6 +369,15 @@ class Settings(BaseSettings):
             not_now_snooze_days=self.not_now_snooze_days,
             require_approval=self.require_approval,
             show_prospect_name=self.show_prospect_name,
+            points=(
+                ("call", self.points_call),
+                ("video_call", self.points_video_call),
+                ("email", self.points_email),
+                ("site_visit", self.points_site_visit),
+                ("speaking", self.points_speaking),
+                ("case_study", self.points_case_study),
+            ),
+            jobs=self.jobs_policy(),
         )
 
 

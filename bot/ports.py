@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -26,6 +27,7 @@ from bot.domain.model import (
     ReferenceRequest,
     Usage,
 )
+from bot.domain.policy import LimitPolicy
 
 
 class Clock(Protocol):
@@ -221,6 +223,17 @@ class PersonRepository(Protocol):
         """Every chat identity linked to an email (case-insensitive), newest first."""
         ...
 
+    async def save_conversation_reference(self, identity: Identity, reference: dict) -> None:
+        """Keep the platform's address for messaging this person unprompted (Teams needs a
+        Bot Framework conversation reference for every proactive message). The person's row
+        is created if the bot has not stored them yet; ``upsert`` leaves the reference be."""
+        ...
+
+    async def conversation_reference(self, identity: Identity) -> dict | None:
+        """The stored conversation reference, or None if the person never talked to (or
+        installed) the bot on that platform."""
+        ...
+
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
@@ -271,6 +284,177 @@ class Idempotency(Protocol):
         ...
 
 
+# --- reporting (digest, check-ins, recognition) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlowStats:
+    """What happened to requests in a time window, from SQL aggregates.
+
+    ``fulfilled`` counts requests whose engagement was completed in the window and
+    ``unfulfilled`` those closed as unfulfilled in it. ``accept_waits`` holds, for each
+    request first accepted in the window, the seconds from its creation to that first
+    acceptance, sorted (one week's worth: small enough for a median in Python).
+    """
+
+    opened: int = 0
+    fulfilled: int = 0
+    unfulfilled: int = 0
+    influenced: Decimal = Decimal("0.00")
+    accept_waits: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRequest:
+    request_id: int
+    prospect_company: str
+    rep_email: str | None
+    created_at: datetime
+    needed_by: date
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvocateLoad:
+    """An advocate at or near a rolling limit: engagements counted against each window."""
+
+    advocate_id: int
+    name: str
+    used_90: int
+    limit_90: int
+    used_365: int
+    limit_365: int
+
+    @property
+    def at_limit(self) -> bool:
+        return self.used_90 >= self.limit_90 or self.used_365 >= self.limit_365
+
+
+@dataclass(frozen=True, slots=True)
+class AdvocateScore:
+    """Points and completed engagements of one advocate in a window (top advocates)."""
+
+    advocate_id: int
+    name: str
+    points: int
+    engagements: int
+    public_recognition: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalCaution:
+    advocate_id: int
+    name: str
+    renewal_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedEngagement:
+    """A completed engagement and which of its advocate's completed engagements it is
+    (``ordinal`` 1 = their first), for recognition and milestones."""
+
+    engagement_id: int
+    advocate_id: int
+    reference_type: str
+    points: int
+    completed_at: datetime
+    ordinal: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdvocateQuarter:
+    """One advocate's numbers for a period (the check-in's "your quarter in numbers")."""
+
+    asks: int = 0
+    accepted: int = 0
+    declined: int = 0
+    completed: int = 0
+    points: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    recipient: str
+    template: str
+    error: str
+    failed_at: datetime
+
+
+class ReportRepository(Protocol):
+    """Read-only aggregates for the digest, the check-ins and recognition.
+
+    Every method is a handful of grouped queries however large the program is; none
+    loads every row. Time windows are half-open ``[start, end)`` in UTC.
+    """
+
+    async def flow(self, start: datetime, end: datetime) -> FlowStats: ...
+
+    async def weekly_counts(self, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
+        """(opened, fulfilled) for each window between consecutive ``bounds``."""
+        ...
+
+    async def waiting_past_sla(self, as_of: datetime, *, created_before: datetime,
+                               limit: int = 5) -> tuple[int, list[WaitingRequest]]:
+        """Requests opened before ``created_before`` that, at ``as_of``, were neither closed
+        nor accepted by any advocate: how many, and the oldest ``limit`` of them."""
+        ...
+
+    async def upcoming_calls(self, start: datetime, end: datetime) -> int:
+        """Engagements (not cancelled) whose call time falls in the window."""
+        ...
+
+    async def advocate_loads(self, as_of: datetime, limits: LimitPolicy, *, near: int = 1
+                             ) -> list[AdvocateLoad]:
+        """Active advocates whose engagements agreed by ``as_of`` (counted in the 90 and
+        365 days before it, and upcoming) come within ``near`` of their effective limit
+        (program ``limits``, a manager's override, then the advocate's own stricter wish).
+        """
+        ...
+
+    async def idle_advocates(self, as_of: datetime, *, days: int) -> int:
+        """Active advocates (in the program at least ``days``) with no engagement that
+        counts in the ``days`` before ``as_of``."""
+        ...
+
+    async def top_advocates(self, start: datetime, end: datetime, *, limit: int
+                            ) -> list[AdvocateScore]:
+        """By points earned from engagements completed in the window, most first."""
+        ...
+
+    async def renewal_cautions(self, today: date, *, days: int, limit: int = 5
+                               ) -> tuple[int, list[RenewalCaution]]:
+        """Active advocates renewing within ``days`` of ``today``: how many, soonest first."""
+        ...
+
+    async def dead_letters(self, start: datetime, end: datetime, *, limit: int = 5
+                           ) -> tuple[int, list[DeadLetter]]:
+        """Messages that failed for good in the window: how many, and the latest few."""
+        ...
+
+    async def completed_engagements(self, start: datetime, end: datetime
+                                    ) -> list[CompletedEngagement]:
+        """Engagements completed in the window, oldest first, each with its ordinal."""
+        ...
+
+    async def advocate_numbers(self, start: datetime, end: datetime
+                               ) -> dict[int, AdvocateQuarter]:
+        """Per advocate: asks received, accepted and declined, engagements completed and
+        points earned in the window (advocates with nothing are absent)."""
+        ...
+
+    async def expiring_asks(self, start: datetime, end: datetime) -> list[Ask]:
+        """Asks still waiting for the advocate whose ``expires_at`` falls in the window."""
+        ...
+
+    async def audited_subjects(self, action: str, *, since: datetime) -> set[str]:
+        """Subjects of audit entries with ``action`` at or after ``since``."""
+        ...
+
+    async def claimed_keys(self, prefix: str) -> set[str]:
+        """Idempotency-ledger keys starting with ``prefix``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the ``async with`` block without ``commit()`` rolls back."""
 
@@ -282,6 +466,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     outbox: Outbox
     idempotency: Idempotency
+    reports: ReportRepository
 
     async def __aenter__(self) -> Self: ...
 

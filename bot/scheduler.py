@@ -2,20 +2,30 @@
 
 APScheduler 3's ``AsyncIOScheduler`` runs the sweeps on the server's event loop. Each sweep
 is safe to run twice (its messages carry deterministic outbox keys), so a restart or an
-overlapping replica never sends a message twice. The weekly digest, quarterly check-ins and
-recognition posts join this list with the scheduled-programs work.
+overlapping replica never sends a message twice.
+
+The program's calendar jobs (weekly digest, quarterly check-ins and their reminder,
+recognition, SLA nudges) are one interval job that calls ``bot.jobs.run_due_jobs`` every
+minute, and once right at start so a period missed while the bot was down is caught up at
+once. Deciding *what* is due is that function's business, from wall-clock maths in the
+program's zone: no cron trigger, so a DST change or a restart cannot skip or double a run,
+and the idempotency ledger keeps replicas from sending twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.bootstrap import App
+from bot.jobs import run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.scheduling import due_outcome_prompts, due_reminders
@@ -23,15 +33,39 @@ from bot.services.scheduling import due_outcome_prompts, due_reminders
 log = logging.getLogger(__name__)
 
 
+STOP_GRACE_SECONDS = 20.0  # how long a stop waits for a job that is running to finish
+
+
 @dataclass
 class RunningScheduler:
     scheduler: AsyncIOScheduler
     dispatcher_task: asyncio.Task[None] | None
     stop_event: asyncio.Event
+    running: set[asyncio.Task[object]] = field(default_factory=set)
+
+    def track(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        """Wrap a job so a stop can let its current run finish instead of cancelling it
+        half-way (APScheduler's own shutdown cancels running coroutines)."""
+
+        @functools.wraps(job)
+        async def run(*args: object) -> object:
+            task = asyncio.current_task()
+            assert task is not None
+            self.running.add(task)
+            try:
+                return await job(*args)
+            finally:
+                self.running.discard(task)
+
+        return run
 
     async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        self.scheduler.pause()  # no new runs
         self.stop_event.set()
+        if self.running:
+            log.info("waiting for %d running job(s) to finish", len(self.running))
+            await asyncio.wait(set(self.running), timeout=STOP_GRACE_SECONDS)
+        self.scheduler.shutdown(wait=False)
         if self.dispatcher_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.dispatcher_task
@@ -41,21 +75,28 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
     """Start the sweeps and the dispatcher on the running event loop."""
     ctx = bot_app.ctx
     scheduler = AsyncIOScheduler(timezone=bot_app.settings.program_timezone)
+    running = RunningScheduler(scheduler, None, asyncio.Event())
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    scheduler.add_job(expire_asks, "interval", args=[ctx], minutes=1, id="expire_asks", **common)
-    scheduler.add_job(due_reminders, "interval", args=[ctx], minutes=5, id="reminders", **common)
+    track = running.track
+    scheduler.add_job(track(expire_asks), "interval", args=[ctx], minutes=1, id="expire_asks",
+                      **common)
+    scheduler.add_job(track(due_reminders), "interval", args=[ctx], minutes=5, id="reminders",
+                      **common)
+    scheduler.add_job(track(due_outcome_prompts), "interval", args=[ctx], minutes=15,
+                      id="outcome_prompts", **common)
     scheduler.add_job(
-        due_outcome_prompts, "interval", args=[ctx], minutes=15, id="outcome_prompts", **common
+        track(run_due_jobs), "interval", args=[ctx], minutes=1, id="program_jobs",
+        next_run_time=datetime.now(UTC), **common,
     )
     scheduler.start()
 
-    stop_event = asyncio.Event()
-    task = None
     if bot_app.messengers:
-        dispatcher = OutboxDispatcher(bot_app.uow, bot_app.messengers, bot_app.clock)
-        task = asyncio.create_task(dispatcher.run_forever(stop_event), name="outbox-dispatcher")
+        dispatcher = OutboxDispatcher(bot_app.uow, bot_app.messengers, bot_app.clock,
+                                      directories=list(bot_app.directories.values()))
+        running.dispatcher_task = asyncio.create_task(
+            dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")
     else:
         # Messages wait in the outbox until a platform is configured; none is lost.
         log.warning("no chat platform configured: outgoing messages stay queued in the outbox")
     log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
-    return RunningScheduler(scheduler, task, stop_event)
+    return running

@@ -24,6 +24,7 @@ from bot.ports import (
     Idempotency,
     Outbox,
     PersonRepository,
+    ReportRepository,
     RequestRepository,
 )
 from storage.repositories import (
@@ -34,6 +35,7 @@ from storage.repositories import (
     SqlIdempotency,
     SqlOutbox,
     SqlPersonRepository,
+    SqlReportRepository,
     SqlRequestRepository,
 )
 
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
         self.audit: AuditLog = SqlAuditLog(session, dialect)
         self.outbox: Outbox = SqlOutbox(session, dialect)
         self.idempotency: Idempotency = SqlIdempotency(session, dialect)
+        self.reports: ReportRepository = SqlReportRepository(session, dialect)
 
     @property
     def session(self) -> AsyncSession:

@@ -12,9 +12,11 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
+from bot.domain.limits import effective_limits
 from bot.domain.model import (
     Advocate,
     AdvocateStatus,
@@ -22,13 +24,30 @@ from bot.domain.model import (
     AskState,
     AuditEntry,
     Engagement,
+    EngagementState,
     Identity,
     Person,
     Platform,
     ReferenceRequest,
+    RequestState,
     Usage,
 )
-from bot.ports import DEFAULT_LEASE, DeliveryError, OutboxMessage, OutboxStatus, OutgoingMessage
+from bot.domain.policy import LimitPolicy
+from bot.ports import (
+    DEFAULT_LEASE,
+    AdvocateLoad,
+    AdvocateQuarter,
+    AdvocateScore,
+    CompletedEngagement,
+    DeadLetter,
+    DeliveryError,
+    FlowStats,
+    OutboxMessage,
+    OutboxStatus,
+    OutgoingMessage,
+    RenewalCaution,
+    WaitingRequest,
+)
 
 
 class FixedClock:
@@ -55,6 +74,7 @@ class _State:
     asks: dict[int, Ask] = field(default_factory=dict)
     engagements: dict[int, Engagement] = field(default_factory=dict)
     people: dict[Identity, tuple[Person, int]] = field(default_factory=dict)
+    conversation_references: dict[Identity, dict] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     idempotency: set[str] = field(default_factory=set)
@@ -250,6 +270,12 @@ class FakePeople(_Repo):
         ]
         return [p for _, p in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
+    async def save_conversation_reference(self, identity: Identity, reference: dict) -> None:
+        self._s.conversation_references[identity] = copy.deepcopy(reference)
+
+    async def conversation_reference(self, identity: Identity) -> dict | None:
+        return copy.deepcopy(self._s.conversation_references.get(identity))
+
 
 class FakeAudit(_Repo):
     async def append(self, entry: AuditEntry) -> None:
@@ -329,6 +355,163 @@ class FakeIdempotency(_Repo):
         return True
 
 
+class FakeReports(_Repo):
+    """The report queries as plain Python over the fake's rows; the SQL version must give
+    the same answers (``tests/integration/test_digest_sql.py``)."""
+
+    async def flow(self, start: datetime, end: datetime) -> FlowStats:
+        s = self._s
+        opened = sum(1 for r in s.requests.values() if start <= r.created_at < end)
+        done = [e for e in s.engagements.values() if e.state is EngagementState.COMPLETED
+                and e.completed_at is not None and start <= e.completed_at < end]
+        unfulfilled = sum(1 for r in s.requests.values() if r.state is RequestState.UNFULFILLED
+                          and r.updated_at is not None and start <= r.updated_at < end)
+        first: dict[int, datetime] = {}
+        for e in s.engagements.values():
+            first[e.request_id] = min(first.get(e.request_id, e.accepted_at), e.accepted_at)
+        waits = sorted((at - s.requests[rid].created_at).total_seconds()
+                       for rid, at in first.items() if start <= at < end)
+        influenced = sum((e.influenced_amount or Decimal(0) for e in done), Decimal(0))
+        return FlowStats(opened=opened, fulfilled=len({e.request_id for e in done}),
+                         unfulfilled=unfulfilled, influenced=influenced.quantize(Decimal("0.01")),
+                         accept_waits=tuple(waits))
+
+    async def weekly_counts(self, bounds: Sequence[datetime]) -> list[tuple[int, int]]:
+        s = self._s
+        return [(sum(1 for r in s.requests.values() if lo <= r.created_at < hi),
+                 sum(1 for e in s.engagements.values() if e.state is EngagementState.COMPLETED
+                     and e.completed_at is not None and lo <= e.completed_at < hi))
+                for lo, hi in itertools.pairwise(bounds)]
+
+    async def waiting_past_sla(self, as_of: datetime, *, created_before: datetime,
+                               limit: int = 5) -> tuple[int, list[WaitingRequest]]:
+        s = self._s
+        accepted = {e.request_id for e in s.engagements.values() if e.accepted_at <= as_of}
+        found = sorted(
+            (r for r in s.requests.values()
+             if r.created_at < created_before and r.id not in accepted
+             and not (r.state.is_terminal and r.updated_at is not None
+                      and r.updated_at <= as_of)),
+            key=lambda r: (r.created_at, r.id))
+        return len(found), [
+            WaitingRequest(request_id=r.id or 0, prospect_company=r.prospect_company,
+                           rep_email=r.rep.email, created_at=r.created_at,
+                           needed_by=r.needed_by, state=r.state.value) for r in found[:limit]]
+
+    async def upcoming_calls(self, start: datetime, end: datetime) -> int:
+        return sum(1 for e in self._s.engagements.values()
+                   if e.state is not EngagementState.CANCELLED and e.scheduled_at is not None
+                   and start <= e.scheduled_at < end)
+
+    async def advocate_loads(self, as_of: datetime, limits: LimitPolicy, *, near: int = 1
+                             ) -> list[AdvocateLoad]:
+        found = []
+        for a in self._s.advocates.values():
+            if a.status is not AdvocateStatus.ACTIVE:
+                continue
+            times = [e.counts_at for e in self._s.engagements.values()
+                     if e.advocate_id == a.id and e.state.counts_toward_limits
+                     and e.accepted_at <= as_of]
+            u90 = sum(1 for t in times if t >= as_of - timedelta(days=90))
+            u365 = sum(1 for t in times if t >= as_of - timedelta(days=365))
+            if not u365:
+                continue
+            eff = effective_limits(limits, a)
+            if u90 >= eff.max_per_90_days - near or u365 >= eff.max_per_365_days - near:
+                found.append(AdvocateLoad(a.id or 0, a.name, u90, eff.max_per_90_days,
+                                          u365, eff.max_per_365_days))
+        return sorted(found, key=lambda x: (-x.used_90, x.name, x.advocate_id))
+
+    async def idle_advocates(self, as_of: datetime, *, days: int) -> int:
+        since = as_of - timedelta(days=days)
+        busy = {e.advocate_id for e in self._s.engagements.values()
+                if e.state.counts_toward_limits and since <= e.counts_at <= as_of}
+        return sum(1 for a in self._s.advocates.values()
+                   if a.status is AdvocateStatus.ACTIVE and a.id not in busy
+                   and (a.joined_on is None or a.joined_on <= since.date()))
+
+    async def top_advocates(self, start: datetime, end: datetime, *, limit: int
+                            ) -> list[AdvocateScore]:
+        points: dict[int, list[int]] = {}
+        for e in self._s.engagements.values():
+            if (e.state is EngagementState.COMPLETED and e.completed_at is not None
+                    and start <= e.completed_at < end):
+                points.setdefault(e.advocate_id, []).append(e.points_awarded)
+        scores = [AdvocateScore(aid, self._s.advocates[aid].name, sum(p), len(p),
+                                self._s.advocates[aid].public_recognition)
+                  for aid, p in points.items()]
+        scores.sort(key=lambda x: (-x.points, -x.engagements, x.name, x.advocate_id))
+        return scores[:limit]
+
+    async def renewal_cautions(self, today: date, *, days: int, limit: int = 5
+                               ) -> tuple[int, list[RenewalCaution]]:
+        found = sorted(
+            (RenewalCaution(a.id or 0, a.name, a.renewal_date)
+             for a in self._s.advocates.values()
+             if a.status is AdvocateStatus.ACTIVE and a.renewal_date is not None
+             and today <= a.renewal_date <= today + timedelta(days=days)),
+            key=lambda x: (x.renewal_date, x.name, x.advocate_id))
+        return len(found), found[:limit]
+
+    async def dead_letters(self, start: datetime, end: datetime, *, limit: int = 5
+                           ) -> tuple[int, list[DeadLetter]]:
+        dead = sorted(
+            (m for m in self._s.outbox.values() if m.status == OutboxStatus.DEAD
+             and m.next_attempt_at is not None and start <= m.next_attempt_at < end),
+            key=lambda m: (m.next_attempt_at, m.id), reverse=True)
+        return len(dead), [
+            DeadLetter(recipient=m.message.recipient.email
+                       or (m.message.recipient.identity.user_id
+                           if m.message.recipient.identity else "?"),
+                       template=m.message.template, error=m.last_error,
+                       failed_at=m.next_attempt_at or start) for m in dead[:limit]]
+
+    async def completed_engagements(self, start: datetime, end: datetime
+                                    ) -> list[CompletedEngagement]:
+        done = sorted((e for e in self._s.engagements.values()
+                       if e.state is EngagementState.COMPLETED and e.completed_at is not None),
+                      key=lambda e: (e.completed_at, e.id))
+        seen: dict[int, int] = {}
+        found = []
+        for e in done:
+            seen[e.advocate_id] = seen.get(e.advocate_id, 0) + 1
+            assert e.completed_at is not None and e.id is not None
+            if start <= e.completed_at < end:
+                found.append(CompletedEngagement(e.id, e.advocate_id, e.reference_type.value,
+                                                 e.points_awarded, e.completed_at,
+                                                 seen[e.advocate_id]))
+        return found
+
+    async def advocate_numbers(self, start: datetime, end: datetime
+                               ) -> dict[int, AdvocateQuarter]:
+        numbers: dict[int, dict[str, int]] = {}
+        for a in self._s.asks.values():
+            if start <= a.created_at < end:
+                n = numbers.setdefault(a.advocate_id, {})
+                n["asks"] = n.get("asks", 0) + 1
+                n["accepted"] = n.get("accepted", 0) + (a.state is AskState.ACCEPTED)
+                n["declined"] = n.get("declined", 0) + (a.state is AskState.DECLINED)
+        for e in self._s.engagements.values():
+            if (e.state is EngagementState.COMPLETED and e.completed_at is not None
+                    and start <= e.completed_at < end):
+                n = numbers.setdefault(e.advocate_id, {})
+                n["completed"] = n.get("completed", 0) + 1
+                n["points"] = n.get("points", 0) + e.points_awarded
+        return {aid: AdvocateQuarter(**n) for aid, n in numbers.items()}
+
+    async def expiring_asks(self, start: datetime, end: datetime) -> list[Ask]:
+        return copy.deepcopy(sorted(
+            (a for a in self._s.asks.values() if a.state is AskState.PENDING
+             and a.expires_at is not None and start <= a.expires_at < end),
+            key=lambda a: (a.expires_at, a.id)))
+
+    async def audited_subjects(self, action: str, *, since: datetime) -> set[str]:
+        return {e.subject for e in self._s.audit if e.action == action and e.at >= since}
+
+    async def claimed_keys(self, prefix: str) -> set[str]:
+        return {key for key in self._s.idempotency if key.startswith(prefix)}
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -342,6 +525,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(self)
         self.outbox = FakeOutbox(self)
         self.idempotency = FakeIdempotency(self)
+        self.reports = FakeReports(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self.db.state)

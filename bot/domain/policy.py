@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, time
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,35 @@ class MatchPolicy:
     include_caution: bool = False  # caution advocates are excluded unless this is set
 
 
+DEFAULT_TIERS: tuple[tuple[str, int], ...] = (("bronze", 0), ("silver", 50), ("gold", 150))
+
+
+@dataclass(frozen=True, slots=True)
+class JobsPolicy:
+    """The scheduled work (PRODUCT.md, "Scheduled messages"): when it runs and its numbers.
+
+    Times are wall-clock times in the program's time zone. ``*_grace_hours`` is how late a
+    missed run (the bot was down) is still caught up when the bot comes back.
+    """
+
+    digest_weekday: int = 0  # Monday
+    digest_time: time = time(9, 0)
+    digest_grace_hours: int = 24
+    checkin_time: time = time(9, 0)
+    checkin_grace_hours: int = 7 * 24
+    checkin_reminder_days: int = 14
+    holidays: tuple[date, ...] = ()
+    program_channel: str = ""  # Slack channel id for recognition posts; "" = none
+    milestones: tuple[int, ...] = (1, 5, 10, 25)
+    top_advocates: int = 5
+    recognition_grace_days: int = 7  # completed engagements this recent are recognised
+    request_sla_hours: int = 72  # a request without an accepted advocate after this waits
+    needed_by_warning_hours: int = 48  # nudge rep and PM this close to needed_by
+    ask_reminder_hours: int = 12  # remind an advocate this long before their ask expires
+    idle_days: int = 90
+    tiers: tuple[tuple[str, int], ...] = field(default=DEFAULT_TIERS)
+
+
 @dataclass(frozen=True, slots=True)
 class ProgramPolicy:
     limits: LimitPolicy = LimitPolicy()
@@ -57,6 +87,7 @@ class ProgramPolicy:
         ("speaking", 30),
         ("case_study", 40),
     )
+    jobs: JobsPolicy = JobsPolicy()
 
     def points_for(self, reference_type: str) -> int:
         return dict(self.points).get(reference_type, 0)

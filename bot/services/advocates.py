@@ -48,7 +48,7 @@ from bot.domain.model import (
     ReferenceRequest,
     ReferenceType,
 )
-from bot.domain.policy import LimitPolicy
+from bot.domain.policy import LimitPolicy, ProgramPolicy
 from bot.ports import UnitOfWork
 from bot.services.asks import (
     advocate_card,
@@ -85,6 +85,11 @@ def tier_thresholds() -> tuple[tuple[Tier, int], ...]:
     """Points needed for each tier, lowest first. A function, not a constant, because the
     scheduled-jobs work will read these from settings."""
     return ((Tier.BRONZE, 0), (Tier.SILVER, 50), (Tier.GOLD, 150))
+
+
+def policy_tiers(policy: ProgramPolicy) -> tuple[tuple[Tier, int], ...]:
+    """The tier thresholds the program's settings give (``TIER_*_POINTS``)."""
+    return tuple((Tier(name), points) for name, points in policy.jobs.tiers)
 
 
 def tier_for(points: int, thresholds: tuple[tuple[Tier, int], ...] | None = None) -> Tier:
@@ -477,8 +482,8 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
         open_asks=LimitUsage(usage.open_asks, limits.max_open_asks, "open asks"),
         can_be_asked=check_can_ask(advocate, usage, ctx.policy.limits, now),
         availability=_availability(advocate, now),
-        tier=tier_for(advocate.points),
-        next_tier=next_tier(advocate.points),
+        tier=tier_for(advocate.points, policy_tiers(ctx.policy)),
+        next_tier=next_tier(advocate.points, policy_tiers(ctx.policy)),
         upcoming=tuple(upcoming),
         history=tuple(history),
     )
@@ -510,6 +515,7 @@ __all__ = [
     "leave_program",
     "next_tier",
     "pause_advocate",
+    "policy_tiers",
     "resume_advocate",
     "set_manager_limits",
     "set_own_limits",

@@ -25,7 +25,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, Outcome, RequestState
 from bot.ports import UnitOfWork
-from bot.services.advocates import next_tier, tier_for
+from bot.services.advocates import next_tier, policy_tiers, tier_for
 from bot.services.asks import advocate_contact, iso, move_request, person_name, rep_person
 from bot.services.asks import rep_zone as rep_zone_of
 from bot.services.context import ServiceContext, actor_label, audit, send
@@ -146,7 +146,8 @@ async def _complete(ctx: ServiceContext, uow: UnitOfWork, booking: Booking, now:
     await move_request(uow, request, RequestState.COMPLETED, now, by=by,
                        engagement_id=engagement.id)
     await uow.requests.update(request)
-    upcoming = next_tier(advocate.points)
+    tiers = policy_tiers(ctx.policy)
+    upcoming = next_tier(advocate.points, tiers)
     await send(uow, now, advocate_person(advocate), "thank_you", {
         "engagement_id": engagement.id,
         "advocate_name": advocate.name,
@@ -155,7 +156,7 @@ async def _complete(ctx: ServiceContext, uow: UnitOfWork, booking: Booking, now:
         "held_at": iso(engagement.scheduled_at),
         "points": points,
         "total_points": advocate.points,
-        "tier": tier_for(advocate.points).label,
+        "tier": tier_for(advocate.points, tiers).label,
         "next_tier": upcoming[0].label if upcoming else None,
         "points_to_next_tier": upcoming[1] if upcoming else None,
         "comment_max_chars": COMMENT_MAX_CHARS,

@@ -3,7 +3,9 @@
 DMs are posted with the user id as the channel (Slack opens the IM itself; no
 ``conversations.open`` per message). A message that replaces an earlier one is a
 ``chat.update`` of that message (``platform_ref`` is ``"channel:ts"``). A message whose
-context carries an ``ics`` invite gets it uploaded into the same conversation.
+context carries an ``ics`` invite gets it uploaded into the same conversation, and one
+with a ``chart_png`` (base64, e.g. the digest's trend chart) gets the image uploaded in
+its thread.
 
 Rendering: ``templates/slack/<template>.json.j2`` when it exists (Block Kit with buttons),
 else the plain-text template in one section block. Slack's errors become ``DeliveryError``:
@@ -13,6 +15,7 @@ can fix (a deleted user, a revoked token) are permanent.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -108,6 +111,15 @@ class SlackMessenger:
                     content=str(ics),
                     filename=str(message.message.context.get("ics_filename", "invite.ics")),
                     title="Calendar invite",
+                )
+            chart = message.message.context.get("chart_png")
+            if chart and not message.replaces_ref:
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=ts,
+                    content=base64.b64decode(str(chart)),
+                    filename=str(message.message.context.get("chart_filename", "chart.png")),
+                    title="Trend",
                 )
         except SlackApiError as error:
             raise _delivery_error(error) from error
