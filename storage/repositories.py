@@ -18,10 +18,10 @@ import builtins
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -88,6 +88,7 @@ from storage.tables import (
 )
 
 RowT = TypeVar("RowT")
+EntityT = TypeVar("EntityT")
 
 _OPEN_ASK_STATES = tuple(s.value for s in AskState if s.is_open)
 _COUNTING_ENGAGEMENT_STATES = tuple(s.value for s in EngagementState if s.counts_toward_limits)
@@ -136,6 +137,38 @@ class _Repository:
         if row is None:
             raise LookupError(f"{what} {row_id} does not exist")
         return row
+
+
+class _EntityRepository(_Repository, Generic[EntityT, RowT]):
+    """add / update / get / get_for_update for an entity stored in one table.
+
+    Subclasses name their row class and the two mappers; the SQL is the same for all.
+    """
+
+    _row: type[RowT]
+    _what: str  # for "request 12 does not exist"
+    _values: Callable[[Any], dict[str, Any]]  # entity -> column values (a staticmethod)
+    _to_domain: Callable[[Any], Any]  # row -> entity (a staticmethod)
+
+    async def add(self, entity: EntityT) -> EntityT:
+        row = self._row(**self._values(entity))
+        self._session.add(row)
+        await self._session.flush()
+        return cast(EntityT, self._to_domain(row))
+
+    async def update(self, entity: EntityT) -> None:
+        row = await self._require(self._row, getattr(entity, "id", None), self._what)
+        _assign(row, self._values(entity))
+
+    async def get(self, entity_id: int) -> EntityT | None:
+        row = await self._session.get(self._row, entity_id)
+        return cast(EntityT, self._to_domain(row)) if row else None
+
+    async def get_for_update(self, entity_id: int) -> EntityT | None:
+        row_id = cast(Any, self._row).id
+        stmt = self._lock(select(self._row).where(row_id == entity_id))
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return cast(EntityT, self._to_domain(row)) if row else None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -242,7 +275,11 @@ def _assign(row: object, values: dict[str, Any]) -> None:
         setattr(row, name, value)
 
 
-class SqlAdvocateRepository(_Repository):
+class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
+    _row, _what = AdvocateRow, "advocate"
+    _values = staticmethod(_advocate_values)
+    _to_domain = staticmethod(_advocate)
+
     async def add(self, advocate: Advocate) -> Advocate:
         """Insert; a second advocate with the same email (any case) is a ``ValueError``."""
         row = AdvocateRow(**_advocate_values(advocate))
@@ -267,15 +304,6 @@ class SqlAdvocateRepository(_Repository):
                 _assign(row, values)
         except IntegrityError:
             raise ValueError(f"duplicate advocate email {advocate.email}") from None
-
-    async def get(self, advocate_id: int) -> Advocate | None:
-        row = await self._session.get(AdvocateRow, advocate_id)
-        return _advocate(row) if row else None
-
-    async def get_for_update(self, advocate_id: int) -> Advocate | None:
-        stmt = self._lock(select(AdvocateRow).where(AdvocateRow.id == advocate_id))
-        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
-        return _advocate(row) if row else None
 
     async def get_by_email(self, email: str) -> Advocate | None:
         stmt = select(AdvocateRow).where(AdvocateRow.email_key == email.lower())
@@ -451,25 +479,10 @@ def _request(row: RequestRow) -> ReferenceRequest:
     )
 
 
-class SqlRequestRepository(_Repository):
-    async def add(self, request: ReferenceRequest) -> ReferenceRequest:
-        row = RequestRow(**_request_values(request))
-        self._session.add(row)
-        await self._session.flush()
-        return _request(row)
-
-    async def update(self, request: ReferenceRequest) -> None:
-        row = await self._require(RequestRow, request.id, "request")
-        _assign(row, _request_values(request))
-
-    async def get(self, request_id: int) -> ReferenceRequest | None:
-        row = await self._session.get(RequestRow, request_id)
-        return _request(row) if row else None
-
-    async def get_for_update(self, request_id: int) -> ReferenceRequest | None:
-        stmt = self._lock(select(RequestRow).where(RequestRow.id == request_id))
-        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
-        return _request(row) if row else None
+class SqlRequestRepository(_EntityRepository[ReferenceRequest, RequestRow]):
+    _row, _what = RequestRow, "request"
+    _values = staticmethod(_request_values)
+    _to_domain = staticmethod(_request)
 
     async def list_for_rep(
         self, rep: Person, *, include_closed: bool = False
@@ -538,25 +551,10 @@ def _ask(row: AskRow) -> Ask:
     )
 
 
-class SqlAskRepository(_Repository):
-    async def add(self, ask: Ask) -> Ask:
-        row = AskRow(**_ask_values(ask))
-        self._session.add(row)
-        await self._session.flush()
-        return _ask(row)
-
-    async def update(self, ask: Ask) -> None:
-        row = await self._require(AskRow, ask.id, "ask")
-        _assign(row, _ask_values(ask))
-
-    async def get(self, ask_id: int) -> Ask | None:
-        row = await self._session.get(AskRow, ask_id)
-        return _ask(row) if row else None
-
-    async def get_for_update(self, ask_id: int) -> Ask | None:
-        stmt = self._lock(select(AskRow).where(AskRow.id == ask_id))
-        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
-        return _ask(row) if row else None
+class SqlAskRepository(_EntityRepository[Ask, AskRow]):
+    _row, _what = AskRow, "ask"
+    _values = staticmethod(_ask_values)
+    _to_domain = staticmethod(_ask)
 
     async def list_for_request(self, request_id: int) -> list[Ask]:
         stmt = select(AskRow).where(AskRow.request_id == request_id).order_by(AskRow.id)
@@ -617,20 +615,10 @@ def _engagement(row: EngagementRow) -> Engagement:
     )
 
 
-class SqlEngagementRepository(_Repository):
-    async def add(self, engagement: Engagement) -> Engagement:
-        row = EngagementRow(**_engagement_values(engagement))
-        self._session.add(row)
-        await self._session.flush()
-        return _engagement(row)
-
-    async def update(self, engagement: Engagement) -> None:
-        row = await self._require(EngagementRow, engagement.id, "engagement")
-        _assign(row, _engagement_values(engagement))
-
-    async def get(self, engagement_id: int) -> Engagement | None:
-        row = await self._session.get(EngagementRow, engagement_id)
-        return _engagement(row) if row else None
+class SqlEngagementRepository(_EntityRepository[Engagement, EngagementRow]):
+    _row, _what = EngagementRow, "engagement"
+    _values = staticmethod(_engagement_values)
+    _to_domain = staticmethod(_engagement)
 
     async def get_for_request(self, request_id: int) -> Engagement | None:
         stmt = (
