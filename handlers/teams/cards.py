@@ -19,8 +19,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Literal
 
-from bot.domain.model import CompanySize, ReferenceType
-from bot.rendering import Renderer
+from bot.domain.model import Advocate, CompanySize, ReferenceType
+from bot.domain.policy import LimitPolicy
+from bot.rendering import Renderer, local_time
+from bot.services.advocates import AdvocateProfile
 from bot.services.requests import KnownValues
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -29,6 +31,16 @@ MAX_MENU_CHOICES = 60  # keeps a big roster's vocabulary from crowding the form 
 ELLIPSIS_LINE = "…"
 
 Tone = Literal["good", "attention", "default"]
+Viewer = Literal["self", "manager"]
+LIMIT_LABELS = {
+    "max_per_90_days": "At most this many in 90 days",
+    "max_per_365_days": "At most this many in a year",
+    "cooldown_days": "At least this many days apart",
+    "max_open_asks": "At most this many open asks at once",
+}
+MAX_COOLDOWN_DAYS = 365
+ROSTER_ROWS = 20  # advocates listed by ``advocates find``
+PROFILE_ITEMS = 10  # upcoming calls and history lines shown on the profile card
 
 
 def card_size(card: Mapping[str, Any]) -> int:
@@ -48,6 +60,10 @@ def text_lines(text: str) -> list[dict[str, Any]]:
         lines.append({"text": line, "gap": gap})
         gap = False
     return lines or [{"text": ELLIPSIS_LINE, "gap": False}]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _choice(value: str) -> dict[str, str]:
@@ -98,6 +114,33 @@ class TeamsCards:
     def request_list(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
         return self.renderer.render_json("teams/request_list.json.j2", {"requests": requests})
 
+    def profile(self, profile: AdvocateProfile, *, viewer: Viewer, timezone: str,
+                program_limits: LimitPolicy, today: date | None = None) -> dict[str, Any]:
+        """An advocate's profile (``advocate me``, ``advocates show``) with the buttons its
+        viewer may use: the advocate's own limits form, or a program manager's override."""
+        return self.renderer.render_json("teams/profile.json.j2", {
+            "advocate": profile_context(profile, timezone),
+            "viewer": viewer,
+            "min_date": today.isoformat() if today else None,
+            "limit_fields": limit_fields(profile, program_limits),
+        })
+
+    def roster(self, advocates: Iterable[Advocate], *, query: str = "") -> dict[str, Any]:
+        """``advocates find``: who fits, each with a button to their profile. Long names
+        are cut, and fewer advocates are listed ("N more") until the card fits 28 KB."""
+        rows = [{"advocate_id": a.id, "name": _cut(a.name, 120), "email": a.email,
+                 "button": "Show " + _cut(a.name, 40), "company": _cut(a.company, 120),
+                 "industry": _cut(a.industry or "", 60), "region": _cut(a.region or "", 30),
+                 "status": a.status.value} for a in advocates]
+        shown = min(len(rows), ROSTER_ROWS)
+        while True:
+            card = self.renderer.render_json("teams/roster.json.j2", {
+                "query": _cut(query, 200), "advocates": rows[:shown],
+                "more": len(rows) - shown})
+            if card_size(card) <= MAX_CARD_BYTES or shown == 0:
+                return card
+            shown -= 1
+
     def intake(self, *, form_id: str, values: Mapping[str, Any], errors: Mapping[str, str],
                known: KnownValues, today: date | None = None) -> dict[str, Any]:
         """The intake form, pre-filled with ``values`` and showing ``errors`` on their
@@ -119,6 +162,60 @@ class TeamsCards:
                               "use_cases": _menu(known.use_cases)},
         }
         return self.renderer.render_json("teams/intake.json.j2", context)
+
+
+def profile_context(profile: AdvocateProfile, timezone: str) -> dict[str, Any]:
+    """What the profile card shows, as plain strings in the viewer's time zone."""
+    advocate = profile.advocate
+    availability = profile.availability
+    following = profile.next_tier
+    upcoming = [
+        f"{item.reference_type.label} with {item.rep_name or 'a rep'}: "
+        + (local_time(item.at, timezone) if item.state.value == "scheduled"
+           else "time not booked yet")
+        + f" (reference #{item.engagement_id})"
+        for item in profile.upcoming[:PROFILE_ITEMS]]
+    history = [
+        f"{item.reference_type.label}, {local_time(item.at, timezone, '%d %b %Y')}: "
+        f"{item.state.value.replace('_', ' ')}"
+        + (f", {item.points} points" if item.points else "")
+        for item in profile.history[:PROFILE_ITEMS]]
+    return {
+        "advocate_id": advocate.id,
+        "name": _cut(advocate.name, 200),
+        "email": advocate.email,
+        "company": _cut(advocate.company, 200),
+        "availability": availability,
+        "tier": profile.tier.label,
+        "points": advocate.points,
+        "next_tier": f"{following[1]} more to {following[0].label}" if following else "",
+        "usage": [str(profile.last_90_days), str(profile.last_365_days),
+                  str(profile.open_asks)],
+        "cooldown_days": profile.limits.cooldown_days,
+        "blocked": [] if profile.can_be_asked.allowed else list(profile.can_be_asked.reasons),
+        "can_pause": availability == "active" or availability.startswith("snoozed"),
+        "can_resume": availability == "paused" or availability.startswith("on leave"),
+        "retired": availability == "left the program",
+        "upcoming": upcoming,
+        "history": history,
+    }
+
+
+def limit_fields(profile: AdvocateProfile, program: LimitPolicy) -> list[dict[str, Any]]:
+    """The four limits as form fields. An advocate may only be stricter than the program
+    (at most its counts, at least its rest); ``override`` is a manager's current value."""
+    fields = []
+    for name, label in LIMIT_LABELS.items():
+        limit = int(getattr(program, name))
+        current = int(getattr(profile.limits, name))
+        if name == "cooldown_days":
+            low, high, value = limit, MAX_COOLDOWN_DAYS, min(max(current, limit),
+                                                             MAX_COOLDOWN_DAYS)
+        else:
+            low, high, value = 0, limit, min(current, limit)
+        fields.append({"id": name, "label": label, "min": low, "max": high, "value": value,
+                       "override": getattr(profile.advocate.manager_limits, name)})
+    return fields
 
 
 def fit(render: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:

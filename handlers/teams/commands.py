@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from handlers import commands as shared
+
 VERBS = frozenset({
     "intake.open", "intake.submit",
     "request.ask", "request.ask_best", "request.cancel",
@@ -27,12 +29,14 @@ VERBS = frozenset({
     "schedule.reschedule",
     "outcome.completed", "outcome.no_show", "outcome.rescheduled", "outcome.comment",
     "checkin.answer",
+    "profile.pause", "profile.resume", "profile.limits", "profile.leave",
+    "roster.show", "roster.limits",
 })
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
-TextKind = Literal["new", "list", "cancel", "help", "unknown"]
+TextKind = Literal["new", "list", "cancel", "advocate", "advocates", "help", "unknown"]
 
 
 class BadAction(ValueError):
@@ -41,12 +45,16 @@ class BadAction(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TextCommand:
-    """What a typed message asks for. ``keywords`` pre-fill the intake form."""
+    """What a typed message asks for. ``keywords`` pre-fill the intake form; ``word`` and
+    ``rest`` are what follows ``advocate``/``advocates`` (read by ``handlers.commands``,
+    the parser Slack's slash commands use too)."""
 
     kind: TextKind
     keywords: str = ""
     request_id: int | None = None
     said: str = ""
+    word: str = ""
+    rest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +85,20 @@ def clean_text(text: str | None) -> str:
 
 
 def parse_text(text: str | None) -> TextCommand:
-    """``reference [keywords]``, ``reference list``, ``reference cancel ID``, ``help``."""
+    """``reference [keywords]``, ``reference list``, ``reference cancel ID``,
+    ``advocate WORD …`` (about oneself), ``advocates WORD …`` (program managers),
+    ``help``."""
     words = clean_text(text)
     lowered = words.casefold()
     if lowered in ("", "help", "hi", "hello", "start"):
         return TextCommand("help", said=words)
     head, _, rest = words.partition(" ")
-    if head.casefold().lstrip("/") not in ("reference", "ref"):
+    command = head.casefold().lstrip("/")
+    if command in ("advocate", "advocates"):
+        kind: TextKind = "advocate" if command == "advocate" else "advocates"
+        word, tail = shared.split_command(rest)
+        return TextCommand(kind, said=words, word=word, rest=tail)
+    if command not in ("reference", "ref"):
         return TextCommand("unknown", said=words)
     rest = rest.strip()
     sub, _, tail = rest.partition(" ")

@@ -4,12 +4,15 @@ Kept thin on purpose. Every turn first remembers who is talking (chat identity, 
 the Teams roster, the ``localTimezone`` Teams reports) and the conversation reference
 proactive messages need later; then:
 
-* a typed message (``reference …``, ``help``) is parsed by ``commands.parse_text``;
+* a typed message (``reference …``, ``advocate …``, ``advocates …``, ``help``) is parsed
+  by ``commands.parse_text``; the words after ``advocate``/``advocates`` by
+  ``handlers.commands``, the same parser Slack's slash commands use;
 * a card button arrives as an ``adaptiveCard/action`` invoke (Action.Execute) and is
   answered with a card that replaces the clicked one, so a second click finds no button;
   older clients send the Action.Submit fallback as a message with a ``value``, answered by
   updating the card the button was on;
-* the file consent card of a calendar invite uploads the ``.ics`` when accepted.
+* the file consent card of a calendar invite (or of the roster export) uploads the file
+  when accepted.
 
 The invoke response is built here as an ``InvokeResponse`` holding a model, because
 botbuilder 4.17's ``ActivityHandler`` serializes invoke bodies once and ``CloudAdapter``
@@ -34,7 +37,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
 from msrest.serialization import Model
 
-from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed
 from bot.domain.model import (
     Actor,
     AskState,
@@ -44,15 +47,29 @@ from bot.domain.model import (
     Outcome,
     Person,
     Platform,
+    Role,
 )
 from bot.rendering import local_time
 from bot.services import asks, checkins, outcomes, requests, scheduling
+from bot.services.advocates import (
+    advocate_profile,
+    leave_program,
+    pause_advocate,
+    resume_advocate,
+    set_manager_limits,
+    set_own_limits,
+)
 from bot.services.context import ServiceContext
+from bot.services.digest import send_digest_now
+from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import RequestDraft
-from bot.services.roles import resolve_actor
+from bot.services.roles import is_advocate, require, resolve_actor
+from bot.services.roster import export_roster
+from handlers import commands as shared
 from handlers.teams import commands
-from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
-from handlers.teams.commands import BadAction, CardAction
+from handlers.teams.cards import CARD_CONTENT_TYPE, LIMIT_LABELS, TeamsCards
+from handlers.teams.commands import BadAction, CardAction, TextCommand
+from handlers.teams.messenger import file_activity
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +80,27 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 STALE_BUTTON = ("That button belongs to an old card; type \"reference list\" to see where "
                 "things are.")
 
+ADVOCATE_HELP = (
+    "**advocate me** shows your advocate profile, history and limits · "
+    "**advocate pause [until YYYY-MM-DD]** · **advocate resume** · "
+    "**advocate limits [90d=N] [365d=N] [cooldown=N] [open=N]** (stricter than the "
+    "program's; **clear** drops them) · **advocate leave** takes you off the program."
+)
+ADVOCATES_HELP = (
+    "For program managers: **advocates find WORDS** · **show WHO** · "
+    "**pause WHO [until YYYY-MM-DD] [because …]** · **resume WHO** · "
+    "**limits WHO [90d=N] [365d=N] [cooldown=N] [open=N] because …** (or "
+    "**limits WHO clear because …**) · **export** · **digest now**. "
+    "WHO is an email or a name."
+)
+IMPORT_FROM_TEAMS = (
+    "Importing a roster from Teams is not available yet. Run "
+    "\"advocate-bot advocates import FILE.csv\" on the server instead."
+)
+EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
+
 MemberEmail = Callable[[TurnContext], Awaitable[str | None]]
+Outgoing = Activity | str
 
 
 class InvokeBody(Model):
@@ -238,6 +275,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                                                      {"request_id": command.request_id}))
             await send_reply(turn_context, reply)
             return
+        elif command.kind in ("advocate", "advocates"):
+            for outgoing in await self.words(actor, command, activity.channel_id):
+                await turn_context.send_activity(outgoing)
+            return
         else:
             if command.kind == "unknown":
                 await turn_context.send_activity(
@@ -283,7 +324,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         except BadAction:
             return Reply(message=STALE_BUTTON)
         except InvalidInput as error:
-            return Reply(message=" ".join(error.errors.values()))
+            return Reply(message=shared.error_text(error))
         except DomainError as error:
             return Reply(message=str(error))
 
@@ -358,7 +399,154 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                                                 [action.text("comment")], tone="good"))
         if verb == "checkin.answer":
             return Reply(card=await self._check_in(actor, action))
+        if verb.startswith(("profile.", "roster.")):
+            return await self._profile_action(actor, action)
         raise BadAction(verb)
+
+    # --- advocate … / advocates … -----------------------------------------------------
+
+    async def words(self, actor: Actor, command: TextCommand,
+                    channel_id: str | None) -> list[Outgoing]:
+        """``advocate …`` and ``advocates …``, read by the parser Slack uses too; a refusal
+        or bad input is answered with a sentence, never an error."""
+        try:
+            if command.kind == "advocate":
+                return await self.own_words(actor, command.word, command.rest)
+            return await self.roster_words(actor, command.word, command.rest, channel_id)
+        except InvalidInput as error:
+            return [shared.error_text(error)]
+        except DomainError as error:
+            return [str(error)]
+
+    async def own_words(self, actor: Actor, word: str, rest: str) -> list[Outgoing]:
+        """``advocate me | pause [until DATE] | resume | limits [90d=N …] | leave``."""
+        if word not in shared.OWN_WORDS:
+            return [ADVOCATE_HELP]
+        ctx = self.ctx
+        profile = await my_profile(ctx, actor)  # "not on the roster" for everyone else
+        advocate_id = profile.advocate.id
+        assert advocate_id is not None
+        if word == "pause":
+            args = shared.parse_pause(rest)
+            await pause_advocate(ctx, actor, advocate_id, until=args.until, reason=args.reason)
+        elif word == "resume":
+            await resume_advocate(ctx, actor, advocate_id)
+        elif word == "limits":
+            limits = shared.parse_limits(rest).limits
+            if limits is not None:
+                await set_own_limits(ctx, actor, advocate_id, limits)
+        elif word == "leave":
+            return [card_activity(await self._left(actor, advocate_id))]
+        return [card_activity(await self.profile_card(actor, advocate_id))]
+
+    async def roster_words(self, actor: Actor, word: str, rest: str,
+                           channel_id: str | None) -> list[Outgoing]:
+        """``advocates find | show | pause | resume | limits | export | digest now``, for
+        program managers only (everyone else is told so, politely)."""
+        require(actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
+        ctx = self.ctx
+        if word == "find":
+            found = await find_advocates(ctx, actor, rest)
+            return [card_activity(self.cards.roster(found, query=rest))]
+        if word == "show":
+            chosen = await advocate_named(ctx, actor, rest)
+            assert chosen.id is not None
+            return [card_activity(await self.profile_card(actor, chosen.id))]
+        if word == "pause":
+            args = shared.parse_pause(rest)
+            chosen = await advocate_named(ctx, actor, args.who)
+            assert chosen.id is not None
+            await pause_advocate(ctx, actor, chosen.id, until=args.until, reason=args.reason)
+            until = f" through {args.until.isoformat()}" if args.until else ""
+            return [card_activity(self.cards.status(
+                f"{chosen.name} is paused{until}.", ["They have been told. Nobody new will "
+                                                     "ask them until then."], tone="good"))]
+        if word == "resume":
+            chosen = await advocate_named(ctx, actor, rest)
+            assert chosen.id is not None
+            await resume_advocate(ctx, actor, chosen.id)
+            return [card_activity(self.cards.status(
+                f"{chosen.name} can be asked again.", ["They have been told."], tone="good"))]
+        if word == "limits":
+            parsed = shared.parse_limits(rest)
+            chosen = await advocate_named(ctx, actor, parsed.who)
+            assert chosen.id is not None
+            if parsed.limits is not None:
+                await set_manager_limits(ctx, actor, chosen.id, parsed.limits,
+                                         reason=parsed.reason)
+            profile = await advocate_profile(ctx, actor, chosen.id)
+            limits = profile.limits
+            return [card_activity(self.cards.status(
+                f"{chosen.name}'s limits" + (" are updated." if parsed.limits else ":"), [
+                    f"{limits.max_per_90_days} in 90 days, {limits.max_per_365_days} in 365 "
+                    f"days, {limits.cooldown_days} days between references, "
+                    f"{limits.max_open_asks} open asks at once.",
+                    f"Used: {profile.last_90_days} · {profile.last_365_days} · "
+                    f"{profile.open_asks}."], tone="good" if parsed.limits else "default"))]
+        if word == "export":
+            return await self.export(actor, channel_id)
+        if word == "digest":
+            await send_digest_now(ctx, actor)
+            return ["This week's digest so far is on its way to you here."]
+        if word == "import":
+            return [IMPORT_FROM_TEAMS]
+        return [ADVOCATES_HELP]
+
+    async def export(self, actor: Actor, channel_id: str | None) -> list[Outgoing]:
+        """The roster as CSV, handed over the way a calendar invite is: a file consent
+        card in Teams (the file is made again, and the role checked again, when accepted),
+        an inline attachment in the Emulator. Only ever in this personal chat."""
+        require(actor, Role.PROGRAM_MANAGER, action="export the advocate roster")
+        csv_text = await export_roster(self.ctx.uow)
+        rows = max(csv_text.count("\n") - 1, 0)
+        filename = f"advocates-{self.ctx.now().date().isoformat()}.csv"
+        return [
+            f"The advocate roster as of today: {rows} advocate(s), CSV attached.",
+            file_activity(csv_text.encode(), filename, channel_id, media_type="text/csv",
+                          description="The advocate roster (CSV)",
+                          accept_context={"export": EXPORT_CONTEXT, "filename": filename}),
+        ]
+
+    async def profile_card(self, actor: Actor, advocate_id: int) -> dict[str, Any]:
+        """The advocate's profile as the actor may see it (their own, or a manager's)."""
+        profile = await advocate_profile(self.ctx, actor, advocate_id)
+        zone = valid_zone(actor.person.timezone) or valid_zone(self.ctx.program_timezone) \
+            or "UTC"
+        return self.cards.profile(
+            profile, viewer="self" if is_advocate(actor, profile.advocate) else "manager",
+            timezone=zone, program_limits=self.ctx.policy.limits,
+            today=self.ctx.now().astimezone(ZoneInfo(zone)).date())
+
+    async def _profile_action(self, actor: Actor, action: CardAction) -> Reply:
+        """The profile card's buttons; each answers with the card refreshed in place."""
+        ctx, verb = self.ctx, action.verb
+        advocate_id = action.integer("advocate_id")
+        if verb == "profile.pause":
+            day = action.text("until")
+            await pause_advocate(ctx, actor, advocate_id,
+                                 until=shared.parse_day(day) if day else None,
+                                 reason=action.text("reason"))
+        elif verb == "profile.resume":
+            await resume_advocate(ctx, actor, advocate_id)
+        elif verb == "profile.limits":
+            await set_own_limits(ctx, actor, advocate_id, _limits_from(action))
+        elif verb == "roster.limits":
+            await set_manager_limits(ctx, actor, advocate_id, _limits_from(action),
+                                     reason=action.text("reason"))
+        elif verb == "profile.leave":
+            return Reply(card=await self._left(actor, advocate_id))
+        elif verb != "roster.show":
+            raise BadAction(verb)
+        return Reply(card=await self.profile_card(actor, advocate_id))
+
+    async def _left(self, actor: Actor, advocate_id: int) -> dict[str, Any]:
+        result = await leave_program(self.ctx, actor, advocate_id)
+        lines = [f"Nobody will ask you again; {len(result.withdrawn)} open ask(s) were "
+                 "withdrawn."]
+        if result.kept:
+            lines.append(f"{len(result.kept)} call(s) you already agreed to stay booked; "
+                         "the message that follows lists them.")
+        return self.cards.status("You've left the advocate program.", lines, tone="good")
 
     async def _check_in(self, actor: Actor, action: CardAction) -> dict[str, Any]:
         choice = action.text("choice")
@@ -455,18 +643,30 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def on_teams_file_consent_accept(
             self, turn_context: TurnContext,
             file_consent_card_response: FileConsentCardResponse) -> None:
-        """Upload the invite to the user's OneDrive (the URL Teams gave) and show it."""
+        """Upload the accepted file to the user's OneDrive (the URL Teams gave) and show
+        it: a calendar invite travels in the card's context; the roster export is made
+        now, for a program manager only, so the card never carries contact details."""
         context = file_consent_card_response.context or {}
+        if context.get("export") == EXPORT_CONTEXT:
+            try:
+                require(self.actor(turn_context), Role.PROGRAM_MANAGER,
+                        action="export the advocate roster")
+            except NotAllowed as error:
+                await turn_context.send_activity(str(error))
+                return
+            data = (await export_roster(self.ctx.uow)).encode()
+            failed = "Sorry, I couldn't save the roster to your OneDrive; please try again."
+        else:
+            data = str(context.get("ics", "")).encode()
+            failed = ("Sorry, I couldn't save the invite to your OneDrive; the times are in "
+                      "the message above.")
         info = file_consent_card_response.upload_info
-        data = str(context.get("ics", "")).encode()
         headers = {"Content-Length": str(len(data)),
                    "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
         async with aiohttp.ClientSession() as session, session.put(
                 info.upload_url, data=data, headers=headers) as response:
             if response.status >= 400:
-                await turn_context.send_activity(
-                    "Sorry, I couldn't save the invite to your OneDrive; the times are in "
-                    "the message above.")
+                await turn_context.send_activity(failed)
                 return
         await turn_context.send_activity(Activity(
             type=ActivityTypes.message,
@@ -478,6 +678,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def on_teams_file_consent_decline(
             self, turn_context: TurnContext,
             file_consent_card_response: FileConsentCardResponse) -> None:
+        context = file_consent_card_response.context or {}
+        if str(context.get("filename", "")).endswith(".csv"):
+            await turn_context.send_activity("OK, no roster file.")
+            return
         await turn_context.send_activity("OK, no calendar file. The time is in the message above.")
 
 
@@ -511,6 +715,12 @@ def draft_from_form(data: Mapping[str, Any]) -> RequestDraft:
         meeting_link=text("meeting_link"),
         notes=text("notes"),
     )
+
+
+def _limits_from(action: CardAction) -> LimitOverrides:
+    """The four limit inputs of a profile card (an empty one: the program's value)."""
+    return LimitOverrides(**{name: commands.whole(action.data.get(name))
+                             for name in LIMIT_LABELS})
 
 
 def card_activity(card: dict[str, Any]) -> Activity:

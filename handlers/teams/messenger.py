@@ -26,7 +26,7 @@ import base64
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -179,22 +179,31 @@ class TeamsMessenger:
 
 def invite_activity(ics: str, filename: str, channel_id: str | None) -> Activity:
     """The calendar invite: a file consent card in Teams, an inline file elsewhere."""
-    data = ics.encode()
+    return file_activity(ics.encode(), filename, channel_id, media_type="text/calendar",
+                         description="Calendar invite for your reference call",
+                         accept_context={"ics": ics, "filename": filename})
+
+
+def file_activity(data: bytes, filename: str, channel_id: str | None, *, media_type: str,
+                  description: str, accept_context: Mapping[str, Any]) -> Activity:
+    """A file for the person: in Teams a file consent card (accepting it makes Teams ask
+    the bot to upload the file, see ``handler.py``; ``accept_context`` comes back with
+    that request), elsewhere (the Emulator) the file inline as a ``data:`` URL."""
     if channel_id == "msteams":
         attachment = Attachment(
             content_type=FILE_CONSENT_CONTENT_TYPE,
             name=filename,
             content={
-                "description": "Calendar invite for your reference call",
+                "description": description,
                 "sizeInBytes": len(data),
-                "acceptContext": {"ics": ics, "filename": filename},
+                "acceptContext": dict(accept_context),
                 "declineContext": {"filename": filename},
             },
         )
     else:
         attachment = Attachment(
-            content_type="text/calendar", name=filename,
-            content_url="data:text/calendar;base64," + base64.b64encode(data).decode())
+            content_type=media_type, name=filename,
+            content_url=f"data:{media_type};base64," + base64.b64encode(data).decode())
     return Activity(type=ActivityTypes.message, attachments=[attachment])
 
 

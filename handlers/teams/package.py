@@ -40,6 +40,8 @@ COMMANDS = (
     ("reference", "New reference request; add keywords to pre-fill: reference fintech EMEA"),
     ("reference list", "Your reference requests and where each one is"),
     ("reference cancel", "Cancel a request: reference cancel 12"),
+    ("advocate me", "Advocates: your profile, history and limits; pause or resume"),
+    ("advocates", "Program managers: find, show, pause, resume, limits, export, digest now"),
     ("help", "What the bot can do"),
 )
 

@@ -18,9 +18,18 @@ import adaptive_cards
 import jsonschema
 import pytest
 
-from bot.domain.model import Outcome
+from bot.domain.model import (
+    Engagement,
+    EngagementState,
+    LimitOverrides,
+    Outcome,
+    ReferenceType,
+    Role,
+)
+from bot.domain.policy import LimitPolicy
 from bot.ports import OutgoingMessage
 from bot.rendering import Renderer, templates_dir
+from bot.services.advocates import advocate_profile, pause_advocate
 from bot.services.asks import answer_ask, ask_advocate
 from bot.services.checkins import send_check_in_reminders, send_check_ins
 from bot.services.outcomes import record_outcome
@@ -33,7 +42,15 @@ from bot.services.scheduling import (
     reschedule,
 )
 from handlers.teams.cards import MAX_CARD_BYTES, TeamsCards, card_size, without_host_config
-from tests.unit.conftest import REP_EMAIL, START, actor, advocate_actor, outbox, person
+from tests.unit.conftest import (
+    PM_EMAIL,
+    REP_EMAIL,
+    START,
+    actor,
+    advocate_actor,
+    outbox,
+    person,
+)
 from tests.unit.conftest import sample_draft as draft
 from tests.unit.test_templates_text import EDGE_CASES, World, every_conversation
 
@@ -41,7 +58,7 @@ SCHEMA = jsonschema.Draft6Validator(json.loads(
     (Path(adaptive_cards.__file__).parent / "schemas" / "schema-1.5.json").read_text()))
 TEAMS = templates_dir() / "teams"
 CARD_TEMPLATES = sorted(p.name.removesuffix(".json.j2") for p in TEAMS.glob("*.json.j2"))
-UI_CARDS = {"intake", "status", "welcome", "request_list", "message"}
+UI_CARDS = {"intake", "status", "welcome", "request_list", "message", "profile", "roster"}
 LONG = ("Tell them about <the migration> & the \"rollout\" 🚀 日本語 " * 60)[:3000]
 
 
@@ -193,6 +210,81 @@ def test_the_interactive_cards_are_valid(cards: TeamsCards) -> None:
     assert_card(cards.request_list([]))
 
 
+def _verbs(card: dict[str, Any]) -> set[str]:
+    return {e["verb"] for e in _executes(card)}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
+                                                                   cards: TeamsCards) -> None:
+    text = EDGE_CASES[case]
+    w = World()
+    ada = await w.advocate("Ada", text, timezone="Asia/Tokyo",
+                           manager_limits=LimitOverrides(max_per_90_days=5))
+    async with w.db.uow() as uow:  # 31 calls done and 12 to come: the card shows 10 of each
+        for days in range(31):
+            await uow.engagements.add(Engagement(
+                request_id=0, advocate_id=ada.id or 0, ask_id=0,
+                reference_type=ReferenceType.CALL, accepted_at=START - timedelta(days=days),
+                state=EngagementState.COMPLETED, points_awarded=10))
+        for days in range(12):
+            await uow.engagements.add(Engagement(
+                request_id=0, advocate_id=ada.id or 0, ask_id=0,
+                reference_type=ReferenceType.VIDEO_CALL, accepted_at=START,
+                scheduled_at=START + timedelta(days=days + 1),
+                state=EngagementState.SCHEDULED))
+        await uow.commit()
+    her, pat = advocate_actor(ada), actor(person(PM_EMAIL, text), Role.PROGRAM_MANAGER)
+    program = LimitPolicy()
+    profile = await advocate_profile(w.ctx, her, ada.id or 0)
+    mine = cards.profile(profile, viewer="self", timezone="Asia/Tokyo", program_limits=program,
+                         today=START.date())
+    assert_card(mine)
+    assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.leave"}
+    assert any(f"Ada {text}" in t for t in _texts(mine))
+    assert sum(t.startswith("Reference call, ") for t in _texts(mine)) == 10
+    assert "Reference call, 02 Mar 2026: completed, 10 points" in _texts(mine)
+    upcoming = [t for t in _texts(mine) if t.startswith("Video call with")]
+    assert len(upcoming) == 10
+    assert upcoming[0].startswith("Video call with a rep: Tue 03 Mar 2026, 18:00 JST (reference #")
+    limits = {e["id"]: e for e in _inputs_anywhere(mine) if e["type"] == "Input.Number"}
+    # An advocate may only be stricter: the program's counts are the ceiling, its rest the
+    # floor, even when a manager loosened the 90-day limit to 5.
+    assert (limits["max_per_90_days"]["max"], limits["max_per_90_days"]["value"]) == (3, 3)
+    assert limits["cooldown_days"]["min"] == 14
+
+    await pause_advocate(w.ctx, her, ada.id or 0)
+    profile = await advocate_profile(w.ctx, pat, ada.id or 0)
+    theirs = cards.profile(profile, viewer="manager", timezone="Europe/Berlin",
+                           program_limits=program)
+    assert_card(theirs)
+    assert _verbs(theirs) == {"profile.resume", "roster.limits"}
+    override = {e["id"]: e for e in _inputs_anywhere(theirs)}
+    assert override["max_per_90_days"]["value"] == 5
+    assert "value" not in override["cooldown_days"]  # no override: the program's value
+    assert override["reason"]["isRequired"] is True
+    assert any(ada.email in t for t in _texts(theirs))
+
+    bob = await w.advocate("Bob", LONG * 4)
+    long_one = cards.profile(await advocate_profile(w.ctx, pat, bob.id or 0),
+                             viewer="manager", timezone="UTC", program_limits=program)
+    assert_card(long_one)
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+async def test_the_roster_card_is_valid_and_keeps_under_28_kb(case: str,
+                                                              cards: TeamsCards) -> None:
+    text = EDGE_CASES[case]
+    w = World()
+    found = [await w.advocate(f"Ada{n}", LONG if n == 0 else text) for n in range(30)]
+    card = cards.roster(found, query=text)
+    assert_card(card)
+    assert len(_executes(card)) == 20
+    assert {e["data"]["advocate_id"] for e in _executes(card)} == {a.id for a in found[:20]}
+    assert _texts(card)[-1] == "10 more: add a word to narrow it down."
+    assert_card(cards.roster([], query=""))
+
+
 def test_the_schema_check_is_not_a_rubber_stamp() -> None:
     bad = {"type": "AdaptiveCard", "version": "1.5",
            "body": [{"type": "TextBlock", "txt": "typo"}],
@@ -215,6 +307,11 @@ def _texts(card: dict[str, Any]) -> list[str]:
 
     walk(card.get("body", []))
     return found
+
+
+def _inputs_anywhere(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inputs in the body and in the show cards under the buttons."""
+    return _inputs({"body": [card.get("body", []), card.get("actions", [])]})
 
 
 def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:

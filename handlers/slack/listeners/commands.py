@@ -3,25 +3,21 @@
 Each is acknowledged at once with an empty ack (Slack shows nothing), and the answer
 follows: a modal for ``/reference`` (its ``trigger_id`` is good for 3 seconds, plenty after
 an ack), an ephemeral reply through ``respond`` for everything else. Parsing what people
-typed is pure and lives in the small functions below, so it is tested without Slack.
+typed is pure and shared with Teams (``handlers.commands``), so it is tested without Slack.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import InvalidInput
-from bot.domain.model import Actor, Advocate, LimitOverrides, ReferenceRequest, Role
+from bot.domain.model import Actor, Advocate, ReferenceRequest, Role
 from bot.services.advocates import (
     advocate_profile,
     leave_program,
@@ -33,6 +29,13 @@ from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
 from bot.services.roles import require
 from bot.services.roster import export_roster
+from handlers.commands import (
+    LimitsArgs,
+    PauseArgs,
+    parse_limits,
+    parse_pause,
+    split_command,
+)
 from handlers.slack import forms, ids
 from handlers.slack.listeners import Ack, SlackDeps
 
@@ -66,97 +69,9 @@ ADVOCATES_HELP = (
     "*resume WHO* · *limits WHO [90d=N] [365d=N] [cooldown=N] [open=N] because …* "
     "(or `limits WHO clear because …`) · *export* · *digest now*.\nWHO is an email or a name."
 )
-LIMIT_KEYS = {
-    "90d": "max_per_90_days", "quarter": "max_per_90_days", "max_per_90_days": "max_per_90_days",
-    "365d": "max_per_365_days", "year": "max_per_365_days",
-    "max_per_365_days": "max_per_365_days",
-    "cooldown": "cooldown_days", "rest": "cooldown_days", "cooldown_days": "cooldown_days",
-    "open": "max_open_asks", "asks": "max_open_asks", "max_open_asks": "max_open_asks",
-}
 
 
-# --- parsing what people typed ---------------------------------------------------------------
-
-
-def split_command(text: str) -> tuple[str, str]:
-    """``"cancel 12"`` → ``("cancel", "12")``; the word is lower-cased, the rest kept."""
-    word, _, rest = (text or "").strip().partition(" ")
-    return word.lower(), rest.strip()
-
-
-_PAUSE = re.compile(
-    r"^(?P<who>.*?)(?:\s*\buntil\s+(?P<until>\S+))?(?:\s*\b(?:because|reason:?)\s+(?P<why>.*))?$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PauseArgs:
-    who: str
-    until: date | None
-    reason: str
-
-
-def parse_pause(text: str) -> PauseArgs:
-    """``"Ada Lovelace until 2026-04-01 because parental leave"`` (both parts optional)."""
-    match = _PAUSE.match(text.strip())
-    assert match is not None  # the pattern matches any text
-    until = None
-    if match["until"]:
-        try:
-            until = date.fromisoformat(match["until"])
-        except ValueError:
-            raise InvalidInput({"until": f"{match['until']!r} is not a date; write "
-                                "YYYY-MM-DD, e.g. 2026-04-01."}) from None
-    return PauseArgs(match["who"].strip(), until, (match["why"] or "").strip())
-
-
-@dataclass(frozen=True, slots=True)
-class LimitsArgs:
-    who: str
-    limits: LimitOverrides | None  # None: only show the current limits
-    reason: str
-
-
-_ASSIGNMENT = re.compile(r"^(?P<key>[a-z_0-9]+)=(?P<value>\S*)$", re.IGNORECASE)
-
-
-def parse_limits(text: str) -> LimitsArgs:
-    """``"ada@x.example 90d=4 cooldown=7 because renewal push"``; ``clear`` drops every
-    override; no assignment at all means "show me"."""
-    head, reason = _split_reason(text)
-    words = head.split()
-    who: list[str] = []
-    values: dict[str, int | None] = {}
-    errors: dict[str, str] = {}
-    cleared = False
-    for word in words:
-        found = _ASSIGNMENT.match(word)
-        if word.lower() == "clear":
-            cleared = True
-        elif found:
-            key = LIMIT_KEYS.get(found["key"].lower())
-            if key is None:
-                errors[found["key"]] = ("is not a limit; use 90d, 365d, cooldown or open")
-                continue
-            raw = found["value"]
-            if not raw.isdigit():
-                errors[key] = f"{raw!r} is not a whole number"
-                continue
-            values[key] = int(raw)
-        else:
-            who.append(word)
-    if errors:
-        raise InvalidInput(errors)
-    limits = LimitOverrides() if cleared else (LimitOverrides(**values) if values else None)
-    return LimitsArgs(" ".join(who), limits, reason)
-
-
-def _split_reason(text: str) -> tuple[str, str]:
-    """``"x 90d=4 because busy"`` → ``("x 90d=4", "busy")``."""
-    parts = re.split(r"\s+(?:because|reason:?)\s+", " " + text.strip(), maxsplit=1,
-                     flags=re.IGNORECASE)
-    return parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""
+# --- parsing what people typed (the words themselves: ``handlers.commands``) ----------------
 
 
 def opens_modal(body: dict[str, Any]) -> bool:

@@ -2,8 +2,9 @@
 
 The bot's real ``CloudAdapter`` replies and sends proactive messages to ``serviceUrl``;
 pointing that at this server records every call, answers the roster lookup Teams would
-(``TeamsInfo.get_member``), and can be told to fail the next sends (429 with Retry-After,
-403, …) to test how delivery backs off.
+(``TeamsInfo.get_member``), takes the files a bot uploads after a file consent card is
+accepted (OneDrive's upload URL), and can be told to fail the next sends (429 with
+Retry-After, 403, …) to test how delivery backs off.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class FakeConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # Files uploaded to the URL a file consent answer names (OneDrive, faked): name -> bytes,
+    # with the Content-Range each came with.
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    upload_ranges: dict[str, str] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
@@ -45,6 +50,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}",
                            self._update)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_put("/upload/{name}", self._upload)
         return app
 
     async def start(self) -> FakeConnector:
@@ -87,6 +93,15 @@ class FakeConnector:
             return web.json_response({"error": {"code": "MemberNotFoundInConversation"}},
                                      status=404)
         return web.json_response(member)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.uploads[name] = await request.read()
+        self.upload_ranges[name] = request.headers.get("Content-Range", "")
+        return web.json_response({"id": f"file-{name}"}, status=201)
+
+    def upload_url(self, name: str) -> str:
+        return f"{self.url.rstrip('/')}/upload/{name}"
 
     def cards_to(self, conversation: str) -> list[dict[str, Any]]:
         return [a["content"] for c in self.calls if c.conversation == conversation

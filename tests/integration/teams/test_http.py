@@ -162,6 +162,80 @@ async def test_a_request_and_its_consent_over_http(
     assert action(pick, "schedule.pick", slot=0)
 
 
+async def test_a_program_manager_exports_the_roster_and_accepts_the_file_over_http(
+        served: tuple[TestClient, TeamsFrontEnd], connector: FakeConnector,
+        bot_app: App) -> None:
+    """``advocates export`` over ``/api/messages``: a file consent card, then Teams' accept
+    (a ``fileConsent/invoke``) makes the bot upload the CSV and show it as a file card.
+    A forged accept from a rep uploads nothing."""
+    client, _ = served
+    url = connector.url
+    pat = {"id": "29:pat", "name": "Pat Manager", "email": PM}
+    connector.members[pat["id"]] = {"id": pat["id"], "name": pat["name"], "email": PM,
+                                    "userPrincipalName": PM, "aadObjectId": "aad-29:pat"}
+    async with bot_app.uow() as uow:
+        await uow.advocates.add(build_advocate(email=ADA["email"], name="Ada Lovelace"))
+        await uow.commit()
+
+    status, _ = await post(client, activity(pat, url, type="message", text="advocates export"))
+    assert status in (200, 201)
+    note, consent = [c.body for c in connector.calls if c.conversation == "a:29:pat"]
+    assert note["text"].startswith("The advocate roster as of today: 1 advocate(s)")
+    (card,) = consent["attachments"]
+    assert card["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
+    accept_context = card["content"]["acceptContext"]
+    assert ADA["email"] not in str(card)
+
+    def accepted(name: str) -> dict[str, Any]:
+        return {"type": "invoke", "name": "fileConsent/invoke", "value": {
+            "type": "fileUpload", "action": "accept", "context": accept_context,
+            "uploadInfo": {"name": card["name"], "uploadUrl": connector.upload_url(name),
+                           "contentUrl": f"https://onedrive.example/{name}",
+                           "uniqueId": "u-1", "fileType": "csv"}}}
+
+    status, _ = await post(client, activity(RITA, url, **accepted("forged.csv")))
+    assert status == 200
+    assert "forged.csv" not in connector.uploads
+    refusal = [c.body for c in connector.calls if c.conversation == "a:29:rita"][-1]
+    assert refusal["text"] == "Sorry, only a program manager can export the advocate roster."
+
+    status, _ = await post(client, activity(pat, url, **accepted("roster.csv")))
+    assert status == 200
+    data = connector.uploads["roster.csv"]
+    assert data.decode().startswith("Email,") and ADA["email"].encode() in data
+    assert connector.upload_ranges["roster.csv"] == f"bytes 0-{len(data) - 1}/{len(data)}"
+    shown = [c.body for c in connector.calls if c.conversation == "a:29:pat"][-1]
+    (file_card,) = shown["attachments"]
+    assert file_card["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+    assert file_card["contentUrl"] == "https://onedrive.example/roster.csv"
+
+
+async def test_a_profile_button_refreshes_the_card_over_http(
+        served: tuple[TestClient, TeamsFrontEnd], connector: FakeConnector,
+        bot_app: App) -> None:
+    """The Pause button on ``advocates show``: HTTP 200 with the refreshed card (the
+    invoke pitfall would make it 500)."""
+    client, _ = served
+    connector.members["29:pat"] = {"id": "29:pat", "name": "Pat Manager", "email": PM}
+    pat = {"id": "29:pat", "name": "Pat Manager", "email": PM}
+    async with bot_app.uow() as uow:
+        ada = await uow.advocates.add(build_advocate(email=ADA["email"], name="Ada Lovelace"))
+        await uow.commit()
+    await post(client, activity(pat, connector.url, type="message",
+                                text=f"advocates show {ADA['email']}"))
+    profile = connector.cards_to("a:29:pat")[-1]
+    pause = action(profile, "profile.pause", advocate_id=ada.id)
+    status, body = await post(client, activity(pat, connector.url, **click(
+        pause["verb"], {**pause["data"], "until": "", "reason": "conference season"})))
+    assert status == 200, body
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(body["value"])
+    assert action(body["value"], "profile.resume", advocate_id=ada.id)
+    async with bot_app.uow() as uow:
+        stored = await uow.advocates.get(ada.id or 0)
+    assert stored is not None and stored.status.value == "paused"
+
+
 def ask_call_id(connector: FakeConnector, call: Any) -> str:
     index = connector.calls.index(call)
     return f"activity-{index + 1}"
