@@ -5,7 +5,11 @@ numbers and four choices: keep me active, change my limits (a form), pause for 1
 months, leave the program; plus a feedback box. The answer goes through the same use
 cases as ``/advocate me`` (``bot.services.advocates``), so the roster rules, the audit
 log and the messages to the advocate are the ones those already keep; the check-in adds
-one ``checkin.answered`` audit entry with the choice and the feedback.
+one ``checkin.answered`` audit entry with the choice and the feedback. Once answered, the
+quarter's check-in (and its reminder, if one went out) is replaced in place by
+``check_in_answered``, which says what was chosen and has no buttons left to click.
+Feedback on its own (``record_check_in_feedback``) is kept as a ``checkin.feedback``
+audit entry and changes nothing else: the check-in stays open to answer.
 
 An advocate who has not answered 14 days later gets one gentle reminder, then nothing.
 Sending is keyed ``checkin:<quarter>:<advocate id>`` (reminders
@@ -30,7 +34,7 @@ from bot.domain.periods import (
     quarter_label,
     quarter_of,
 )
-from bot.ports import AdvocateQuarter
+from bot.ports import AdvocateQuarter, UnitOfWork
 from bot.services.advocates import (
     leave_program,
     next_tier,
@@ -40,12 +44,15 @@ from bot.services.advocates import (
     set_own_limits,
     tier_for,
 )
+from bot.services.asks import person_name
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.roles import advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)
 FEEDBACK_MAX_CHARS = 1000
 ANSWERED = "checkin.answered"
+FEEDBACK = "checkin.feedback"
+ANSWERED_TEMPLATE = "check_in_answered"
 
 
 class CheckInChoice(StrEnum):
@@ -67,11 +74,24 @@ def _numbers(n: AdvocateQuarter) -> dict[str, int]:
             "completed": n.completed, "points": n.points}
 
 
+def _limits(ctx: ServiceContext, advocate: Advocate) -> dict[str, int]:
+    limits = effective_limits(ctx.policy.limits, advocate)
+    return {"max_per_90_days": limits.max_per_90_days,
+            "max_per_365_days": limits.max_per_365_days,
+            "cooldown_days": limits.cooldown_days,
+            "max_open_asks": limits.max_open_asks}
+
+
+def check_in_key(period: str, advocate_id: int, *, reminder: bool = False) -> str:
+    """The ledger and outbox key of an advocate's check-in (or its reminder) of ``period``;
+    ``check_in_answered`` replaces the messages sent under these keys."""
+    return f"{'checkin-reminder' if reminder else 'checkin'}:{period}:{advocate_id}"
+
+
 def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str,
              numbers: AdvocateQuarter) -> dict[str, Any]:
     tiers = policy_tiers(ctx.policy)
     upcoming = next_tier(advocate.points, tiers)
-    limits = effective_limits(ctx.policy.limits, advocate)
     return {
         "advocate_id": advocate.id,
         "advocate_name": advocate.name,
@@ -82,10 +102,7 @@ def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str
         "tier": tier_for(advocate.points, tiers).label,
         "next_tier": upcoming[0].label if upcoming else None,
         "points_to_next_tier": upcoming[1] if upcoming else None,
-        "limits": {"max_per_90_days": limits.max_per_90_days,
-                   "max_per_365_days": limits.max_per_365_days,
-                   "cooldown_days": limits.cooldown_days,
-                   "max_open_asks": limits.max_open_asks},
+        "limits": _limits(ctx, advocate),
         "choices": [c.value for c in CheckInChoice],
         "pause_months": list(PAUSE_MONTHS),
         "feedback_max_chars": FEEDBACK_MAX_CHARS,
@@ -107,7 +124,7 @@ async def send_check_ins(ctx: ServiceContext, now: datetime, period: str) -> int
         done = await uow.reports.claimed_keys(f"checkin:{period}:")
     queued = 0
     for advocate in advocates:
-        key = f"checkin:{period}:{advocate.id}"
+        key = check_in_key(period, advocate.id or 0)
         if key in done:
             continue
         async with ctx.uow() as uow:
@@ -146,7 +163,7 @@ async def send_check_in_reminders(ctx: ServiceContext, now: datetime, period: st
     for advocate_id in pending:
         if f"advocate:{advocate_id}" in answered:
             continue
-        key = f"checkin-reminder:{period}:{advocate_id}"
+        key = check_in_key(period, advocate_id, reminder=True)
         async with ctx.uow() as uow:
             advocate = await uow.advocates.get(advocate_id)
             if advocate is None or advocate.status is not AdvocateStatus.ACTIVE:
@@ -177,17 +194,8 @@ async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
         choice = CheckInChoice(choice)
     except ValueError:
         raise InvalidInput({"choice": "Pick one of the check-in's options."}) from None
-    text = " ".join(feedback.split())
-    if len(text) > FEEDBACK_MAX_CHARS:
-        raise InvalidInput({"feedback": f"Please keep it to {FEEDBACK_MAX_CHARS} characters "
-                            f"(this one has {len(text)})."})
-    async with ctx.uow() as uow:
-        advocate = await uow.advocates.get(advocate_id)
-    if advocate is None:
-        raise NotFound(f"There is no advocate #{advocate_id}.")
-    if not (actor.is_program_manager or is_advocate(actor, advocate)):
-        raise NotAllowed(f"Sorry, only {advocate.name} or a program manager can answer "
-                         "this check-in.")
+    text = _feedback_text(feedback)
+    advocate = await _answerable(ctx, actor, advocate_id)
     now = ctx.now()
     detail: dict[str, Any] = {}
     if choice is CheckInChoice.KEEP_ACTIVE:
@@ -207,20 +215,94 @@ async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
         detail["until"] = until.isoformat()
     else:
         advocate = (await leave_program(ctx, actor, advocate_id)).advocate
-    year, quarter = quarter_of(local_date(now, ctx.program_timezone))
+    period = _period(ctx, now)
     async with ctx.uow() as uow:
         await audit(uow, now, actor_label(actor.person), ANSWERED, f"advocate:{advocate_id}",
-                    quarter=quarter_label(year, quarter), choice=choice.value, months=months,
+                    quarter=period, choice=choice.value, months=months,
                     feedback=text, **detail)
+        await _replace_check_in(ctx, uow, now, actor, advocate, period, {
+            "choice": choice.value,
+            "months": months,
+            "until": advocate.unavailable_until.isoformat()
+            if choice is CheckInChoice.PAUSE and advocate.unavailable_until else None,
+            "feedback": text,
+        })
         await uow.commit()
     return advocate
 
 
+async def record_check_in_feedback(ctx: ServiceContext, actor: Actor, advocate_id: int,
+                                   feedback: str) -> None:
+    """The check-in's feedback box on its own: kept in the audit log (``checkin.feedback``)
+    for the program team, without answering the check-in or changing the roster."""
+    text = _feedback_text(feedback)
+    if not text:
+        raise InvalidInput({"feedback": "Write a few words first, or close the form."})
+    await _answerable(ctx, actor, advocate_id)
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        await audit(uow, now, actor_label(actor.person), FEEDBACK, f"advocate:{advocate_id}",
+                    quarter=_period(ctx, now), feedback=text)
+        await uow.commit()
+
+
+def _feedback_text(feedback: str) -> str:
+    text = " ".join(feedback.split())
+    if len(text) > FEEDBACK_MAX_CHARS:
+        raise InvalidInput({"feedback": f"Please keep it to {FEEDBACK_MAX_CHARS} characters "
+                            f"(this one has {len(text)})."})
+    return text
+
+
+async def _answerable(ctx: ServiceContext, actor: Actor, advocate_id: int) -> Advocate:
+    """The advocate whose check-in ``actor`` may answer: the advocate or a program manager."""
+    async with ctx.uow() as uow:
+        advocate = await uow.advocates.get(advocate_id)
+    if advocate is None:
+        raise NotFound(f"There is no advocate #{advocate_id}.")
+    if not (actor.is_program_manager or is_advocate(actor, advocate)):
+        raise NotAllowed(f"Sorry, only {advocate.name} or a program manager can answer "
+                         "this check-in.")
+    return advocate
+
+
+def _period(ctx: ServiceContext, now: datetime) -> str:
+    """The check-in period (quarter) ``now`` falls in, in the program's zone."""
+    return quarter_label(*quarter_of(local_date(now, ctx.program_timezone)))
+
+
+async def _replace_check_in(ctx: ServiceContext, uow: UnitOfWork, now: datetime, actor: Actor,
+                            advocate: Advocate, period: str, answer: dict[str, Any]) -> None:
+    """Update this quarter's check-in and reminder (those that went out) in place with the
+    answer, so no buttons are left to click twice. Each answer has its own key, so a later
+    different answer updates the message again; nothing is queued when no check-in was
+    sent this quarter (the roster change's own messages tell the advocate then)."""
+    assert advocate.id is not None
+    context = {
+        "advocate_id": advocate.id,
+        "advocate_name": advocate.name,
+        "period": period,
+        **answer,
+        "limits": _limits(ctx, advocate),
+        "by_name": "" if is_advocate(actor, advocate) else person_name(actor.person),
+        "timezone": advocate.timezone or "UTC",
+    }
+    for reminder in (False, True):
+        original = check_in_key(period, advocate.id, reminder=reminder)
+        if original in await uow.reports.claimed_keys(original):
+            await send(uow, now, advocate_person(advocate), ANSWERED_TEMPLATE, context,
+                       key=f"{original}:answered:{now.isoformat()}", replaces=original)
+
+
 __all__ = [
+    "ANSWERED_TEMPLATE",
+    "FEEDBACK_MAX_CHARS",
     "PAUSE_MONTHS",
     "CheckInChoice",
     "add_months",
     "answer_check_in",
+    "check_in_key",
+    "record_check_in_feedback",
     "send_check_in_reminders",
     "send_check_ins",
 ]

@@ -39,6 +39,7 @@ from bot.domain.model import (
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
+from bot.services.checkins import FEEDBACK_MAX_CHARS
 from bot.services.requests import (
     MAX_PARALLEL_ASKS,
     MAX_PROPOSED_TIMES,
@@ -47,7 +48,7 @@ from bot.services.requests import (
     KnownValues,
     RequestDraft,
 )
-from handlers.slack import blockkit
+from handlers.slack import blockkit, ids
 
 Option = dict[str, str]  # {"text": shown, "value": sent back}
 
@@ -660,11 +661,15 @@ def own_limits_view(renderer: Renderer, *, advocate_id: int,
     value"."""
     return _render(renderer, "own_limits", {
         "private_metadata": _metadata(advocate_id),
-        "fields": [{"block_id": name, "label": LIMIT_LABELS[name],
-                    "initial": str(getattr(current, name)),
-                    "unit": "days" if name == "cooldown_days" else ""}
-                   for name in LIMIT_FIELDS],
+        "fields": _limit_fields(current),
     })
+
+
+def _limit_fields(current: LimitPolicy) -> list[dict[str, str]]:
+    return [{"block_id": name, "label": LIMIT_LABELS[name],
+             "initial": str(getattr(current, name)),
+             "unit": "days" if name == "cooldown_days" else ""}
+            for name in LIMIT_FIELDS]
 
 
 def parse_own_limits(view: Mapping[str, Any]) -> LimitOverrides:
@@ -684,6 +689,39 @@ def _whole(raw: object) -> int | None:
 
 def limits_errors(error: InvalidInput) -> dict[str, str]:
     return map_errors(error, LIMIT_FIELDS)
+
+
+# --- the quarterly check-in -------------------------------------------------------------
+
+
+def check_in_limits_view(renderer: Renderer, *, advocate_id: int,
+                         current: LimitPolicy) -> dict[str, Any]:
+    """"Change my limits" opened from the check-in (callback ``ids.VIEW_CHECKIN_LIMITS``):
+    the own-limits form, whose submission answers the check-in with ``change_limits``."""
+    return _render(renderer, "check_in_limits", {
+        "private_metadata": _metadata(advocate_id),
+        "fields": _limit_fields(current),
+    })
+
+
+def check_in_feedback_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
+    """The check-in's feedback box (callback ``ids.VIEW_CHECKIN_FEEDBACK``)."""
+    return _render(renderer, "check_in_feedback", {
+        "private_metadata": _metadata(advocate_id), "max_length": FEEDBACK_MAX_CHARS})
+
+
+def parse_check_in_feedback(view: Mapping[str, Any]) -> str:
+    return _str(input_value(view, "feedback"))
+
+
+def check_in_feedback_errors(error: InvalidInput) -> dict[str, str]:
+    return map_errors(error, ("feedback",))
+
+
+def parse_pause_value(value: str) -> tuple[int, int]:
+    """The pause menu's option value ``"advocate_id:months"``; ``ValueError`` if malformed."""
+    advocate_id, months = ids.split_value(value, 2)
+    return advocate_id, months
 
 
 # --- App Home ---------------------------------------------------------------------------
@@ -853,6 +891,9 @@ __all__ = [
     "INTAKE_BLOCKS",
     "PROPOSED_TIME_BLOCKS",
     "advocate_home",
+    "check_in_feedback_errors",
+    "check_in_feedback_view",
+    "check_in_limits_view",
     "comment_errors",
     "comment_view",
     "decline_reason_view",
@@ -869,11 +910,13 @@ __all__ = [
     "outcome_errors",
     "outcome_view",
     "own_limits_view",
+    "parse_check_in_feedback",
     "parse_comment",
     "parse_decline_reason",
     "parse_intake",
     "parse_outcome",
     "parse_own_limits",
+    "parse_pause_value",
     "parse_propose_time",
     "parse_proposed_block_id",
     "profile_message",

@@ -2,7 +2,7 @@
 buttons. Templates (``templates/slack/``) and listeners (``handlers/slack/``) both use
 these, and the manifest test checks them, so a renamed button cannot silently stop working.
 
-Button values carry the ids the service needs, joined with ``:``.
+Button values (and menu option values) carry the ids the service needs, joined with ``:``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ VIEW_PROPOSE_TIME: Final = "propose_time"  # private_metadata: engagement id
 VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
 VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
 VIEW_OWN_LIMITS: Final = "own_limits"  # private_metadata: advocate id
+# The check-in's own forms: saving them answers the check-in (or records feedback).
+VIEW_CHECKIN_LIMITS: Final = "checkin_limits"  # private_metadata: advocate id
+VIEW_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # private_metadata: advocate id
 
 # Buttons on the rep's matches message.
 ACTION_ASK_ADVOCATE: Final = "ask_advocate"  # value "request_id:advocate_id"
@@ -47,6 +50,13 @@ ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
 ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"
 ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
+# The quarterly check-in (and its reminder); an answer replaces the message in place.
+ACTION_CHECKIN_KEEP: Final = "checkin_keep"  # value "advocate_id"
+ACTION_CHECKIN_LIMITS: Final = "checkin_limits"  # value "advocate_id"; opens VIEW_CHECKIN_LIMITS
+ACTION_CHECKIN_PAUSE: Final = "checkin_pause"  # static_select; option value "advocate_id:months"
+ACTION_CHECKIN_LEAVE: Final = "checkin_leave"  # value "advocate_id"; has a confirm dialog
+ACTION_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # value "advocate_id"; opens
+#   VIEW_CHECKIN_FEEDBACK (feedback alone: the check-in stays open)
 
 
 def split_value(value: str, parts: int) -> tuple[int, ...]:

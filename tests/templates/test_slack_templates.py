@@ -23,13 +23,32 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Outcome, Role
-from bot.domain.policy import LimitPolicy
+from bot.domain.model import (
+    Ask,
+    AskState,
+    Engagement,
+    EngagementState,
+    LimitOverrides,
+    Outcome,
+    ReferenceRequest,
+    ReferenceType,
+    RequestState,
+    Role,
+)
+from bot.domain.policy import JobsPolicy, LimitPolicy
 from bot.ports import OutboxMessage, OutgoingMessage
 from bot.rendering import Renderer, local_time, templates_dir
 from bot.services.advocates import advocate_profile, pause_advocate
 from bot.services.asks import answer_ask, ask_advocate
+from bot.services.checkins import (
+    FEEDBACK_MAX_CHARS,
+    CheckInChoice,
+    answer_check_in,
+    send_check_in_reminders,
+    send_check_ins,
+)
 from bot.services.outcomes import COMMENT_MAX_CHARS, record_outcome
+from bot.services.recognition import post_top_advocates, recognise_engagements
 from bot.services.requests import KnownValues, RequestDraft, list_requests, submit_request
 from bot.services.scheduling import (
     confirm_time,
@@ -42,10 +61,12 @@ from handlers.slack import forms, ids
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
 from handlers.slack.messenger import SlackMessenger
 from tests.unit.conftest import (
+    PM_EMAIL,
     REP_EMAIL,
     START,
     actor,
     advocate_actor,
+    build_advocate,
     outbox,
     person,
     sample_draft,
@@ -58,10 +79,15 @@ VIEW_TEMPLATES = sorted(p.name.removesuffix(".json.j2")
                         for p in (SLACK / "views").glob("*.json.j2"))
 # Messages that replace an ask in place once it is over: their buttons must be gone.
 REPLACEMENTS = ("ask_answered", "ask_withdrawn", "ask_closed", "ask_expired",
-                "approval_closed")
+                "approval_closed", "check_in_answered")
 LONG = ("Tell them about <the migration> & the \"rollout\" 🚀 日本語 " * 60)[:3000]
 CASES = {**EDGE_CASES, "long": "X" * 120 + " <&> 日本語 🚀"}
-BUTTON_PARTS = {ids.ACTION_ASK_ADVOCATE: 2, ids.ACTION_PICK_SLOT: 2}
+BUTTON_PARTS = {ids.ACTION_ASK_ADVOCATE: 2, ids.ACTION_PICK_SLOT: 2,
+                ids.ACTION_CHECKIN_PAUSE: 2}
+CHECK_IN_ACTIONS = {ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_LIMITS, ids.ACTION_CHECKIN_PAUSE,
+                    ids.ACTION_CHECKIN_LEAVE, ids.ACTION_CHECKIN_FEEDBACK}
+CHANNEL = "C0PROGRAM"
+QUARTER_START = datetime(2026, 4, 1, 7, tzinfo=UTC)  # the Q2 check-ins go out
 ACTION_IDS = {value for name, value in vars(ids).items() if name.startswith("ACTION_")}
 
 
@@ -139,8 +165,73 @@ async def long_notes_conversation() -> list[OutgoingMessage]:
     return outbox(w.db)
 
 
+async def check_in_conversation(text: str) -> list[OutgoingMessage]:
+    """The Q2 check-in and its reminder to four advocates named with ``text``, then each
+    answer once (with feedback ``text``; a program manager answers one for its advocate),
+    so every check-in message and every way it is replaced is captured."""
+    w = World()
+    pm = actor(person(PM_EMAIL, f"Pat {text}", timezone="Europe/Berlin"),
+               Role.PROGRAM_MANAGER)
+    ada = await w.advocate("Ada", text, timezone="Asia/Tokyo", points=60)
+    bob = await w.advocate("Bob", text, points=0)
+    cat = await w.advocate("Cat", text, timezone="America/New_York", points=999)
+    dan = await w.advocate("Dan", text)
+    w.clock.set(QUARTER_START)
+    await send_check_ins(w.ctx, QUARTER_START, "2026-Q2")
+    reminded = QUARTER_START + timedelta(days=14)
+    assert await send_check_in_reminders(w.ctx, reminded, "2026-Q2", QUARTER_START) == 4
+    w.clock.set(reminded + timedelta(days=1))
+    await answer_check_in(w.ctx, advocate_actor(ada), ada.id or 0, CheckInChoice.KEEP_ACTIVE,
+                          feedback=f"Happy to help {text}")
+    await answer_check_in(w.ctx, pm, bob.id or 0, CheckInChoice.PAUSE, months=1)
+    await answer_check_in(w.ctx, advocate_actor(cat), cat.id or 0, CheckInChoice.CHANGE_LIMITS,
+                          limits=LimitOverrides(max_per_90_days=1))
+    await answer_check_in(w.ctx, advocate_actor(dan), dan.id or 0, CheckInChoice.LEAVE,
+                          feedback=LONG[:FEEDBACK_MAX_CHARS])
+    return outbox(w.db)
+
+
+async def _completed(w: World, advocate_id: int, at: datetime, points: int) -> None:
+    async with w.db.uow() as uow:
+        request = await uow.requests.add(ReferenceRequest(
+            rep=person(REP_EMAIL), prospect_company="Globex", reference_type=ReferenceType.CALL,
+            needed_by=at.date(), created_at=at, state=RequestState.COMPLETED, timezone="UTC"))
+        ask = await uow.asks.add(Ask(request_id=request.id, advocate_id=advocate_id, rank=1,
+                                     created_at=at, expires_at=None, state=AskState.ACCEPTED))
+        await uow.engagements.add(Engagement(
+            request_id=request.id, advocate_id=advocate_id, ask_id=ask.id,
+            reference_type=ReferenceType.SITE_VISIT, accepted_at=at,
+            state=EngagementState.COMPLETED, completed_at=at, points_awarded=points))
+        await uow.commit()
+
+
+async def recognition_conversation(text: str) -> list[OutgoingMessage]:
+    """Recognition in a program with a channel: a named advocate's posts and milestones, an
+    unnamed one's private milestone, the quarter's top advocates (named and counted), and a
+    quarter whose top advocates all prefer to stay unnamed."""
+    jobs = JobsPolicy(program_channel=f"#{CHANNEL}", milestones=(1, 2))
+    w = World(jobs=jobs)
+    ada = await w.advocate("Ada", text, public_recognition=True, points=160)
+    async with w.db.uow() as uow:  # no company on the roster: the posts must not show "()"
+        bob = await uow.advocates.add(build_advocate(name=f"Bob {text}", company=""))
+        await uow.commit()
+    for advocate in (ada, bob):
+        await _completed(w, advocate.id or 0, START - timedelta(days=2), 10)
+        await _completed(w, advocate.id or 0, START - timedelta(days=1), 25)
+    assert await recognise_engagements(w.ctx, START) > 0
+    assert await post_top_advocates(w.ctx, START, "2026-Q2") == 1
+    sent = outbox(w.db)
+
+    w = World(jobs=jobs)
+    bob = await w.advocate("Bob", text)
+    await _completed(w, bob.id or 0, START - timedelta(days=3), 10)
+    assert await post_top_advocates(w.ctx, START, "2026-Q2") == 1
+    return sent + outbox(w.db)
+
+
 async def every_message(text: str) -> list[OutgoingMessage]:
-    messages = await every_conversation(text) + await scheduling_conversation(text)
+    messages = (await every_conversation(text) + await scheduling_conversation(text)
+                + await check_in_conversation(text) + await recognition_conversation(text))
     if text == CASES["long"]:
         messages += await long_notes_conversation()
         messages += await scheduling_conversation("long", notes=LONG)
@@ -209,6 +300,11 @@ def buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [node for node in walk(payload.get("blocks", [])) if node.get("type") == "button"]
 
 
+def selects(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node for node in walk(payload.get("blocks", []))
+            if node.get("type") == "static_select"]
+
+
 def render_message(renderer: Renderer, message: OutgoingMessage) -> dict[str, Any] | None:
     name = f"slack/{message.template}.json.j2"
     if not renderer.has(name):
@@ -249,6 +345,12 @@ async def test_every_button_is_a_known_action_with_a_value_the_listener_can_pars
             assert button["action_id"] in ACTION_IDS, button
             ids.split_value(button["value"], BUTTON_PARTS.get(button["action_id"], 1))
             seen.add(button["action_id"])
+        for menu in selects(payload or {}):
+            assert menu["action_id"] in ACTION_IDS, menu
+            for choice in menu["options"]:
+                ids.split_value(choice["value"], BUTTON_PARTS.get(menu["action_id"], 1))
+            seen.add(menu["action_id"])
+    assert CHECK_IN_ACTIONS <= seen
     assert {ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
             ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_DECLINE, ids.ACTION_ASK_NOT_NOW,
             ids.ACTION_APPROVE, ids.ACTION_DENY, ids.ACTION_PICK_SLOT,
@@ -286,8 +388,79 @@ async def test_an_answered_ask_loses_its_buttons(renderer: Renderer) -> None:
         if message.template in REPLACEMENTS:
             payload = render_message(renderer, message)
             assert payload is not None and not buttons(payload), message.template
+            assert not selects(payload), message.template
             found.add(message.template)
     assert found == set(REPLACEMENTS)
+
+
+async def test_the_check_in_and_its_reminder_offer_every_answer_for_their_advocate(
+        renderer: Renderer) -> None:
+    found = set()
+    for message in await check_in_conversation("plain"):
+        if message.template not in ("check_in", "check_in_reminder"):
+            continue
+        found.add(message.template)
+        payload = render_message(renderer, message)
+        assert payload is not None
+        advocate_id = str(message.context["advocate_id"])
+        values = {b["action_id"]: b["value"] for b in buttons(payload)}
+        assert values == {action: advocate_id for action in CHECK_IN_ACTIONS
+                          if action != ids.ACTION_CHECKIN_PAUSE}
+        (menu,) = selects(payload)
+        assert menu["action_id"] == ids.ACTION_CHECKIN_PAUSE
+        assert [o["value"] for o in menu["options"]] == [f"{advocate_id}:{n}" for n in (1, 3, 6)]
+        assert [o["text"]["text"] for o in menu["options"]] == ["1 month", "3 months", "6 months"]
+        (leave,) = [b for b in buttons(payload) if b["action_id"] == ids.ACTION_CHECKIN_LEAVE]
+        assert leave["style"] == "danger" and leave["confirm"]["confirm"]["text"] == "Leave"
+        shown = json.dumps(payload, ensure_ascii=False)
+        limits = message.context["limits"]
+        assert f"at most {limits['max_per_90_days']} in 90 days" in shown
+        if message.template == "check_in":
+            assert "*2026-Q1* in numbers" in shown and "*Asks received*" in shown
+        else:
+            assert "last reminder" in shown and "Asks received" not in shown
+    assert found == {"check_in", "check_in_reminder"}
+
+
+async def test_an_answered_check_in_replaces_its_messages_with_the_answer(
+        renderer: Renderer) -> None:
+    sent = await check_in_conversation("plain")
+    originals = {m.key: m for m in sent if m.template in ("check_in", "check_in_reminder")}
+    answered = [m for m in sent if m.template == "check_in_answered"]
+    assert len(answered) == 8  # four answers, each replacing the check-in and the reminder
+    assert {m.replaces for m in answered} == set(originals)
+    for message in answered:
+        assert message.recipient.email == originals[message.replaces or ""].recipient.email
+    said = {m.context["advocate_name"]: render_message(renderer, m)["text"]  # type: ignore[index]
+            for m in answered}
+    assert "stay active" in said["Ada plain"]
+    assert "paused for 1 month, through Fri 15 May 2026" in said["Bob plain"]
+    assert "at most 1 in 90 days" in said["Cat plain"]
+    assert said["Dan plain"].startswith("You've left the reference program")
+    bob = next(m for m in answered if m.context["advocate_name"] == "Bob plain")
+    assert "answered for you by Pat plain" in json.dumps(render_message(renderer, bob))
+    ada = next(m for m in answered if m.context["advocate_name"] == "Ada plain")
+    assert "Happy to help plain" in json.dumps(render_message(renderer, ada))
+
+
+async def test_recognition_names_only_whom_the_service_named(renderer: Renderer) -> None:
+    sent = await recognition_conversation("plain")
+    channel = [m for m in sent if m.recipient.identity is not None
+               and m.recipient.identity.user_id == CHANNEL]
+    assert {m.template for m in channel} == {"recognition_engagement", "recognition_milestone",
+                                             "recognition_top"}
+    posts = [json.dumps(render_message(renderer, m), ensure_ascii=False) for m in channel]
+    assert all("Bob plain" not in post for post in posts)
+    assert any("Ada plain" in post and "+25 points" in post for post in posts)
+    first_top, only_unnamed = [p for m, p in zip(channel, posts, strict=True)
+                               if m.template == "recognition_top"]
+    assert "1. *Ada plain*" in first_top and "1 more top advocate who prefers" in first_top
+    assert "1 top advocate who prefers to stay unnamed" in only_unnamed
+    private = [m for m in sent if m.template == "milestone_private"]
+    assert [m.context["advocate_name"] for m in private] == ["Bob plain"] * 2
+    assert ["*first* engagement" in json.dumps(render_message(renderer, m)) for m in private
+            ] == [True, False]
+    assert "*2nd* engagement" in json.dumps(render_message(renderer, private[1]))
 
 
 async def test_names_and_notes_come_through_as_typed_escaped_only_where_slack_needs_it(
@@ -433,15 +606,21 @@ async def test_the_other_modals_and_the_home_are_valid(case: str, renderer: Rend
                                       currency="EUR"),
         "comment": forms.comment_view(renderer, engagement_id=3),
         "own_limits": forms.own_limits_view(renderer, advocate_id=7, current=LimitPolicy()),
+        "check_in_limits": forms.check_in_limits_view(renderer, advocate_id=7,
+                                                      current=LimitPolicy(cooldown_days=30)),
+        "check_in_feedback": forms.check_in_feedback_view(renderer, advocate_id=7),
         **{f"home_{n}": forms.home_view(renderer, context=context)
            for n, context in enumerate(await home_contexts(text))},
     }
     for name, view in views.items():
         check_view(f"{name} ({case})", view)
-    assert {views[n]["callback_id"] for n in ("decline_reason", "propose_time", "outcome",
-                                                "comment", "own_limits")} == {
+    assert {views[n]["callback_id"] for n in (
+        "decline_reason", "propose_time", "outcome", "comment", "own_limits",
+        "check_in_limits", "check_in_feedback")} == {
         ids.VIEW_DECLINE_REASON, ids.VIEW_PROPOSE_TIME, ids.VIEW_OUTCOME, ids.VIEW_COMMENT,
-        ids.VIEW_OWN_LIMITS}
+        ids.VIEW_OWN_LIMITS, ids.VIEW_CHECKIN_LIMITS, ids.VIEW_CHECKIN_FEEDBACK}
+    assert all(views[n]["private_metadata"] == "7" for n in ("check_in_limits",
+                                                             "check_in_feedback"))
     assert all(views[n]["type"] == "home" for n in views if n.startswith("home"))
     for view in views.values():
         for button in buttons(view):

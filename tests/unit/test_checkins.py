@@ -6,19 +6,22 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.model import AdvocateStatus, LimitOverrides
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.model import AdvocateStatus, LimitOverrides, Role
 from bot.rendering import Renderer
 from bot.services.checkins import (
     CheckInChoice,
     add_months,
     answer_check_in,
+    check_in_key,
+    record_check_in_feedback,
     send_check_in_reminders,
     send_check_ins,
 )
 from bot.services.context import ServiceContext
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (
+    PM_EMAIL,
     AddAdvocate,
     actor,
     advocate_actor,
@@ -61,7 +64,7 @@ async def test_one_reminder_goes_only_to_those_who_have_not_answered(
     assert await send_check_in_reminders(ctx, later, "2026-Q2", SENT_AT) == 1
     assert await send_check_in_reminders(ctx, later, "2026-Q2", SENT_AT) == 0
     assert templates_to(db, quiet.email) == ["check_in", "check_in_reminder"]
-    assert templates_to(db, talkative.email) == ["check_in"]
+    assert templates_to(db, talkative.email) == ["check_in", "check_in_answered"]
     reminder = messages_to(db, quiet.email)[-1]
     assert "last reminder" in Renderer().text(reminder.template, reminder.context)
     (entry,) = [e for e in db.state.audit if e.action == "checkin.answered"]
@@ -104,3 +107,79 @@ async def test_nobody_else_answers_someone_elses_check_in(
 def test_months_are_added_on_the_calendar() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
+
+
+async def test_an_answer_replaces_the_check_in_and_its_reminder_with_what_was_chosen(
+        db: FakeDatabase, ctx: ServiceContext, clock: FixedClock,
+        add_advocate: AddAdvocate) -> None:
+    ada = await add_advocate(timezone="Asia/Tokyo")
+    await send_check_ins(ctx, SENT_AT, "2026-Q2")
+    await send_check_in_reminders(ctx, datetime(2026, 4, 15, 7, tzinfo=UTC), "2026-Q2", SENT_AT)
+    clock.set(datetime(2026, 4, 16, 9, tzinfo=UTC))
+    await answer_check_in(ctx, advocate_actor(ada), ada.id, "pause", months=3,
+                          feedback="Busy <quarter> & more")
+    first = [m for m in messages_to(db, ada.email) if m.template == "check_in_answered"]
+    assert [m.replaces for m in first] == [check_in_key("2026-Q2", ada.id),
+                                           check_in_key("2026-Q2", ada.id, reminder=True)]
+    assert len({m.key for m in first}) == 2
+    context = first[0].context
+    assert (context["choice"], context["months"], context["until"]) == ("pause", 3,
+                                                                         "2026-07-15")
+    assert context["by_name"] == "" and context["feedback"] == "Busy <quarter> & more"
+    text = Renderer().text("check_in_answered", context)
+    assert "paused for 3 months, through 2026-07-15" in text and "Busy <quarter>" in text
+
+    # Changing one's mind later updates the same messages again; a program manager's
+    # answer says who gave it.
+    clock.advance(hours=1)
+    pat = actor(person(PM_EMAIL, "Pat Manager"), Role.PROGRAM_MANAGER)
+    await answer_check_in(ctx, pat, ada.id, "keep_active")
+    answered = [m for m in messages_to(db, ada.email) if m.template == "check_in_answered"]
+    assert len(answered) == 4 and answered[-1].replaces == first[-1].replaces
+    assert (answered[-1].context["choice"], answered[-1].context["by_name"]) == (
+        "keep_active", "Pat Manager")
+    assert "Pat Manager answered your 2026-Q2 check-in for you" in Renderer().text(
+        "check_in_answered", answered[-1].context)
+
+
+async def test_an_answer_without_a_check_in_this_quarter_replaces_nothing(
+        db: FakeDatabase, ctx: ServiceContext, clock: FixedClock,
+        add_advocate: AddAdvocate) -> None:
+    ada = await add_advocate()
+    await send_check_ins(ctx, SENT_AT, "2026-Q2")
+    bo = await add_advocate()  # joined after the check-ins went out
+    await answer_check_in(ctx, advocate_actor(ada), ada.id, "keep_active")  # 2 March: Q1
+    assert templates_to(db, ada.email) == ["check_in"]
+    clock.set(datetime(2026, 4, 2, 9, tzinfo=UTC))
+    await answer_check_in(ctx, advocate_actor(bo), bo.id, "keep_active")
+    assert templates_to(db, bo.email) == []
+    await answer_check_in(ctx, advocate_actor(ada), ada.id, "keep_active")
+    assert templates_to(db, ada.email) == ["check_in", "check_in_answered"]
+
+
+async def test_feedback_alone_is_kept_without_answering_the_check_in(
+        db: FakeDatabase, ctx: ServiceContext, clock: FixedClock,
+        add_advocate: AddAdvocate) -> None:
+    ada = await add_advocate()
+    await send_check_ins(ctx, SENT_AT, "2026-Q2")
+    clock.set(datetime(2026, 4, 3, 9, tzinfo=UTC))
+    await record_check_in_feedback(ctx, advocate_actor(ada), ada.id, "  More   fintech\nplease ")
+    (entry,) = [e for e in db.state.audit if e.action == "checkin.feedback"]
+    assert (entry.subject, entry.detail) == (f"advocate:{ada.id}",
+                                             {"quarter": "2026-Q2",
+                                              "feedback": "More fintech please"})
+    assert db.state.advocates[ada.id].status is AdvocateStatus.ACTIVE
+    assert templates_to(db, ada.email) == ["check_in"]  # nothing replaced: still open
+    later = datetime(2026, 4, 15, 7, tzinfo=UTC)
+    assert await send_check_in_reminders(ctx, later, "2026-Q2", SENT_AT) == 1
+    for text in ("", "   "):
+        with pytest.raises(InvalidInput):
+            await record_check_in_feedback(ctx, advocate_actor(ada), ada.id, text)
+    with pytest.raises(InvalidInput):
+        await record_check_in_feedback(ctx, advocate_actor(ada), ada.id, "x" * 1001)
+    with pytest.raises(NotAllowed):
+        await record_check_in_feedback(ctx, actor(person("riley.rep@vendor.example")),
+                                       ada.id, "Hi")
+    with pytest.raises(NotFound):
+        await record_check_in_feedback(ctx, advocate_actor(ada), 999, "Hi")
+    assert [e.action for e in db.state.audit].count("checkin.feedback") == 1

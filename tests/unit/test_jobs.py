@@ -113,7 +113,10 @@ async def test_a_quarter_of_hourly_runs_sends_each_message_once_on_time(
     assert top.recipient.identity is not None and top.recipient.identity.user_id == CHANNEL
     assert top.context["named"] == [{"name": "Ada", "points": 10, "engagements": 1}]
     assert {m.template for m in outbox(db)} == {"digest", "check_in", "check_in_reminder",
-                                                "recognition_top"}
+                                                "recognition_top", "check_in_answered"}
+    # Bo's answer replaced his check-in in place.
+    assert [m.replaces for m in outbox(db) if m.template == "check_in_answered"] == [
+        f"checkin:2026-Q2:{bo.id}"]
 
 
 async def test_a_digest_missed_while_down_is_caught_up_within_the_grace_only(

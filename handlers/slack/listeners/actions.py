@@ -6,6 +6,9 @@ gone, the rep told) follow through the outbox. A button that opens a modal does 
 that: opening a form twice changes nothing, and the form's submission is what counts.
 Neither do pause/resume, which are no-ops when repeated and may rightly be clicked again
 on the same App Home after the other.
+The quarterly check-in's answers (keep, pause for 1/3/6 months from its menu, leave) are
+keyed clicks like the ask's; the service then replaces the check-in in place with the
+answer, so its buttons are gone. "Change my limits" and "Share feedback" open forms.
 Button values are parsed with ``ids.split_value``, which refuses anything malformed.
 """
 
@@ -22,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.model import Actor
 from bot.services.advocates import advocate_profile, pause_advocate, resume_advocate
 from bot.services.asks import answer_ask, ask_advocate, decide_approval
+from bot.services.checkins import CheckInChoice, answer_check_in
 from bot.services.home import engagement_brief
 from bot.services.requests import cancel_request
 from bot.services.scheduling import confirm_time, pick_time, reschedule
@@ -216,6 +220,38 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     plain(ids.ACTION_HOME_PAUSE, pause, opens_modal=False)
     plain(ids.ACTION_HOME_RESUME, resume, opens_modal=False)
     plain(ids.ACTION_HOME_LIMITS, limits)
+
+    # --- the quarterly check-in -------------------------------------------------------
+
+    async def check_in_keep(actor: Actor, action: dict[str, Any], *_: Any) -> None:
+        await answer_check_in(ctx, actor, _one(action["value"]), CheckInChoice.KEEP_ACTIVE)
+
+    async def check_in_pause(actor: Actor, action: dict[str, Any], *_: Any) -> None:
+        chosen = (action.get("selected_option") or {}).get("value") or ""
+        advocate_id, months = forms.parse_pause_value(str(chosen))
+        await answer_check_in(ctx, actor, advocate_id, CheckInChoice.PAUSE, months=months)
+
+    async def check_in_leave(actor: Actor, action: dict[str, Any], *_: Any) -> None:
+        await answer_check_in(ctx, actor, _one(action["value"]), CheckInChoice.LEAVE)
+
+    async def check_in_limits(actor: Actor, action: dict[str, Any], body: dict[str, Any],
+                              client: AsyncWebClient, _respond: Any) -> None:
+        profile = await advocate_profile(ctx, actor, _one(action["value"]))
+        assert profile.advocate.id is not None
+        view = forms.check_in_limits_view(deps.renderer, advocate_id=profile.advocate.id,
+                                          current=profile.limits)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def check_in_feedback(_actor: Actor, action: dict[str, Any], body: dict[str, Any],
+                                client: AsyncWebClient, _respond: Any) -> None:
+        view = forms.check_in_feedback_view(deps.renderer, advocate_id=_one(action["value"]))
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    once(ids.ACTION_CHECKIN_KEEP, check_in_keep)
+    once(ids.ACTION_CHECKIN_PAUSE, check_in_pause)
+    once(ids.ACTION_CHECKIN_LEAVE, check_in_leave)
+    plain(ids.ACTION_CHECKIN_LIMITS, check_in_limits)
+    plain(ids.ACTION_CHECKIN_FEEDBACK, check_in_feedback)
 
 
 __all__ = ["register"]

@@ -6,6 +6,10 @@ whose rules need the database (an outcome for a call that has not happened yet, 
 after the request's deadline, limits that are not stricter) run their service call
 inside ``ack_after``'s budget for the same reason. A submission is keyed by its view id,
 so a form that Slack delivers twice is acted on once.
+
+The check-in's two forms work the same way: "Change my limits" answers the check-in
+(``answer_check_in`` with ``change_limits``, which replaces the check-in message), and the
+feedback box records the feedback alone (``record_check_in_feedback``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.errors import InvalidInput
 from bot.services.advocates import set_own_limits
 from bot.services.asks import answer_ask
+from bot.services.checkins import CheckInChoice, answer_check_in, record_check_in_feedback
 from bot.services.outcomes import add_comment, record_outcome
 from bot.services.requests import submit_request, validate_draft
 from bot.services.scheduling import pick_time
@@ -129,6 +134,40 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
                                lambda: set_own_limits(ctx, actor, advocate_id, limits),
                                forms.limits_errors):
                 await publish_home(deps, client, actor)
+
+    @app.view(ids.VIEW_CHECKIN_LIMITS)
+    async def check_in_limits(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        async with deps.reporting(ack, body, client):
+            advocate_id = forms.metadata_id(view)
+            if advocate_id is None:
+                await ack(response_action="errors", errors=forms.limits_errors(
+                    InvalidInput({"": "This form lost track of whose check-in this is; "
+                                  "please open it again from the check-in."})))
+                return
+            actor = await deps.actor(body)
+            limits = forms.parse_own_limits(view)
+            await ack_after(ack, deps, lambda: deps.once.run(
+                submission_key(view), lambda: answer_check_in(
+                    ctx, actor, advocate_id, CheckInChoice.CHANGE_LIMITS, limits=limits)),
+                forms.limits_errors)
+
+    @app.view(ids.VIEW_CHECKIN_FEEDBACK)
+    async def check_in_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                                client: AsyncWebClient) -> None:
+        async with deps.reporting(ack, body, client):
+            advocate_id = forms.metadata_id(view)
+            if advocate_id is None:
+                await ack(response_action="errors", errors=forms.check_in_feedback_errors(
+                    InvalidInput({"feedback": "This form lost track of whose check-in this "
+                                  "is; please open it again from the check-in."})))
+                return
+            actor = await deps.actor(body)
+            text = forms.parse_check_in_feedback(view)
+            await ack_after(ack, deps, lambda: deps.once.run(
+                submission_key(view),
+                lambda: record_check_in_feedback(ctx, actor, advocate_id, text)),
+                forms.check_in_feedback_errors)
 
 
 __all__ = ["register", "submission_key"]
