@@ -179,6 +179,9 @@ class RequestRow(Base):
               "rep_user_id"),
         Index("ix_reference_requests_rep_email_key", "rep_email_key"),
         Index("ix_reference_requests_state_needed_by", "state", "needed_by"),
+        # The digest's windows (0002): requests opened, and closed unfulfilled, in a week.
+        Index("ix_reference_requests_created_at", "created_at"),
+        Index("ix_reference_requests_state_updated_at", "state", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -221,6 +224,7 @@ class AskRow(Base):
         Index("ix_asks_advocate_id_state", "advocate_id", "state"),
         Index("ix_asks_request_id", "request_id"),
         Index("ix_asks_state_expires_at", "state", "expires_at"),
+        Index("ix_asks_created_at", "created_at"),  # a quarter's asks, for check-ins (0002)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -243,6 +247,10 @@ class EngagementRow(Base):
     __table_args__ = (
         Index("ix_engagements_advocate_id_state", "advocate_id", "state"),
         Index("ix_engagements_request_id", "request_id"),
+        # Engagements completed (or calls scheduled) in a window: digest, recognition,
+        # check-ins (0002).
+        Index("ix_engagements_state_completed_at", "state", "completed_at"),
+        Index("ix_engagements_scheduled_at", "scheduled_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +33,52 @@ class Failure:
 
 
 @dataclass
+class RateLimit:
+    """A token bucket per workspace (per bot token, as Slack counts): ``per_second`` calls
+    refill continuously up to ``burst``; a call finding the bucket empty is answered 429
+    with a whole-second ``Retry-After``, as Slack does."""
+
+    per_second: float
+    burst: float
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, at
+    limited: int = 0  # how many calls were answered 429
+
+    def take(self, workspace: str, now: float) -> int | None:
+        """None if the call may go ahead, else the seconds to tell it to wait."""
+        tokens, at = self.buckets.get(workspace, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.per_second)
+        if tokens >= 1:
+            self.buckets[workspace] = (tokens - 1, now)
+            return None
+        self.buckets[workspace] = (tokens, now)
+        self.limited += 1
+        return max(1, math.ceil((1 - tokens) / self.per_second))
+
+
+@dataclass
+class Chaos:
+    """Random failures: each call fails with probability ``rate_limited`` (429 with
+    ``retry_after``) or ``server_error`` (a 5xx), drawn from a seeded generator."""
+
+    rate_limited: float = 0.0
+    server_error: float = 0.0
+    retry_after: int = 1
+    seed: int = 0
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def draw(self) -> Failure | None:
+        roll = self.rng.random()
+        if roll < self.rate_limited:
+            return Failure(429, "ratelimited", self.retry_after)
+        if roll < self.rate_limited + self.server_error:
+            return Failure(self.rng.choice((500, 502, 503)), "")
+        return None
+
+
+@dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -40,6 +89,9 @@ class FakeSlack:
     # Socket Mode: envelopes to push to the app, and what it sent back over the socket.
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_replies: list[dict[str, Any]] = field(default_factory=list)
+    # Optional: a rate limit and random failures per method (e.g. "chat.postMessage").
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    chaos: dict[str, Chaos] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -52,6 +104,20 @@ class FakeSlack:
         self, method: str, status: int, error: str = "", retry_after: int | None = None
     ) -> None:
         self.failures.setdefault(method, []).append(Failure(status, error, retry_after))
+
+    def rate_limit(self, method: str, per_second: float, burst: float | None = None
+                   ) -> RateLimit:
+        """Answer ``method`` 429 beyond ``per_second`` calls per workspace (bot token)."""
+        limit = RateLimit(per_second, per_second if burst is None else burst)
+        self.rate_limits[method] = limit
+        return limit
+
+    def fail_randomly(self, method: str, *, rate_limited: float = 0.0,
+                      server_error: float = 0.0, retry_after: int = 1, seed: int = 0) -> Chaos:
+        """Fail a share of the calls to ``method`` with 429s and 5xx (reproducibly)."""
+        chaos = Chaos(rate_limited, server_error, retry_after, seed)
+        self.chaos[method] = chaos
+        return chaos
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -108,14 +174,25 @@ class FakeSlack:
         if method in self.delays:
             await asyncio.sleep(self.delays[method])
         pending = self.failures.get(method)
-        if pending:
-            failure = pending.pop(0)
+        failure = pending.pop(0) if pending else self._injected(method, request)
+        if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"ok": False, "error": failure.error or f"http_{failure.status}"}
             call.answer = body
             return web.json_response(body, status=failure.status, headers=headers)
         call.answer = self._answer(method, args)
         return web.json_response(call.answer)
+
+    def _injected(self, method: str, request: web.Request) -> Failure | None:
+        chaos = self.chaos.get(method)
+        failure = chaos.draw() if chaos is not None else None
+        limit = self.rate_limits.get(method)
+        if failure is None and limit is not None:
+            workspace = request.headers.get("Authorization", "")
+            wait = limit.take(workspace, time.monotonic())
+            if wait is not None:
+                failure = Failure(429, "ratelimited", wait)
+        return failure
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Slack's Socket Mode end: says hello, pushes queued envelopes, records acks."""

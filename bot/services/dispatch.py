@@ -1,23 +1,29 @@
 """Delivering the outbox: the only place messages actually leave the bot.
 
 Services write messages into the outbox inside their own transaction, so a message exists
-exactly when the change that caused it was committed. The dispatcher then:
+exactly when the change that caused it was committed. The dispatcher then, in each pass:
 
 1. claims the due rows in one short unit of work (and resolves who each one goes to);
-2. delivers each one *outside* any transaction, so a slow Slack or Teams call never holds
-   a database lock;
-3. records the result (sent / retry later / dead letter) in its own short unit of work.
+2. delivers them *outside* any transaction, so a slow Slack or Teams call never holds a
+   database lock: each platform's messages concurrently, at most ``concurrency`` calls in
+   flight per platform, after a first one alone (a platform that is rate limiting us
+   costs one refused call per pass, not ``concurrency``);
+3. records every result of the pass (sent / retry later / dead letter / deferred) in one
+   short unit of work — also when the pass is interrupted (cancelled at shutdown), for
+   the deliveries that finished.
 
 Delivery is **at least once**: if the process dies after a messenger delivered a message
-but before step 3 committed, the row is still pending and is delivered again. The outbox
-key and the stored ``platform_ref`` keep everything else idempotent (a repeat of a message
-that *replaces* another updates the same chat message in place); a rare duplicate post is
-the price of never losing one.
+but before step 3 committed, the row is still pending (its lease runs out) and is
+delivered again. The outbox key and the stored ``platform_ref`` keep everything else
+idempotent (a repeat of a message that *replaces* another updates the same chat message
+in place); a rare duplicate post is the price of never losing one.
 
 Failures:
 
 * ``DeliveryError`` with ``retry_after`` (HTTP 429, Teams throttling): retried exactly then,
-  and the platform is left alone for the rest of this batch.
+  and the platform is left alone until then: the rest of the pass's messages for it are
+  deferred untried (calls already in flight finish, and are retried the same way if
+  refused), and ``run_forever`` sleeps just until the block lifts.
 * other retryable failures (5xx, timeouts, any unexpected exception): exponential backoff
   ``base_delay * 2**attempts`` capped at ``max_delay``.
 * ``DeliveryError(permanent=True)`` (channel not found, user deactivated): dead at once.
@@ -29,6 +35,9 @@ Failures:
   it is a deployment problem another replica or a restart may fix.
 
 After ``max_attempts`` a retryable failure becomes a dead letter, too.
+
+Progress: every pass that handled something logs one INFO line — what it did, how long
+it took, and the totals since start — so a 5,000-message check-in can be followed.
 """
 
 from __future__ import annotations
@@ -36,9 +45,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections import Counter, defaultdict
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from bot.domain.model import Person, Platform
 from bot.ports import (
@@ -68,6 +80,25 @@ class DispatchStats:
     def handled(self) -> int:
         return self.sent + self.retried + self.dead + self.deferred
 
+    def __add__(self, other: DispatchStats) -> DispatchStats:
+        return DispatchStats(sent=self.sent + other.sent, retried=self.retried + other.retried,
+                             dead=self.dead + other.dead,
+                             deferred=self.deferred + other.deferred)
+
+
+OutcomeKind = Literal["sent", "retry", "dead", "deferred"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What became of one claimed message in a pass, recorded with the others."""
+
+    row: OutboxMessage
+    kind: OutcomeKind
+    platform_ref: str | None = None
+    error: str = ""
+    next_at: datetime | None = None  # retry: when to try again; deferred: when it is due
+
 
 @dataclass(frozen=True, slots=True)
 class _Resolved:
@@ -92,46 +123,64 @@ class OutboxDispatcher:
         base_delay: float = 5.0,
         max_delay: float = 3600.0,
         directories: Sequence[Directory] = (),
+        concurrency: int = 8,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
         self._uow = uow
         self._messengers = dict(messengers)
         self._clock = clock
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.concurrency = concurrency
         self._directories = tuple(directories)
         # Platform -> moment its rate limit lifts. In memory on purpose: it only saves
         # pointless calls within this replica; correctness comes from each row's schedule.
         self._blocked_until: dict[Platform, datetime] = {}
+        self.totals = DispatchStats()  # every pass of this dispatcher, for progress logs
 
     # --- the loop ---------------------------------------------------------------------
 
     async def run_once(self, limit: int = 50) -> DispatchStats:
         """Deliver up to ``limit`` due messages; return what happened to them."""
+        started = time.perf_counter()
         claimed = await self._claim(limit)
-        sent = retried = dead = deferred = 0
-        for item in claimed:
-            outcome = await self._handle(item)
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "retry":
-                retried += 1
-            elif outcome == "dead":
-                dead += 1
-            else:
-                deferred += 1
-        stats = DispatchStats(sent=sent, retried=retried, dead=dead, deferred=deferred)
-        if claimed:
-            logger.info("outbox pass: %s", stats)
+        if not claimed:
+            return DispatchStats()
+        outcomes: list[_Outcome] = []
+        try:
+            await self._deliver_all(claimed, outcomes)
+        except BaseException:
+            # Interrupted (cancelled at shutdown, say): keep what was delivered, so it is
+            # not delivered again; the rest stays pending until its lease runs out.
+            try:
+                await self._record(outcomes)
+            except Exception:
+                logger.exception("could not record %d outbox result(s)", len(outcomes))
+            raise
+        await self._record(outcomes)
+        kinds = Counter(outcome.kind for outcome in outcomes)
+        stats = DispatchStats(sent=kinds["sent"], retried=kinds["retry"], dead=kinds["dead"],
+                              deferred=kinds["deferred"])
+        self.totals += stats
+        logger.info(
+            "outbox pass: %d sent, %d retried, %d dead, %d deferred in %.2f s "
+            "(since start: %d sent, %d retried, %d dead)",
+            stats.sent, stats.retried, stats.dead, stats.deferred,
+            time.perf_counter() - started,
+            self.totals.sent, self.totals.retried, self.totals.dead,
+        )
         return stats
 
     async def run_forever(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         """Run passes until ``stop`` is set.
 
         A full batch is followed at once by the next pass (there is a backlog); otherwise
-        the loop sleeps ``interval`` seconds or until ``stop``. A failing pass (the database
+        the loop sleeps ``interval`` seconds — or only until a platform's rate limit lifts,
+        when messages were deferred for it — or until ``stop``. A failing pass (the database
         is briefly unreachable, say) is logged and retried after ``interval``: the worker must
         outlive a blip, and nothing is lost because undelivered rows stay pending.
         """
@@ -144,8 +193,16 @@ class OutboxDispatcher:
                 stats = DispatchStats()
             if stats.handled - stats.deferred >= limit:
                 continue
+            wait = min(interval, self.blocked_for()) if stats.deferred else interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+
+    def blocked_for(self) -> float:
+        """Seconds until the first rate-limited platform takes messages again (0 if none)."""
+        now = self._clock.now()
+        waits = [(until - now).total_seconds() for until in self._blocked_until.values()
+                 if until > now]
+        return min(waits, default=0.0)
 
     # --- steps ------------------------------------------------------------------------
 
@@ -210,72 +267,120 @@ class OutboxDispatcher:
         resolved_row = replace(row, message=replace(row.message, recipient=person))
         return _Resolved(resolved_row, found.identity.platform)
 
-    async def _handle(self, item: _Resolved) -> str:
-        row = item.row
-        if item.lookup_error is not None:
-            error = item.lookup_error
-            if error.permanent:
-                await self._dead(row, error.reason)
-                return "dead"
-            return await self._retry(row, f"directory: {error.reason}", error.retry_after)
-        if item.platform is None:
-            await self._dead(row, item.problem)
-            return "dead"
-        blocked = self._blocked_until.get(item.platform)
+    async def _deliver_all(self, claimed: Sequence[_Resolved], outcomes: list[_Outcome]
+                           ) -> None:
+        """Decide each claimed message's outcome, appending it to ``outcomes`` as it is
+        known (so an interrupted pass can still record the finished ones)."""
+        by_platform: dict[Platform, list[OutboxMessage]] = defaultdict(list)
+        for item in claimed:
+            if item.lookup_error is not None:
+                error = item.lookup_error
+                outcomes.append(self._dead(item.row, error.reason) if error.permanent else
+                                self._retry(item.row, f"directory: {error.reason}",
+                                            error.retry_after))
+            elif item.platform is None:
+                outcomes.append(self._dead(item.row, item.problem))
+            elif item.platform not in self._messengers:
+                outcomes.append(self._retry(
+                    item.row, f"no messenger configured for {item.platform.value}", None))
+            else:
+                by_platform[item.platform].append(item.row)
+        await _all(self._deliver_platform(platform, rows, outcomes)
+                   for platform, rows in by_platform.items())
+
+    async def _deliver_platform(self, platform: Platform, rows: Sequence[OutboxMessage],
+                                outcomes: list[_Outcome]) -> None:
+        """The first message alone (a platform that answers 429 is asked once), then the
+        rest with at most ``concurrency`` calls in flight."""
+        messenger = self._messengers[platform]
+        outcomes.append(await self._deliver(messenger, platform, rows[0]))
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: OutboxMessage) -> None:
+            async with slots:
+                outcomes.append(await self._deliver(messenger, platform, row))
+
+        await _all(one(row) for row in rows[1:])
+
+    async def _deliver(self, messenger: Messenger, platform: Platform, row: OutboxMessage
+                       ) -> _Outcome:
+        blocked = self._blocked_until.get(platform)
         if blocked is not None and blocked > self._clock.now():
             # Untried: hand it back for when the platform accepts messages again.
-            async with self._uow() as uow:
-                await uow.outbox.release(row.id, next_attempt_at=blocked)
-                await uow.commit()
-            return "deferred"
-        messenger = self._messengers.get(item.platform)
-        if messenger is None:
-            return await self._retry(
-                row, f"no messenger configured for {item.platform.value}", None
-            )
+            return _Outcome(row, "deferred", next_at=blocked)
         try:
             platform_ref = await messenger.deliver(row)
         except DeliveryError as error:
             if error.permanent:
-                await self._dead(row, error.reason)
-                return "dead"
+                return self._dead(row, error.reason)
             if error.retry_after is not None:
                 until = self._clock.now() + timedelta(seconds=error.retry_after)
-                self._blocked_until[item.platform] = until
-            return await self._retry(row, error.reason, error.retry_after)
+                self._blocked_until[platform] = max(until, blocked or until)
+            return self._retry(row, error.reason, error.retry_after)
         except Exception as error:  # a messenger bug must not lose the message
-            logger.exception("messenger %s failed on outbox message %s", item.platform, row.id)
-            return await self._retry(row, repr(error), None)
-        async with self._uow() as uow:
-            await uow.outbox.mark_sent(row.id, platform_ref=platform_ref, now=self._clock.now())
-            await uow.commit()
+            logger.exception("messenger %s failed on outbox message %s", platform, row.id)
+            return self._retry(row, repr(error), None)
         logger.debug("sent outbox message %s (%s) as %s", row.id, row.message.key, platform_ref)
-        return "sent"
+        return _Outcome(row, "sent", platform_ref=platform_ref)
+
+    async def _record(self, outcomes: Sequence[_Outcome]) -> None:
+        """Every result of a pass, in one unit of work."""
+        if not outcomes:
+            return
+        now = self._clock.now()
+        async with self._uow() as uow:
+            for outcome in outcomes:
+                row_id, next_at = outcome.row.id, outcome.next_at or now
+                if outcome.kind == "sent":
+                    await uow.outbox.mark_sent(row_id, platform_ref=outcome.platform_ref,
+                                               now=now)
+                elif outcome.kind == "retry":
+                    await uow.outbox.mark_retry(row_id, error=outcome.error,
+                                                next_attempt_at=next_at)
+                elif outcome.kind == "dead":
+                    await uow.outbox.mark_dead(row_id, error=outcome.error, now=now)
+                else:
+                    await uow.outbox.release(row_id, next_attempt_at=next_at)
+            await uow.commit()
+        for outcome in outcomes:
+            row = outcome.row
+            if outcome.kind == "retry":
+                logger.warning(
+                    "outbox message %s (%s) failed, retrying at %s: %s",
+                    row.id, row.message.key, (outcome.next_at or now).isoformat(),
+                    outcome.error,
+                )
+            elif outcome.kind == "dead":
+                logger.error(
+                    "outbox message %s (%s, %s) is a dead letter: %s",
+                    row.id, row.message.key, row.message.template, outcome.error,
+                )
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after a failure when ``attempts`` tries had failed before it."""
         return float(min(self.max_delay, self.base_delay * 2.0**attempts))
 
-    async def _retry(self, row: OutboxMessage, error: str, retry_after: float | None) -> str:
+    def _retry(self, row: OutboxMessage, error: str, retry_after: float | None) -> _Outcome:
         if row.attempts + 1 >= self.max_attempts:
-            await self._dead(row, f"gave up after {row.attempts + 1} attempts: {error}")
-            return "dead"
+            return self._dead(row, f"gave up after {row.attempts + 1} attempts: {error}")
         delay = retry_after if retry_after is not None else self.backoff(row.attempts)
-        next_at = self._clock.now() + timedelta(seconds=delay)
-        async with self._uow() as uow:
-            await uow.outbox.mark_retry(row.id, error=error, next_attempt_at=next_at)
-            await uow.commit()
-        logger.warning(
-            "outbox message %s (%s) failed, retrying at %s: %s",
-            row.id, row.message.key, next_at.isoformat(), error,
-        )
-        return "retry"
+        return _Outcome(row, "retry", error=error,
+                        next_at=self._clock.now() + timedelta(seconds=delay))
 
-    async def _dead(self, row: OutboxMessage, error: str) -> None:
-        async with self._uow() as uow:
-            await uow.outbox.mark_dead(row.id, error=error, now=self._clock.now())
-            await uow.commit()
-        logger.error(
-            "outbox message %s (%s, %s) is a dead letter: %s",
-            row.id, row.message.key, row.message.template, error,
-        )
+    @staticmethod
+    def _dead(row: OutboxMessage, error: str) -> _Outcome:
+        return _Outcome(row, "dead", error=error)
+
+
+async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run ``coroutines`` concurrently. If one raises (or the caller is cancelled), the
+    others are cancelled and waited for before the exception goes on: no delivery outlives
+    its pass."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

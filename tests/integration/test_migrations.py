@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +28,10 @@ from storage.migrate import (
 )
 from storage.tables import Base
 
-HEAD = "0001"
+#: The newest shipped revision, read from the scripts so a new migration needs no edit here.
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+#: A revision a later release would add on top of it.
+NEXT = f"{HEAD}_next"
 
 
 def _differences(connection: Connection, metadata: MetaData) -> list[object]:
@@ -41,15 +45,15 @@ def _tables(connection: Connection) -> set[str]:
 
 @pytest.fixture
 def next_version_scripts(tmp_path: Path) -> Path:
-    """The shipped migrations plus a 0002, as a later release would have them."""
+    """The shipped migrations plus one more, as a later release would have them."""
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_add_widgets.py").write_text(
+    (scripts / "versions" / "9999_add_widgets.py").write_text(
         '"""A later release\'s migration."""\n'
         "import sqlalchemy as sa\n"
         "from alembic import op\n\n"
-        'revision = "0002"\n'
-        'down_revision = "0001"\n'
+        f'revision = "{NEXT}"\n'
+        f'down_revision = "{HEAD}"\n'
         "branch_labels = None\n"
         "depends_on = None\n\n\n"
         "def upgrade() -> None:\n"
@@ -128,12 +132,12 @@ async def test_a_database_behind_the_code_stops_start_up_with_the_command_to_run
     engine: AsyncEngine, next_version_scripts: Path
 ) -> None:
     status = await schema_status(engine, script_location=next_version_scripts)
-    assert status == SchemaStatus("behind", "0001", "0002")
+    assert status == SchemaStatus("behind", HEAD, NEXT)
 
     with pytest.raises(SchemaBehindError) as error:
         await prepare_database(engine, auto_migrate=False, script_location=next_version_scripts)
     assert str(error.value) == (
-        "database schema is at 0001, this version needs 0002: "
+        f"database schema is at {HEAD}, this version needs {NEXT}: "
         "run `advocate-bot db upgrade` (or set AUTO_MIGRATE=true)"
     )
     assert error.value.status == status
@@ -148,7 +152,7 @@ async def test_auto_migrate_upgrades_a_database_behind_the_code(
     await upgrade(engine)
     await prepare_database(engine, auto_migrate=True, script_location=next_version_scripts)
     assert await schema_status(engine, script_location=next_version_scripts) == SchemaStatus(
-        "current", "0002", "0002")
+        "current", NEXT, NEXT)
     async with engine.connect() as connection:
         assert "widgets" in await connection.run_sync(_tables)
 
@@ -156,7 +160,7 @@ async def test_auto_migrate_upgrades_a_database_behind_the_code(
 async def test_a_migration_that_fails_half_way_leaves_nothing_behind(
     empty_engine: AsyncEngine, next_version_scripts: Path
 ) -> None:
-    script = next_version_scripts / "versions" / "0002_add_widgets.py"
+    script = next_version_scripts / "versions" / "9999_add_widgets.py"
     script.write_text(script.read_text().replace(
         '    op.create_table("widgets", sa.Column("id", sa.Integer(), primary_key=True))\n',
         '    op.create_table("widgets", sa.Column("id", sa.Integer(), primary_key=True))\n'
@@ -174,8 +178,8 @@ async def test_a_database_migrated_by_a_newer_version_is_refused(
     empty_engine: AsyncEngine, next_version_scripts: Path
 ) -> None:
     await upgrade(empty_engine, script_location=next_version_scripts)
-    assert await schema_status(empty_engine) == SchemaStatus("unknown", "0002", HEAD)
-    with pytest.raises(SchemaUnknownError, match="at 0002, which this version does not know"):
+    assert await schema_status(empty_engine) == SchemaStatus("unknown", NEXT, HEAD)
+    with pytest.raises(SchemaUnknownError, match=f"at {NEXT}, which this version does not know"):
         await prepare_database(empty_engine, auto_migrate=True)
     with pytest.raises(SchemaUnknownError, match="a newer version of advocate-bot"):
         await upgrade(empty_engine)  # `advocate-bot db upgrade` says so too
