@@ -79,11 +79,16 @@ class SendPacer:
         return wait
 
     async def acquire(self, conversation: str, tenant: str) -> None:
-        wait = self.wait_for(conversation, tenant)
-        if wait > MAX_PACING_WAIT:
-            raise DeliveryError("Teams send limit reached for this conversation",
-                                retry_after=wait)
-        if wait > 0:
+        """Wait for a free slot and take it. The dispatcher sends several messages at once:
+        checking and taking a slot happen with no ``await`` between them, so two sends
+        can never both take the last slot; one that had to wait checks again."""
+        while True:
+            wait = self.wait_for(conversation, tenant)
+            if wait > MAX_PACING_WAIT:
+                raise DeliveryError("Teams send limit reached for this conversation",
+                                    retry_after=wait)
+            if wait <= 0:
+                break
             await self._sleep(wait)
         now = self._clock()
         for key in (("conversation", conversation), ("tenant", tenant)):

@@ -4,6 +4,7 @@ mapped to back-off, and people the bot cannot reach reported instead of skipped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -201,6 +202,31 @@ async def test_the_pacer_keeps_a_conversation_under_seven_a_second() -> None:
     assert slept == [pytest.approx(1.0)]
     await pacer.acquire("a:bob", "tenant-1")  # another conversation is not held up
     assert len(slept) == 1
+
+
+async def test_concurrent_sends_never_share_the_last_slot() -> None:
+    """The dispatcher delivers several messages at once; twenty sends racing for one
+    conversation must still go out at most seven in any second."""
+    now = [100.0]
+    taken: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        # Sleepers overlap as real ones do: each wakes at its own moment, not one after
+        # another, and the others run in between.
+        wake = now[0] + seconds
+        await asyncio.sleep(0)
+        now[0] = max(now[0], wake)
+
+    pacer = SendPacer(clock=lambda: now[0], sleep=sleep)
+
+    async def send() -> None:
+        await pacer.acquire("a:ada", "tenant-1")
+        taken.append(now[0])
+
+    await asyncio.gather(*(send() for _ in range(20)))
+    assert len(taken) == 20
+    for start in taken:
+        assert sum(1 for t in taken if start <= t < start + 1.0) <= 7
 
 
 async def test_the_pacer_hands_long_waits_back_to_the_outbox() -> None:
