@@ -3,19 +3,29 @@
 Every outbox message becomes a card: its plain-text version (``templates/text``, the same
 words Slack's fallback uses) laid out one TextBlock per line, plus the buttons of
 ``templates/teams/<template>.json.j2`` when the message asks for an answer; a message with
-no Teams template is the text alone (``message.json.j2``). The interactive cards (welcome,
-intake form, the status a clicked card turns into, the request list) have their own
-templates and helpers here. Nothing here imports botbuilder: cards are plain dicts, so
-they are tested against the Adaptive Card schema without an SDK.
+no Teams template is the text alone (``message.json.j2``). A few notifications lay out their
+own context instead (the digest: facts and its chart; the private milestone). The
+interactive cards (welcome, intake form, the status a clicked card turns into, the request
+list) have their own templates and helpers here. Nothing here imports botbuilder: cards are
+plain dicts, so they are tested against the Adaptive Card schema without an SDK.
 
 Teams refuses messages over about 28 KB, so ``fit`` cuts a card's text (never its buttons)
 until it fits, rather than letting the message die in the outbox.
+
+A message carrying a chart (``chart_png``, base64 PNG: the digest's 12-week trend) shows it
+in its card as an Image with a ``data:`` URI when the card, chart included, leaves room
+under 28 KB for the rest of the activity (the digest's chart is 8-11 KB of base64). The
+limit counts the whole activity, so an image attachment on the same activity would not
+save a byte: a chart too big for the card follows in a message of its own, as an inline
+image attachment, and one too big even for that is left out (the card lists the numbers).
+The card's template shows ``chart_url`` or, given ``chart_follows``, says the chart follows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -27,6 +37,9 @@ from bot.services.requests import KnownValues
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
+# What a proactive activity carries beside its attachments (ids, service URL, the 200-char
+# summary): a card with an embedded chart must leave this much of the 28 KB free.
+ACTIVITY_HEADROOM = 2 * 1024
 MAX_MENU_CHOICES = 60  # keeps a big roster's vocabulary from crowding the form out of 28 KB
 ELLIPSIS_LINE = "…"
 
@@ -41,6 +54,29 @@ LIMIT_LABELS = {
 MAX_COOLDOWN_DAYS = 365
 ROSTER_ROWS = 20  # advocates listed by ``advocates find``
 PROFILE_ITEMS = 10  # upcoming calls and history lines shown on the profile card
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """An image sent as an activity attachment (``contentUrl`` a ``data:`` URI)."""
+
+    name: str
+    data_url: str
+    media_type: str = "image/png"
+
+    @property
+    def size(self) -> int:
+        return len(self.name.encode()) + len(self.data_url) + len(self.media_type)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """An outbox message for Teams: its card, its plain text (the notification preview),
+    and the images that follow it in messages of their own."""
+
+    card: dict[str, Any]
+    text: str
+    follow_up_images: tuple[InlineImage, ...] = ()
 
 
 def card_size(card: Mapping[str, Any]) -> int:
@@ -98,6 +134,28 @@ class TeamsCards:
                 name, {**context, "lines": shown, "fallback_text": text[:1000]})
 
         return fit(render, lines), text
+
+    def outgoing(self, template: str, context: Mapping[str, Any]) -> RenderedMessage:
+        """``message``, with the chart a message carries (``chart_png``) placed: in the card
+        when it fits there with room to spare, else after it as an inline image."""
+        chart = str(context.get("chart_png") or "")
+        base = {k: v for k, v in context.items() if k != "chart_png"}
+        if not chart:
+            card, text = self.message(template, base)
+            return RenderedMessage(card, text)
+        data_url = "data:image/png;base64," + chart
+        try:
+            card, text = self.message(template, {**base, "chart_url": data_url})
+        except ValueError:  # over 28 KB even with its text cut
+            card, text = {}, ""
+        if card and card_size(card) <= MAX_CARD_BYTES - ACTIVITY_HEADROOM:
+            return RenderedMessage(card, text)
+        image = InlineImage(str(context.get("chart_filename") or "chart.png"), data_url)
+        if image.size <= MAX_CARD_BYTES - ACTIVITY_HEADROOM:
+            card, text = self.message(template, {**base, "chart_follows": True})
+            return RenderedMessage(card, text, (image,))
+        card, text = self.message(template, base)
+        return RenderedMessage(card, text)
 
     # --- interactive cards ------------------------------------------------------------
 

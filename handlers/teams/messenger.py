@@ -11,7 +11,8 @@ A message that replaces an earlier one (an answered ask) updates that activity i
 ``platform_ref`` is the activity id Teams gave it. A message carrying an ``.ics`` invite
 is followed by a file consent card (Teams' way for a bot to hand over a file in a
 personal chat: the user accepts, the bot uploads to their OneDrive, see ``handler.py``);
-elsewhere (the Emulator) the invite is attached inline.
+elsewhere (the Emulator) the invite is attached inline. A chart (the digest's) is shown in
+the card; one too big for the card follows as an inline image (``TeamsCards.outgoing``).
 
 Teams throttles bots (per conversation 7 messages/s and 60 per 30 s, per app and tenant
 50/s). ``SendPacer`` keeps this replica under those numbers, and what Teams still refuses
@@ -35,7 +36,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from bot.clock import SystemClock
 from bot.domain.model import Person, Platform
 from bot.ports import Clock, DeliveryError, OutboxMessage, OutgoingMessage, UnitOfWorkFactory
-from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
+from handlers.teams.cards import CARD_CONTENT_TYPE, InlineImage, TeamsCards
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +115,16 @@ class TeamsMessenger:
         self.pacer = pacer or SendPacer()
         self.clock = clock or SystemClock()
 
-    def render(self, message: OutgoingMessage) -> Activity:
-        """The message as a card activity; its text is the notification preview."""
-        card, text = self.cards.message(message.template, message.context)
-        return Activity(
+    def render(self, message: OutgoingMessage) -> list[Activity]:
+        """The message as a card activity (its text is the notification preview), then any
+        image too big to go in the card, each in an activity of its own."""
+        rendered = self.cards.outgoing(message.template, message.context)
+        card = Activity(
             type=ActivityTypes.message,
-            summary=text[:200],
-            attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+            summary=rendered.text[:200],
+            attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=rendered.card)],
         )
+        return [card, *(image_activity(image) for image in rendered.follow_up_images)]
 
     async def deliver(self, message: OutboxMessage) -> str | None:
         recipient = message.message.recipient
@@ -137,7 +140,7 @@ class TeamsMessenger:
                 f"no Teams conversation for {recipient.email or identity.user_id}: they have "
                 "not opened the bot in Teams yet (program managers told)", permanent=True)
         reference = ConversationReference().deserialize(stored)
-        activity = self.render(message.message)
+        activity, *follow_ups = self.render(message.message)
         ics = str(message.message.context.get("ics") or "")
         filename = str(message.message.context.get("ics_filename") or "invite.ics")
         sent: list[str | None] = []
@@ -151,6 +154,8 @@ class TeamsMessenger:
             else:
                 response = await turn_context.send_activity(activity)
                 sent.append(response.id if response is not None else None)
+                for follow_up in follow_ups:
+                    await turn_context.send_activity(follow_up)
             if ics:
                 await turn_context.send_activity(invite_activity(ics, filename, channel))
 
@@ -180,6 +185,13 @@ class TeamsMessenger:
                 ), now=now)
             await uow.commit()
         log.warning("Teams cannot reach %s: no conversation reference", who)
+
+
+def image_activity(image: InlineImage) -> Activity:
+    """An image shown in the conversation (Teams' inline image: an image attachment whose
+    ``contentUrl`` is a ``data:`` URI), not a file to accept or open."""
+    return Activity(type=ActivityTypes.message, attachments=[Attachment(
+        content_type=image.media_type, content_url=image.data_url, name=image.name)])
 
 
 def invite_activity(ics: str, filename: str, channel_id: str | None) -> Activity:

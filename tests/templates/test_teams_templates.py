@@ -2,13 +2,17 @@
 accepts (``msteams`` removed first: it is Teams' extension) and within Teams' 28 KB.
 
 Contexts are the ones the services really queue: each conversation is played against
-the fakes (``tests/unit/test_templates_text.py`` for requests and asks, a scheduling one
-here), with the awkward text in every free field.
+the fakes (``tests/unit/test_templates_text.py`` for requests and asks, recognition from
+``test_slack_templates.py``, scheduling and the weekly digest here, the digest over the
+hand-computed ``tests/digest_fixture.py``), with the awkward text in every free field.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import random
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +36,8 @@ from bot.rendering import Renderer, templates_dir
 from bot.services.advocates import advocate_profile, pause_advocate
 from bot.services.asks import answer_ask, ask_advocate
 from bot.services.checkins import send_check_in_reminders, send_check_ins
+from bot.services.context import ServiceContext
+from bot.services.digest import send_digest_now, send_weekly_digest
 from bot.services.outcomes import record_outcome
 from bot.services.requests import KnownValues, submit_request
 from bot.services.scheduling import (
@@ -41,7 +47,17 @@ from bot.services.scheduling import (
     pick_time,
     reschedule,
 )
-from handlers.teams.cards import MAX_CARD_BYTES, TeamsCards, card_size, without_host_config
+from handlers.teams.cards import (
+    ACTIVITY_HEADROOM,
+    MAX_CARD_BYTES,
+    RenderedMessage,
+    TeamsCards,
+    card_size,
+    without_host_config,
+)
+from tests import digest_fixture
+from tests.fakes import FakeDatabase, FixedClock
+from tests.templates.test_slack_templates import recognition_conversation
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -144,10 +160,39 @@ async def check_in_conversation(text: str) -> list[OutgoingMessage]:
     return outbox(w.db)
 
 
+async def digest_conversation(text: str, *, names: str | None = None
+                              ) -> list[OutgoingMessage]:
+    """The weekly digest of the hand-computed fixture as the scheduler queues it, with
+    ``names`` (default ``text``) after every advocate's name and ``text`` after every
+    prospect's; then ``advocates digest now`` in an empty program (nothing to attend to)."""
+    db = FakeDatabase()
+    ctx = ServiceContext(uow=db.uow, clock=FixedClock(START), program_managers=(PM_EMAIL,),
+                         program_timezone=digest_fixture.ZONE)
+    ids = await digest_fixture.load(db.uow)
+    async with db.uow() as uow:
+        for name, advocate_id in ids.items():
+            advocate = await uow.advocates.get(advocate_id)
+            assert advocate is not None
+            await uow.advocates.update(replace(advocate, name=f"{name} {names or text}"))
+        for request in list(db.state.requests.values()):
+            await uow.requests.update(replace(request, prospect_company=f"Globex {text}"))
+        await uow.commit()
+    assert await send_weekly_digest(ctx, START, "2026-W10", digest_fixture.PERIOD_DAY) == 1
+    sent = [m for m in outbox(db) if m.template == "digest"]
+
+    w = World()
+    await send_digest_now(w.ctx, actor(person(PM_EMAIL, f"Pat {text}"), Role.PROGRAM_MANAGER))
+    return sent + outbox(w.db)
+
+
+async def every_message(text: str) -> list[OutgoingMessage]:
+    return (await every_conversation(text) + await scheduling_conversation(text)
+            + await check_in_conversation(text) + await recognition_conversation(text)
+            + await digest_conversation(text))
+
+
 async def test_the_conversations_reach_every_message_card() -> None:
-    sent = (await every_conversation("x") + await scheduling_conversation("x")
-            + await check_in_conversation("x"))
-    templates = {m.template for m in sent}
+    templates = {m.template for m in await every_message("x")}
     assert set(CARD_TEMPLATES) - UI_CARDS <= templates
 
 
@@ -155,13 +200,117 @@ async def test_the_conversations_reach_every_message_card() -> None:
 async def test_every_message_is_a_valid_card_for_awkward_input(case: str,
                                                                cards: TeamsCards) -> None:
     text = EDGE_CASES[case]
-    for message in (await every_conversation(text) + await scheduling_conversation(text)
-                    + await check_in_conversation(text)):
-        card, plain = cards.message(message.template, message.context)
+    for message in await every_message(text):
+        rendered = cards.outgoing(message.template, message.context)
+        card = rendered.card
         assert_card(card)
-        assert plain.strip()
+        assert rendered.text.strip()
         if message.template in ("ask", "matches", "thank_you") and case != "newlines":
             assert any(text.strip() in block for block in _texts(card)), message.template
+        if message.template == "digest":
+            # The chart is in the card, with room left for the rest of the activity.
+            assert_chart_in_card(rendered, message.context["chart_png"])
+            if message.context["period"] == "2026-W10" and case != "newlines":
+                assert any(f"Ada {text}" in title for title, _ in _facts(card))
+                assert any(f"Globex {text}" in block for block in _texts(card))
+        if message.template == "milestone_private" and case != "newlines":
+            assert any(f"Bob {text}, that was your" in block for block in _texts(card))
+
+
+def assert_chart_in_card(rendered: RenderedMessage, chart_png: str) -> None:
+    (image,) = _images(rendered.card)
+    assert image["url"] == "data:image/png;base64," + chart_png
+    assert base64.b64decode(chart_png).startswith(b"\x89PNG\r\n\x1a\n")
+    assert image["altText"]
+    assert card_size(rendered.card) <= MAX_CARD_BYTES - ACTIVITY_HEADROOM
+    assert rendered.follow_up_images == ()
+
+
+async def test_the_digest_card_shows_the_week_its_numbers_what_needs_attention_and_the_chart(
+        cards: TeamsCards) -> None:
+    weekly, empty = await digest_conversation("plain")
+    rendered = cards.outgoing("digest", weekly.context)
+    card = rendered.card
+    assert _texts(card)[:2] == ["Reference program: week 2026-W10",
+                                "2026-02-23 to 2026-03-01 (Europe/Berlin)"]
+    facts = dict(_facts(card))
+    # Every number, each with its change against the week before (digest_fixture.EXPECTED).
+    assert [facts[m["label"]] for m in weekly.context["metrics"]] == [
+        f"{m['value']} ({m['change']})" for m in weekly.context["metrics"]]
+    assert facts["Requests opened"] == "4 (up 2)"
+    assert facts["Median time to accept"] == "15.0 h (down 9.0 h)"
+    assert facts["Fulfilment rate"] == "50% (same as the week before)"
+    assert facts["Influenced pipeline"] == "10,000.00 (up 5,000.00)"
+    assert facts["1. Ada plain"] == "10 points from 1 engagement"
+    texts = _texts(card)
+    attention = texts[texts.index("Needs your attention") + 1:]
+    assert attention[:5] == [
+        "• Request #14 (Globex plain, riley.rep@vendor.example) has waited 19 days for an "
+        "advocate; needed by 2026-03-20",
+        "• Ada plain is at a limit: 3 of 3 in 90 days, 3 of 8 in 365 days",
+        "• Ben plain is near a limit: 2 of 3 in 90 days, 2 of 8 in 365 days",
+        "• Ben plain renews on 2026-03-31: go easy on asks",
+        "• A \"ask\" message to gone@customer.example could not be delivered: user_not_found",
+    ]
+    assert "Requests vs fulfilled, last 12 weeks" in texts
+    assert_chart_in_card(rendered, weekly.context["chart_png"])
+    assert "Requests opened: *4* (up 2)" in card["fallbackText"]
+
+    quiet = cards.outgoing("digest", empty.context).card
+    assert "Nothing needs your attention this week." in _texts(quiet)
+    assert "Needs your attention" not in _texts(quiet)
+    assert dict(_facts(quiet))["Requests opened"] == "0 (same as the week before)"
+    assert len(_images(quiet)) == 1
+
+
+async def test_long_names_are_cut_so_the_digest_keeps_its_chart_in_the_card(
+        cards: TeamsCards) -> None:
+    weekly, _ = await digest_conversation("long", names=LONG)
+    rendered = cards.outgoing("digest", weekly.context)
+    assert_card(rendered.card)
+    assert_chart_in_card(rendered, weekly.context["chart_png"])
+    assert any(title.startswith("1. Ada Tell them") and title.endswith("…")
+               for title, _ in _facts(rendered.card))
+
+
+def _png_of(size: int) -> str:
+    """Base64 of ``size`` bytes that start like a PNG and do not compress (a busy chart)."""
+    noise = random.Random(size).randbytes(size - 8)
+    return base64.b64encode(b"\x89PNG\r\n\x1a\n" + noise).decode()
+
+
+async def test_a_chart_too_big_for_the_card_follows_it_or_gives_way_to_the_numbers(
+        cards: TeamsCards) -> None:
+    (weekly, _) = await digest_conversation("plain")
+    big = _png_of(19_000)  # ~25 KB of base64: fits a message, not a card beside the rest
+    rendered = cards.outgoing("digest", {**weekly.context, "chart_png": big})
+    assert_card(rendered.card)
+    assert _images(rendered.card) == []
+    assert "The 12-week chart follows below." in _texts(rendered.card)
+    (image,) = rendered.follow_up_images
+    assert (image.name, image.media_type) == ("digest-2026-W10.png", "image/png")
+    assert image.data_url == "data:image/png;base64," + big
+    assert image.size <= MAX_CARD_BYTES - ACTIVITY_HEADROOM
+
+    huge = _png_of(30_000)  # ~40 KB of base64: no Teams message can carry it
+    rendered = cards.outgoing("digest", {**weekly.context, "chart_png": huge})
+    assert_card(rendered.card)
+    assert rendered.follow_up_images == () and _images(rendered.card) == []
+    trend = dict(_facts(rendered.card))
+    assert trend["2026-W09"] == "4 opened, 1 fulfilled"
+    assert trend["2025-W50"] == "0 opened, 0 fulfilled"
+    assert huge not in json.dumps(rendered.card)
+
+
+async def test_a_private_milestone_is_a_card_of_its_own(cards: TeamsCards) -> None:
+    private = [m for m in await recognition_conversation("plain")
+               if m.template == "milestone_private"]
+    first, second = (cards.outgoing(m.template, m.context).card for m in private)
+    assert _texts(first)[:2] == ["🏆 Milestone!",
+                                 "Bob plain, that was your first engagement with us: thank you!"]
+    assert "Bob plain, that was your 2nd engagement with us: thank you!" in _texts(second)
+    assert dict(_facts(second)) == {"Points": str(private[1].context["total_points"]),
+                                    "Tier": private[1].context["tier"]}
 
 
 async def test_a_card_over_28_kb_keeps_its_buttons_and_loses_text(cards: TeamsCards) -> None:
@@ -307,6 +456,33 @@ def _texts(card: dict[str, Any]) -> list[str]:
 
     walk(card.get("body", []))
     return found
+
+
+def _of_type(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == kind:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card.get("body", []))
+    return found
+
+
+def _images(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return _of_type(card, "Image")
+
+
+def _facts(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every FactSet's facts, in order, as (title, value)."""
+    return [(f["title"], f["value"]) for fact_set in _of_type(card, "FactSet")
+            for f in fact_set["facts"]]
 
 
 def _inputs_anywhere(card: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ Retry-After, 403, …) to test how delivery backs off.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class Call:
     conversation: str
     activity_id: str | None
     body: dict[str, Any]
+    size: int = 0  # bytes of the request body, as Teams would count them
 
 
 @dataclass
@@ -73,18 +75,19 @@ class FakeConnector:
         failure = self._failure()
         if failure is not None:
             return failure
-        body = await request.json()
+        raw = await request.read()
         self.calls.append(Call("POST", request.match_info["conversation"],
-                               request.match_info.get("activity"), body))
+                               request.match_info.get("activity"), json.loads(raw), len(raw)))
         return web.json_response({"id": f"activity-{next(self._ids)}"})
 
     async def _update(self, request: web.Request) -> web.Response:
         failure = self._failure()
         if failure is not None:
             return failure
-        body = await request.json()
+        raw = await request.read()
         activity_id = request.match_info["activity"]
-        self.calls.append(Call("PUT", request.match_info["conversation"], activity_id, body))
+        self.calls.append(Call("PUT", request.match_info["conversation"], activity_id,
+                               json.loads(raw), len(raw)))
         return web.json_response({"id": activity_id})
 
     async def _member(self, request: web.Request) -> web.Response:

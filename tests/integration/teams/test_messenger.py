@@ -1,12 +1,16 @@
 """TeamsMessenger through the real CloudAdapter to a fake connector: proactive cards from
-stored conversation references, in-place updates, calendar invites, Teams' throttling
-mapped to back-off, and people the bot cannot reach reported instead of skipped."""
+stored conversation references, in-place updates, calendar invites, the digest with its
+chart, Teams' throttling mapped to back-off, and people the bot cannot reach reported
+instead of skipped."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from botbuilder.integration.aiohttp import (
@@ -17,9 +21,12 @@ from botbuilder.integration.aiohttp import (
 from bot.domain.model import Identity, Person, Platform
 from bot.ports import DeliveryError, OutboxStatus, OutgoingMessage
 from bot.rendering import Renderer
+from bot.services.context import ServiceContext
+from bot.services.digest import digest_context, digest_for_week, send_weekly_digest
 from bot.services.dispatch import OutboxDispatcher
-from handlers.teams.cards import TeamsCards
+from handlers.teams.cards import CARD_CONTENT_TYPE, MAX_CARD_BYTES, TeamsCards
 from handlers.teams.messenger import SendPacer, TeamsMessenger
+from tests import digest_fixture
 from tests.fakes import FakeDatabase, FixedClock
 from tests.integration.teams.conftest import action, assert_valid_card
 from tests.integration.teams.connector import FakeConnector
@@ -27,6 +34,9 @@ from tests.unit.conftest import PM_EMAIL, START
 
 ADA = Person("ada@customer.example", "Ada Lovelace",
              Identity(Platform.TEAMS, "tenant-1", "29:ada"), "Asia/Tokyo")
+PAT = Person(PM_EMAIL, "Pat Manager", Identity(Platform.TEAMS, "tenant-1", "29:pat"),
+             "Europe/Berlin")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class _Config:
@@ -60,16 +70,23 @@ def messenger(db: FakeDatabase, clock: FixedClock) -> TeamsMessenger:
                           program_timezone="Europe/Berlin", clock=clock)
 
 
-async def know_ada(db: FakeDatabase, service_url: str) -> None:
+async def know(db: FakeDatabase, who: Person, service_url: str) -> None:
+    """``who`` has opened the bot in Teams: the bot holds their conversation reference."""
+    assert who.identity is not None
+    user_id = who.identity.user_id
     async with db.uow() as uow:
-        await uow.people.upsert(ADA)
-        await uow.people.save_conversation_reference(ADA.identity, {  # type: ignore[arg-type]
-            "user": {"id": "29:ada", "name": "Ada Lovelace"},
+        await uow.people.upsert(who)
+        await uow.people.save_conversation_reference(who.identity, {
+            "user": {"id": user_id, "name": who.display_name},
             "bot": {"id": "28:bot", "name": "Advocate Bot"},
-            "conversation": {"id": "a:ada", "conversationType": "personal",
-                             "tenantId": "tenant-1"},
+            "conversation": {"id": "a:" + user_id.removeprefix("29:"),
+                             "conversationType": "personal", "tenantId": "tenant-1"},
             "channelId": "msteams", "serviceUrl": service_url})
         await uow.commit()
+
+
+async def know_ada(db: FakeDatabase, service_url: str) -> None:
+    await know(db, ADA, service_url)
 
 
 def ask_message(key: str = "ask:1", replaces: str | None = None, **extra: object
@@ -242,3 +259,67 @@ async def test_the_pacer_hands_long_waits_back_to_the_outbox() -> None:
     with pytest.raises(DeliveryError) as raised:
         await pacer.acquire("a:ada", "tenant-1")
     assert raised.value.retry_after is not None and raised.value.retry_after > 5
+
+
+def digest_ctx(db: FakeDatabase, clock: FixedClock) -> ServiceContext:
+    return ServiceContext(uow=db.uow, clock=clock, program_managers=(PM_EMAIL,),
+                          program_timezone=digest_fixture.ZONE)
+
+
+def images_in(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [element for element in card["body"] if element["type"] == "Image"]
+
+
+async def test_the_weekly_digest_arrives_as_one_card_carrying_its_chart_under_28_kb(
+        db: FakeDatabase, clock: FixedClock, messenger: TeamsMessenger,
+        connector: FakeConnector) -> None:
+    await know(db, PAT, connector.url)
+    await digest_fixture.load(db.uow)
+    assert await send_weekly_digest(digest_ctx(db, clock), START, "2026-W10",
+                                    digest_fixture.PERIOD_DAY) == 1
+    (queued,) = [m.message for m in db.state.outbox.values() if m.message.template == "digest"]
+    chart = base64.b64decode(queued.context["chart_png"])
+    assert chart.startswith(PNG_SIGNATURE)
+
+    stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
+    assert stats.sent == 1
+    (call,) = connector.calls  # one activity: the chart rides in the card
+    assert (call.method, call.conversation) == ("POST", "a:pat")
+    assert call.size <= MAX_CARD_BYTES
+    (attachment,) = call.body["attachments"]
+    assert attachment["contentType"] == CARD_CONTENT_TYPE
+    card = attachment["content"]
+    assert_valid_card(card)
+    (image,) = images_in(card)
+    prefix, data = image["url"].split(",", 1)
+    assert prefix == "data:image/png;base64"
+    assert base64.b64decode(data) == chart
+    assert {"title": "Requests opened", "value": "4 (up 2)"} in card["body"][2]["facts"]
+    assert call.body["summary"].startswith("*Reference program: week 2026-W10*")
+
+
+async def test_a_chart_too_big_for_the_card_follows_it_as_an_inline_image(
+        db: FakeDatabase, clock: FixedClock, messenger: TeamsMessenger,
+        connector: FakeConnector) -> None:
+    await know(db, PAT, connector.url)
+    await digest_fixture.load(db.uow)
+    context = digest_context(await digest_for_week(digest_ctx(db, clock),
+                                                   digest_fixture.PERIOD_DAY))
+    busy = PNG_SIGNATURE + random.Random(7).randbytes(19_000)  # ~25 KB once in base64
+    await queue(db, OutgoingMessage(recipient=PAT, template="digest", key="digest:big",
+                                    context={**context,
+                                             "chart_png": base64.b64encode(busy).decode()}))
+    stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
+    assert stats.sent == 1
+    card_call, image_call = connector.calls
+    assert all(c.size <= MAX_CARD_BYTES for c in connector.calls)
+    card = card_call.body["attachments"][0]["content"]
+    assert_valid_card(card)
+    assert images_in(card) == []
+    (image,) = image_call.body["attachments"]
+    assert image["contentType"] == "image/png"
+    assert image["name"] == "digest-2026-W10.png"
+    prefix, data = image["contentUrl"].split(",", 1)
+    assert prefix == "data:image/png;base64" and base64.b64decode(data) == busy
+    (row,) = [m for m in db.state.outbox.values() if m.message.key == "digest:big"]
+    assert row.platform_ref == "activity-1"  # the card, not the image, is the message
