@@ -25,6 +25,7 @@ from bot.services.advocates import (
     resume_advocate,
     set_manager_limits,
 )
+from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
 from bot.services.roles import require
@@ -39,17 +40,8 @@ from handlers.commands import (
 from handlers.slack import forms, ids
 from handlers.slack.listeners import Ack, SlackDeps
 
-try:  # the scheduled-digest work lands on its own schedule; until then, say so honestly
-    from bot.services.digest import send_digest_now
-except ImportError:  # pragma: no cover - depends on which work has landed
-    send_digest_now = None  # type: ignore[assignment]
-
 log = logging.getLogger(__name__)
 
-DIGEST_NOT_AVAILABLE = (
-    "The weekly digest is not available yet: it arrives with the scheduled-digest work. "
-    "Until then, your App Home shows the program at a glance."
-)
 IMPORT_FROM_SLACK = (
     "Importing a roster from Slack is not available yet. Run "
     "`advocate-bot advocates import FILE.csv` on the server instead."
@@ -254,9 +246,6 @@ async def advocates(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClien
         await export(deps, client, actor)
         await _reply(respond, "The roster export is in your direct messages with me.")
     elif word == "digest":
-        if send_digest_now is None:
-            await _reply(respond, DIGEST_NOT_AVAILABLE)
-            return
         await send_digest_now(ctx, actor)
         await _reply(respond, "This week's digest so far is on its way to your direct "
                      "messages with me.")
@@ -297,7 +286,6 @@ async def export(deps: SlackDeps, client: AsyncWebClient, actor: Actor) -> None:
 
 
 __all__ = [
-    "DIGEST_NOT_AVAILABLE",
     "LimitsArgs",
     "PauseArgs",
     "advocate_line",
