@@ -253,7 +253,8 @@ class Outbox(Protocol):
     ) -> list[OutboxMessage]:
         """Pending messages due at ``now``, oldest first, leased to the caller: their
         ``next_attempt_at`` moves to ``now + lease`` so other dispatchers (replicas) skip
-        them while this one delivers (``SKIP LOCKED`` on PostgreSQL while claiming)."""
+        them while this one delivers (``SKIP LOCKED`` on PostgreSQL while claiming). A
+        message that replaces another is not due while that one is still pending."""
         ...
 
     async def mark_sent(

@@ -830,12 +830,24 @@ class SqlOutbox(_Repository):
         """Pending messages due at ``now``, oldest first, leased: their ``next_attempt_at``
         moves to ``now + lease`` so another dispatcher (replica) skips them while this one
         delivers. On PostgreSQL rows another dispatcher is claiming are skipped, not
-        waited for."""
+        waited for.
+
+        A message that replaces another waits until that one has been sent (or has died):
+        it needs the original's ``platform_ref`` to update it in place rather than post a
+        second message beside it."""
+        original = aliased(OutboxRow)
+        original_pending = (
+            select(original.id)
+            .where(original.key == OutboxRow.replaces,
+                   original.status == OutboxStatus.PENDING.value)
+            .exists()
+        )
         stmt = (
             select(OutboxRow)
             .where(
                 OutboxRow.status == OutboxStatus.PENDING.value,
                 OutboxRow.next_attempt_at <= ensure_utc(now),
+                ~original_pending,
             )
             .order_by(OutboxRow.created_at, OutboxRow.id)
             .limit(limit)

@@ -299,10 +299,13 @@ class FakeOutbox(_Repo):
     async def claim_due(
         self, now: datetime, *, limit: int = 50, lease: timedelta = DEFAULT_LEASE
     ) -> list[OutboxMessage]:
+        pending_keys = {m.message.key for m in self._s.outbox.values()
+                        if m.status == OutboxStatus.PENDING}
         due = [
             m
             for m in self._s.outbox.values()
             if m.status == OutboxStatus.PENDING and (m.next_attempt_at or m.created_at) <= now
+            and m.message.replaces not in pending_keys  # waits for the message it replaces
         ]
         due.sort(key=lambda m: (m.created_at, m.id))
         for m in due[:limit]:

@@ -1065,8 +1065,27 @@ async def test_a_message_that_replaces_another_gets_the_sent_ones_platform_ref(
         assert await uow.outbox.platform_ref("ask:1") == "D123:1700000000.1"
         assert await uow.outbox.platform_ref("nope") is None
         refs = {m.message.key: m.replaces_ref for m in await uow.outbox.claim_due(NOW)}
-    assert refs == {"never-sent": None, "ask:1:answered": "D123:1700000000.1",
-                    "orphan": None, "ghost": None}
+    # "orphan" waits while the message it replaces is still pending.
+    assert refs == {"never-sent": None, "ask:1:answered": "D123:1700000000.1", "ghost": None}
+
+
+async def test_a_replacing_message_waits_until_the_one_it_replaces_was_sent(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add(message("ask:7"), now=NOW)
+        await uow.outbox.add(message("ask:7:answered", replaces="ask:7"), now=NOW)
+        await uow.outbox.add(message("ask:8:answered", replaces="ask:8"), now=NOW)  # never queued
+        await uow.commit()
+    async with uow_factory() as uow:
+        first = await uow.outbox.claim_due(NOW, lease=timedelta(0))
+        assert [m.message.key for m in first] == ["ask:7", "ask:8:answered"]
+        await uow.outbox.mark_sent(first[0].id, platform_ref="D1:1.0", now=NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        second = {m.message.key: m.replaces_ref
+                  for m in await uow.outbox.claim_due(NOW, lease=timedelta(0))}
+    assert second == {"ask:7:answered": "D1:1.0", "ask:8:answered": None}
 
 
 async def test_marking_a_missing_outbox_message_fails(uow_factory: SqlUnitOfWorkFactory) -> None:

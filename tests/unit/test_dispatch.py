@@ -307,3 +307,18 @@ async def test_run_forever_survives_a_failing_pass(
 
     assert calls >= 2
     assert "outbox pass failed" in caplog.text
+
+
+async def test_an_answer_queued_before_its_ask_was_sent_updates_the_ask_in_place(
+        db: FakeDatabase, clock: FixedClock, dispatcher: OutboxDispatcher,
+        slack: FakeMessenger) -> None:
+    await queue(db, clock, RILEY, "ask:1")
+    await queue(db, clock, RILEY, "ask:1:answered", replaces="ask:1")
+
+    assert await dispatcher.run_once() == DispatchStats(sent=1)  # the ask, alone
+    assert await dispatcher.run_once() == DispatchStats(sent=1)  # then its update
+
+    first, second = slack.transcript
+    assert (first.context["n"], first.replaces_ref) == ("ask:1", None)
+    assert second.context["n"] == "ask:1:answered"
+    assert second.replaces_ref == row(db, "ask:1").platform_ref
