@@ -1,4 +1,5 @@
-"""``advocate-bot advocates …``: the roster from the command line (import, export, list, show).
+"""``advocate-bot advocates …``: the roster from the command line (import, export, list, show,
+forget).
 
 A thin shell over ``bot.services.roster``: it reads settings, opens the app, runs one use
 case with ``asyncio.run`` and prints for humans. File-level problems (``RosterFileError``,
@@ -25,10 +26,10 @@ from rich.text import Text
 
 from bot.config import Settings, load_settings
 from bot.domain.model import Advocate, AdvocateStatus, ReferenceType
-from bot.services import roster
+from bot.services import privacy, roster
 
 app = typer.Typer(
-    help="The advocate roster: import from a CRM export, export, list, show.",
+    help="The advocate roster: import from a CRM export, export, list, show, forget.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -67,6 +68,10 @@ def _lines(numbers: list[int]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 @app.command("import")
@@ -243,3 +248,42 @@ async def _show(settings: Settings, email: str) -> Advocate:
 
     async with open_app(settings) as bot_app:
         return await roster.get_advocate(bot_app.uow, email)
+
+
+@app.command("forget")
+def forget_command(
+    email: Annotated[str, typer.Argument(help="The advocate's email (any case).")],
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase an advocate's personal data for good and keep only anonymous counts: their
+    engagements and points stay, under "Forgotten advocate #ID" (see docs/roster.md)."""
+    settings = load_settings()
+    if not yes:
+        typer.confirm(
+            f"Forget {email.strip()}? Their name, email, company and comments are erased for "
+            "good and their open asks withdrawn; this cannot be undone.", abort=True)
+    report = asyncio.run(_forget(settings, email))
+    typer.echo(
+        f"Forgot {email.strip()}: now advocate #{report.advocate_id} ({report.placeholder_email})."
+        f" Withdrew {_plural(report.withdrawn_asks, 'open ask')}, blanked "
+        f"{_plural(report.comments_blanked, 'comment')}, deleted "
+        f"{_count(report.chat_identities_deleted, 'chat identity', 'chat identities')}, dropped "
+        f"{_plural(report.messages_dropped, 'queued message')}, scrubbed "
+        f"{_plural(report.messages_scrubbed, 'sent message')} and "
+        f"{_count(report.audit_entries_scrubbed, 'audit entry', 'audit entries')}.")
+    typer.echo(f"Kept for the program's numbers: {_plural(report.engagements, 'engagement')}, "
+               f"{_plural(report.points, 'point')}.")
+    if report.kept_engagements:
+        typer.secho(
+            f"{_plural(report.kept_engagements, 'agreed engagement')} stay on the calendar; "
+            "the bot will not contact the advocate about them, so tell the reps.",
+            fg=typer.colors.YELLOW, err=True)
+
+
+async def _forget(settings: Settings, email: str) -> privacy.ForgetReport:
+    from bot.bootstrap import open_app
+
+    async with open_app(settings) as bot_app:
+        return await privacy.forget_advocate(
+            bot_app.uow, email, now=bot_app.clock.now(), actor=_actor(), ctx=bot_app.ctx)

@@ -7,7 +7,7 @@ in-memory fakes in ``tests/fakes.py``. Services depend on these Protocols only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -234,12 +234,24 @@ class PersonRepository(Protocol):
         installed) the bot on that platform."""
         ...
 
+    async def delete_by_email(self, email: str) -> list[Identity]:
+        """Delete every person row linked to ``email`` (case-insensitive), conversation
+        references included; returns the identities deleted (forgetting an advocate)."""
+        ...
+
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
 
     async def list(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Newest first."""
+        ...
+
+    async def scrub(self, replacements: Mapping[str, str]) -> int:
+        """Erase a person from the log: an ``actor`` equal to a key (ignoring case) becomes
+        its value, and every string in ``detail`` has the keys replaced (whole words,
+        ignoring case; see ``bot.domain.redaction``). Returns how many entries changed.
+        The one exception to append-only, for forgetting an advocate."""
         ...
 
 
@@ -276,6 +288,20 @@ class Outbox(Protocol):
         ...
 
     async def dead_letters(self, *, since: datetime) -> list[OutboxMessage]: ...
+
+    async def scrub_recipient(
+        self, email: str, *, identities: Sequence[Identity] = (), placeholder: str,
+        replacements: Mapping[str, str],
+    ) -> tuple[int, int]:
+        """Erase a person from the outbox (forgetting an advocate).
+
+        Messages addressed to ``email`` (ignoring case) or to one of ``identities``: pending
+        ones are deleted; sent and dead ones keep their row (and status, for the digest's
+        counts) but lose the recipient (email → ``placeholder``, no name, identity or zone),
+        their context and their error text. Every other message whose context or error
+        quotes a key of ``replacements`` gets it replaced (``bot.domain.redaction``).
+        Returns (deleted, changed)."""
+        ...
 
 
 class Idempotency(Protocol):

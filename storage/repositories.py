@@ -18,7 +18,7 @@ import builtins
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar, cast
@@ -27,14 +27,17 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Text,
     and_,
     any_,
     bindparam,
     case,
+    delete,
     func,
     or_,
     select,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +65,7 @@ from bot.domain.model import (
     ensure_utc,
 )
 from bot.domain.policy import LimitPolicy
+from bot.domain.redaction import redact_json, redact_text, search_forms
 from bot.ports import (
     DEFAULT_LEASE,
     AdvocateLoad,
@@ -726,6 +730,13 @@ class SqlPersonRepository(_Repository):
         found = await self._session.scalar(stmt.execution_options(populate_existing=True))
         return dict(found) if found else None
 
+    async def delete_by_email(self, email: str) -> builtins.list[Identity]:
+        rows = await self._session.execute(
+            delete(PersonRow).where(PersonRow.email_key == email.lower())
+            .returning(PersonRow.platform, PersonRow.workspace_id, PersonRow.user_id)
+            .execution_options(synchronize_session=False))
+        return [Identity(Platform(p), w, u) for p, w, u in sorted(rows)]
+
 
 # --- audit log ------------------------------------------------------------------------
 
@@ -751,6 +762,34 @@ class SqlAuditLog(_Repository):
                        detail=dict(row.detail), id=row.id)
             for row in await self._session.scalars(stmt)
         ]
+
+    async def scrub(self, replacements: Mapping[str, str]) -> int:
+        keys = [k for k in replacements if k]
+        if not keys:
+            return 0
+        actors = {k.lower(): v for k, v in replacements.items() if k}
+        stmt = select(AuditRow).where(or_(
+            func.lower(AuditRow.actor).in_(sorted(actors)),
+            _mentions(AuditRow.detail, keys),
+        )).execution_options(populate_existing=True)
+        changed = 0
+        for row in await self._session.scalars(stmt):
+            actor = actors.get(row.actor.lower(), row.actor)
+            detail = redact_json(dict(row.detail), replacements)
+            if actor != row.actor or detail != row.detail:
+                row.actor, row.detail = actor, detail
+                changed += 1
+        await self._session.flush()
+        return changed
+
+
+def _mentions(column: Any, words: Iterable[str]) -> ColumnElement[bool]:
+    """A cheap SQL prefilter: the column's text contains one of ``words`` in any of the
+    forms it may be stored in; ``redact_*`` then decides exactly in Python."""
+    text = sql_cast(column, Text)
+    return or_(*(text.contains(form, autoescape=True)
+                 for word in words for form in search_forms(word)),
+               *(func.lower(text).contains(word.lower(), autoescape=True) for word in words))
 
 
 # --- outbox ---------------------------------------------------------------------------
@@ -905,6 +944,52 @@ class SqlOutbox(_Repository):
             .order_by(OutboxRow.id)
         )
         return [_outbox_message(row) for row in await self._session.scalars(stmt)]
+
+    async def scrub_recipient(
+        self, email: str, *, identities: Sequence[Identity] = (), placeholder: str,
+        replacements: Mapping[str, str],
+    ) -> tuple[int, int]:
+        addressed: list[ColumnElement[bool]] = [
+            func.lower(OutboxRow.recipient_email) == email.lower()]
+        addressed += [and_(OutboxRow.recipient_platform == i.platform.value,
+                           OutboxRow.recipient_workspace_id == i.workspace_id,
+                           OutboxRow.recipient_user_id == i.user_id) for i in identities]
+        deleted = await self._session.execute(
+            delete(OutboxRow)
+            .where(or_(*addressed), OutboxRow.status == OutboxStatus.PENDING.value)
+            .returning(OutboxRow.id).execution_options(synchronize_session=False))
+        dropped = len(deleted.all())
+        words = [k for k in replacements if k]
+        stmt = select(OutboxRow).where(or_(
+            *addressed,
+            *([_mentions(OutboxRow.context, words),
+               _mentions(OutboxRow.last_error, words)] if words else []),
+        )).execution_options(populate_existing=True)
+        changed = 0
+        for row in await self._session.scalars(stmt):
+            if _addressed_to(row, email, identities):
+                row.recipient_email = placeholder
+                row.recipient_display_name = ""
+                row.recipient_platform = row.recipient_workspace_id = None
+                row.recipient_user_id = row.recipient_timezone = None
+                row.context, row.last_error = {}, ""
+                changed += 1
+                continue
+            context = redact_json(dict(row.context), replacements)
+            error = redact_text(row.last_error, replacements)
+            if context != row.context or error != row.last_error:
+                row.context, row.last_error = context, error
+                changed += 1
+        await self._session.flush()
+        return dropped, changed
+
+
+def _addressed_to(row: OutboxRow, email: str, identities: Sequence[Identity]) -> bool:
+    if (row.recipient_email or "").lower() == email.lower():
+        return True
+    return any(row.recipient_platform == i.platform.value
+               and row.recipient_workspace_id == i.workspace_id
+               and row.recipient_user_id == i.user_id for i in identities)
 
 
 # --- idempotency ----------------------------------------------------------------------

@@ -292,7 +292,8 @@ class PersonRow(Base):
 
 
 class AuditRow(Base):
-    """Append-only: the repository never updates or deletes these rows."""
+    """Append-only: the repository never deletes these rows and updates them only to
+    forget a person (``AuditLog.scrub``: their email and name replaced, nothing else)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_subject", "subject"),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +33,7 @@ from bot.domain.model import (
     Usage,
 )
 from bot.domain.policy import LimitPolicy
+from bot.domain.redaction import redact_json, redact_text
 from bot.ports import (
     DEFAULT_LEASE,
     AdvocateLoad,
@@ -276,6 +277,15 @@ class FakePeople(_Repo):
     async def conversation_reference(self, identity: Identity) -> dict | None:
         return copy.deepcopy(self._s.conversation_references.get(identity))
 
+    async def delete_by_email(self, email: str) -> list[Identity]:
+        gone = sorted((i for i, (p, _) in self._s.people.items()
+                       if (p.email or "").lower() == email.lower()),
+                      key=lambda i: (i.platform.value, i.workspace_id, i.user_id))
+        for identity in gone:
+            del self._s.people[identity]
+            self._s.conversation_references.pop(identity, None)
+        return gone
+
 
 class FakeAudit(_Repo):
     async def append(self, entry: AuditEntry) -> None:
@@ -284,6 +294,17 @@ class FakeAudit(_Repo):
     async def list(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
         found = [e for e in self._s.audit if subject is None or e.subject == subject]
         return list(reversed(found))[:limit]
+
+    async def scrub(self, replacements: Mapping[str, str]) -> int:
+        actors = {k.lower(): v for k, v in replacements.items() if k}
+        changed = 0
+        for index, entry in enumerate(self._s.audit):
+            actor = actors.get(entry.actor.lower(), entry.actor)
+            detail = redact_json(dict(entry.detail), replacements)
+            if actor != entry.actor or detail != entry.detail:
+                self._s.audit[index] = replace(entry, actor=actor, detail=detail)
+                changed += 1
+        return changed
 
 
 class FakeOutbox(_Repo):
@@ -348,6 +369,33 @@ class FakeOutbox(_Repo):
                 if m.status == OutboxStatus.DEAD and (m.next_attempt_at or since) >= since
             ]
         )
+
+    async def scrub_recipient(
+        self, email: str, *, identities: Sequence[Identity] = (), placeholder: str,
+        replacements: Mapping[str, str],
+    ) -> tuple[int, int]:
+        def addressed(m: OutboxMessage) -> bool:
+            to = m.message.recipient
+            return (to.email or "").lower() == email.lower() or to.identity in identities
+
+        dropped = [i for i, m in self._s.outbox.items()
+                   if addressed(m) and m.status == OutboxStatus.PENDING]
+        for message_id in dropped:
+            del self._s.outbox[message_id]
+        changed = 0
+        for m in self._s.outbox.values():
+            if addressed(m):
+                m.message = replace(m.message, recipient=Person(email=placeholder), context={})
+                m.last_error = ""
+                changed += 1
+                continue
+            context = redact_json(m.message.context, replacements)
+            error = redact_text(m.last_error, replacements)
+            if context != m.message.context or error != m.last_error:
+                m.message = replace(m.message, context=context)
+                m.last_error = error
+                changed += 1
+        return len(dropped), changed
 
 
 class FakeIdempotency(_Repo):

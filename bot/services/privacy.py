@@ -1,0 +1,221 @@
+"""Forgetting an advocate: erase the person, keep the program's numbers true.
+
+``advocate-bot advocates forget EMAIL`` runs ``forget_advocate``. In one unit of work it
+
+1. retires the advocate and withdraws every open ask, as leaving the program does: the
+   rep (and, for an ask waiting for approval, the approvers) are told the advocate is no
+   longer available, and the request moves on to the next-ranked advocate;
+2. replaces the roster entry's personal fields with anonymous values: the email becomes
+   ``forgotten-<id>@invalid`` (unique, and ``.invalid`` can never be delivered to), the
+   name "Forgotten advocate #<id>"; company, title, CRM account, country, notes, the
+   account owner, CRM scores, consent record and "do not use with" are cleared, the time
+   zone becomes UTC. What the counts need stays: industry, region, company size,
+   products, use cases, languages, reference types, points and every engagement;
+3. blanks the advocate's free-text comments on their engagements;
+4. deletes their chat identities (``people`` rows, with the Teams conversation references);
+5. drops queued messages to them, strips the recipient and content from those already
+   sent or failed (the rows stay so the digest's delivery counts stay true) and replaces
+   their email and name wherever another message quotes them;
+6. replaces their email and name in the audit log and appends ``advocate.forgotten``,
+   which names the advocate by id only.
+
+Engagements the advocate already agreed to are kept, as when leaving: the rep holds the
+contact details from the consented engagement and the call may still happen. The bot
+cannot reach the advocate about it any more (messages to the ``.invalid`` address fail);
+the report counts them so the reps can be told.
+
+Forgetting is final. A second run finds no advocate with that email and raises
+``NotFound``, like an unknown email; re-importing a CRM row with the email creates a new
+advocate, so remove the person from the CRM export too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.errors import NotFound
+from bot.domain.lifecycle import transition_ask
+from bot.domain.model import (
+    Advocate,
+    AdvocateStatus,
+    Ask,
+    AskState,
+    EngagementState,
+    LimitOverrides,
+    Person,
+    ReferenceRequest,
+)
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.advocates import _open_asks_of
+from bot.services.asks import (
+    advocate_card,
+    approval_key,
+    ask_next,
+    rep_person,
+    rep_zone,
+    request_context,
+)
+from bot.services.context import ServiceContext, audit, send
+from bot.services.roles import manager_people
+
+FORGOTTEN_DOMAIN = "invalid"  # RFC 2606: reserved, never routable
+_LIVE = (EngagementState.ACCEPTED, EngagementState.PROPOSED, EngagementState.SCHEDULED)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What ``forget_advocate`` erased, in numbers (it keeps nothing else to show)."""
+
+    advocate_id: int
+    placeholder_email: str
+    withdrawn_asks: int
+    kept_engagements: int  # agreed engagements left on the calendar (see the module doc)
+    engagements: int  # every engagement, still counted
+    points: int
+    comments_blanked: int
+    chat_identities_deleted: int
+    messages_dropped: int  # queued messages to them, deleted
+    messages_scrubbed: int  # sent/failed messages to them, or quoting them, redacted
+    audit_entries_scrubbed: int
+
+
+def forgotten_email(advocate_id: int) -> str:
+    return f"forgotten-{advocate_id}@{FORGOTTEN_DOMAIN}"
+
+
+def forgotten_name(advocate_id: int) -> str:
+    return f"Forgotten advocate #{advocate_id}"
+
+
+def is_forgotten(advocate: Advocate) -> bool:
+    return advocate.id is not None and advocate.email == forgotten_email(advocate.id)
+
+
+class _FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+def _anonymise(advocate: Advocate, advocate_id: int) -> None:
+    advocate.email = forgotten_email(advocate_id)
+    advocate.name = forgotten_name(advocate_id)
+    advocate.company = ""
+    advocate.title = ""
+    advocate.account_id = ""
+    advocate.country = ""
+    advocate.timezone = "UTC"
+    advocate.public_recognition = False
+    advocate.account_owner_email = None
+    advocate.health_score = None
+    advocate.nps = None
+    advocate.renewal_date = None
+    advocate.status = AdvocateStatus.RETIRED
+    advocate.unavailable_until = None
+    advocate.snoozed_until = None
+    advocate.do_not_use_with = ()
+    advocate.own_limits = LimitOverrides()
+    advocate.manager_limits = LimitOverrides()
+    advocate.consent_source = "forgotten"
+    advocate.consented_at = None
+    advocate.notes = ""
+
+
+async def _withdraw(ctx: ServiceContext, uow: UnitOfWork, ask: Ask, request: ReferenceRequest,
+                    advocate: Advocate, now: datetime, by: str) -> None:
+    """Withdraw one ask; tell the rep (and approvers) with the anonymous card. The
+    advocate is not messaged: their chat identity is being erased."""
+    was = ask.state
+    transition_ask(ask, AskState.WITHDRAWN, now)
+    await uow.asks.update(ask)
+    await audit(uow, now, by, "ask.withdrawn", f"ask:{ask.id}", request_id=request.id,
+                advocate_id=advocate.id, why="advocate_forgotten")
+    card = advocate_card(advocate)
+    if was == AskState.AWAITING_APPROVAL:
+        approvers = ([Person(email=ask.approver_email, timezone=ctx.program_timezone)]
+                     if ask.approver_email else manager_people(ctx))
+        for approver in approvers:
+            key = approval_key(ask.id, approver.email or "")
+            await send(uow, now, approver, "approval_closed", {
+                "ask_id": ask.id, "outcome": "withdrawn", "decided_by": "",
+                "advocate": card, "request": request_context(request),
+                "timezone": approver.timezone or ctx.program_timezone,
+            }, key=f"{key}:withdrawn", replaces=key)
+    await send(uow, now, rep_person(request), "left_program_rep", {
+        "request": request_context(request), "advocate": card, "timezone": rep_zone(request),
+    }, key=f"left_program_rep:{ask.id}")
+
+
+async def forget_advocate(uow_factory: UnitOfWorkFactory, email: str, *, now: datetime,
+                          actor: str = "cli", ctx: ServiceContext | None = None
+                          ) -> ForgetReport:
+    """Erase the advocate with ``email`` (any case) and keep their anonymous counts.
+
+    ``ctx`` (the application's, from the CLI) supplies the program's settings for asking
+    the next advocate on the requests this one held; without it the defaults are used.
+    Raises ``NotFound`` for an unknown or already forgotten email.
+    """
+    ctx = ctx or ServiceContext(uow=uow_factory, clock=_FixedClock(now))
+    wanted = email.strip()
+    async with uow_factory() as uow:
+        found = await uow.advocates.get_by_email(wanted)
+        if found is not None and is_forgotten(found):
+            raise NotFound(f"advocate #{found.id} has already been forgotten")
+        advocate = await uow.advocates.get_for_update(found.id) if found and found.id else None
+        if advocate is None or advocate.id is None:
+            raise NotFound(f"no advocate with email {wanted!r} in the roster (never imported, "
+                           "or already forgotten)")
+        advocate_id = advocate.id
+        original_email, original_name = advocate.email, advocate.name
+        replacements = {original_email: forgotten_email(advocate_id)}
+        if original_name.strip():
+            replacements[original_name.strip()] = forgotten_name(advocate_id)
+
+        _anonymise(advocate, advocate_id)
+        await uow.advocates.update(advocate)
+
+        withdrawn = 0
+        for ask, request in await _open_asks_of(uow, advocate_id):
+            await _withdraw(ctx, uow, ask, request, advocate, now, actor)
+            withdrawn += 1
+            await ask_next(ctx, uow, request, exclude={advocate_id}, by=actor)
+
+        engagements = await uow.engagements.list_for_advocate(advocate_id)
+        blanked = 0
+        for engagement in engagements:
+            if engagement.advocate_comment:
+                engagement.advocate_comment = ""
+                await uow.engagements.update(engagement)
+                blanked += 1
+
+        identities = await uow.people.delete_by_email(original_email)
+        dropped, scrubbed = await uow.outbox.scrub_recipient(
+            original_email, identities=identities, placeholder=forgotten_email(advocate_id),
+            replacements=replacements)
+        audited = await uow.audit.scrub(replacements)
+        report = ForgetReport(
+            advocate_id=advocate_id,
+            placeholder_email=forgotten_email(advocate_id),
+            withdrawn_asks=withdrawn,
+            kept_engagements=sum(1 for e in engagements if e.state in _LIVE),
+            engagements=len(engagements),
+            points=advocate.points,
+            comments_blanked=blanked,
+            chat_identities_deleted=len(identities),
+            messages_dropped=dropped,
+            messages_scrubbed=scrubbed,
+            audit_entries_scrubbed=audited,
+        )
+        await audit(uow, now, actor, "advocate.forgotten", f"advocate:{advocate_id}",
+                    withdrawn_asks=withdrawn, comments_blanked=blanked,
+                    chat_identities_deleted=len(identities), messages_dropped=dropped,
+                    messages_scrubbed=scrubbed, audit_entries_scrubbed=audited)
+        await uow.commit()
+    return report
+
+
+__all__ = ["ForgetReport", "forget_advocate", "forgotten_email", "forgotten_name",
+           "is_forgotten"]
