@@ -74,6 +74,11 @@ def setup_logging(settings: Settings) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":
+        # Their INFO lines (every job run, every migration step) drown the bot's own;
+        # our scheduler and migrations log what matters themselves.
+        for chatty in ("apscheduler", "alembic.runtime.migration"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @app.command()

@@ -20,6 +20,7 @@ IMMEDIATE`` serialises them the same way.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,6 +35,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.tables import Base
+
+log = logging.getLogger(__name__)
 
 #: The migration scripts shipped with the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -157,6 +160,8 @@ async def prepare_database(
         return
     if status.state == "empty" or (status.state == "behind" and auto_migrate):
         await upgrade(engine, script_location=script_location)
+        log.info("database schema upgraded from %s to %s", status.current or "empty",
+                 status.head)
         return
     if status.state == "behind":
         raise SchemaBehindError(
