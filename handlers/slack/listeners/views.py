@@ -15,6 +15,7 @@ feedback box records the feedback alone (``record_check_in_feedback``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +37,12 @@ log = logging.getLogger(__name__)
 
 def submission_key(view: dict[str, Any]) -> str:
     return f"slack:submit:{view.get('callback_id')}:{view.get('id')}"
+
+
+async def refuse(ack: Ack, to_errors: Callable[[InvalidInput], dict[str, str]], field: str,
+                 message: str) -> None:
+    """Answer a form with one inline error on ``field``; Slack keeps the modal open."""
+    await ack(response_action="errors", errors=to_errors(InvalidInput({field: message})))
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -80,8 +87,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             engagement_id = forms.metadata_id(view)
             proposed = forms.parse_propose_time(view)
             if engagement_id is None or proposed is None:
-                await ack(response_action="errors", errors=forms.propose_time_errors(
-                    InvalidInput({"proposed": "Pick a day and a time."})))
+                await refuse(ack, forms.propose_time_errors, "proposed",
+                             "Pick a day and a time.")
                 return
             actor = await deps.actor(body)
             await ack_after(ack, deps, lambda: pick_time(ctx, actor, engagement_id,
@@ -95,8 +102,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             engagement_id = forms.metadata_id(view)
             what, helpfulness, amount = forms.parse_outcome(view)
             if engagement_id is None or what is None:
-                await ack(response_action="errors", errors=forms.outcome_errors(
-                    InvalidInput({"outcome": "Choose what happened."})))
+                await refuse(ack, forms.outcome_errors, "outcome",
+                             "Choose what happened.")
                 return
             actor = await deps.actor(body)
             await ack_after(ack, deps, lambda: record_outcome(
@@ -109,9 +116,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         async with deps.reporting(ack, body, client):
             engagement_id = forms.metadata_id(view)
             if engagement_id is None:
-                await ack(response_action="errors", errors=forms.comment_errors(
-                    InvalidInput({"comment": "This form lost track of its call; please open "
-                                  "it again from the thank-you message."})))
+                await refuse(ack, forms.comment_errors, "comment",
+                             "This form lost track of its call; please open "
+                             "it again from the thank-you message.")
                 return
             actor = await deps.actor(body)
             text = forms.parse_comment(view)
@@ -124,9 +131,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         async with deps.reporting(ack, body, client):
             advocate_id = forms.metadata_id(view)
             if advocate_id is None:
-                await ack(response_action="errors", errors=forms.limits_errors(
-                    InvalidInput({"": "This form lost track of whose limits these are; "
-                                  "please open it again."})))
+                await refuse(ack, forms.limits_errors, "",
+                             "This form lost track of whose limits these are; "
+                             "please open it again.")
                 return
             actor = await deps.actor(body)
             limits = forms.parse_own_limits(view)
@@ -141,9 +148,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         async with deps.reporting(ack, body, client):
             advocate_id = forms.metadata_id(view)
             if advocate_id is None:
-                await ack(response_action="errors", errors=forms.limits_errors(
-                    InvalidInput({"": "This form lost track of whose check-in this is; "
-                                  "please open it again from the check-in."})))
+                await refuse(ack, forms.limits_errors, "",
+                             "This form lost track of whose check-in this is; "
+                             "please open it again from the check-in.")
                 return
             actor = await deps.actor(body)
             limits = forms.parse_own_limits(view)
@@ -158,9 +165,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         async with deps.reporting(ack, body, client):
             advocate_id = forms.metadata_id(view)
             if advocate_id is None:
-                await ack(response_action="errors", errors=forms.check_in_feedback_errors(
-                    InvalidInput({"feedback": "This form lost track of whose check-in this "
-                                  "is; please open it again from the check-in."})))
+                await refuse(ack, forms.check_in_feedback_errors, "feedback",
+                             "This form lost track of whose check-in this "
+                             "is; please open it again from the check-in.")
                 return
             actor = await deps.actor(body)
             text = forms.parse_check_in_feedback(view)
