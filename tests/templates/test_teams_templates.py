@@ -57,6 +57,7 @@ from handlers.teams.cards import (
 )
 from tests import digest_fixture
 from tests.fakes import FakeDatabase, FixedClock
+from tests.integration.teams.conftest import texts
 from tests.templates.test_slack_templates import recognition_conversation
 from tests.unit.conftest import (
     PM_EMAIL,
@@ -206,15 +207,15 @@ async def test_every_message_is_a_valid_card_for_awkward_input(case: str,
         assert_card(card)
         assert rendered.text.strip()
         if message.template in ("ask", "matches", "thank_you") and case != "newlines":
-            assert any(text.strip() in block for block in _texts(card)), message.template
+            assert any(text.strip() in block for block in texts(card)), message.template
         if message.template == "digest":
             # The chart is in the card, with room left for the rest of the activity.
             assert_chart_in_card(rendered, message.context["chart_png"])
             if message.context["period"] == "2026-W10" and case != "newlines":
                 assert any(f"Ada {text}" in title for title, _ in _facts(card))
-                assert any(f"Globex {text}" in block for block in _texts(card))
+                assert any(f"Globex {text}" in block for block in texts(card))
         if message.template == "milestone_private" and case != "newlines":
-            assert any(f"Bob {text}, that was your" in block for block in _texts(card))
+            assert any(f"Bob {text}, that was your" in block for block in texts(card))
 
 
 def assert_chart_in_card(rendered: RenderedMessage, chart_png: str) -> None:
@@ -231,7 +232,7 @@ async def test_the_digest_card_shows_the_week_its_numbers_what_needs_attention_a
     weekly, empty = await digest_conversation("plain")
     rendered = cards.outgoing("digest", weekly.context)
     card = rendered.card
-    assert _texts(card)[:2] == ["Reference program: week 2026-W10",
+    assert texts(card)[:2] == ["Reference program: week 2026-W10",
                                 "2026-02-23 to 2026-03-01 (Europe/Berlin)"]
     facts = dict(_facts(card))
     # Every number, each with its change against the week before (digest_fixture.EXPECTED).
@@ -242,8 +243,8 @@ async def test_the_digest_card_shows_the_week_its_numbers_what_needs_attention_a
     assert facts["Fulfilment rate"] == "50% (same as the week before)"
     assert facts["Influenced pipeline"] == "10,000.00 (up 5,000.00)"
     assert facts["1. Ada plain"] == "10 points from 1 engagement"
-    texts = _texts(card)
-    attention = texts[texts.index("Needs your attention") + 1:]
+    lines = texts(card)
+    attention = lines[lines.index("Needs your attention") + 1:]
     assert attention[:5] == [
         "• Request #14 (Globex plain, riley.rep@vendor.example) has waited 19 days for an "
         "advocate; needed by 2026-03-20",
@@ -252,13 +253,13 @@ async def test_the_digest_card_shows_the_week_its_numbers_what_needs_attention_a
         "• Ben plain renews on 2026-03-31: go easy on asks",
         "• A \"ask\" message to gone@customer.example could not be delivered: user_not_found",
     ]
-    assert "Requests vs fulfilled, last 12 weeks" in texts
+    assert "Requests vs fulfilled, last 12 weeks" in lines
     assert_chart_in_card(rendered, weekly.context["chart_png"])
     assert "Requests opened: *4* (up 2)" in card["fallbackText"]
 
     quiet = cards.outgoing("digest", empty.context).card
-    assert "Nothing needs your attention this week." in _texts(quiet)
-    assert "Needs your attention" not in _texts(quiet)
+    assert "Nothing needs your attention this week." in texts(quiet)
+    assert "Needs your attention" not in texts(quiet)
     assert dict(_facts(quiet))["Requests opened"] == "0 (same as the week before)"
     assert len(_images(quiet)) == 1
 
@@ -286,7 +287,7 @@ async def test_a_chart_too_big_for_the_card_follows_it_or_gives_way_to_the_numbe
     rendered = cards.outgoing("digest", {**weekly.context, "chart_png": big})
     assert_card(rendered.card)
     assert _images(rendered.card) == []
-    assert "The 12-week chart follows below." in _texts(rendered.card)
+    assert "The 12-week chart follows below." in texts(rendered.card)
     (image,) = rendered.follow_up_images
     assert (image.name, image.media_type) == ("digest-2026-W10.png", "image/png")
     assert image.data_url == "data:image/png;base64," + big
@@ -306,9 +307,9 @@ async def test_a_private_milestone_is_a_card_of_its_own(cards: TeamsCards) -> No
     private = [m for m in await recognition_conversation("plain")
                if m.template == "milestone_private"]
     first, second = (cards.outgoing(m.template, m.context).card for m in private)
-    assert _texts(first)[:2] == ["🏆 Milestone!",
+    assert texts(first)[:2] == ["🏆 Milestone!",
                                  "Bob plain, that was your first engagement with us: thank you!"]
-    assert "Bob plain, that was your 2nd engagement with us: thank you!" in _texts(second)
+    assert "Bob plain, that was your 2nd engagement with us: thank you!" in texts(second)
     assert dict(_facts(second)) == {"Points": str(private[1].context["total_points"]),
                                     "Tier": private[1].context["tier"]}
 
@@ -323,7 +324,7 @@ async def test_a_card_over_28_kb_keeps_its_buttons_and_loses_text(cards: TeamsCa
         assert_card(card)
         assert {e["verb"] for e in _executes(card)} == {"ask.accept", "ask.decline",
                                                         "ask.not_now"}
-        assert _texts(card)[-1] == "…"
+        assert texts(card)[-1] == "…"
 
 
 @pytest.mark.parametrize("case", sorted(EDGE_CASES))
@@ -342,7 +343,7 @@ def test_the_intake_form_is_valid_with_values_and_errors(case: str, cards: Teams
     assert inputs["prospect_company"]["value"] == text
     assert inputs["call_length_minutes"]["value"] == 45
     assert [c["value"] for c in inputs["products"]["choices"]] == [f"Payments {text}", "Ledger"]
-    assert f"Bad {text}" in _texts(card)
+    assert f"Bad {text}" in texts(card)
     empty = cards.intake(form_id="f2", values={}, errors={}, known=KnownValues())
     assert_card(empty)
     assert {e["id"]: e for e in _inputs(empty)}["products"]["type"] == "Input.Text"
@@ -390,10 +391,10 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
                          today=START.date())
     assert_card(mine)
     assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.leave"}
-    assert any(f"Ada {text}" in t for t in _texts(mine))
-    assert sum(t.startswith("Reference call, ") for t in _texts(mine)) == 10
-    assert "Reference call, 02 Mar 2026: completed, 10 points" in _texts(mine)
-    upcoming = [t for t in _texts(mine) if t.startswith("Video call with")]
+    assert any(f"Ada {text}" in t for t in texts(mine))
+    assert sum(t.startswith("Reference call, ") for t in texts(mine)) == 10
+    assert "Reference call, 02 Mar 2026: completed, 10 points" in texts(mine)
+    upcoming = [t for t in texts(mine) if t.startswith("Video call with")]
     assert len(upcoming) == 10
     assert upcoming[0].startswith("Video call with a rep: Tue 03 Mar 2026, 18:00 JST (reference #")
     limits = {e["id"]: e for e in _inputs_anywhere(mine) if e["type"] == "Input.Number"}
@@ -412,7 +413,7 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
     assert override["max_per_90_days"]["value"] == 5
     assert "value" not in override["cooldown_days"]  # no override: the program's value
     assert override["reason"]["isRequired"] is True
-    assert any(ada.email in t for t in _texts(theirs))
+    assert any(ada.email in t for t in texts(theirs))
 
     bob = await w.advocate("Bob", LONG * 4)
     long_one = cards.profile(await advocate_profile(w.ctx, pat, bob.id or 0),
@@ -430,7 +431,7 @@ async def test_the_roster_card_is_valid_and_keeps_under_28_kb(case: str,
     assert_card(card)
     assert len(_executes(card)) == 20
     assert {e["data"]["advocate_id"] for e in _executes(card)} == {a.id for a in found[:20]}
-    assert _texts(card)[-1] == "10 more: add a word to narrow it down."
+    assert texts(card)[-1] == "10 more: add a word to narrow it down."
     assert_card(cards.roster([], query=""))
 
 
@@ -439,23 +440,6 @@ def test_the_schema_check_is_not_a_rubber_stamp() -> None:
            "body": [{"type": "TextBlock", "txt": "typo"}],
            "actions": [{"type": "Action.Execute", "verb": "x", "dataa": {}}]}
     assert schema_errors(bad)
-
-
-def _texts(card: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card.get("body", []))
-    return found
 
 
 def _of_type(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
