@@ -63,6 +63,12 @@ class Renderer:
     def render_json(self, name: str, context: dict[str, Any]) -> Any:
         return json.loads(self.render(name, context))
 
+    def reply_lines(self, reply: Any, markup: Any) -> list[str]:
+        """A conversation reply's shared words (``templates/text/replies/``), marked up
+        for one surface, as its non-empty lines."""
+        text = self.render(f"text/replies/{reply.template}.txt.j2", {**reply.context, "m": markup})
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""
         return self.render(f"text/{template}.txt.j2", context).strip()

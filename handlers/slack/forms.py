@@ -27,6 +27,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.conversation.forms import (
+    CALL_LENGTHS,
+    COMMON_TIMEZONES,
+    DEFAULT_CALL_LENGTH,
+    LIMIT_LABELS,
+    Choice,
+    intake_choices,
+)
 from bot.domain.errors import InvalidInput
 from bot.domain.model import (
     CompanySize,
@@ -41,7 +49,6 @@ from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.checkins import FEEDBACK_MAX_CHARS
 from bot.services.requests import (
-    MAX_PARALLEL_ASKS,
     MAX_PROPOSED_TIMES,
     REFERENCE_TYPE_WORDS,
     TEXT_LIMITS,
@@ -55,8 +62,6 @@ Option = dict[str, str]  # {"text": shown, "value": sent back}
 # --- vocabulary --------------------------------------------------------------------------
 
 PROPOSED_TIME_BLOCKS: Final = tuple(f"proposed_time_{n}" for n in range(1, MAX_PROPOSED_TIMES + 1))
-CALL_LENGTHS: Final = (15, 30, 45, 60, 90)
-DEFAULT_CALL_LENGTH: Final = 30
 ERROR_MESSAGE_LIMIT: Final = 150
 MAX_PICKER_SECONDS: Final = 9_999_999_999  # the datetime picker's largest initial value
 PRIVATE_METADATA_LIMIT: Final = 3000
@@ -86,31 +91,6 @@ INTAKE_ALIASES: Final[Mapping[str, str]] = {
     "size": "company_size",
 }
 
-# Common IANA zones for the time-zone menu (Slack allows 100 options). The rep's own zone
-# from their Slack profile is always added when it is not here.
-COMMON_TIMEZONES: Final = (
-    "UTC",
-    "Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Vancouver",
-    "America/Phoenix", "America/Denver", "America/Chicago", "America/Mexico_City",
-    "America/New_York", "America/Toronto", "America/Halifax", "America/St_Johns",
-    "America/Bogota", "America/Lima", "America/Santiago", "America/Sao_Paulo",
-    "America/Argentina/Buenos_Aires",
-    "Atlantic/Reykjavik", "Europe/London", "Europe/Dublin", "Europe/Lisbon",
-    "Europe/Madrid", "Europe/Paris", "Europe/Brussels", "Europe/Amsterdam", "Europe/Berlin",
-    "Europe/Zurich", "Europe/Rome", "Europe/Vienna", "Europe/Copenhagen", "Europe/Oslo",
-    "Europe/Stockholm", "Europe/Warsaw", "Europe/Prague", "Europe/Budapest",
-    "Europe/Helsinki", "Europe/Athens", "Europe/Bucharest", "Europe/Kyiv", "Europe/Istanbul",
-    "Europe/Moscow",
-    "Africa/Casablanca", "Africa/Lagos", "Africa/Cairo", "Africa/Johannesburg",
-    "Africa/Nairobi",
-    "Asia/Jerusalem", "Asia/Riyadh", "Asia/Dubai", "Asia/Tehran", "Asia/Karachi",
-    "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dhaka", "Asia/Bangkok", "Asia/Jakarta",
-    "Asia/Ho_Chi_Minh", "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Manila",
-    "Asia/Hong_Kong", "Asia/Shanghai", "Asia/Taipei", "Asia/Seoul", "Asia/Tokyo",
-    "Australia/Perth", "Australia/Adelaide", "Australia/Darwin", "Australia/Brisbane",
-    "Australia/Sydney", "Australia/Melbourne", "Pacific/Auckland",
-)
-
 OUTCOME_LABELS: Final[Mapping[Outcome, str]] = {
     Outcome.COMPLETED: "Completed: the call took place",
     Outcome.NO_SHOW: "No-show: it didn't happen",
@@ -122,12 +102,6 @@ HELPFULNESS_LABELS: Final[Mapping[int, str]] = {
     3: "3 - Helpful",
     4: "4 - Very helpful",
     5: "5 - It made the difference",
-}
-LIMIT_LABELS: Final[Mapping[str, str]] = {
-    "max_per_90_days": "Most references in any 90 days",
-    "max_per_365_days": "Most references in any 365 days",
-    "cooldown_days": "Days of rest between two references",
-    "max_open_asks": "Most open asks at once",
 }
 STATE_LABELS: Final[Mapping[RequestState, str]] = {
     RequestState.OPEN: "Open",
@@ -316,14 +290,14 @@ def intake_view(renderer: Renderer, *, known: KnownValues, draft: RequestDraft |
     draft = draft or RequestDraft()
     zone = _str(draft.timezone) if is_zone(_str(draft.timezone)) else _str(user_timezone)
     zone = zone if is_zone(zone) else "UTC"
-    types = [option(t.label, t.value) for t in ReferenceType]
-    sizes = [option(f"{s.value} employees", s.value) for s in CompanySize]
+    shared = intake_choices(known, timezone=zone)
+    types = _options(shared["reference_type"])
+    sizes = _options(shared["company_size"])
     zones = timezone_options(zone, user_timezone)
     length = _to_int(draft.call_length_minutes)
     lengths = sorted({*CALL_LENGTHS, *([length] if length and 0 < length <= 600 else [])})
     length_options = [option(f"{n} minutes", str(n)) for n in lengths]
-    parallel = [option("1 at a time" if n == 1 else f"{n} at once", str(n))
-                for n in range(1, MAX_PARALLEL_ASKS + 1)]
+    parallel = _options(shared["parallel_asks"])
     raw_times = [t for t in draft.proposed_times if t is not None and t != ""]
     times = [_timestamp(t, zone) for t in raw_times[:MAX_PROPOSED_TIMES]]
     times += [None] * (MAX_PROPOSED_TIMES - len(times))
@@ -359,6 +333,10 @@ def intake_view(renderer: Renderer, *, known: KnownValues, draft: RequestDraft |
         "text_limits": TEXT_LIMITS,
     }
     return _render(renderer, "intake", context)
+
+
+def _options(choices: Iterable[Choice]) -> list[Option]:
+    return [option(c.title, c.value) for c in choices]
 
 
 def _reference_type_option(options: Sequence[Option], raw: object) -> Option | None:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from bot.domain.model import Advocate, CompanySize, ReferenceType
+from bot.conversation.forms import CALL_LENGTHS, DEFAULT_CALL_LENGTH, intake_choices
+from bot.conversation.forms import limit_fields as shared_limit_fields
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer, local_time
 from bot.services.advocates import AdvocateProfile
@@ -45,13 +46,6 @@ ELLIPSIS_LINE = "…"
 
 Tone = Literal["good", "attention", "default"]
 Viewer = Literal["self", "manager"]
-LIMIT_LABELS = {
-    "max_per_90_days": "At most this many in 90 days",
-    "max_per_365_days": "At most this many in a year",
-    "cooldown_days": "At least this many days apart",
-    "max_open_asks": "At most this many open asks at once",
-}
-MAX_COOLDOWN_DAYS = 365
 ROSTER_ROWS = 20  # advocates listed by ``advocates find``
 PROFILE_ITEMS = 10  # upcoming calls and history lines shown on the profile card
 
@@ -100,6 +94,13 @@ def text_lines(text: str) -> list[dict[str, Any]]:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _as_list(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    return [str(p).strip() for p in parts if str(p).strip()]  # type: ignore[union-attr]
 
 
 def _choice(value: str) -> dict[str, str]:
@@ -183,13 +184,14 @@ class TeamsCards:
             "limit_fields": limit_fields(profile, program_limits),
         })
 
-    def roster(self, advocates: Iterable[Advocate], *, query: str = "") -> dict[str, Any]:
-        """``advocates find``: who fits, each with a button to their profile. Long names
-        are cut, and fewer advocates are listed ("N more") until the card fits 28 KB."""
-        rows = [{"advocate_id": a.id, "name": _cut(a.name, 120), "email": a.email,
-                 "button": "Show " + _cut(a.name, 40), "company": _cut(a.company, 120),
-                 "industry": _cut(a.industry or "", 60), "region": _cut(a.region or "", 30),
-                 "status": a.status.value} for a in advocates]
+    def roster(self, advocates: Iterable[Mapping[str, Any]], *,
+               query: str = "") -> dict[str, Any]:
+        """``advocates find``: who fits (``dispatcher.advocate_view``), each with a button
+        to their profile. Long names are cut, and fewer advocates are listed ("N more")
+        until the card fits 28 KB."""
+        rows = [{**a, "name": _cut(a["name"], 120), "button": "Show " + _cut(a["name"], 40),
+                 "company": _cut(a["company"], 120), "industry": _cut(a["industry"], 60),
+                 "region": _cut(a["region"], 30)} for a in advocates]
         shown = min(len(rows), ROSTER_ROWS)
         while True:
             card = self.renderer.render_json("teams/roster.json.j2", {
@@ -208,16 +210,20 @@ class TeamsCards:
             call_length = int(str(shown.get("call_length_minutes", 30)).split(".")[0])
         except ValueError:
             call_length = 30
+        keep = {name: _as_list(shown.get(name)) for name in
+                ("industry", "region", "language", "products", "use_cases")}
+        choices = intake_choices(known, timezone=str(shown.get("timezone") or "UTC"), keep=keep)
+        if call_length not in CALL_LENGTHS:
+            call_length = DEFAULT_CALL_LENGTH
+        shown["call_length_minutes"] = str(call_length)
         context = {
             "form_id": form_id,
             "values": shown,
             "errors": dict(errors),
             "call_length": call_length,
             "min_date": today.isoformat() if today else None,
-            "reference_types": [{"title": t.label, "value": t.value} for t in ReferenceType],
-            "company_sizes": [{"title": s.value, "value": s.value} for s in CompanySize],
-            "known_choices": {"products": _menu(known.products),
-                              "use_cases": _menu(known.use_cases)},
+            "menus": {name: [{"title": c.title, "value": c.value} for c in listed]
+                        for name, listed in choices.items()},
         }
         return self.renderer.render_json("teams/intake.json.j2", context)
 
@@ -260,20 +266,11 @@ def profile_context(profile: AdvocateProfile, timezone: str) -> dict[str, Any]:
 
 
 def limit_fields(profile: AdvocateProfile, program: LimitPolicy) -> list[dict[str, Any]]:
-    """The four limits as form fields. An advocate may only be stricter than the program
-    (at most its counts, at least its rest); ``override`` is a manager's current value."""
-    fields = []
-    for name, label in LIMIT_LABELS.items():
-        limit = int(getattr(program, name))
-        current = int(getattr(profile.limits, name))
-        if name == "cooldown_days":
-            low, high, value = limit, MAX_COOLDOWN_DAYS, min(max(current, limit),
-                                                             MAX_COOLDOWN_DAYS)
-        else:
-            low, high, value = 0, limit, min(current, limit)
-        fields.append({"id": name, "label": label, "min": low, "max": high, "value": value,
-                       "override": getattr(profile.advocate.manager_limits, name)})
-    return fields
+    """The four limits as form fields (``bot.conversation.forms.limit_fields``: an advocate
+    may only be stricter than the program); ``override`` is a manager's current value."""
+    return [{"id": f.name, "label": f.label, "min": f.low, "max": f.high, "value": f.value,
+             "override": getattr(profile.advocate.manager_limits, f.name)}
+            for f in shared_limit_fields(profile.limits, program)]
 
 
 def fit(render: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:

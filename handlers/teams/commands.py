@@ -1,4 +1,4 @@
-"""Turning what Teams sends into commands: typed words and card buttons.
+"""Reading what Teams sends: the words of a message and card buttons.
 
 Pure functions over plain dicts and strings (no botbuilder types), so they are tested with
 payloads shaped like Teams' own. A card button arrives two ways — as an
@@ -15,10 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from handlers import commands as shared
 
 VERBS = frozenset({
     "intake.open", "intake.submit",
@@ -36,25 +34,8 @@ VERBS = frozenset({
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
-TextKind = Literal["new", "list", "cancel", "advocate", "advocates", "help", "unknown"]
-
-
 class BadAction(ValueError):
     """A button or form payload the bot cannot read (an old card, a forged value)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TextCommand:
-    """What a typed message asks for. ``keywords`` pre-fill the intake form; ``word`` and
-    ``rest`` are what follows ``advocate``/``advocates`` (read by ``handlers.commands``,
-    the parser Slack's slash commands use too)."""
-
-    kind: TextKind
-    keywords: str = ""
-    request_id: int | None = None
-    said: str = ""
-    word: str = ""
-    rest: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,34 +63,6 @@ def clean_text(text: str | None) -> str:
     """The words of a message: @mentions (channels, group chats) and markup removed."""
     without = _MENTION.sub(" ", text or "")
     return " ".join(_TAG.sub(" ", without).replace("&nbsp;", " ").split())
-
-
-def parse_text(text: str | None) -> TextCommand:
-    """``reference [keywords]``, ``reference list``, ``reference cancel ID``,
-    ``advocate WORD …`` (about oneself), ``advocates WORD …`` (program managers),
-    ``help``."""
-    words = clean_text(text)
-    lowered = words.casefold()
-    if lowered in ("", "help", "hi", "hello", "start"):
-        return TextCommand("help", said=words)
-    head, _, rest = words.partition(" ")
-    command = head.casefold().lstrip("/")
-    if command in ("advocate", "advocates"):
-        kind: TextKind = "advocate" if command == "advocate" else "advocates"
-        word, tail = shared.split_command(rest)
-        return TextCommand(kind, said=words, word=word, rest=tail)
-    if command not in ("reference", "ref"):
-        return TextCommand("unknown", said=words)
-    rest = rest.strip()
-    sub, _, tail = rest.partition(" ")
-    if sub.casefold() == "list":
-        return TextCommand("list", said=words)
-    if sub.casefold() == "cancel":
-        number = tail.strip().lstrip("#")
-        if not number.isdigit():
-            return TextCommand("cancel", said=words)
-        return TextCommand("cancel", request_id=int(number), said=words)
-    return TextCommand("new", keywords=rest, said=words)
 
 
 def parse_action(value: Any) -> CardAction:

@@ -22,7 +22,6 @@ again, which fails (ARCHITECTURE.md, "Pitfalls already found").
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +36,10 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
 from msrest.serialization import Model
 
+from bot.conversation import words
+from bot.conversation.commands import StartRequest
+from bot.conversation.dispatcher import dispatch
+from bot.conversation.forms import LIMIT_LABELS, forgive
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed
 from bot.domain.model import (
     Actor,
@@ -60,16 +63,13 @@ from bot.services.advocates import (
     set_own_limits,
 )
 from bot.services.context import ServiceContext
-from bot.services.digest import send_digest_now
-from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import RequestDraft
 from bot.services.roles import is_advocate, require, resolve_actor
 from bot.services.roster import export_roster
-from handlers import commands as shared
-from handlers.teams import commands
-from handlers.teams.cards import CARD_CONTENT_TYPE, LIMIT_LABELS, TeamsCards
-from handlers.teams.commands import BadAction, CardAction, TextCommand
-from handlers.teams.messenger import file_activity
+from handlers.teams import commands, replies
+from handlers.teams.cards import TeamsCards
+from handlers.teams.commands import BadAction, CardAction
+from handlers.teams.replies import EXPORT_CONTEXT, card_activity
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +80,6 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 STALE_BUTTON = ("That button belongs to an old card; type \"reference list\" to see where "
                 "things are.")
 
-ADVOCATE_HELP = (
-    "**advocate me** shows your advocate profile, history and limits · "
-    "**advocate pause [until YYYY-MM-DD]** · **advocate resume** · "
-    "**advocate limits [90d=N] [365d=N] [cooldown=N] [open=N]** (stricter than the "
-    "program's; **clear** drops them) · **advocate leave** takes you off the program."
-)
-ADVOCATES_HELP = (
-    "For program managers: **advocates find WORDS** · **show WHO** · "
-    "**pause WHO [until YYYY-MM-DD] [because …]** · **resume WHO** · "
-    "**limits WHO [90d=N] [365d=N] [cooldown=N] [open=N] because …** (or "
-    "**limits WHO clear because …**) · **export** · **digest now**. "
-    "WHO is an email or a name."
-)
-IMPORT_FROM_TEAMS = (
-    "Importing a roster from Teams is not available yet. Run "
-    "\"advocate-bot advocates import FILE.csv\" on the server instead."
-)
-EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
 
 MemberEmail = Callable[[TurnContext], Awaitable[str | None]]
 Outgoing = Activity | str
@@ -262,30 +244,12 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             await self._submitted(turn_context, activity.value)
             return
         actor = self.actor(turn_context)
-        command = commands.parse_text(activity.text)
-        if command.kind == "new":
-            card = await self.intake_card(actor, keywords=command.keywords)
-        elif command.kind == "list":
-            card = await self.request_list(actor)
-        elif command.kind == "cancel":
-            if command.request_id is None:
-                await turn_context.send_activity("Which request? For example: reference cancel 12")
-                return
-            reply = await self.run(actor, CardAction("request.cancel",
-                                                     {"request_id": command.request_id}))
-            await send_reply(turn_context, reply)
-            return
-        elif command.kind in ("advocate", "advocates"):
-            for outgoing in await self.words(actor, command, activity.channel_id):
-                await turn_context.send_activity(outgoing)
-            return
-        else:
-            if command.kind == "unknown":
-                await turn_context.send_activity(
-                    f"Sorry, I didn't understand \"{command.said[:80]}\". Here is what I can do:")
-            card = self.cards.welcome(name=(activity.from_property.name or "").split(" ")[0],
-                                      bot_name=self.bot_name)
-        await turn_context.send_activity(card_activity(card))
+        command = words.read(commands.clean_text(activity.text), actor)
+        reply = await dispatch(self.ctx, command)
+        first_name = (activity.from_property.name or "").split(" ")[0]
+        for outgoing in replies.render(self.cards, reply, channel_id=activity.channel_id,
+                                       first_name=first_name, bot_name=self.bot_name):
+            await turn_context.send_activity(outgoing)
 
     async def _submitted(self, turn_context: TurnContext, value: Mapping[str, Any]) -> None:
         """Action.Submit (no Universal Actions): answer by updating the clicked card."""
@@ -324,7 +288,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         except BadAction:
             return Reply(message=STALE_BUTTON)
         except InvalidInput as error:
-            return Reply(message=shared.error_text(error))
+            return Reply(message=replies.text_of(self.cards, "invalid", errors=error.errors))
+        except words.BadWords as error:
+            return Reply(message=replies.text_of(self.cards, "unreadable", errors=error.errors,
+                                                         typed=error.typed))
         except DomainError as error:
             return Reply(message=str(error))
 
@@ -332,7 +299,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         verb, ctx = action.verb, self.ctx
         zone = actor.person.timezone or ctx.program_timezone
         if verb == "intake.open":
-            return Reply(card=await self.intake_card(actor))
+            shown = await dispatch(ctx, StartRequest(actor))
+            return Reply(card=replies.intake_card(self.cards, shown.context))
         if verb == "intake.submit":
             return await self.submit_intake(actor, action)
         if verb in ("request.ask", "request.ask_best"):
@@ -403,110 +371,6 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             return await self._profile_action(actor, action)
         raise BadAction(verb)
 
-    # --- advocate … / advocates … -----------------------------------------------------
-
-    async def words(self, actor: Actor, command: TextCommand,
-                    channel_id: str | None) -> list[Outgoing]:
-        """``advocate …`` and ``advocates …``, read by the parser Slack uses too; a refusal
-        or bad input is answered with a sentence, never an error."""
-        try:
-            if command.kind == "advocate":
-                return await self.own_words(actor, command.word, command.rest)
-            return await self.roster_words(actor, command.word, command.rest, channel_id)
-        except InvalidInput as error:
-            return [shared.error_text(error)]
-        except DomainError as error:
-            return [str(error)]
-
-    async def own_words(self, actor: Actor, word: str, rest: str) -> list[Outgoing]:
-        """``advocate me | pause [until DATE] | resume | limits [90d=N …] | leave``."""
-        if word not in shared.OWN_WORDS:
-            return [ADVOCATE_HELP]
-        ctx = self.ctx
-        profile = await my_profile(ctx, actor)  # "not on the roster" for everyone else
-        advocate_id = profile.advocate.id
-        assert advocate_id is not None
-        if word == "pause":
-            args = shared.parse_pause(rest)
-            await pause_advocate(ctx, actor, advocate_id, until=args.until, reason=args.reason)
-        elif word == "resume":
-            await resume_advocate(ctx, actor, advocate_id)
-        elif word == "limits":
-            limits = shared.parse_limits(rest).limits
-            if limits is not None:
-                await set_own_limits(ctx, actor, advocate_id, limits)
-        elif word == "leave":
-            return [card_activity(await self._left(actor, advocate_id))]
-        return [card_activity(await self.profile_card(actor, advocate_id))]
-
-    async def roster_words(self, actor: Actor, word: str, rest: str,
-                           channel_id: str | None) -> list[Outgoing]:
-        """``advocates find | show | pause | resume | limits | export | digest now``, for
-        program managers only (everyone else is told so, politely)."""
-        require(actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
-        ctx = self.ctx
-        if word == "find":
-            found = await find_advocates(ctx, actor, rest)
-            return [card_activity(self.cards.roster(found, query=rest))]
-        if word == "show":
-            chosen = await advocate_named(ctx, actor, rest)
-            assert chosen.id is not None
-            return [card_activity(await self.profile_card(actor, chosen.id))]
-        if word == "pause":
-            args = shared.parse_pause(rest)
-            chosen = await advocate_named(ctx, actor, args.who)
-            assert chosen.id is not None
-            await pause_advocate(ctx, actor, chosen.id, until=args.until, reason=args.reason)
-            until = f" through {args.until.isoformat()}" if args.until else ""
-            return [card_activity(self.cards.status(
-                f"{chosen.name} is paused{until}.", ["They have been told. Nobody new will "
-                                                     "ask them until then."], tone="good"))]
-        if word == "resume":
-            chosen = await advocate_named(ctx, actor, rest)
-            assert chosen.id is not None
-            await resume_advocate(ctx, actor, chosen.id)
-            return [card_activity(self.cards.status(
-                f"{chosen.name} can be asked again.", ["They have been told."], tone="good"))]
-        if word == "limits":
-            parsed = shared.parse_limits(rest)
-            chosen = await advocate_named(ctx, actor, parsed.who)
-            assert chosen.id is not None
-            if parsed.limits is not None:
-                await set_manager_limits(ctx, actor, chosen.id, parsed.limits,
-                                         reason=parsed.reason)
-            profile = await advocate_profile(ctx, actor, chosen.id)
-            limits = profile.limits
-            return [card_activity(self.cards.status(
-                f"{chosen.name}'s limits" + (" are updated." if parsed.limits else ":"), [
-                    f"{limits.max_per_90_days} in 90 days, {limits.max_per_365_days} in 365 "
-                    f"days, {limits.cooldown_days} days between references, "
-                    f"{limits.max_open_asks} open asks at once.",
-                    f"Used: {profile.last_90_days} · {profile.last_365_days} · "
-                    f"{profile.open_asks}."], tone="good" if parsed.limits else "default"))]
-        if word == "export":
-            return await self.export(actor, channel_id)
-        if word == "digest":
-            await send_digest_now(ctx, actor)
-            return ["This week's digest so far is on its way to you here."]
-        if word == "import":
-            return [IMPORT_FROM_TEAMS]
-        return [ADVOCATES_HELP]
-
-    async def export(self, actor: Actor, channel_id: str | None) -> list[Outgoing]:
-        """The roster as CSV, handed over the way a calendar invite is: a file consent
-        card in Teams (the file is made again, and the role checked again, when accepted),
-        an inline attachment in the Emulator. Only ever in this personal chat."""
-        require(actor, Role.PROGRAM_MANAGER, action="export the advocate roster")
-        csv_text = await export_roster(self.ctx.uow)
-        rows = max(csv_text.count("\n") - 1, 0)
-        filename = f"advocates-{self.ctx.now().date().isoformat()}.csv"
-        return [
-            f"The advocate roster as of today: {rows} advocate(s), CSV attached.",
-            file_activity(csv_text.encode(), filename, channel_id, media_type="text/csv",
-                          description="The advocate roster (CSV)",
-                          accept_context={"export": EXPORT_CONTEXT, "filename": filename}),
-        ]
-
     async def profile_card(self, actor: Actor, advocate_id: int) -> dict[str, Any]:
         """The advocate's profile as the actor may see it (their own, or a manager's)."""
         profile = await advocate_profile(self.ctx, actor, advocate_id)
@@ -524,7 +388,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         if verb == "profile.pause":
             day = action.text("until")
             await pause_advocate(ctx, actor, advocate_id,
-                                 until=shared.parse_day(day) if day else None,
+                                 until=words.parse_day(day) if day else None,
                                  reason=action.text("reason"))
         elif verb == "profile.resume":
             await resume_advocate(ctx, actor, advocate_id)
@@ -582,27 +446,11 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     # --- intake -----------------------------------------------------------------------
 
-    async def intake_card(self, actor: Actor, *, keywords: str = "",
-                          values: Mapping[str, Any] | None = None,
-                          errors: Mapping[str, str] | None = None) -> dict[str, Any]:
-        async with self.ctx.uow() as uow:
-            known = await requests.known_values(uow)
-        if values is None:
-            draft = requests.parse_keywords(keywords, known)
-            values = {
-                "industry": draft.industry, "region": draft.region, "language": draft.language,
-                "reference_type": draft.reference_type, "company_size": draft.company_size,
-                "products": ",".join(draft.products), "use_cases": ",".join(draft.use_cases),
-                "notes": draft.notes,
-            }
-        values = {"timezone": actor.person.timezone or self.ctx.program_timezone, **values}
-        today = self.ctx.now().astimezone(ZoneInfo(valid_zone(values["timezone"]) or "UTC"))
-        return self.cards.intake(form_id=uuid.uuid4().hex, values=values, errors=errors or {},
-                                 known=known, today=today.date())
-
     async def submit_intake(self, actor: Actor, action: CardAction) -> Reply:
         data = action.data
-        draft = draft_from_form(data)
+        async with self.ctx.uow() as uow:
+            known = await requests.known_values(uow)
+        draft = forgive(draft_from_form(data), known)
         choose = "best" if action.text("choose") == "best" else "rep"
         try:
             requests.validate_draft(draft, now=self.ctx.now())
@@ -618,7 +466,9 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             result = await requests.submit_request(self.ctx, actor, draft, choose=choose)
         except InvalidInput as error:
             values = {k: v for k, v in data.items() if k not in ("form_id", "choose")}
-            return Reply(card=await self.intake_card(actor, values=values, errors=error.errors))
+            shown = await dispatch(self.ctx, StartRequest(actor))
+            return Reply(card=replies.intake_card(self.cards, shown.context, values=values,
+                                                  errors=error.errors))
         request = result.request
         if not result.matches:
             return Reply(card=self.cards.status(
@@ -630,13 +480,6 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         return Reply(card=self.cards.status(
             f"Request #{request.id} for {request.prospect_company} is in.",
             [f"I found {len(result.matches)} good fits. {follow}"], tone="good"))
-
-    async def request_list(self, actor: Actor) -> dict[str, Any]:
-        found = await requests.list_requests(self.ctx, actor)
-        return self.cards.request_list([
-            {"id": r.id, "prospect_company": r.prospect_company,
-             "reference_type_label": r.reference_type.label,
-             "needed_by": r.needed_by.isoformat(), "state": r.state.value} for r in found])
 
     # --- calendar files ---------------------------------------------------------------
 
@@ -714,6 +557,7 @@ def draft_from_form(data: Mapping[str, Any]) -> RequestDraft:
         call_length_minutes=text("call_length_minutes"),
         meeting_link=text("meeting_link"),
         notes=text("notes"),
+        parallel_asks=text("parallel_asks"),
     )
 
 
@@ -721,11 +565,6 @@ def _limits_from(action: CardAction) -> LimitOverrides:
     """The four limit inputs of a profile card (an empty one: the program's value)."""
     return LimitOverrides(**{name: commands.whole(action.data.get(name))
                              for name in LIMIT_LABELS})
-
-
-def card_activity(card: dict[str, Any]) -> Activity:
-    return Activity(type=ActivityTypes.message,
-                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
 
 
 async def send_reply(turn_context: TurnContext, reply: Reply) -> None:

@@ -22,6 +22,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation.commands import StartRequest
+from bot.conversation.dispatcher import dispatch
 from bot.domain.model import Actor
 from bot.services.advocates import advocate_profile, pause_advocate, resume_advocate
 from bot.services.asks import answer_ask, ask_advocate, decide_approval
@@ -32,7 +34,7 @@ from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.slack import forms, ids
 from handlers.slack.idempotency import click_key
 from handlers.slack.listeners import Ack, SlackDeps, publish_home
-from handlers.slack.listeners.commands import open_intake
+from handlers.slack.listeners.commands import show
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +181,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
     # --- App Home and /advocate me ----------------------------------------------------
 
-    async def new_request(_actor: Actor, _action: dict[str, Any], body: dict[str, Any],
-                          client: AsyncWebClient, _respond: Any) -> None:
-        await open_intake(deps, client, body)
+    async def new_request(actor: Actor, _action: dict[str, Any], body: dict[str, Any],
+                          client: AsyncWebClient, respond: Any) -> None:
+        await show(deps, body, client, respond, await dispatch(ctx, StartRequest(actor)))
 
     async def refresh(actor: Actor, advocate_id: int, body: dict[str, Any],
                       client: AsyncWebClient, respond: AsyncRespond | None) -> None:

@@ -22,12 +22,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation.forms import forgive
 from bot.domain.errors import InvalidInput
 from bot.services.advocates import set_own_limits
 from bot.services.asks import answer_ask
 from bot.services.checkins import CheckInChoice, answer_check_in, record_check_in_feedback
 from bot.services.outcomes import add_comment, record_outcome
-from bot.services.requests import submit_request, validate_draft
+from bot.services.requests import known_values, submit_request, validate_draft
 from bot.services.scheduling import pick_time
 from handlers.slack import forms, ids
 from handlers.slack.listeners import Ack, SlackDeps, ack_after, publish_home
@@ -63,7 +64,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack()
             async with deps.after_ack():
                 actor = await deps.actor(body)
-                await deps.once.run(submission_key(view), lambda: submit_request(ctx, actor, draft))
+                async with ctx.uow() as uow:
+                    typed = forgive(draft, await known_values(uow))
+                await deps.once.run(submission_key(view), lambda: submit_request(ctx, actor, typed))
 
     @app.view(ids.VIEW_DECLINE_REASON)
     async def decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],

@@ -1,0 +1,272 @@
+"""One handler per command: call the service, return the reply.
+
+``HANDLERS`` maps each command class to its handler (as in cosmicpython's message bus);
+``dispatch`` runs it and turns a refusal (``DomainError``) into a reply instead of an
+error, so every surface says no the same way. Anything else is a bug and propagates to the
+surface, which apologises and logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.conversation import commands as c
+from bot.conversation.replies import Attachment, Reply, text_reply
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.model import Actor, Advocate, ReferenceRequest, Role
+from bot.services.advocates import (
+    AdvocateProfile,
+    advocate_profile,
+    leave_program,
+    pause_advocate,
+    resume_advocate,
+    set_manager_limits,
+    set_own_limits,
+)
+from bot.services.context import ServiceContext
+from bot.services.digest import send_digest_now
+from bot.services.home import advocate_named, find_advocates, my_profile
+from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
+from bot.services.roles import is_advocate, require
+from bot.services.roster import export_roster
+
+C = TypeVar("C", bound=c.Command)
+Handler = Callable[[ServiceContext, Any], Awaitable[Reply]]
+MAX_LISTED = 30  # requests in ``reference list``, advocates in ``advocates find``
+
+
+async def dispatch(ctx: ServiceContext, command: c.Command) -> Reply:
+    """The reply to ``command``; a rule that says no is a reply too."""
+    handler = HANDLERS[type(command)]
+    try:
+        return await handler(ctx, command)
+    except InvalidInput as error:
+        return text_reply("invalid", "attention", errors=dict(error.errors))
+    except DomainError as error:
+        return text_reply("refused", "attention", message=str(error))
+
+
+def zone_of(ctx: ServiceContext, actor: Actor) -> str:
+    """The zone a person reads times in: their own, else the program's, else UTC."""
+    for name in (actor.person.timezone, ctx.program_timezone):
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return name
+    return "UTC"
+
+
+def today_for(ctx: ServiceContext, actor: Actor) -> date:
+    return ctx.now().astimezone(ZoneInfo(zone_of(ctx, actor))).date()
+
+
+# --- help -------------------------------------------------------------------------------
+
+
+async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
+    if command.topic == "advocates":
+        require(command.actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
+    manager = Role.PROGRAM_MANAGER in command.actor.roles
+    return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager)
+
+
+async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
+    return text_reply("unreadable", "attention", errors=dict(command.errors),
+                      typed=dict(command.typed))
+
+
+# --- requests ---------------------------------------------------------------------------
+
+
+async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
+    async with ctx.uow() as uow:
+        known = await known_values(uow)
+    draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None
+    context = {"known": known, "draft": draft, "timezone": zone_of(ctx, command.actor),
+               "today": today_for(ctx, command.actor)}
+    return Reply("intake", context, form="intake")
+
+
+def request_view(request: ReferenceRequest) -> dict[str, Any]:
+    return {"id": request.id, "prospect_company": request.prospect_company,
+            "reference_type": request.reference_type.value,
+            "reference_type_label": request.reference_type.label,
+            "needed_by": request.needed_by.isoformat(), "state": request.state.value}
+
+
+async def show_requests(ctx: ServiceContext, command: c.ListRequests) -> Reply:
+    found = await list_requests(ctx, command.actor, include_closed=command.include_closed)
+    views = [request_view(r) for r in found[:MAX_LISTED]]
+    return text_reply("request_list", requests=views, more=max(len(found) - MAX_LISTED, 0),
+                      include_closed=command.include_closed)
+
+
+async def cancel(ctx: ServiceContext, command: c.CancelRequest) -> Reply:
+    if command.request_id is None:
+        return text_reply("cancel_which", "attention")
+    request = await cancel_request(ctx, command.actor, command.request_id, command.reason)
+    return text_reply("request_cancelled", id=request.id,
+                      prospect_company=request.prospect_company)
+
+
+# --- an advocate about themself ---------------------------------------------------------
+
+
+def profile_reply(ctx: ServiceContext, actor: Actor, profile: AdvocateProfile) -> Reply:
+    viewer = "self" if is_advocate(actor, profile.advocate) else "manager"
+    return Reply("profile", {
+        "profile": profile, "viewer": viewer, "timezone": zone_of(ctx, actor),
+        "today": today_for(ctx, actor), "program_limits": ctx.policy.limits})
+
+
+async def _own_id(ctx: ServiceContext, actor: Actor) -> int:
+    profile = await my_profile(ctx, actor)  # "not on the roster" for everyone else
+    assert profile.advocate.id is not None
+    return profile.advocate.id
+
+
+async def show_my_profile(ctx: ServiceContext, command: c.ShowMyProfile) -> Reply:
+    return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def pause_me(ctx: ServiceContext, command: c.PauseMe) -> Reply:
+    advocate_id = await _own_id(ctx, command.actor)
+    await pause_advocate(ctx, command.actor, advocate_id, until=command.until,
+                         reason=command.reason)
+    return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def resume_me(ctx: ServiceContext, command: c.ResumeMe) -> Reply:
+    await resume_advocate(ctx, command.actor, await _own_id(ctx, command.actor))
+    return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def set_my_limits(ctx: ServiceContext, command: c.SetMyLimits) -> Reply:
+    profile = await my_profile(ctx, command.actor)
+    assert profile.advocate.id is not None
+    if command.limits is None:  # the form, beside the profile (Teams keeps it there)
+        shown = profile_reply(ctx, command.actor, profile).context
+        return Reply("own_limits", {**shown, "advocate_id": profile.advocate.id,
+                                    "current": profile.limits}, form="own_limits")
+    await set_own_limits(ctx, command.actor, profile.advocate.id, command.limits)
+    return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
+    result = await leave_program(ctx, command.actor, await _own_id(ctx, command.actor))
+    return text_reply("left_program", "good", withdrawn=len(result.withdrawn),
+                      kept=len(result.kept))
+
+
+# --- the roster -------------------------------------------------------------------------
+
+
+def _manager(actor: Actor) -> None:
+    require(actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
+
+
+def advocate_view(advocate: Advocate) -> dict[str, Any]:
+    return {"advocate_id": advocate.id, "name": advocate.name, "email": advocate.email,
+            "company": advocate.company, "industry": advocate.industry or "",
+            "region": advocate.region or "", "status": advocate.status.value}
+
+
+async def find(ctx: ServiceContext, command: c.FindAdvocates) -> Reply:
+    _manager(command.actor)
+    found = await find_advocates(ctx, command.actor, command.words)
+    return text_reply("roster", query=command.words,
+                      advocates=[advocate_view(a) for a in found[:MAX_LISTED]],
+                      more=max(len(found) - MAX_LISTED, 0))
+
+
+async def _named(ctx: ServiceContext, actor: Actor, who: str) -> Advocate:
+    _manager(actor)
+    chosen = await advocate_named(ctx, actor, who)
+    assert chosen.id is not None
+    return chosen
+
+
+async def show_advocate(ctx: ServiceContext, command: c.ShowAdvocate) -> Reply:
+    chosen = await _named(ctx, command.actor, command.who)
+    assert chosen.id is not None
+    return profile_reply(ctx, command.actor,
+                         await advocate_profile(ctx, command.actor, chosen.id))
+
+
+async def pause_other(ctx: ServiceContext, command: c.PauseAdvocate) -> Reply:
+    chosen = await _named(ctx, command.actor, command.who)
+    assert chosen.id is not None
+    await pause_advocate(ctx, command.actor, chosen.id, until=command.until,
+                         reason=command.reason)
+    until = command.until.isoformat() if command.until else ""
+    return text_reply("advocate_paused", "good", name=chosen.name, until=until)
+
+
+async def resume_other(ctx: ServiceContext, command: c.ResumeAdvocate) -> Reply:
+    chosen = await _named(ctx, command.actor, command.who)
+    assert chosen.id is not None
+    await resume_advocate(ctx, command.actor, chosen.id)
+    return text_reply("advocate_resumed", "good", name=chosen.name)
+
+
+async def override_limits(ctx: ServiceContext, command: c.SetAdvocateLimits) -> Reply:
+    chosen = await _named(ctx, command.actor, command.who)
+    assert chosen.id is not None
+    if command.limits is not None:
+        await set_manager_limits(ctx, command.actor, chosen.id, command.limits,
+                                 reason=command.reason)
+    profile = await advocate_profile(ctx, command.actor, chosen.id)
+    return text_reply("advocate_limits", "good" if command.limits else "default",
+                      name=chosen.name, updated=command.limits is not None,
+                      limits=profile.limits, used_90=profile.last_90_days,
+                      used_365=profile.last_365_days, open_asks=profile.open_asks)
+
+
+async def export(ctx: ServiceContext, command: c.ExportRoster) -> Reply:
+    """The roster as CSV: it holds every advocate's contact details, so surfaces hand it
+    over only in the program manager's own direct messages."""
+    _manager(command.actor)
+    csv_text = await export_roster(ctx.uow)
+    rows = max(csv_text.count("\n") - 1, 0)
+    day = ctx.now().date().isoformat()
+    attachment = Attachment(f"advocates-{day}.csv", csv_text.encode(), "text/csv",
+                            "Advocate roster")
+    return Reply("roster_export", {"rows": rows}, attachment=attachment)
+
+
+async def digest_now(ctx: ServiceContext, command: c.SendDigestNow) -> Reply:
+    _manager(command.actor)
+    await send_digest_now(ctx, command.actor)
+    return text_reply("digest_sent", "good")
+
+
+async def import_elsewhere(ctx: ServiceContext, command: c.ImportRoster) -> Reply:
+    _manager(command.actor)
+    return text_reply("import_elsewhere")
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.Help: show_help,
+    c.Unreadable: unreadable,
+    c.StartRequest: start_request,
+    c.ListRequests: show_requests,
+    c.CancelRequest: cancel,
+    c.ShowMyProfile: show_my_profile,
+    c.PauseMe: pause_me,
+    c.ResumeMe: resume_me,
+    c.SetMyLimits: set_my_limits,
+    c.LeaveProgram: leave,
+    c.FindAdvocates: find,
+    c.ShowAdvocate: show_advocate,
+    c.PauseAdvocate: pause_other,
+    c.ResumeAdvocate: resume_other,
+    c.SetAdvocateLimits: override_limits,
+    c.ExportRoster: export,
+    c.SendDigestNow: digest_now,
+    c.ImportRoster: import_elsewhere,
+}

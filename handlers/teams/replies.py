@@ -1,0 +1,115 @@
+"""Conversation replies as Teams shows them: cards for what has a card, text for the rest.
+
+The words are the shared reply templates (``templates/text/replies/``) marked up in Teams
+markdown; the profile, the roster, the request list and the intake form have cards of their
+own; a reply with a file hands it over as a file consent card (the file is made again, and
+the role checked again, when the person accepts it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from bot.conversation.replies import Reply
+from bot.services.requests import RequestDraft
+from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
+from handlers.teams.messenger import file_activity
+
+EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
+# Replies that are a sentence to read, not a result to keep: sent as a plain message.
+PLAIN_REPLIES = frozenset({"help", "refused", "invalid", "unreadable", "cancel_which",
+                           "digest_sent", "import_elsewhere", "roster_export"})
+
+Outgoing = Activity | str
+
+
+class TeamsMarkup:
+    """Shared reply text in the markdown Teams renders in messages and TextBlocks."""
+
+    def b(self, text: object) -> str:
+        return f"**{text}**"
+
+    def t(self, text: object) -> str:
+        return str(text)
+
+    def code(self, text: object) -> str:
+        return f'"{text}"'
+
+    def cmd(self, text: str) -> str:
+        return f"**{text}**"
+
+
+MARKUP = TeamsMarkup()
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message,
+                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
+
+
+def lines(cards: TeamsCards, reply: Reply) -> list[str]:
+    return cards.renderer.reply_lines(reply, MARKUP)
+
+
+def text_of(cards: TeamsCards, template: str, **context: Any) -> str:
+    """A shared reply's words as one Teams message."""
+    return "\n\n".join(lines(cards, Reply(template, context)))
+
+
+def status_card(cards: TeamsCards, reply: Reply) -> dict[str, Any]:
+    """A reply's words as a card: the first line its headline, the rest below."""
+    head, *rest = lines(cards, reply) or [""]
+    return cards.status(head, rest, tone=reply.tone)
+
+
+def draft_values(draft: RequestDraft | None) -> dict[str, Any]:
+    """The intake card's inputs pre-filled from the words typed after ``reference``."""
+    if draft is None:
+        return {}
+    return {"industry": draft.industry, "region": draft.region, "language": draft.language,
+            "reference_type": draft.reference_type, "company_size": draft.company_size,
+            "products": ",".join(draft.products), "use_cases": ",".join(draft.use_cases),
+            "notes": draft.notes}
+
+
+def intake_card(cards: TeamsCards, context: Mapping[str, Any], *,
+                values: Mapping[str, Any] | None = None,
+                errors: Mapping[str, str] | None = None) -> dict[str, Any]:
+    shown = dict(values) if values is not None else draft_values(context["draft"])
+    shown = {"timezone": context["timezone"], **shown}
+    return cards.intake(form_id=uuid.uuid4().hex, values=shown, errors=errors or {},
+                        known=context["known"], today=context["today"])
+
+
+def render(cards: TeamsCards, reply: Reply, *, channel_id: str | None, first_name: str,
+           bot_name: str) -> list[Outgoing]:
+    """What to send for ``reply``."""
+    context = reply.context
+    if reply.form == "intake":
+        return [card_activity(intake_card(cards, context))]
+    if reply.template == "profile" or reply.form == "own_limits":
+        return [card_activity(cards.profile(
+            context["profile"], viewer=context["viewer"], timezone=context["timezone"],
+            program_limits=context["program_limits"], today=context["today"]))]
+    if reply.template == "roster":
+        return [card_activity(cards.roster(context["advocates"], query=context["query"]))]
+    if reply.template == "request_list":
+        return [card_activity(cards.request_list(list(context["requests"])))]
+    if reply.template == "help" and context["topic"] == "all":
+        welcome = card_activity(cards.welcome(name=first_name, bot_name=bot_name))
+        return ["\n\n".join(lines(cards, reply)[:1]), welcome] if context["unknown"] \
+            else [welcome]
+    if reply.attachment is not None:
+        file = reply.attachment
+        return ["\n\n".join(lines(cards, reply)),
+                file_activity(file.content, file.filename, channel_id,
+                              media_type=file.media_type, description=file.title,
+                              accept_context={"export": EXPORT_CONTEXT,
+                                              "filename": file.filename})]
+    if reply.template in PLAIN_REPLIES:
+        return ["\n\n".join(lines(cards, reply))]
+    return [card_activity(status_card(cards, reply))]
