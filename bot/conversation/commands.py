@@ -9,17 +9,23 @@ never trusted from a payload) and nothing platform-specific. Typed words become 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
-from bot.domain.model import Actor, LimitOverrides
+from bot.domain.model import Actor, LimitOverrides, Outcome
+from bot.services.requests import RequestDraft
 
 HelpTopic = Literal["all", "reference", "advocate", "advocates"]
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """``key``: the idempotency key of a command that must happen once (a click, a form
+    submission, a retried delivery); the service claims it in its own transaction."""
+
     actor: Actor
+    key: str | None = field(default=None, kw_only=True)
 
 
 # --- help and words that could not be read -------------------------------------------------
@@ -143,6 +149,144 @@ class SendDigestNow(Command):
 class ImportRoster(Command):
     pass
 
+
+# --- buttons and forms ----------------------------------------------------------------------
+
+Answer = Literal["accept", "decline", "not_now"]
+FormName = Literal["decline_reason", "propose_time", "outcome", "comment", "own_limits",
+                   "check_in_limits", "check_in_feedback"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitIntake(Command):
+    """The intake form sent: ``choose`` "rep" shows the matches, "best" asks the best."""
+
+    draft: RequestDraft
+    choose: Literal["rep", "best"] = "rep"
+
+
+@dataclass(frozen=True, slots=True)
+class AskAdvocate(Command):
+    request_id: int
+    advocate_id: int | None = None  # None: the best available
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAsk(Command):
+    ask_id: int
+    answer: Answer
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DecideApproval(Command):
+    ask_id: int
+    approve: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PickTime(Command):
+    """One of the rep's proposed times (``slot``), or a new time (``proposed``)."""
+
+    engagement_id: int
+    slot: int | None = None
+    proposed: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmTime(Command):
+    """The rep's answer to a time the advocate proposed; ``shown`` is the time the
+    clicked message showed (a stale click changes nothing)."""
+
+    engagement_id: int
+    accept: bool
+    shown: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule(Command):
+    engagement_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome(Command):
+    engagement_id: int
+    outcome: Outcome
+    helpfulness: int | None = None
+    influenced_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddComment(Command):
+    engagement_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCheckIn(Command):
+    advocate_id: int
+    choice: str
+    months: int | None = None
+    limits: LimitOverrides | None = None
+    feedback: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SendCheckInFeedback(Command):
+    advocate_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowProfile(Command):
+    """An advocate's profile by id (a button on a roster list or a profile)."""
+
+    advocate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PauseProfile(Command):
+    advocate_id: int
+    until: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeProfile(Command):
+    advocate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetProfileLimits(Command):
+    """The limits form of a profile: the advocate's own (stricter only), or with
+    ``override`` a program manager's (audited with the reason)."""
+
+    advocate_id: int
+    limits: LimitOverrides
+    override: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveFromProfile(Command):
+    advocate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenForm(Command):
+    """A button that opens a form (where the surface shows forms apart from messages):
+    ``subject_id`` is the ask, engagement or advocate the form is about."""
+
+    form: FormName
+    subject_id: int
+
+
+BUTTON_COMMANDS: tuple[type[Command], ...] = (
+    SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
+    ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
+    ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
+)
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,

@@ -9,16 +9,22 @@ surface, which apologises and logs it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.conversation import buttons
 from bot.conversation import commands as c
+from bot.conversation.once import Repeat, once
 from bot.conversation.replies import Attachment, Reply, text_reply
+from bot.conversation.views import (
+    advocate_view,
+    profile_reply,
+    request_view,
+    today_for,
+    zone_of,
+)
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.model import Actor, Advocate, ReferenceRequest, Role
+from bot.domain.model import Actor, Advocate, Role
 from bot.services.advocates import (
-    AdvocateProfile,
     advocate_profile,
     leave_program,
     pause_advocate,
@@ -30,7 +36,7 @@ from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
-from bot.services.roles import is_advocate, require
+from bot.services.roles import require
 from bot.services.roster import export_roster
 
 C = TypeVar("C", bound=c.Command)
@@ -39,30 +45,17 @@ MAX_LISTED = 30  # requests in ``reference list``, advocates in ``advocates find
 
 
 async def dispatch(ctx: ServiceContext, command: c.Command) -> Reply:
-    """The reply to ``command``; a rule that says no is a reply too."""
+    """The reply to ``command``; a rule that says no is a reply too, and a repeat of a
+    command that already happened is the ``repeat`` reply, which surfaces show as nothing."""
     handler = HANDLERS[type(command)]
     try:
-        return await handler(ctx, command)
+        return await handler(once(ctx, command.key) if command.key else ctx, command)
+    except Repeat:
+        return Reply("repeat")
     except InvalidInput as error:
         return text_reply("invalid", "attention", errors=dict(error.errors))
     except DomainError as error:
         return text_reply("refused", "attention", message=str(error))
-
-
-def zone_of(ctx: ServiceContext, actor: Actor) -> str:
-    """The zone a person reads times in: their own, else the program's, else UTC."""
-    for name in (actor.person.timezone, ctx.program_timezone):
-        if name:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-            return name
-    return "UTC"
-
-
-def today_for(ctx: ServiceContext, actor: Actor) -> date:
-    return ctx.now().astimezone(ZoneInfo(zone_of(ctx, actor))).date()
 
 
 # --- help -------------------------------------------------------------------------------
@@ -92,13 +85,6 @@ async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
     return Reply("intake", context, form="intake")
 
 
-def request_view(request: ReferenceRequest) -> dict[str, Any]:
-    return {"id": request.id, "prospect_company": request.prospect_company,
-            "reference_type": request.reference_type.value,
-            "reference_type_label": request.reference_type.label,
-            "needed_by": request.needed_by.isoformat(), "state": request.state.value}
-
-
 async def show_requests(ctx: ServiceContext, command: c.ListRequests) -> Reply:
     found = await list_requests(ctx, command.actor, include_closed=command.include_closed)
     views = [request_view(r) for r in found[:MAX_LISTED]]
@@ -115,13 +101,6 @@ async def cancel(ctx: ServiceContext, command: c.CancelRequest) -> Reply:
 
 
 # --- an advocate about themself ---------------------------------------------------------
-
-
-def profile_reply(ctx: ServiceContext, actor: Actor, profile: AdvocateProfile) -> Reply:
-    viewer = "self" if is_advocate(actor, profile.advocate) else "manager"
-    return Reply("profile", {
-        "profile": profile, "viewer": viewer, "timezone": zone_of(ctx, actor),
-        "today": today_for(ctx, actor), "program_limits": ctx.policy.limits})
 
 
 async def _own_id(ctx: ServiceContext, actor: Actor) -> int:
@@ -168,12 +147,6 @@ async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
 
 def _manager(actor: Actor) -> None:
     require(actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
-
-
-def advocate_view(advocate: Advocate) -> dict[str, Any]:
-    return {"advocate_id": advocate.id, "name": advocate.name, "email": advocate.email,
-            "company": advocate.company, "industry": advocate.industry or "",
-            "region": advocate.region or "", "status": advocate.status.value}
 
 
 async def find(ctx: ServiceContext, command: c.FindAdvocates) -> Reply:
@@ -251,6 +224,7 @@ async def import_elsewhere(ctx: ServiceContext, command: c.ImportRoster) -> Repl
 
 
 HANDLERS: dict[type[c.Command], Handler] = {
+    **buttons.HANDLERS,
     c.Help: show_help,
     c.Unreadable: unreadable,
     c.StartRequest: start_request,

@@ -18,6 +18,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.conversation import commands as c
+from bot.domain.model import Actor, LimitOverrides, Outcome
+from bot.services.requests import RequestDraft
+
 VERBS = frozenset({
     "intake.open", "intake.submit",
     "request.ask", "request.ask_best", "request.cancel",
@@ -149,3 +153,109 @@ def amount(raw: Any) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return Decimal("-1")  # the service refuses it with the field's message
+
+
+# --- buttons as conversation commands ------------------------------------------------------
+
+LIMIT_NAMES = ("max_per_90_days", "max_per_365_days", "cooldown_days")
+ALL_LIMIT_NAMES = (*LIMIT_NAMES, "max_open_asks")
+
+
+def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
+    """The limit inputs of a card (an empty one: the program's value)."""
+    return LimitOverrides(**{name: whole(action.data.get(name)) for name in names})
+
+
+def _day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadAction("the day is not YYYY-MM-DD") from None
+
+
+def _shown(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        raise BadAction("proposed_at is not a time") from None
+
+
+def command_of(actor: Actor, action: CardAction, *, zone: str,
+               draft: RequestDraft | None = None) -> c.Command:
+    """The conversation command a clicked button means. ``draft``: the intake form's
+    values, read by the caller (``intake.submit`` only)."""
+    verb = action.verb
+    group, _, what = verb.partition(".")
+    if verb == "intake.open":
+        return c.StartRequest(actor)
+    if verb == "intake.submit":
+        assert draft is not None
+        form_id = action.text("form_id")
+        return c.SubmitIntake(actor, draft, "best" if action.text("choose") == "best" else "rep",
+                              key=f"teams:intake:{form_id}" if form_id else None)
+    if verb in ("request.ask", "request.ask_best"):
+        return c.AskAdvocate(actor, action.integer("request_id"),
+                             action.integer("advocate_id") if verb == "request.ask" else None)
+    if verb == "request.cancel":
+        return c.CancelRequest(actor, action.integer("request_id"))
+    if group == "ask":
+        return c.AnswerAsk(actor, action.integer("ask_id"), what,  # type: ignore[arg-type]
+                           action.text("reason"))
+    if group == "approval":
+        return c.DecideApproval(actor, action.integer("ask_id"), what == "approve",
+                                action.text("reason"))
+    if group == "schedule":
+        return _schedule(actor, action, what, zone)
+    if group == "outcome":
+        return _outcome(actor, action, what)
+    if verb == "checkin.answer":
+        choice = action.text("choice")
+        return c.AnswerCheckIn(
+            actor, action.integer("advocate_id"), choice,
+            months=whole(action.data.get("months")) if choice == "pause" else None,
+            limits=_limits(action, LIMIT_NAMES) if choice == "change_limits" else None,
+            feedback=action.text("feedback"))
+    return _profile(actor, action)
+
+
+def _schedule(actor: Actor, action: CardAction, what: str, zone: str) -> c.Command:
+    engagement_id = action.integer("engagement_id")
+    if what == "pick":
+        return c.PickTime(actor, engagement_id, slot=action.integer("slot"))
+    if what == "propose":
+        return c.PickTime(actor, engagement_id, proposed=moment_in_zone(
+            action.text("proposed_date"), action.text("proposed_time"), zone))
+    if what in ("confirm", "reject"):
+        return c.ConfirmTime(actor, engagement_id, what == "confirm",
+                             _shown(action.text("proposed_at")))
+    return c.Reschedule(actor, engagement_id)
+
+
+def _outcome(actor: Actor, action: CardAction, what: str) -> c.Command:
+    engagement_id = action.integer("engagement_id")
+    if what == "comment":
+        return c.AddComment(actor, engagement_id, action.text("comment"))
+    return c.RecordOutcome(actor, engagement_id, Outcome(what),
+                           helpfulness=helpfulness(action.data.get("helpfulness")),
+                           influenced_amount=amount(action.data.get("influenced_amount")))
+
+
+def _profile(actor: Actor, action: CardAction) -> c.Command:
+    advocate_id = action.integer("advocate_id")
+    verb = action.verb
+    if verb == "profile.pause":
+        return c.PauseProfile(actor, advocate_id, _day(action.text("until")),
+                              action.text("reason"))
+    if verb == "profile.resume":
+        return c.ResumeProfile(actor, advocate_id)
+    if verb in ("profile.limits", "roster.limits"):
+        return c.SetProfileLimits(actor, advocate_id, _limits(action, ALL_LIMIT_NAMES),
+                                  override=verb == "roster.limits",
+                                  reason=action.text("reason"))
+    if verb == "profile.leave":
+        return c.LeaveFromProfile(actor, advocate_id)
+    if verb == "roster.show":
+        return c.ShowProfile(actor, advocate_id)
+    raise BadAction(verb)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,32 +38,19 @@ from msrest.serialization import Model
 from bot.conversation import words
 from bot.conversation.commands import StartRequest
 from bot.conversation.dispatcher import dispatch
-from bot.conversation.forms import LIMIT_LABELS, forgive
-from bot.domain.errors import DomainError, InvalidInput, NotAllowed
+from bot.conversation.forms import forgive
+from bot.domain.errors import NotAllowed
 from bot.domain.model import (
     Actor,
-    AskState,
-    EngagementState,
     Identity,
-    LimitOverrides,
-    Outcome,
     Person,
     Platform,
     Role,
 )
-from bot.rendering import local_time
-from bot.services import asks, checkins, outcomes, requests, scheduling
-from bot.services.advocates import (
-    advocate_profile,
-    leave_program,
-    pause_advocate,
-    resume_advocate,
-    set_manager_limits,
-    set_own_limits,
-)
+from bot.services import requests
 from bot.services.context import ServiceContext
 from bot.services.requests import RequestDraft
-from bot.services.roles import is_advocate, require, resolve_actor
+from bot.services.roles import require, resolve_actor
 from bot.services.roster import export_roster
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
@@ -282,204 +268,33 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         return await self.run(actor, action)
 
     async def run(self, actor: Actor, action: CardAction) -> Reply:
-        """One button, one service call; refusals become a message, not an error."""
-        try:
-            return await self._dispatch(actor, action)
-        except BadAction:
-            return Reply(message=STALE_BUTTON)
-        except InvalidInput as error:
-            return Reply(message=replies.text_of(self.cards, "invalid", errors=error.errors))
-        except words.BadWords as error:
-            return Reply(message=replies.text_of(self.cards, "unreadable", errors=error.errors,
-                                                         typed=error.typed))
-        except DomainError as error:
-            return Reply(message=str(error))
-
-    async def _dispatch(self, actor: Actor, action: CardAction) -> Reply:
-        verb, ctx = action.verb, self.ctx
-        zone = actor.person.timezone or ctx.program_timezone
-        if verb == "intake.open":
-            shown = await dispatch(ctx, StartRequest(actor))
-            return Reply(card=replies.intake_card(self.cards, shown.context))
-        if verb == "intake.submit":
-            return await self.submit_intake(actor, action)
-        if verb in ("request.ask", "request.ask_best"):
-            advocate_id = action.integer("advocate_id") if verb == "request.ask" else None
-            ask = await asks.ask_advocate(ctx, actor, action.integer("request_id"), advocate_id)
-            if ask is None:
-                return Reply(card=self.cards.status(
-                    "Nobody is left to ask.", ["The request is closed as unfulfilled; the "
-                                               "program managers have been told."],
-                    tone="attention"))
-            waiting = ask.state == AskState.AWAITING_APPROVAL
-            return Reply(card=self.cards.status(
-                "Asked." if not waiting else "Waiting for the account owner's approval.",
-                ["I'll tell you as soon as there is an answer. Contact details are shared once "
-                 "the advocate says yes."], tone="good"))
-        if verb == "request.cancel":
-            request = await requests.cancel_request(ctx, actor, action.integer("request_id"))
-            return Reply(card=self.cards.status(
-                f"Request #{request.id} ({request.prospect_company}) is cancelled.",
-                ["Anyone asked has been told that nothing is needed any more."]))
-        if verb in ("ask.accept", "ask.decline", "ask.not_now"):
-            answer = verb.removeprefix("ask.")
-            ask = await asks.answer_ask(ctx, actor, action.integer("ask_id"), answer,  # type: ignore[arg-type]
-                                        action.text("reason"))
-            return Reply(card=self.cards.status(*ASK_STATUS.get(
-                ask.state, ("This ask is closed.", ())), tone=_tone(ask.state)))
-        if verb in ("approval.approve", "approval.deny"):
-            ask = await asks.decide_approval(ctx, actor, action.integer("ask_id"),
-                                             verb == "approval.approve", action.text("reason"))
-            return Reply(card=self.cards.status(*APPROVAL_STATUS.get(
-                ask.state, ("This approval is closed.", ())), tone=_tone(ask.state)))
-        if verb in ("schedule.pick", "schedule.propose"):
-            engagement_id = action.integer("engagement_id")
-            if verb == "schedule.pick":
-                engagement = await scheduling.pick_time(ctx, actor, engagement_id,
-                                                        slot=action.integer("slot"))
-            else:
-                proposed = commands.moment_in_zone(action.text("proposed_date"),
-                                                   action.text("proposed_time"), zone)
-                engagement = await scheduling.pick_time(ctx, actor, engagement_id,
-                                                        proposed=proposed)
-            return Reply(card=self._schedule_status(engagement, zone))
-        if verb in ("schedule.confirm", "schedule.reject"):
-            shown = action.text("proposed_at")
-            engagement = await scheduling.confirm_time(
-                ctx, actor, action.integer("engagement_id"), verb == "schedule.confirm",
-                proposed=_moment(shown))
-            return Reply(card=self._schedule_status(engagement, zone))
-        if verb == "schedule.reschedule":
-            engagement = await scheduling.reschedule(ctx, actor, action.integer("engagement_id"))
-            return Reply(card=self._schedule_status(engagement, zone))
-        if verb in ("outcome.completed", "outcome.no_show", "outcome.rescheduled"):
-            outcome = Outcome(verb.removeprefix("outcome."))
-            engagement = await outcomes.record_outcome(
-                ctx, actor, action.integer("engagement_id"), outcome,
-                helpfulness=commands.helpfulness(action.data.get("helpfulness")),
-                influenced_amount=commands.amount(action.data.get("influenced_amount")))
-            return Reply(card=self.cards.status(*OUTCOME_STATUS.get(
-                engagement.state, ("Thanks, noted.", ())), tone="good"))
-        if verb == "outcome.comment":
-            await outcomes.add_comment(ctx, actor, action.integer("engagement_id"),
-                                       action.text("comment"))
-            return Reply(card=self.cards.status("Thank you for your comment!",
-                                                [action.text("comment")], tone="good"))
-        if verb == "checkin.answer":
-            return Reply(card=await self._check_in(actor, action))
-        if verb.startswith(("profile.", "roster.")):
-            return await self._profile_action(actor, action)
-        raise BadAction(verb)
-
-    async def profile_card(self, actor: Actor, advocate_id: int) -> dict[str, Any]:
-        """The advocate's profile as the actor may see it (their own, or a manager's)."""
-        profile = await advocate_profile(self.ctx, actor, advocate_id)
+        """One button, one command. The reply replaces the clicked card; a short message
+        (a refusal, an error) leaves the card as it was, so the person can try again."""
         zone = valid_zone(actor.person.timezone) or valid_zone(self.ctx.program_timezone) \
             or "UTC"
-        return self.cards.profile(
-            profile, viewer="self" if is_advocate(actor, profile.advocate) else "manager",
-            timezone=zone, program_limits=self.ctx.policy.limits,
-            today=self.ctx.now().astimezone(ZoneInfo(zone)).date())
-
-    async def _profile_action(self, actor: Actor, action: CardAction) -> Reply:
-        """The profile card's buttons; each answers with the card refreshed in place."""
-        ctx, verb = self.ctx, action.verb
-        advocate_id = action.integer("advocate_id")
-        if verb == "profile.pause":
-            day = action.text("until")
-            await pause_advocate(ctx, actor, advocate_id,
-                                 until=words.parse_day(day) if day else None,
-                                 reason=action.text("reason"))
-        elif verb == "profile.resume":
-            await resume_advocate(ctx, actor, advocate_id)
-        elif verb == "profile.limits":
-            await set_own_limits(ctx, actor, advocate_id, _limits_from(action))
-        elif verb == "roster.limits":
-            await set_manager_limits(ctx, actor, advocate_id, _limits_from(action),
-                                     reason=action.text("reason"))
-        elif verb == "profile.leave":
-            return Reply(card=await self._left(actor, advocate_id))
-        elif verb != "roster.show":
-            raise BadAction(verb)
-        return Reply(card=await self.profile_card(actor, advocate_id))
-
-    async def _left(self, actor: Actor, advocate_id: int) -> dict[str, Any]:
-        result = await leave_program(self.ctx, actor, advocate_id)
-        lines = [f"Nobody will ask you again; {len(result.withdrawn)} open ask(s) were "
-                 "withdrawn."]
-        if result.kept:
-            lines.append(f"{len(result.kept)} call(s) you already agreed to stay booked; "
-                         "the message that follows lists them.")
-        return self.cards.status("You've left the advocate program.", lines, tone="good")
-
-    async def _check_in(self, actor: Actor, action: CardAction) -> dict[str, Any]:
-        choice = action.text("choice")
-        limits = None
-        if choice == "change_limits":
-            limits = LimitOverrides(
-                max_per_90_days=commands.whole(action.data.get("max_per_90_days")),
-                max_per_365_days=commands.whole(action.data.get("max_per_365_days")),
-                cooldown_days=commands.whole(action.data.get("cooldown_days")))
-        months = commands.whole(action.data.get("months")) if choice == "pause" else None
-        advocate = await checkins.answer_check_in(
-            self.ctx, actor, action.integer("advocate_id"), choice, months=months,
-            limits=limits, feedback=action.text("feedback"))
-        headline = CHECK_IN_STATUS.get(choice, "Thanks for checking in!")
-        if choice == "pause" and advocate.unavailable_until is not None:
-            headline += f" (until {advocate.unavailable_until.isoformat()})"
-        return self.cards.status(headline, ["Thank you for being part of the program."],
-                                 tone="good")
-
-    def _schedule_status(self, engagement: Any, zone: str) -> dict[str, Any]:
-        if engagement.state is EngagementState.SCHEDULED and engagement.scheduled_at:
-            return self.cards.status(
-                f"Booked: {local_time(engagement.scheduled_at, zone)}.",
-                ["The confirmation with the calendar invite follows."], tone="good")
-        if engagement.state is EngagementState.PROPOSED and engagement.proposed_at:
-            return self.cards.status(
-                f"Proposed: {local_time(engagement.proposed_at, zone)}.",
-                ["The rep is asked to confirm it; you'll hear back here."])
-        if scheduling.awaiting_pick(engagement):
-            return self.cards.status("No time is agreed yet.",
-                                     ["The advocate is asked to pick a new time."])
-        return self.cards.status(f"This call is {engagement.state.value.replace('_', ' ')}.")
-
-    # --- intake -----------------------------------------------------------------------
-
-    async def submit_intake(self, actor: Actor, action: CardAction) -> Reply:
-        data = action.data
-        async with self.ctx.uow() as uow:
-            known = await requests.known_values(uow)
-        draft = forgive(draft_from_form(data), known)
-        choose = "best" if action.text("choose") == "best" else "rep"
         try:
-            requests.validate_draft(draft, now=self.ctx.now())
-            form_id = action.text("form_id")
-            if form_id:
+            draft = None
+            if action.verb == "intake.submit":
                 async with self.ctx.uow() as uow:
-                    first = await uow.idempotency.claim(
-                        f"teams:intake:{form_id}", now=self.ctx.now())
-                    await uow.commit()
-                if not first:
-                    return Reply(card=self.cards.status(
-                        "This form was sent already.", ["Type \"reference list\" to see it."]))
-            result = await requests.submit_request(self.ctx, actor, draft, choose=choose)
-        except InvalidInput as error:
-            values = {k: v for k, v in data.items() if k not in ("form_id", "choose")}
-            shown = await dispatch(self.ctx, StartRequest(actor))
-            return Reply(card=replies.intake_card(self.cards, shown.context, values=values,
-                                                  errors=error.errors))
-        request = result.request
-        if not result.matches:
-            return Reply(card=self.cards.status(
-                f"Request #{request.id}: nobody fits right now.",
-                ["The details of why follow in a message; the program managers know too."],
-                tone="attention"))
-        follow = ("I'm asking the best fit now." if choose == "best"
-                  else "Pick who to ask from the matches that follow.")
-        return Reply(card=self.cards.status(
-            f"Request #{request.id} for {request.prospect_company} is in.",
-            [f"I found {len(result.matches)} good fits. {follow}"], tone="good"))
+                    known = await requests.known_values(uow)
+                draft = forgive(draft_from_form(action.data), known)
+            command = commands.command_of(actor, action, zone=zone, draft=draft)
+        except BadAction:
+            return Reply(message=STALE_BUTTON)
+        answer = await dispatch(self.ctx, command)
+        if action.verb == "intake.submit" and answer.template == "invalid":
+            values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
+            form = await dispatch(self.ctx, StartRequest(actor))
+            return Reply(card=replies.intake_card(self.cards, form.context, values=values,
+                                                  errors=answer.context["errors"]))
+        if answer.form == "intake" or answer.template in ("profile", "roster"):
+            (outgoing,) = replies.render(self.cards, answer, channel_id=None, first_name="",
+                                         bot_name=self.bot_name)
+            assert isinstance(outgoing, Activity)
+            return Reply(card=outgoing.attachments[0].content)
+        if answer.template in replies.PLAIN_REPLIES:
+            return Reply(message=replies.text_of(self.cards, answer.template, **answer.context))
+        return Reply(card=replies.status_card(self.cards, answer))
 
     # --- calendar files ---------------------------------------------------------------
 
@@ -561,66 +376,8 @@ def draft_from_form(data: Mapping[str, Any]) -> RequestDraft:
     )
 
 
-def _limits_from(action: CardAction) -> LimitOverrides:
-    """The four limit inputs of a profile card (an empty one: the program's value)."""
-    return LimitOverrides(**{name: commands.whole(action.data.get(name))
-                             for name in LIMIT_LABELS})
-
-
 async def send_reply(turn_context: TurnContext, reply: Reply) -> None:
     if reply.card is not None:
         await turn_context.send_activity(card_activity(reply.card))
     elif reply.message:
         await turn_context.send_activity(reply.message)
-
-
-def _moment(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        raise BadAction("proposed_at is not a time") from None
-
-
-def _tone(state: AskState) -> Any:
-    if state in (AskState.ACCEPTED, AskState.PENDING):
-        return "good"
-    return "default"
-
-
-ASK_STATUS: dict[AskState, tuple[str, tuple[str, ...]]] = {
-    AskState.ACCEPTED: ("You said yes. Thank you!",
-                        ("Next, pick a time for the call in the message that follows.",)),
-    AskState.DECLINED: ("You declined. Thanks for letting us know.",
-                        ("The rep is not told why; we'll ask someone else.",)),
-    AskState.SNOOZED: ("Not now. We'll leave you be for a while.",
-                       ("You won't be asked again during the snooze.",)),
-    AskState.EXPIRED: ("This ask has expired.", ("Someone else has been asked instead.",)),
-    AskState.WITHDRAWN: ("This ask was withdrawn.", ("Nothing is needed from you any more.",)),
-    AskState.PENDING: ("This ask is waiting for your answer.", ()),
-}
-
-APPROVAL_STATUS: dict[AskState, tuple[str, tuple[str, ...]]] = {
-    AskState.PENDING: ("Approved.", ("The advocate is being asked now.",)),
-    AskState.ACCEPTED: ("Approved.", ("The advocate has already said yes.",)),
-    AskState.DENIED: ("Denied.", ("The next best fit will be asked instead.",)),
-    AskState.WITHDRAWN: ("Not asked.", ("The advocate is unavailable now (limits or leave).",)),
-    AskState.EXPIRED: ("This approval has expired.", ()),
-}
-
-CHECK_IN_STATUS: dict[str, str] = {
-    "keep_active": "You're active for the next quarter.",
-    "change_limits": "Your limits are updated.",
-    "pause": "You're paused.",
-    "leave": "You've left the program. Every open ask is withdrawn.",
-}
-
-OUTCOME_STATUS: dict[EngagementState, tuple[str, tuple[str, ...]]] = {
-    EngagementState.COMPLETED: ("Recorded: the call took place. Thank you!",
-                                ("The advocate is thanked and earns their points.",)),
-    EngagementState.NO_SHOW: ("Recorded: no-show.",
-                              ("You can ask another advocate or cancel the request.",)),
-    EngagementState.ACCEPTED: ("Recorded: rescheduled.",
-                               ("The advocate is asked to pick a new time.",)),
-    EngagementState.PROPOSED: ("Recorded: rescheduled.",
-                               ("The advocate is asked to pick a new time.",)),
-}

@@ -143,7 +143,7 @@ async def test_a_valid_form_files_one_request_even_when_sent_twice(world: TeamsW
     assert texts(first["value"])[0].startswith("Request #")
     assert not actions(first["value"])  # nothing left to click twice
     again = await rita.click(submit, **good_form())
-    assert texts(again["value"])[0] == "This form was sent already."
+    assert texts(again["value"])[0] == "That was done already."
     assert len(world.db.state.requests) == 1
     (request,) = world.db.state.requests.values()
     assert request.prospect_company == "Globex \"Bank\" <&> 銀行"
