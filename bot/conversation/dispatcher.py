@@ -130,7 +130,7 @@ async def set_my_limits(ctx: ServiceContext, command: c.SetMyLimits) -> Reply:
     assert profile.advocate.id is not None
     if command.limits is None:  # the form, beside the profile (Teams keeps it there)
         shown = profile_reply(ctx, command.actor, profile).context
-        return Reply("own_limits", {**shown, "advocate_id": profile.advocate.id,
+        return Reply("own_limits", {**shown, "subject_id": profile.advocate.id,
                                     "current": profile.limits}, form="own_limits")
     await set_own_limits(ctx, command.actor, profile.advocate.id, command.limits)
     return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))

@@ -32,6 +32,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
+from bot.conversation.dispatcher import dispatch
+from bot.conversation.replies import Reply
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import Actor, Person
 from bot.rendering import Renderer
@@ -135,10 +137,16 @@ async def tell_user(error: BaseException, body: Mapping[str, Any], client: Async
         log.error("failed to handle a %s", kind, exc_info=error)
     if kind == "event_callback":
         return  # nobody clicked anything; an App Home that did not draw is redrawn on open
+    await tell_text(user_message(error), body, client, respond)
+
+
+async def tell_text(text: str, body: Mapping[str, Any], client: AsyncWebClient,
+                    respond: AsyncRespond | None) -> None:
+    """Tell the person behind ``body``: ephemeral through ``respond`` where the payload
+    has a response URL (commands, message buttons), else in a DM (App Home, modals)."""
     user_id, _ = user_of(body)
     if not user_id:
         return
-    text = user_message(error)
     try:
         if respond is not None and (body.get("response_url") or body.get("response_urls")):
             await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -161,36 +169,52 @@ def user_of(body: Mapping[str, Any]) -> tuple[str, str]:
     return str(event.get("user") or ""), str(body.get("team_id") or "")
 
 
-async def ack_after(ack: Ack, deps: SlackDeps, work: Callable[[], Awaitable[Any]],
-                    errors_for: Callable[[InvalidInput], dict[str, str]]) -> bool:
-    """Run a form's service call before acknowledging it, so its validation comes back
-    inline (``response_action: errors``) on the wrong field.
+async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
+                      errors_for: Callable[[InvalidInput], dict[str, str]]) -> Reply | None:
+    """Dispatch a form's command before acknowledging it, so a refusal comes back inline
+    (``response_action: errors``) on the field that is wrong.
 
-    The call is a short database transaction; its messages go through the outbox after
-    the ack like everything else. Should it take longer than ``deps.ack_budget`` the
-    modal is acknowledged (closed) anyway and the call finishes afterwards, reporting
-    any error to the person (the caller runs this inside ``deps.reporting``): Slack's 3
-    seconds always win. True when the work succeeded.
+    The command is a short database transaction; its messages go through the outbox
+    after the ack like everything else. Should it take longer than ``deps.ack_budget``
+    the modal is acknowledged (closed) anyway and the command finishes afterwards, a
+    refusal then told to the person: Slack's 3 seconds always win. Returns the reply of a
+    command that went through, None when the form was refused.
     """
-    task = asyncio.ensure_future(work())
+    task = asyncio.ensure_future(dispatch(deps.ctx, command))
     done, _ = await asyncio.wait({task}, timeout=deps.ack_budget)
     if not done:
         log.warning("form validation took over %.1f s; acknowledging first", deps.ack_budget)
         await ack()
-        await task
-        return True
-    error = task.exception()
-    if isinstance(error, InvalidInput):
-        await ack(response_action="errors", errors=errors_for(error))
-        return False
-    if isinstance(error, DomainError):  # not about one field: show it on the form anyway
+        reply = await task
+        if reply.template in ("invalid", "refused"):
+            raise DomainError(" ".join(deps.renderer.reply_lines(reply, _PLAIN)))
+        return reply
+    reply = task.result()
+    if reply.template == "invalid":
         await ack(response_action="errors",
-                  errors=errors_for(InvalidInput({"": str(error)})))
-        return False
+                  errors=errors_for(InvalidInput(dict(reply.context["errors"]))))
+        return None
+    if reply.template == "refused":  # not about one field: show it on the form anyway
+        await ack(response_action="errors",
+                  errors=errors_for(InvalidInput({"": str(reply.context["message"])})))
+        return None
     await ack()
-    if error is not None:
-        raise error
-    return True
+    return reply
+
+
+class _Plain:
+    """Reply text with no markup, for an error raised after the ack."""
+
+    def b(self, text: object) -> str:
+        return str(text)
+
+    t = code = b
+
+    def cmd(self, text: str) -> str:
+        return f"/{text}"
+
+
+_PLAIN = _Plain()
 
 
 async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) -> None:
@@ -220,9 +244,10 @@ __all__ = [
     "DEFAULT_ACK_BUDGET",
     "SORRY",
     "SlackDeps",
-    "ack_after",
+    "answer_form",
     "publish_home",
     "register_all",
+    "tell_text",
     "tell_user",
     "user_message",
     "user_of",

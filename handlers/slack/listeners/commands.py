@@ -88,15 +88,8 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
                respond: AsyncRespond, reply: Reply) -> None:
     """A reply as Slack shows it."""
     context = reply.context
-    if reply.form == "intake":
-        metadata = json.dumps({"channel": body.get("channel_id") or ""})
-        view = forms.intake_view(deps.renderer, known=context["known"], draft=context["draft"],
-                                 user_timezone=context["timezone"], private_metadata=metadata)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-    elif reply.form == "own_limits":
-        view = forms.own_limits_view(deps.renderer, advocate_id=context["advocate_id"],
-                                     current=context["current"])
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+    if reply.form is not None:
+        await show_form(deps, body, client, reply)
     elif reply.template == "profile":
         message = forms.profile_message(deps.renderer,
                                         advocate=forms.advocate_home(context["profile"]),
@@ -109,6 +102,41 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
                       response_type="ephemeral")
     else:
         await respond(text=reply_text(deps.renderer, reply), response_type="ephemeral")
+
+
+def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    """The modal for a form reply (``bot.conversation`` names the forms)."""
+    context, name = reply.context, reply.form
+    if name == "intake":
+        metadata = json.dumps({"channel": body.get("channel_id") or ""})
+        return forms.intake_view(renderer, known=context["known"], draft=context["draft"],
+                                 user_timezone=context["timezone"], private_metadata=metadata)
+    subject = int(context["subject_id"])
+    if name == "own_limits":
+        return forms.own_limits_view(renderer, advocate_id=subject, current=context["current"])
+    if name == "check_in_limits":
+        return forms.check_in_limits_view(renderer, advocate_id=subject,
+                                          current=context["current"])
+    if name == "check_in_feedback":
+        return forms.check_in_feedback_view(renderer, advocate_id=subject)
+    if name == "decline_reason":
+        return forms.decline_reason_view(renderer, ask_id=subject)
+    if name == "propose_time":
+        return forms.propose_time_view(renderer, engagement_id=subject,
+                                       timezone=context["timezone"], latest=context["latest"])
+    if name == "outcome":
+        return forms.outcome_view(renderer, engagement_id=subject,
+                                  advocate_name=context["advocate_name"])
+    if name == "comment":
+        return forms.comment_view(renderer, engagement_id=subject)
+    raise KeyError(f"no Slack modal for the form {name!r}")
+
+
+async def show_form(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
+                    reply: Reply) -> None:
+    """Open the form's modal (the click's or command's ``trigger_id`` lasts 3 seconds)."""
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=form_view(deps.renderer, reply, body))
 
 
 async def send_file(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -126,4 +154,4 @@ async def send_file(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClien
         content=file.content.decode(), filename=file.filename, title=file.title)
 
 
-__all__ = ["MARKUP", "opens_modal", "register", "reply_text", "show"]
+__all__ = ["MARKUP", "form_view", "opens_modal", "register", "reply_text", "show", "show_form"]

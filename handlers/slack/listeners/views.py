@@ -1,15 +1,14 @@
-"""Modal submissions (``view_submission``).
+"""Modal submissions (``view_submission``): each form becomes one conversation command.
 
 The intake form is checked with ``validate_draft`` (pure, no I/O) before the ack, so a
 wrong field comes back inline; matching and the rep's DM happen after. The small forms
 whose rules need the database (an outcome for a call that has not happened yet, a time
-after the request's deadline, limits that are not stricter) run their service call
-inside ``ack_after``'s budget for the same reason. A submission is keyed by its view id,
-so a form that Slack delivers twice is acted on once.
+after the request's deadline, limits that are not stricter) are dispatched inside
+``answer_form``'s budget for the same reason. A submission is keyed by its view id, so a
+form that Slack delivers twice is acted on once (the service claims the key).
 
 The check-in's two forms work the same way: "Change my limits" answers the check-in
-(``answer_check_in`` with ``change_limits``, which replaces the check-in message), and the
-feedback box records the feedback alone (``record_check_in_feedback``).
+(which replaces the check-in message), and the feedback box records the feedback alone.
 """
 
 from __future__ import annotations
@@ -22,34 +21,42 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation import commands as c
+from bot.conversation.dispatcher import dispatch
 from bot.conversation.forms import forgive
+from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
-from bot.services.advocates import set_own_limits
-from bot.services.asks import answer_ask
-from bot.services.checkins import CheckInChoice, answer_check_in, record_check_in_feedback
-from bot.services.outcomes import add_comment, record_outcome
-from bot.services.requests import known_values, submit_request, validate_draft
-from bot.services.scheduling import pick_time
+from bot.services.checkins import CheckInChoice
+from bot.services.requests import known_values, validate_draft
 from handlers.slack import forms, ids
-from handlers.slack.listeners import Ack, SlackDeps, ack_after, publish_home
+from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, tell_text
+from handlers.slack.listeners.commands import reply_text
 
 log = logging.getLogger(__name__)
+
+Errors = Callable[[InvalidInput], dict[str, str]]
 
 
 def submission_key(view: dict[str, Any]) -> str:
     return f"slack:submit:{view.get('callback_id')}:{view.get('id')}"
 
 
-async def refuse(ack: Ack, to_errors: Callable[[InvalidInput], dict[str, str]], field: str,
-                 message: str) -> None:
-    """Answer a form with one inline error on ``field``; Slack keeps the modal open."""
-    await ack(response_action="errors", errors=to_errors(InvalidInput({field: message})))
-
-
 def register(app: AsyncApp, deps: SlackDeps) -> None:
-    ctx = deps.ctx
+    app.view(ids.VIEW_INTAKE)(_intake(deps))
+    app.view(ids.VIEW_DECLINE_REASON)(_decline_reason(deps))
+    forms_by_view: dict[str, tuple[Errors, Callable[..., c.Command | None]]] = {
+        ids.VIEW_PROPOSE_TIME: (forms.propose_time_errors, _propose_time),
+        ids.VIEW_OUTCOME: (forms.outcome_errors, _outcome),
+        ids.VIEW_COMMENT: (forms.comment_errors, _comment),
+        ids.VIEW_OWN_LIMITS: (forms.limits_errors, _own_limits),
+        ids.VIEW_CHECKIN_LIMITS: (forms.limits_errors, _check_in_limits),
+        ids.VIEW_CHECKIN_FEEDBACK: (forms.check_in_feedback_errors, _check_in_feedback),
+    }
+    for callback_id, (errors_for, read) in forms_by_view.items():
+        app.view(callback_id)(_small_form(deps, errors_for, read))
 
-    @app.view(ids.VIEW_INTAKE)
+
+def _intake(deps: SlackDeps) -> Callable[..., Any]:
     async def intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                      client: AsyncWebClient) -> None:
         async with deps.reporting(ack, body, client):
@@ -57,18 +64,22 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             if not draft.timezone:
                 draft = replace(draft, timezone=(await deps.person(body)).timezone)
             try:
-                validate_draft(draft, now=ctx.now(), policy=ctx.policy)
+                validate_draft(draft, now=deps.ctx.now())
             except InvalidInput as error:
                 await ack(response_action="errors", errors=forms.intake_errors(error))
                 return
             await ack()
             async with deps.after_ack():
                 actor = await deps.actor(body)
-                async with ctx.uow() as uow:
-                    typed = forgive(draft, await known_values(uow))
-                await deps.once.run(submission_key(view), lambda: submit_request(ctx, actor, typed))
+                async with deps.ctx.uow() as uow:
+                    meant = forgive(draft, await known_values(uow))
+                reply = await dispatch(deps.ctx, c.SubmitIntake(actor, meant,
+                                                                key=submission_key(view)))
+                await _tell_refusal(deps, body, client, reply)
+    return intake
 
-    @app.view(ids.VIEW_DECLINE_REASON)
+
+def _decline_reason(deps: SlackDeps) -> Callable[..., Any]:
     async def decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient) -> None:
         async with deps.reporting(ack, body, client):
@@ -76,108 +87,81 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             async with deps.after_ack():
                 ask_id = forms.metadata_id(view)
                 if ask_id is None:
-                    raise InvalidInput({"reason": "This form lost track of its ask; please click "
-                                        "Decline again."})
+                    await tell_text(reply_text(deps.renderer, Reply("form_lost")), body,
+                                    client, None)
+                    return
                 actor = await deps.actor(body)
-                reason = forms.parse_decline_reason(view)
-                await deps.once.run(submission_key(view),
-                                    lambda: answer_ask(ctx, actor, ask_id, "decline", reason))
+                reply = await dispatch(deps.ctx, c.AnswerAsk(
+                    actor, ask_id, "decline", forms.parse_decline_reason(view),
+                    key=submission_key(view)))
+                await _tell_refusal(deps, body, client, reply)
+    return decline_reason
 
-    @app.view(ids.VIEW_PROPOSE_TIME)
-    async def propose_time(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                           client: AsyncWebClient) -> None:
+
+async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
+                        reply: Reply) -> None:
+    """After the ack a refusal can only be told, in the person's DM."""
+    if reply.template in ("invalid", "refused"):
+        await tell_text(reply_text(deps.renderer, reply), body, client, None)
+
+
+def _small_form(deps: SlackDeps, errors_for: Errors,
+                read: Callable[..., c.Command | None]) -> Callable[..., Any]:
+    """A form whose command is dispatched before its ack (see ``answer_form``)."""
+
+    async def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                        client: AsyncWebClient) -> None:
         async with deps.reporting(ack, body, client):
-            engagement_id = forms.metadata_id(view)
-            proposed = forms.parse_propose_time(view)
-            if engagement_id is None or proposed is None:
-                await refuse(ack, forms.propose_time_errors, "proposed",
-                             "Pick a day and a time.")
+            subject = forms.metadata_id(view)
+            if subject is None:
+                lost = reply_text(deps.renderer, Reply("form_lost"))
+                await ack(response_action="errors",
+                          errors=errors_for(InvalidInput({"": lost})))
                 return
             actor = await deps.actor(body)
-            await ack_after(ack, deps, lambda: pick_time(ctx, actor, engagement_id,
-                                                         proposed=proposed),
-                            forms.propose_time_errors)
-
-    @app.view(ids.VIEW_OUTCOME)
-    async def outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                      client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            engagement_id = forms.metadata_id(view)
-            what, helpfulness, amount = forms.parse_outcome(view)
-            if engagement_id is None or what is None:
-                await refuse(ack, forms.outcome_errors, "outcome",
-                             "Choose what happened.")
+            command = read(actor, subject, view)
+            if command is None:
+                missing = reply_text(deps.renderer, Reply("form_incomplete"))
+                await ack(response_action="errors",
+                          errors=errors_for(InvalidInput({"": missing})))
                 return
-            actor = await deps.actor(body)
-            await ack_after(ack, deps, lambda: record_outcome(
-                ctx, actor, engagement_id, what, helpfulness=helpfulness,
-                influenced_amount=amount), forms.outcome_errors)
-
-    @app.view(ids.VIEW_COMMENT)
-    async def comment(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                      client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            engagement_id = forms.metadata_id(view)
-            if engagement_id is None:
-                await refuse(ack, forms.comment_errors, "comment",
-                             "This form lost track of its call; please open "
-                             "it again from the thank-you message.")
-                return
-            actor = await deps.actor(body)
-            text = forms.parse_comment(view)
-            await ack_after(ack, deps, lambda: add_comment(ctx, actor, engagement_id, text),
-                            forms.comment_errors)
-
-    @app.view(ids.VIEW_OWN_LIMITS)
-    async def own_limits(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                         client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            advocate_id = forms.metadata_id(view)
-            if advocate_id is None:
-                await refuse(ack, forms.limits_errors, "",
-                             "This form lost track of whose limits these are; "
-                             "please open it again.")
-                return
-            actor = await deps.actor(body)
-            limits = forms.parse_own_limits(view)
-            if await ack_after(ack, deps,
-                               lambda: set_own_limits(ctx, actor, advocate_id, limits),
-                               forms.limits_errors):
+            if command.key is None and not isinstance(command, c.SetProfileLimits):
+                command = replace(command, key=submission_key(view))
+            reply = await answer_form(ack, deps, command, errors_for)
+            if reply is not None and reply.template == "profile":
                 await publish_home(deps, client, actor)
 
-    @app.view(ids.VIEW_CHECKIN_LIMITS)
-    async def check_in_limits(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                              client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            advocate_id = forms.metadata_id(view)
-            if advocate_id is None:
-                await refuse(ack, forms.limits_errors, "",
-                             "This form lost track of whose check-in this is; "
-                             "please open it again from the check-in.")
-                return
-            actor = await deps.actor(body)
-            limits = forms.parse_own_limits(view)
-            await ack_after(ack, deps, lambda: deps.once.run(
-                submission_key(view), lambda: answer_check_in(
-                    ctx, actor, advocate_id, CheckInChoice.CHANGE_LIMITS, limits=limits)),
-                forms.limits_errors)
+    return submitted
 
-    @app.view(ids.VIEW_CHECKIN_FEEDBACK)
-    async def check_in_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                                client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            advocate_id = forms.metadata_id(view)
-            if advocate_id is None:
-                await refuse(ack, forms.check_in_feedback_errors, "feedback",
-                             "This form lost track of whose check-in this "
-                             "is; please open it again from the check-in.")
-                return
-            actor = await deps.actor(body)
-            text = forms.parse_check_in_feedback(view)
-            await ack_after(ack, deps, lambda: deps.once.run(
-                submission_key(view),
-                lambda: record_check_in_feedback(ctx, actor, advocate_id, text)),
-                forms.check_in_feedback_errors)
+
+def _propose_time(actor: Any, engagement_id: int, view: dict[str, Any]) -> c.Command | None:
+    proposed = forms.parse_propose_time(view)
+    return None if proposed is None else c.PickTime(actor, engagement_id, proposed=proposed)
+
+
+def _outcome(actor: Any, engagement_id: int, view: dict[str, Any]) -> c.Command | None:
+    what, helpfulness, amount = forms.parse_outcome(view)
+    if what is None:
+        return None
+    return c.RecordOutcome(actor, engagement_id, what, helpfulness=helpfulness,
+                           influenced_amount=amount)
+
+
+def _comment(actor: Any, engagement_id: int, view: dict[str, Any]) -> c.Command:
+    return c.AddComment(actor, engagement_id, forms.parse_comment(view))
+
+
+def _own_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    return c.SetProfileLimits(actor, advocate_id, forms.parse_own_limits(view))
+
+
+def _check_in_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.CHANGE_LIMITS,
+                           limits=forms.parse_own_limits(view))
+
+
+def _check_in_feedback(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    return c.SendCheckInFeedback(actor, advocate_id, forms.parse_check_in_feedback(view))
 
 
 __all__ = ["register", "submission_key"]
