@@ -50,6 +50,9 @@ ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
 ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"
 ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
+ACTION_PROFILE_LEAVE: Final = "profile_leave"  # value "advocate_id"; has a confirm dialog
+# /advocates find: each advocate's profile.
+ACTION_ROSTER_SHOW: Final = "roster_show"  # value "advocate_id"
 # The quarterly check-in (and its reminder); an answer replaces the message in place.
 ACTION_CHECKIN_KEEP: Final = "checkin_keep"  # value "advocate_id"
 ACTION_CHECKIN_LIMITS: Final = "checkin_limits"  # value "advocate_id"; opens VIEW_CHECKIN_LIMITS

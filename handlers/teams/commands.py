@@ -30,7 +30,7 @@ VERBS = frozenset({
     "schedule.pick", "schedule.propose", "schedule.confirm", "schedule.reject",
     "schedule.reschedule",
     "outcome.completed", "outcome.no_show", "outcome.rescheduled", "outcome.comment",
-    "checkin.answer",
+    "checkin.answer", "checkin.feedback",
     "profile.pause", "profile.resume", "profile.limits", "profile.leave",
     "roster.show", "roster.limits",
 })
@@ -210,6 +210,9 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return _schedule(actor, action, what, zone)
     if group == "outcome":
         return _outcome(actor, action, what)
+    if verb == "checkin.feedback":
+        return c.SendCheckInFeedback(actor, action.integer("advocate_id"),
+                                     action.text("feedback"))
     if verb == "checkin.answer":
         choice = action.text("choice")
         return c.AnswerCheckIn(

@@ -36,22 +36,19 @@ from botbuilder.schema.teams import FileConsentCardResponse
 from msrest.serialization import Model
 
 from bot.conversation import words
-from bot.conversation.commands import StartRequest
+from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.forms import forgive
-from bot.domain.errors import NotAllowed
 from bot.domain.model import (
     Actor,
     Identity,
     Person,
     Platform,
-    Role,
 )
 from bot.services import requests
 from bot.services.context import ServiceContext
 from bot.services.requests import RequestDraft
-from bot.services.roles import require, resolve_actor
-from bot.services.roster import export_roster
+from bot.services.roles import resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.commands import BadAction, CardAction
@@ -63,8 +60,6 @@ ACTOR_KEY = "advocate_bot.actor"
 FILE_INFO_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.info"
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
-STALE_BUTTON = ("That button belongs to an old card; type \"reference list\" to see where "
-                "things are.")
 
 
 MemberEmail = Callable[[TurnContext], Awaitable[str | None]]
@@ -264,7 +259,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         try:
             action = commands.parse_action(value)
         except BadAction:
-            return Reply(message=STALE_BUTTON)
+            return Reply(message=replies.text_of(self.cards, "stale_button"))
         return await self.run(actor, action)
 
     async def run(self, actor: Actor, action: CardAction) -> Reply:
@@ -280,7 +275,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                 draft = forgive(draft_from_form(action.data), known)
             command = commands.command_of(actor, action, zone=zone, draft=draft)
         except BadAction:
-            return Reply(message=STALE_BUTTON)
+            return Reply(message=replies.text_of(self.cards, "stale_button"))
         answer = await dispatch(self.ctx, command)
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
@@ -305,19 +300,17 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         it: a calendar invite travels in the card's context; the roster export is made
         now, for a program manager only, so the card never carries contact details."""
         context = file_consent_card_response.context or {}
-        if context.get("export") == EXPORT_CONTEXT:
-            try:
-                require(self.actor(turn_context), Role.PROGRAM_MANAGER,
-                        action="export the advocate roster")
-            except NotAllowed as error:
-                await turn_context.send_activity(str(error))
+        kind = "roster" if context.get("export") == EXPORT_CONTEXT else "invite"
+        if kind == "roster":
+            export = await dispatch(self.ctx, ExportRoster(self.actor(turn_context)))
+            if export.attachment is None:
+                await turn_context.send_activity(
+                    replies.text_of(self.cards, export.template, **export.context))
                 return
-            data = (await export_roster(self.ctx.uow)).encode()
-            failed = "Sorry, I couldn't save the roster to your OneDrive; please try again."
+            data = export.attachment.content
         else:
             data = str(context.get("ics", "")).encode()
-            failed = ("Sorry, I couldn't save the invite to your OneDrive; the times are in "
-                      "the message above.")
+        failed = replies.text_of(self.cards, "file_not_saved", kind=kind)
         info = file_consent_card_response.upload_info
         headers = {"Content-Length": str(len(data)),
                    "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
@@ -337,10 +330,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             self, turn_context: TurnContext,
             file_consent_card_response: FileConsentCardResponse) -> None:
         context = file_consent_card_response.context or {}
-        if str(context.get("filename", "")).endswith(".csv"):
-            await turn_context.send_activity("OK, no roster file.")
-            return
-        await turn_context.send_activity("OK, no calendar file. The time is in the message above.")
+        kind = "roster" if str(context.get("filename", "")).endswith(".csv") else "invite"
+        await turn_context.send_activity(replies.text_of(self.cards, "file_declined", kind=kind))
 
 
 # --- helpers --------------------------------------------------------------------------

@@ -36,7 +36,8 @@ from handlers.slack.listeners.commands import reply_text, show_form
 log = logging.getLogger(__name__)
 
 # Replies that tell the clicking person something the outbox does not.
-TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left"})
+TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left",
+                  "left_program"})
 
 
 def _one(action: dict[str, Any]) -> int:
@@ -77,6 +78,10 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
         return c.PauseProfile(actor, _one(action))
     if name == a.ACTION_HOME_RESUME:
         return c.ResumeProfile(actor, _one(action))
+    if name == a.ACTION_PROFILE_LEAVE:
+        return c.LeaveFromProfile(actor, _one(action))
+    if name == a.ACTION_ROSTER_SHOW:
+        return c.ShowProfile(actor, _one(action))
     if name in (a.ACTION_CHECKIN_KEEP, a.ACTION_CHECKIN_LEAVE):
         return c.AnswerCheckIn(actor, _one(action), CheckInChoice.KEEP_ACTIVE
                                if name == a.ACTION_CHECKIN_KEEP else CheckInChoice.LEAVE)
@@ -98,13 +103,13 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
 }
 UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST, ids.ACTION_HOME_PAUSE,
-                     ids.ACTION_HOME_RESUME})
+                     ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW})
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
     ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE, ids.ACTION_DENY,
     ids.ACTION_PICK_SLOT, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
-    ids.ACTION_CHECKIN_LEAVE, *UNKEYED,
+    ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, *UNKEYED,
 )
 
 

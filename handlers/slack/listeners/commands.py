@@ -22,7 +22,7 @@ from bot.conversation import words
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
 from bot.rendering import Renderer, slack_escape
-from handlers.slack import forms, ids
+from handlers.slack import blockkit, forms, ids
 from handlers.slack.listeners import Ack, SlackDeps
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,12 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
         message = forms.profile_message(deps.renderer,
                                         advocate=forms.advocate_home(context["profile"]),
                                         timezone=context["timezone"])
+        await respond(text=message["text"], blocks=message["blocks"],
+                      response_type="ephemeral")
+    elif deps.renderer.has(f"slack/replies/{reply.template}.json.j2"):
+        text = reply_text(deps.renderer, reply)
+        message = blockkit.install(deps.renderer).render_json(
+            f"slack/replies/{reply.template}.json.j2", {**context, "text": text})
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
     elif reply.attachment is not None:

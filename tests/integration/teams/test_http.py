@@ -197,7 +197,7 @@ async def test_a_program_manager_exports_the_roster_and_accepts_the_file_over_ht
     assert status == 200
     assert "forged.csv" not in connector.uploads
     refusal = [c.body for c in connector.calls if c.conversation == "a:29:rita"][-1]
-    assert refusal["text"] == "Sorry, only a program manager can export the advocate roster."
+    assert refusal["text"] == "Sorry, only a program manager can manage the advocate roster."
 
     status, _ = await post(client, activity(pat, url, **accepted("roster.csv")))
     assert status == 200
