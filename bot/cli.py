@@ -16,27 +16,35 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from bot import __version__
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, mask_url
 from bot.domain.errors import DomainError
+from storage.db import DatabaseUrlError
 from storage.migrate import SchemaError
 
 err = Console(stderr=True)
 log = logging.getLogger("advocate_bot")
 
-FRIENDLY_ERRORS: tuple[type[Exception], ...] = (SettingsError, DomainError, SchemaError)
+FRIENDLY_ERRORS: tuple[type[Exception], ...] = (
+    SettingsError, DomainError, SchemaError, DatabaseUrlError)
 
 
 class FriendlyErrors(TyperGroup):
-    """Turns the errors a user can act on into a one-line message and exit code 1."""
+    """Turns the errors a user can act on into a one-line message and exit code 1.
+
+    The message passes through ``mask_url``: an error about a database URL must not
+    print the password inside it.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FRIENDLY_ERRORS as error:
-            err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {escape(mask_url(str(error)))}", markup=True,
+                      highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -174,7 +182,8 @@ def _slack_mode(settings: Settings) -> str:
         modes.append("Socket Mode (SLACK_APP_TOKEN; no public URL needed)")
     if settings.slack_signing_secret:
         modes.append(f"HTTP at POST http://{settings.host}:{settings.port}/slack/events")
-    return f"Slack is on: {' and '.join(modes)}; Web API at {settings.slack_api_url}"
+    return (f"Slack is on: {' and '.join(modes)}; Web API at "
+            f"{mask_url(settings.slack_api_url)}")
 
 
 @db_app.command("upgrade")
