@@ -87,6 +87,10 @@ def setup_logging(settings: Settings) -> None:
         # our scheduler and migrations log what matters themselves.
         for chatty in ("apscheduler", "alembic.runtime.migration"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Even at DEBUG: these echo every SQL statement with its bound values and every Web
+    # API answer (people's emails, names, deal data) into the log.
+    for revealing in ("aiosqlite", "slack_sdk", "msrest"):
+        logging.getLogger(revealing).setLevel(logging.INFO)
 
 
 @app.command()
