@@ -134,6 +134,10 @@ def write_package(settings: Settings, output: Path, *, force: bool = False,
                            f"{output / 'advocate-bot-teams.zip'}")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PackageError(f"cannot create the folder {output.parent}: "
+                           f"{error.strerror or error}") from None
+    try:
         if force:
             _replace(output, data)
         else:

@@ -182,7 +182,7 @@ async def test_the_apps_own_tenant_is_the_default(tmp_path: Path,
 
 def test_teams_allowed_tenants_must_be_tenant_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEAMS_ALLOWED_TENANTS", f"{OURS}, contoso.com")
-    with pytest.raises(SettingsError, match="TEAMS_ALLOWED_TENANTS: 'contoso.com' is not"):
+    with pytest.raises(SettingsError, match=r"TEAMS_ALLOWED_TENANTS: 'contoso\.com' is not"):
         load_settings()
     monkeypatch.setenv("TEAMS_ALLOWED_TENANTS", f"{OURS};{THEIRS.upper()}")
     assert load_settings().teams_tenants == {OURS, THEIRS}
