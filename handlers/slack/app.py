@@ -25,6 +25,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -92,11 +93,14 @@ def _only_our_workspaces(configured: frozenset[str]) -> Any:
     the bot token's own workspace (``auth.test``, asked once) is the only one. The
     workspace is Bolt's: ``view.app_installed_team_id``, ``team.id`` or the event's
     installation, which in a Slack Connect conversation is the bot's side, so an
-    external advocate answering in a shared DM is still served.
+    external advocate answering in a shared DM is still served. Over HTTP a refusal is
+    403; over Socket Mode the envelope is acknowledged and dropped, as an unacknowledged
+    one would be delivered again.
     """
     installed: set[str] = set(configured)
 
-    async def only_our_workspaces(context: AsyncBoltContext, client: AsyncWebClient,
+    async def only_our_workspaces(req: AsyncBoltRequest, context: AsyncBoltContext,
+                                  client: AsyncWebClient,
                                   next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         if not installed:
             answer = await client.auth_test()
@@ -105,6 +109,8 @@ def _only_our_workspaces(configured: frozenset[str]) -> Any:
         if team not in installed:
             log.warning("refused a Slack request from workspace %.20r: SLACK_TEAM_ID allows %s",
                         team, ", ".join(sorted(installed)))
+            if req.mode == "socket_mode":  # acknowledge, or Slack redelivers it
+                return BoltResponse(status=200, body="")
             return BoltResponse(status=403, body=json.dumps(
                 {"error": "this workspace is not served by this bot"}),
                 headers={"content-type": "application/json"})

@@ -9,25 +9,34 @@ is not installed in is refused (403). A write that fails logs no bound values.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
+import shutil
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from bot.bootstrap import open_app
+from handlers.slack.app import build_slack_app, start_socket_mode
+from tests.fakes import FixedClock
 from tests.integration.slack.conftest import (
     ADA,
     RILEY,
     SECRET,
+    START,
     Slack,
     load_fixture,
+    settings_for,
     signed_headers,
 )
+from tests.slack_fake import FakeSlack
 
 #: Put in every probe's body: it must never show up in a log.
 MARKER = "MARKER-body-7f3e"
@@ -233,3 +242,34 @@ async def test_a_failed_write_logs_neither_emails_nor_typed_values(
     assert any("disk quota exceeded" in line for line in lines)  # the failure was logged
     for secret in (RILEY[1], RILEY[2], MARKER):
         assert not any(secret in line for line in lines), secret
+
+
+async def test_over_socket_mode_another_workspace_is_refused_too(
+        sqlite_template: Path, tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """Socket Mode payloads are not signed; the workspace check still applies, and the
+    refused envelope is acknowledged so that Slack does not deliver it again."""
+    database = tmp_path / "bot.db"
+    shutil.copyfile(sqlite_template, database)
+    settings = settings_for(database, fake_slack, slack_signing_secret="",
+                            slack_app_token="xapp-1-test")
+    async with open_app(settings, clock=FixedClock(START)) as bot:
+        handler = await start_socket_mode(build_slack_app(bot), settings.slack_app_token)
+        try:
+            for envelope, team in (("env-other", "T0OTHER"), ("env-ours", "T0001")):
+                command = command_fields(text="", team_id=team, trigger_id=f"trigger-{team}",
+                                         response_url=fake_slack.response_url(envelope))
+                await fake_slack.socket_outbox.put({
+                    "envelope_id": envelope, "type": "slash_commands", "payload": command,
+                    "accepts_response_payload": True, "retry_attempt": 0})
+            for _ in range(500):
+                if len(fake_slack.socket_replies) == 2 and fake_slack.calls_to("views.open"):
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await handler.close_async()
+    # both acknowledged (so Slack does not redeliver the refused one), one served
+    assert sorted(r["envelope_id"] for r in fake_slack.socket_replies) == [
+        "env-other", "env-ours"]
+    [opened] = fake_slack.calls_to("views.open")
+    assert opened.args["trigger_id"] == "trigger-T0001"
+    assert fake_slack.responses == []
