@@ -2,7 +2,9 @@
 
 ``/healthz`` always answers. ``POST /slack/events`` (commands, interactivity and the
 Events API, all on one URL as the manifest says) is mounted when Slack is configured for
-HTTP, i.e. with a signing secret; ``POST /api/messages`` when Teams is active.
+HTTP, i.e. with a signing secret; ``POST /api/messages`` when Teams is active. Each door
+verifies its sender before anything reads the request (see ``slack_events`` and
+``handlers.teams.app``); the threat model is in ``docs/security.md``.
 """
 
 from __future__ import annotations

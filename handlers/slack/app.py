@@ -1,10 +1,12 @@
 """The Bolt app: Slack's requests in, listeners registered, errors turned into kind words.
 
 ``build_slack_app`` wires a ``slack_bolt`` ``AsyncApp`` to the bot: our ``AsyncWebClient``
-(pointed at ``SLACK_API_URL``, so tests run against a local fake), the signing secret
-(Bolt answers 401 to a request with a missing, wrong or over-5-minutes-old signature and
-runs nothing), and ``process_before_response=False``: Bolt sends Slack its HTTP answer as
-soon as a listener calls ``ack()``, while the listener carries on with the slow part.
+(pointed at ``SLACK_API_URL``, so tests run against a local fake), the signing secret,
+and ``process_before_response=False``: Bolt sends Slack its HTTP answer as soon as a
+listener calls ``ack()``, while the listener carries on with the slow part. Over HTTP the
+signature is checked before Bolt sees the request (``handlers.slack.verify``, called by
+``handlers.web``), so Bolt's own check, and its error handler below, only ever meet
+bodies Slack signed; a workspace the bot is not installed in is refused next.
 
 Failures meet people in one way (``listeners.tell_user``): a ``DomainError`` (not
 allowed, invalid input, a limit reached, not found) is the person's to read, so they get
