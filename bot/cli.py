@@ -9,10 +9,12 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
-from typing import Annotated, Any
+import socket
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -40,12 +42,27 @@ class FriendlyErrors(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
         try:
             return super().invoke(ctx)
         except FRIENDLY_ERRORS as error:
-            err.print(f"[bold red]error:[/] {escape(mask_url(str(error)))}", markup=True,
-                      highlight=False)
-            raise typer.Exit(1) from None
+            fail(str(error))
+        except (OperationalError, InterfaceError) as error:
+            fail(f"the database at DATABASE_URL failed: {error.orig}")
+        except (ConnectionError, TimeoutError, socket.gaierror) as error:
+            fail(f"cannot connect (check DATABASE_URL and SLACK_API_URL): {error}")
+        except OSError as error:
+            if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+                raise
+            fail(str(error))  # serve: the HOST/PORT is taken or not this machine's
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` as the one red line a user sees, and exit with code 1."""
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", markup=True,
+              highlight=False)
+    raise typer.Exit(1) from None
 
 
 app = typer.Typer(

@@ -24,6 +24,7 @@ ends up in logs (with a traceback) that far more people read than the database.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -116,6 +117,12 @@ def create_engine(url: str, **kw: Any) -> AsyncEngine:
         options.update(kw)
         return create_async_engine(normalized, **options)
 
+    database = make_url(normalized).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():  # else aiosqlite fails late, from its own thread
+            raise DatabaseUrlError(f"the folder {folder} for the SQLite database does not "
+                                   "exist; create it or fix DATABASE_URL")
     options.update(kw)
     engine = create_async_engine(normalized, **options)
     _configure_sqlite(engine)

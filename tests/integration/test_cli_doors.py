@@ -9,6 +9,7 @@ message the CLI prints.
 from __future__ import annotations
 
 import os
+import socket
 import zipfile
 from pathlib import Path
 
@@ -148,3 +149,27 @@ def test_the_startup_line_masks_the_web_api_url() -> None:
 ])
 def test_mask_url_hides_passwords_and_keeps_the_rest(text: str, masked: str) -> None:
     assert mask_url(text) == masked
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://bot:S3cret@127.0.0.1:1/refs", "cannot connect"),
+    ("sqlite:////nonexistent-folder/bot.db", "the folder /nonexistent-folder for the SQLite"),
+])
+def test_a_database_that_cannot_be_reached_is_one_line(
+        monkeypatch: pytest.MonkeyPatch, url: str, expected: str) -> None:
+    monkeypatch.delenv("ADVOCATE_BOT_CONFIG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["db", "status"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error:") and expected in result.output.replace("\n", " ")
+    assert "S3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_serve_on_a_port_that_is_taken_is_one_line(env: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error:") and "address already in use" in result.output
