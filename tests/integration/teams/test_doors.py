@@ -207,3 +207,22 @@ def test_unauthenticated_teams_may_listen_on_loopback(host: str) -> None:
 def test_with_an_app_id_teams_may_listen_anywhere() -> None:
     settings = Settings(microsoft_app_id=APP_ID, microsoft_app_password="x", host="0.0.0.0")
     assert settings.teams_active and settings.teams_tenants == frozenset()
+
+
+async def test_a_failed_write_logs_no_personal_data(
+        tmp_path: Path, connector: FakeConnector, caplog: pytest.LogCaptureFixture) -> None:
+    """The Teams turn-error log carries the database error with its traceback; it must
+    name the failure without the values that were being written (email, name)."""
+    async for client, bot_app in serve(settings_for(tmp_path, teams_enabled=True)):
+        async with bot_app.engine.begin() as connection:
+            await connection.execute(text(
+                "CREATE TRIGGER refuse_people BEFORE INSERT ON people "
+                "BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END"))
+        caplog.set_level(logging.INFO)
+        response = await client.post("/api/messages", json=activity(
+            connector.url, None, type="installationUpdate", action="add"))
+        assert response.status < 500
+    formatter = logging.Formatter("%(message)s")
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any("disk quota exceeded" in line for line in lines)
+    assert not any(RITA["email"] in line or RITA["name"] in line for line in lines)
