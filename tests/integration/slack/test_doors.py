@@ -273,3 +273,14 @@ async def test_over_socket_mode_another_workspace_is_refused_too(
     [opened] = fake_slack.calls_to("views.open")
     assert opened.args["trigger_id"] == "trigger-T0001"
     assert fake_slack.responses == []
+
+
+def test_slack_team_id_must_be_workspace_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import SettingsError, load_settings
+
+    monkeypatch.delenv("ADVOCATE_BOT_CONFIG", raising=False)
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0001, acme.slack.com")
+    with pytest.raises(SettingsError, match=r"SLACK_TEAM_ID: 'acme\.slack\.com' is not"):
+        load_settings()
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0001;E0ORG")
+    assert load_settings().slack_team_id == ["T0001", "E0ORG"]
