@@ -9,35 +9,60 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
-from typing import Annotated, Any
+import socket
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from bot import __version__
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, mask_url
 from bot.domain.errors import DomainError
+from storage.db import DatabaseUrlError
 from storage.migrate import SchemaError
 
 err = Console(stderr=True)
 log = logging.getLogger("advocate_bot")
 
-FRIENDLY_ERRORS: tuple[type[Exception], ...] = (SettingsError, DomainError, SchemaError)
+FRIENDLY_ERRORS: tuple[type[Exception], ...] = (
+    SettingsError, DomainError, SchemaError, DatabaseUrlError)
 
 
 class FriendlyErrors(TyperGroup):
-    """Turns the errors a user can act on into a one-line message and exit code 1."""
+    """Turns the errors a user can act on into a one-line message and exit code 1.
+
+    The message passes through ``mask_url``: an error about a database URL must not
+    print the password inside it.
+    """
 
     def invoke(self, ctx: Any) -> Any:
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
         try:
             return super().invoke(ctx)
         except FRIENDLY_ERRORS as error:
-            err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
-            raise typer.Exit(1) from None
+            fail(str(error))
+        except (OperationalError, InterfaceError) as error:
+            fail(f"the database at DATABASE_URL failed: {error.orig}")
+        except (ConnectionError, TimeoutError, socket.gaierror) as error:
+            fail(f"cannot connect (check DATABASE_URL and SLACK_API_URL): {error}")
+        except OSError as error:
+            if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL):
+                raise
+            fail(str(error))  # serve: the HOST/PORT is taken or not this machine's
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` as the one red line a user sees, and exit with code 1."""
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", markup=True,
+              highlight=False)
+    raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -79,6 +104,10 @@ def setup_logging(settings: Settings) -> None:
         # our scheduler and migrations log what matters themselves.
         for chatty in ("apscheduler", "alembic.runtime.migration"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Even at DEBUG: these echo every SQL statement with its bound values and every Web
+    # API answer (people's emails, names, deal data) into the log.
+    for revealing in ("aiosqlite", "slack_sdk", "msrest"):
+        logging.getLogger(revealing).setLevel(logging.INFO)
 
 
 @app.command()
@@ -174,7 +203,8 @@ def _slack_mode(settings: Settings) -> str:
         modes.append("Socket Mode (SLACK_APP_TOKEN; no public URL needed)")
     if settings.slack_signing_secret:
         modes.append(f"HTTP at POST http://{settings.host}:{settings.port}/slack/events")
-    return f"Slack is on: {' and '.join(modes)}; Web API at {settings.slack_api_url}"
+    return (f"Slack is on: {' and '.join(modes)}; Web API at "
+            f"{mask_url(settings.slack_api_url)}")
 
 
 @db_app.command("upgrade")

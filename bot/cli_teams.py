@@ -39,6 +39,8 @@ def package(
         help="Publisher shown in Teams (default: the bot name)")] = None,
     version: Annotated[str, typer.Option(
         help="App version; raise it for every upload that changes the manifest")] = __version__,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the output file if it exists")] = False,
 ) -> None:
     """Write the Teams app package (manifest.json + icons) for MicrosoftAppId and
     TEAMS_BOT_NAME; upload it in the Teams admin center (Teams apps → Manage apps →
@@ -49,7 +51,7 @@ def package(
     try:
         path = write_package(settings, output, website_url=website_url,
                              privacy_url=privacy_url, terms_url=terms_url,
-                             developer_name=developer_name, version=version)
+                             developer_name=developer_name, version=version, force=force)
     except PackageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None

@@ -7,7 +7,9 @@ start-up with ``SettingsError``, whose message names the setting and the expecte
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +38,37 @@ DEFAULT_DATABASE_URL = "sqlite:///advocate-bot.db"
 
 class SettingsError(Exception):
     """A setting has a value the bot cannot use; the message says which and what to write."""
+
+
+#: ``scheme://userinfo@`` in any text: the userinfo is what ``mask_url`` hides.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    A ``DATABASE_URL`` carries its password, and a Web API URL may carry a token as its
+    user: neither may reach a terminal, a log or an error message. ``user:password@``
+    keeps the user (it helps to see which account was tried); a lone ``token@`` is hidden
+    whole. Works on text that is not a valid URL too, because that is exactly the text a
+    "cannot parse this URL" message would echo.
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        user, colon, _ = match["userinfo"].partition(":")
+        return f"{match['scheme']}{user + ':***' if colon else '***'}@"
+
+    return _URL_USERINFO.sub(hide, text)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _split_list(value: Any) -> Any:
@@ -68,6 +101,11 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base URL (a local fake in tests)"
     )
+    slack_team_id: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Slack workspace ids (T…) the bot serves; empty = the "
+                    "bot token's own workspace. Requests from any other workspace are refused",
+    )
 
     # --- Microsoft Teams (the names the Bot Framework samples use) ---
     microsoft_app_id: str = Field(
@@ -90,6 +128,11 @@ class Settings(BaseSettings):
         False, description="Serve /api/messages for Teams (on when MicrosoftAppId is set)"
     )
     teams_bot_name: str = Field("Advocate Bot", description="Bot name in the Teams app package")
+    teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Azure AD tenant ids whose users may use the bot; empty = "
+                    "MicrosoftAppTenantId when set, else any tenant",
+    )
 
     # --- program ---
     program_managers: Annotated[list[str], NoDecode] = Field(
@@ -228,6 +271,25 @@ class Settings(BaseSettings):
                    ("gold", self.tier_gold_points)),
         )
 
+    @field_validator("slack_team_id", mode="before")
+    @classmethod
+    def _split_team_ids(cls, value: Any) -> Any:
+        ids = _split_list(value)
+        for team in ids:
+            if not re.fullmatch(r"[TE][A-Z0-9]{2,}", str(team)):
+                raise ValueError(f"{team!r} is not a Slack workspace id like T0123ABCD")
+        return ids
+
+    @field_validator("teams_allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: Any) -> Any:
+        tenants = [str(tenant).lower() for tenant in _split_list(value)]
+        for tenant in tenants:
+            if not re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", tenant):
+                raise ValueError(f"{tenant!r} is not a tenant id (a GUID like "
+                                 "72f988bf-86f1-41af-91ab-2d7cd011db47)")
+        return tenants
+
     @field_validator("program_managers", mode="before")
     @classmethod
     def _split_managers(cls, value: Any) -> Any:
@@ -313,7 +375,27 @@ class Settings(BaseSettings):
             )
         if self.microsoft_app_password and not self.microsoft_app_id:
             raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is missing")
+        if self.teams_active and not self.microsoft_app_id and not is_loopback(self.host):
+            raise ValueError(
+                f"HOST={self.host} with Teams in unauthenticated local mode (TEAMS_ENABLED "
+                "without MicrosoftAppId): anyone who reached the port could act as any user. "
+                "Set MicrosoftAppId and MicrosoftAppPassword, or HOST=127.0.0.1")
         return self
+
+    @property
+    def teams_tenants(self) -> frozenset[str]:
+        """The tenants whose activities the bot accepts; empty means any tenant.
+
+        ``TEAMS_ALLOWED_TENANTS`` when set, else the app's own tenant when it is known
+        (``MicrosoftAppTenantId``): a multi-tenant app registration lets every tenant's
+        users message the bot, and roles come from the email Teams reports, which another
+        tenant controls.
+        """
+        if self.teams_allowed_tenants:
+            return frozenset(self.teams_allowed_tenants)
+        if self.microsoft_app_tenant_id:
+            return frozenset({self.microsoft_app_tenant_id.lower()})
+        return frozenset()
 
     @property
     def teams_active(self) -> bool:
@@ -398,7 +480,8 @@ def load_settings(**overrides: Any) -> Settings:
             elif any(word in name for word in ("token", "secret", "password")):
                 lines.append(f"setting {name.upper()}: {message}")  # never echo a secret
             else:
-                lines.append(f"setting {name.upper()}: {message} (got {problem.get('input')!r})")
+                got = mask_url(repr(problem.get("input")))  # a URL's password stays hidden
+                lines.append(f"setting {name.upper()}: {message} (got {got})")
         raise SettingsError("\n".join(lines)) from None
     except ValueError as error:  # e.g. a TOML file that does not parse
-        raise SettingsError(f"{CONFIG_FILE_ENV}={toml_path}: {error}") from None
+        raise SettingsError(f"{CONFIG_FILE_ENV}={toml_path}: {mask_url(str(error))}") from None

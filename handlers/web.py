@@ -2,11 +2,14 @@
 
 ``/healthz`` always answers. ``POST /slack/events`` (commands, interactivity and the
 Events API, all on one URL as the manifest says) is mounted when Slack is configured for
-HTTP, i.e. with a signing secret; ``POST /api/messages`` when Teams is active.
+HTTP, i.e. with a signing secret; ``POST /api/messages`` when Teams is active. Each door
+verifies its sender before anything reads the request (see ``slack_events`` and
+``handlers.teams.app``); the threat model is in ``docs/security.md``.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -16,6 +19,8 @@ from bot.bootstrap import App
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
+
+log = logging.getLogger(__name__)
 
 APP_KEY = web.AppKey("advocate_bot", App)
 SLACK_KEY: web.AppKey[AsyncApp] = web.AppKey("slack_app")
@@ -36,12 +41,50 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Hand Slack's request to Bolt, which verifies its signature (401 if it fails),
-    acknowledges it and runs the listener."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    """Verify Slack's signature on the raw bytes, then hand the request to Bolt.
 
-    bolt_response = await request.app[SLACK_KEY].async_dispatch(await to_bolt_request(request))
+    Nothing reads or logs the body of a request Slack did not sign: it gets 401 and one
+    short log line. A signed body the bot cannot read (not UTF-8, not JSON, not an
+    object) gets 400; only then does Bolt acknowledge it and run the listener.
+    """
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response
+
+    from handlers.slack.verify import MAX_BODY_BYTES, SlackRequestError, check_headers, parse
+    from handlers.slack.verify import verify as verify_signature
+
+    secret = request.app[APP_KEY].settings.slack_signing_secret
+    body: bytes | None = None
+    problem = check_headers(request.headers)
+    if problem is None:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            problem = "body larger than any Slack request"
+        else:
+            body = await _read_at_most(request, MAX_BODY_BYTES)
+            problem = ("body larger than any Slack request" if body is None
+                       else verify_signature(secret, request.headers, body))
+    if problem is not None or body is None:
+        log.warning("refused a request to %s: %s", SLACK_EVENTS_PATH, problem)
+        return web.json_response({"error": "request not signed by Slack"}, status=401)
+    try:
+        bolt_request = parse(body, request.headers, request.query_string)
+    except SlackRequestError as error:
+        log.warning("refused a signed request to %s: %s", SLACK_EVENTS_PATH, error)
+        return web.json_response({"error": str(error)}, status=400)
+    bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it grows past ``limit`` (a chunked upload has no
+    Content-Length to refuse it by)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Application:

@@ -16,10 +16,15 @@ so that ``DATABASE_URL`` accepts both.
   SQLite, where ``SELECT … FOR UPDATE`` does not exist.
 * PostgreSQL: pool pre-ping, so a connection the server or a proxy dropped while idle is
   replaced instead of failing the next request.
+
+On both, ``hide_parameters``: a failed statement's error names its SQL but not the values
+bound to it. Those values are people's emails, names and deal data, and the error text
+ends up in logs (with a traceback) that far more people read than the database.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -106,12 +111,20 @@ def create_engine(url: str, **kw: Any) -> AsyncEngine:
     """
     normalized = normalize_url(url)
     backend = make_url(normalized).get_backend_name()
+    options: dict[str, Any] = {"hide_parameters": True}
     if backend == "postgresql":
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options["pool_pre_ping"] = True
         options.update(kw)
         return create_async_engine(normalized, **options)
 
-    engine = create_async_engine(normalized, **kw)
+    database = make_url(normalized).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).parent
+        if not folder.is_dir():  # else aiosqlite fails late, from its own thread
+            raise DatabaseUrlError(f"the folder {folder} for the SQLite database does not "
+                                   "exist; create it or fix DATABASE_URL")
+    options.update(kw)
+    engine = create_async_engine(normalized, **options)
     _configure_sqlite(engine)
     return engine
 

@@ -1,10 +1,12 @@
 """The Bolt app: Slack's requests in, listeners registered, errors turned into kind words.
 
 ``build_slack_app`` wires a ``slack_bolt`` ``AsyncApp`` to the bot: our ``AsyncWebClient``
-(pointed at ``SLACK_API_URL``, so tests run against a local fake), the signing secret
-(Bolt answers 401 to a request with a missing, wrong or over-5-minutes-old signature and
-runs nothing), and ``process_before_response=False``: Bolt sends Slack its HTTP answer as
-soon as a listener calls ``ack()``, while the listener carries on with the slow part.
+(pointed at ``SLACK_API_URL``, so tests run against a local fake), the signing secret,
+and ``process_before_response=False``: Bolt sends Slack its HTTP answer as soon as a
+listener calls ``ack()``, while the listener carries on with the slow part. Over HTTP the
+signature is checked before Bolt sees the request (``handlers.slack.verify``, called by
+``handlers.web``), so Bolt's own check, and its error handler below, only ever meet
+bodies Slack signed; a workspace the bot is not installed in is refused next.
 
 Failures meet people in one way (``listeners.tell_user``): a ``DomainError`` (not
 allowed, invalid input, a limit reached, not found) is the person's to read, so they get
@@ -16,12 +18,17 @@ with a short apology for them, never a stack trace. Listeners report their own f
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
@@ -67,6 +74,7 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
     )
     if ack_budget is not None:
         deps.ack_budget = ack_budget
+    app.use(_only_our_workspaces(frozenset(settings.slack_team_id)))
     register_all(app, deps)
 
     @app.error
@@ -75,6 +83,42 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
         await tell_user(error, body, client, respond)
 
     return app
+
+
+def _only_our_workspaces(configured: frozenset[str]) -> Any:
+    """Bolt middleware: serve only the workspace(s) the bot is installed in.
+
+    A signature proves the request came from Slack for this app, not that it came from
+    the workspace the program runs in: an app distributed to another workspace (or an
+    Enterprise Grid org) gets signed requests from there too, from people whose roles
+    the roster knows nothing about. ``SLACK_TEAM_ID`` names the workspaces; without it,
+    the bot token's own workspace (``auth.test``, asked once) is the only one. The
+    workspace is Bolt's: ``view.app_installed_team_id``, ``team.id`` or the event's
+    installation, which in a Slack Connect conversation is the bot's side, so an
+    external advocate answering in a shared DM is still served. Over HTTP a refusal is
+    403; over Socket Mode the envelope is acknowledged and dropped, as an unacknowledged
+    one would be delivered again.
+    """
+    installed: set[str] = set(configured)
+
+    async def only_our_workspaces(req: AsyncBoltRequest, context: AsyncBoltContext,
+                                  client: AsyncWebClient,
+                                  next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        if not installed:
+            answer = await client.auth_test()
+            installed.add(str(answer["team_id"]))
+        team = context.team_id or context.enterprise_id
+        if team not in installed:
+            log.warning("refused a Slack request from workspace %.20r: SLACK_TEAM_ID allows %s",
+                        team, ", ".join(sorted(installed)))
+            if req.mode == "socket_mode":  # acknowledge, or Slack redelivers it
+                return BoltResponse(status=200, body="")
+            return BoltResponse(status=403, body=json.dumps(
+                {"error": "this workspace is not served by this bot"}),
+                headers={"content-type": "application/json"})
+        return await next()
+
+    return only_our_workspaces
 
 
 async def start_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHandler:

@@ -12,9 +12,12 @@ the sizes and kinds Teams requires.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -107,15 +110,72 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
     }
 
 
-def write_package(settings: Settings, output: Path, **manifest_options: Any) -> Path:
-    """Write the zip (manifest and icons at its root, as Teams expects) to ``output``."""
+def write_package(settings: Settings, output: Path, *, force: bool = False,
+                  **manifest_options: Any) -> Path:
+    """Write the zip (manifest and icons at its root, as Teams expects) to ``output``.
+
+    An admin runs this in a shell they may share with others, so the write is careful:
+    an existing file is replaced only with ``force`` (and then atomically, by renaming a
+    finished temporary file over it), a symbolic link is never written through (it could
+    point anywhere), and a directory, a missing permission or a full disk is reported as
+    a ``PackageError`` naming the path instead of a traceback.
+    """
     manifest = build_manifest(settings, **manifest_options)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         archive.writestr(COLOR_ICON[0], color_icon())
         archive.writestr(OUTLINE_ICON[0], outline_icon())
+    data = buffer.getvalue()
+    if output.is_symlink():
+        raise PackageError(f"{output} is a symbolic link; give the path of a regular file")
+    if output.is_dir():
+        raise PackageError(f"{output} is a directory; give a file name such as "
+                           f"{output / 'advocate-bot-teams.zip'}")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PackageError(f"cannot create the folder {output.parent}: "
+                           f"{error.strerror or error}") from None
+    try:
+        if force:
+            _replace(output, data)
+        else:
+            _create(output, data)
+    except FileExistsError:
+        raise PackageError(f"{output} already exists; pass --force to replace it") from None
+    except PermissionError:
+        raise PackageError(f"cannot write {output}: permission denied") from None
+    except OSError as error:
+        raise PackageError(f"cannot write {output}: {error.strerror or error}") from None
     return output
+
+
+def _create(output: Path, data: bytes) -> None:
+    """Write a new file; fail if anything (a file, a link, a dangling link) is there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(output, flags, 0o644)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+
+
+def _replace(output: Path, data: bytes) -> None:
+    """Replace ``output`` atomically: a rename swaps the directory entry itself, so a
+    link that appeared at ``output`` meanwhile is replaced, never followed."""
+    descriptor, temporary = tempfile.mkstemp(prefix=".advocate-bot-", suffix=".zip",
+                                             dir=output.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # --- icons ---------------------------------------------------------------------------------
