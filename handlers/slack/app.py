@@ -36,7 +36,7 @@ from bot.domain.model import Platform
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.idempotency import Once
-from handlers.slack.listeners import SORRY, SlackDeps, register_all, tell_user, user_message
+from handlers.slack.listeners import SlackDeps, register_all, tell_user, user_message
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient,
                        respond: AsyncRespond | None) -> None:
-        await tell_user(error, body, client, respond)
+        await tell_user(error, body, client, respond, renderer=deps.renderer)
 
     return app
 
@@ -132,7 +132,6 @@ async def start_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHan
 
 
 __all__ = [
-    "SORRY",
     "build_slack_app",
     "slack_client",
     "start_socket_mode",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from bot.config import Settings
 from handlers.teams.cards import TeamsCards
 from handlers.teams.handler import AdvocateTeamsBot, MemberEmail, teams_member_email
 from handlers.teams.messenger import TeamsMessenger
+from handlers.teams.replies import text_of
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +174,8 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
     if adapter is None:
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(
             _BotFrameworkConfig(settings)))
-    adapter.on_turn_error = _on_turn_error
     cards = TeamsCards(bot_app.renderer)
+    adapter.on_turn_error = turn_error(cards)
     bot = AdvocateTeamsBot(bot_app.ctx, cards, bot_name=settings.teams_bot_name,
                            member_email=member_email)
     messenger = TeamsMessenger(
@@ -186,15 +188,18 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
     return front
 
 
-async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
-    """A bug must not go unseen: log it with its traceback, and tell the user plainly.
-    A refused tenant is no bug: it goes back out of ``adapter.process`` to ``handle``,
-    which answers 403 without a word to the sender."""
-    if isinstance(error, TenantRefused):
-        raise error
-    log.error("Teams turn failed: %r", error, exc_info=error)
-    try:
-        await turn_context.send_activity(
-            "Sorry, something went wrong on my side. Please try again in a minute.")
-    except Exception:  # the connector may be what failed
-        log.warning("could not tell the user about the failure", exc_info=True)
+def turn_error(cards: TeamsCards) -> Callable[[TurnContext, Exception], Awaitable[None]]:
+    """The adapter's error handler: a bug must not go unseen, so it is logged with its
+    traceback and the user is told plainly. A refused tenant is no bug: it goes back out
+    of ``adapter.process`` to ``handle``, which answers 403 without a word to the sender."""
+
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        if isinstance(error, TenantRefused):
+            raise error
+        log.error("Teams turn failed: %r", error, exc_info=error)
+        try:
+            await turn_context.send_activity(text_of(cards, "sorry"))
+        except Exception:  # the connector may be what failed
+            log.warning("could not tell the user about the failure", exc_info=True)
+
+    return on_turn_error

@@ -1,4 +1,4 @@
-"""The core stays platform-neutral: bot/domain and bot/services import no SDK, ORM,
+"""The core stays platform-neutral: bot/domain, bot/conversation and bot/services import no SDK,
 network or template library, and nothing from storage/ or handlers/ (ARCHITECTURE.md,
 "Layers and who may import whom"). A small AST walk instead of import-linter, so it runs
 with the unit tests and names the file and line that broke the rule."""
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE_PACKAGES = ("bot/domain", "bot/services")
+CORE_PACKAGES = ("bot/domain", "bot/conversation", "bot/services")
 FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "sqlalchemy", "aiohttp", "jinja2",
              "storage", "handlers")
 

@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ACK_BUDGET = 2.0  # seconds a form may spend validating before Slack gets its ack
 DEFAULT_WORK_SLOTS = 4  # listeners doing their after-the-ack work at once, per process
-SORRY = ("Sorry, something went wrong on my side and I could not finish that. "
-         "Please try again in a minute; if it keeps happening, tell your program manager.")
 USER_FACING: tuple[type[Exception], ...] = (DomainError, SlackLookupFailed)
 
 Ack = Callable[..., Awaitable[None]]
@@ -115,18 +113,22 @@ class SlackDeps:
         except Exception as error:
             if getattr(ack, "response", True) is None:
                 await ack()
-            await tell_user(error, body, client, respond)
+            await tell_user(error, body, client, respond, renderer=self.renderer)
 
 
-def user_message(error: BaseException) -> str:
+def user_message(error: BaseException, renderer: Renderer) -> str:
     """What the person who caused ``error`` reads: a rule's own words, else an apology."""
-    if isinstance(error, USER_FACING):
-        return str(error) or SORRY
-    return SORRY
+    if isinstance(error, USER_FACING) and str(error):
+        return str(error)
+    return sorry(renderer)
+
+
+def sorry(renderer: Renderer) -> str:
+    return renderer.render("text/replies/sorry.txt.j2", {}).strip()
 
 
 async def tell_user(error: BaseException, body: Mapping[str, Any], client: AsyncWebClient,
-                    respond: AsyncRespond | None) -> None:
+                    respond: AsyncRespond | None, *, renderer: Renderer) -> None:
     """Log ``error`` and, if a person caused it, tell them what they can do about it:
     ephemeral through ``respond`` where the payload has a response URL (commands, message
     buttons), else in a DM (App Home buttons, modals)."""
@@ -137,7 +139,7 @@ async def tell_user(error: BaseException, body: Mapping[str, Any], client: Async
         log.error("failed to handle a %s", kind, exc_info=error)
     if kind == "event_callback":
         return  # nobody clicked anything; an App Home that did not draw is redrawn on open
-    await tell_text(user_message(error), body, client, respond)
+    await tell_text(user_message(error, renderer), body, client, respond)
 
 
 async def tell_text(text: str, body: Mapping[str, Any], client: AsyncWebClient,
@@ -242,11 +244,11 @@ def register_all(app: AsyncApp, deps: SlackDeps) -> None:
 
 __all__ = [
     "DEFAULT_ACK_BUDGET",
-    "SORRY",
     "SlackDeps",
     "answer_form",
     "publish_home",
     "register_all",
+    "sorry",
     "tell_text",
     "tell_user",
     "user_message",
