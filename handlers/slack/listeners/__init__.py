@@ -223,13 +223,7 @@ async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) ->
     """Render and publish the person's App Home (one section per role they hold)."""
     assert actor.person.identity is not None
     data = await home(deps.ctx, actor)
-    context = {
-        "timezone": data.timezone,
-        "rep": forms.rep_home(data.requests or ()),
-        "advocate": forms.advocate_home(data.profile) if data.profile else None,
-        "manager": forms.manager_home(data.glance.stats, data.glance.attention)
-        if data.glance else None,
-    }
+    context = forms.home_context(data)  # the very context the template tests render
     view = forms.home_view(deps.renderer, context=context)
     await client.views_publish(user_id=actor.person.identity.user_id, view=view)
 
