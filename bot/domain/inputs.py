@@ -31,6 +31,11 @@ MAX_NUMBER_CHARS = 32
 MAX_AMOUNT = Decimal("999999999999.99")
 #: Ids are ``INTEGER`` columns: 32 bits on PostgreSQL.
 MAX_ID = 2**31 - 1
+#: The largest per-advocate limit count (per 90 or 365 days, open asks); far past any
+#: real program, and inside every integer column.
+MAX_LIMIT_COUNT = 1000
+#: The most points an advocate can hold (an ``INTEGER`` column, with room to add to it).
+MAX_POINTS = 10**9
 #: The latest date anyone plans for; date maths (a day after, a week after) stays safe.
 LATEST_DATE = date(2999, 12, 31)
 

@@ -24,7 +24,12 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from bot.domain.inputs import date_in_range, refuse_control_characters, whole_number
+from bot.domain.inputs import (
+    MAX_LIMIT_COUNT,
+    date_in_range,
+    refuse_control_characters,
+    whole_number,
+)
 from bot.domain.lifecycle import transition_ask
 from bot.domain.limits import (
     MAX_COOLDOWN_DAYS,
@@ -68,8 +73,6 @@ from bot.services.roles import advocate_person, is_advocate, manager_people
 
 USAGE_WINDOW = timedelta(days=YEAR_WINDOW_DAYS)
 _LIMIT_FIELDS = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
-#: An override's largest count (per 90 or 365 days, open asks): far past any real program.
-MAX_MANAGER_LIMIT = 1000
 #: How far ahead a dated pause may end; later is a typo, and "pause" has no end date.
 MAX_PAUSE_DAYS = 2 * 366
 
@@ -340,7 +343,7 @@ def _validate_manager_limits(limits: LimitOverrides, reason: str) -> None:
         elif value < 0:
             errors[name] = "cannot be negative"
         else:
-            high = MAX_COOLDOWN_DAYS if name == "cooldown_days" else MAX_MANAGER_LIMIT
+            high = MAX_COOLDOWN_DAYS if name == "cooldown_days" else MAX_LIMIT_COUNT
             try:
                 whole_number(value, name, low=0, high=high, message=f"can be at most {high}")
             except InvalidInput as invalid:

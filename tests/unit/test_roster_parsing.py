@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import roster_csv
 from bot.domain.errors import NotFound
 from bot.domain.model import (
     Advocate,
@@ -20,17 +21,17 @@ from bot.domain.model import (
     LimitOverrides,
     ReferenceType,
 )
-from bot.services import roster
-from bot.services.roster import (
+from bot.roster_csv import (
     CANONICAL_HEADERS,
     NO_CONSENT,
     RosterFileError,
     decode_csv_bytes,
-    import_roster,
     parse_csv,
     plan_import,
     render_roster_csv,
 )
+from bot.services import roster
+from bot.services.roster import import_roster
 from tests.fakes import FakeDatabase
 from tests.unit.conftest import START, audit_actions, build_advocate
 
@@ -39,19 +40,19 @@ EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "roster.csv"
 
 
 def plan(text: str, existing: dict[str, Advocate] | None = None, *,
-         day_first: bool | None = None) -> roster.ImportPlan:
+         day_first: bool | None = None) -> roster_csv.ImportPlan:
     return plan_import(parse_csv(text), existing or {}, now=START, day_first=day_first)
 
 
-def fixture_plan(name: str) -> roster.ImportPlan:
+def fixture_plan(name: str) -> roster_csv.ImportPlan:
     return plan_import(parse_csv(decode_csv_bytes((FIXTURES / name).read_bytes())), {}, now=START)
 
 
-def problems(result: roster.ImportPlan) -> dict[int, str]:
+def problems(result: roster_csv.ImportPlan) -> dict[int, str]:
     return {p.line: "; ".join(p.reasons) for p in result.problems}
 
 
-def by_email(result: roster.ImportPlan) -> dict[str, Advocate]:
+def by_email(result: roster_csv.ImportPlan) -> dict[str, Advocate]:
     return {a.email: a for a in [*result.creates, *result.updates]}
 
 
@@ -450,11 +451,11 @@ def test_a_new_advocate_needs_a_name_and_a_company_column() -> None:
 def test_multi_value_cells_split_on_semicolons_else_commas(
     cell: str, values: tuple[str, ...]
 ) -> None:
-    assert roster.split_multi(cell) == values
+    assert roster_csv.split_multi(cell) == values
 
 
 def test_a_single_value_with_a_comma_survives_the_round_trip() -> None:
-    assert roster.split_multi(roster.join_multi(["Acme, Inc."])) == ("Acme, Inc.",)
+    assert roster_csv.split_multi(roster_csv.join_multi(["Acme, Inc."])) == ("Acme, Inc.",)
 
 
 # --- consent and merging with the stored roster -----------------------------------------
