@@ -340,10 +340,12 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         a 20,000-row import is a few dozen statements instead of 20,000 savepoints."""
         if not advocates:
             return
-        insert = self._insert(AdvocateRow)
+        # The table, not the mapped class: a plain Core executemany, without the ORM's
+        # per-row bookkeeping (a third of the import's time otherwise).
+        insert = self._insert(AdvocateRow.__table__)
         columns = list(_advocate_values(advocates[0]))
         stmt = insert.on_conflict_do_update(
-            index_elements=[AdvocateRow.email_key],
+            index_elements=[AdvocateRow.__table__.c.email_key],
             set_={name: getattr(insert.excluded, name) for name in columns
                   if name != "email_key"},
         )
@@ -363,10 +365,14 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
     async def list(self, *, status: AdvocateStatus | None = None) -> builtins.list[Advocate]:
         # Code-point order, like Python's sort, whatever collation the database has.
         key = AdvocateRow.email_key.collate("C") if self._postgres else AdvocateRow.email_key
-        stmt = select(AdvocateRow).order_by(key, AdvocateRow.id)
+        stmt = select(*AdvocateRow.__table__.columns).order_by(key, AdvocateRow.id)
         if status is not None:
             stmt = stmt.where(AdvocateRow.status == status.value)
-        return [_advocate(row) for row in await self._session.scalars(stmt)]
+        # Plain rows rather than mapped objects: the roster can be 100k rows, and nobody
+        # needs them in the identity map. Flush first, since plain rows skip autoflush.
+        await self._session.flush()
+        result = await self._session.execute(stmt)
+        return [_advocate(cast(AdvocateRow, row)) for row in result]
 
     async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
         """Four aggregate queries for any number of advocates (not one per advocate)."""

@@ -19,7 +19,6 @@ next to that field of a form. Pure: no I/O, no clock (callers pass ``today``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -41,6 +40,9 @@ LATEST_DATE = date(2999, 12, 31)
 
 # Plain decimal notation with a small exponent: "1200", "-3", "87.5", ".5", "1.2e3".
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?")
+# Unicode's control characters (category Cc): C0, DEL and C1.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # not \t \n \r
 _CURRENCY = ("$", "€", "£", "¥")
 _SPACES = re.compile(r"[\s_]")
 # Grouped digits: "1,200,000" and India's "12,00,000"; any other comma is not ours to guess.
@@ -106,15 +108,19 @@ def amount(raw: object, field: str, *, message: str | None = None) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def has_control_characters(text: str, *, multiline: bool = True) -> bool:
+    """Does ``text`` hold a control character (other than line breaks and tabs, when
+    ``multiline``)? One regular-expression scan, cheap enough for every cell of a file."""
+    return (_CONTROL_BUT_LINES if multiline else _CONTROL).search(text) is not None
+
+
 def refuse_control_characters(text: str, field: str, *, multiline: bool = True) -> str:
     """``text`` unchanged, unless it holds NUL or another control character (line breaks
     and tabs are fine in multi-line fields). PostgreSQL cannot store NUL in text at all,
     and the others only ever arrive by accident or on purpose, never by typing."""
-    allowed = "\n\t" if multiline else ""
-    for char in text:
-        if char not in allowed and unicodedata.category(char) == "Cc":
-            raise InvalidInput({field: "Remove the invisible control characters from this "
-                                       "text (they cannot be stored)."})
+    if has_control_characters(text, multiline=multiline):
+        raise InvalidInput({field: "Remove the invisible control characters from this "
+                                   "text (they cannot be stored)."})
     return text
 
 

@@ -133,7 +133,11 @@ def parse_csv(text: str) -> CsvTable:
 
 def _csv_error(error: csv.Error, start: int, end: int) -> str:
     message = str(error)
-    if "unexpected end of data" in message or "field larger than field limit" in message:
+    if "field larger than field limit" in message:
+        return (f"line {start}: a cell is too long (more than {csv.field_size_limit():,} "
+                "characters; roster cells are names, lists and notes). If the cell is meant "
+                "to be shorter, a closing quote (\") is probably missing")
+    if "unexpected end of data" in message:
         return (f"line {start}: a quoted cell that starts on this line is never closed "
                 "(a missing \")")
     if "expected after" in message:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from bot.domain.inputs import has_control_characters
 from bot.domain.model import Advocate, AdvocateStatus
 from bot.roster_csv.cells import (
     DATE_KEYS,
     BadCell,
     cell_parser,
     infer_day_first,
+    refuse_control_characters_in,
     region_for_country,
     unguard_formula,
 )
@@ -71,6 +73,9 @@ def parse_row(line: int, cells: Sequence[str], columns: ColumnMap,
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         problems.append(f"the row has {len(cells)} cells but the header has {width} "
                         "(is a comma inside a cell not quoted?)")
+    # One scan of the whole row; only a row that has a control character is checked cell
+    # by cell, to say which column holds it.
+    suspicious = has_control_characters("".join(cells))
     for key, indexes in columns.sources.items():
         raw, index = "", indexes[0]
         for i in indexes:
@@ -79,6 +84,8 @@ def parse_row(line: int, cells: Sequence[str], columns: ColumnMap,
                 raw, index = cell, i
                 break
         try:
+            if suspicious:
+                refuse_control_characters_in(raw, columns.labels[index])
             values[key] = parsers[key](raw, columns.labels[index])
         except BadCell as bad:
             problems.append(str(bad))
@@ -264,7 +271,7 @@ def plan_import(
             plan.problems.append(RowProblem(line=line, reasons=tuple(problems), email=row.email))
         elif current is None:
             plan.creates.append(advocate)
-        elif advocate_to_row(advocate) == advocate_to_row(current):
+        elif advocate == current or advocate_to_row(advocate) == advocate_to_row(current):
             plan.unchanged += 1
         else:
             plan.updates.append(advocate)
