@@ -144,6 +144,16 @@ class AdvocateRepository(Protocol):
         """Case-insensitive lookup."""
         ...
 
+    async def owns_accounts(self, email: str) -> bool:
+        """Is ``email`` (any case) the account owner of at least one advocate? An indexed
+        lookup: roles ask it on every action, so it must not read the roster."""
+        ...
+
+    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+        """Insert or update (by email, any case) many advocates in a few statements, for
+        the roster import; ``id`` is ignored. All or nothing with the unit of work."""
+        ...
+
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         """All advocates (or those with ``status``), ordered by email."""
         ...

@@ -99,6 +99,17 @@ _COUNTING_ENGAGEMENT_STATES = tuple(s.value for s in EngagementState if s.counts
 _TERMINAL_REQUEST_STATES = tuple(sorted(s.value for s in TERMINAL_REQUEST_STATES))
 
 
+#: Ids are ``INTEGER`` columns: 32 bits on PostgreSQL (SQLite's are 64).
+MAX_ID = 2**31 - 1
+
+
+def _storable_id(value: object) -> bool:
+    """An id a row can have. Ids arrive from button values and commands; one that no row
+    can have is simply not found, instead of an overflow error from the driver (which
+    differs between SQLite and PostgreSQL)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 class _Repository:
     """Shared plumbing: the session and the dialect-specific bits."""
 
@@ -165,10 +176,14 @@ class _EntityRepository(_Repository, Generic[EntityT, RowT]):
         _assign(row, self._values(entity))
 
     async def get(self, entity_id: int) -> EntityT | None:
+        if not _storable_id(entity_id):
+            return None
         row = await self._session.get(self._row, entity_id)
         return cast(EntityT, self._to_domain(row)) if row else None
 
     async def get_for_update(self, entity_id: int) -> EntityT | None:
+        if not _storable_id(entity_id):
+            return None
         row_id = cast(Any, self._row).id
         stmt = self._lock(select(self._row).where(row_id == entity_id))
         row = await self._session.scalar(stmt.execution_options(populate_existing=True))
@@ -205,6 +220,7 @@ def _advocate_values(a: Advocate) -> dict[str, Any]:
         "reference_types": sorted(t.value for t in a.reference_types),
         "public_recognition": a.public_recognition,
         "account_owner_email": a.account_owner_email,
+        "account_owner_key": _email_key(a.account_owner_email),
         "health_score": a.health_score,
         "nps": a.nps,
         "renewal_date": a.renewal_date,
@@ -274,6 +290,11 @@ def _advocate(row: AdvocateRow) -> Advocate:
     )
 
 
+#: Rows per executemany in ``upsert_many``: large enough to amortise the round trip,
+#: small enough to keep memory flat.
+_UPSERT_BATCH = 1000
+
+
 def _assign(row: object, values: dict[str, Any]) -> None:
     for name, value in values.items():
         setattr(row, name, value)
@@ -314,13 +335,44 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         row = await self._session.scalar(stmt)
         return _advocate(row) if row else None
 
+    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+        """``INSERT … ON CONFLICT (email_key) DO UPDATE`` in batches, one executemany each:
+        a 20,000-row import is a few dozen statements instead of 20,000 savepoints."""
+        if not advocates:
+            return
+        # The table, not the mapped class: a plain Core executemany, without the ORM's
+        # per-row bookkeeping (a third of the import's time otherwise).
+        insert = self._insert(AdvocateRow.__table__)
+        columns = list(_advocate_values(advocates[0]))
+        stmt = insert.on_conflict_do_update(
+            index_elements=[AdvocateRow.__table__.c.email_key],
+            set_={name: getattr(insert.excluded, name) for name in columns
+                  if name != "email_key"},
+        )
+        await self._session.flush()
+        for start in range(0, len(advocates), _UPSERT_BATCH):
+            batch = advocates[start:start + _UPSERT_BATCH]
+            await self._session.execute(stmt, [_advocate_values(a) for a in batch])
+        # Rows this session loaded before are stale now: reload them when next asked for.
+        self._session.expire_all()
+
+    async def owns_accounts(self, email: str) -> bool:
+        """One indexed probe (``ix_advocates_account_owner_key``), however large the roster."""
+        stmt = select(AdvocateRow.id).where(
+            AdvocateRow.account_owner_key == email.lower()).limit(1)
+        return await self._session.scalar(stmt) is not None
+
     async def list(self, *, status: AdvocateStatus | None = None) -> builtins.list[Advocate]:
         # Code-point order, like Python's sort, whatever collation the database has.
         key = AdvocateRow.email_key.collate("C") if self._postgres else AdvocateRow.email_key
-        stmt = select(AdvocateRow).order_by(key, AdvocateRow.id)
+        stmt = select(*AdvocateRow.__table__.columns).order_by(key, AdvocateRow.id)
         if status is not None:
             stmt = stmt.where(AdvocateRow.status == status.value)
-        return [_advocate(row) for row in await self._session.scalars(stmt)]
+        # Plain rows rather than mapped objects: the roster can be 100k rows, and nobody
+        # needs them in the identity map. Flush first, since plain rows skip autoflush.
+        await self._session.flush()
+        result = await self._session.execute(stmt)
+        return [_advocate(cast(AdvocateRow, row)) for row in result]
 
     async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
         """Four aggregate queries for any number of advocates (not one per advocate)."""

@@ -128,6 +128,7 @@ class AdvocateRow(Base):
     __table_args__ = (
         UniqueConstraint("email_key"),
         Index("ix_advocates_status", "status"),
+        Index("ix_advocates_account_owner_key", "account_owner_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,6 +151,9 @@ class AdvocateRow(Base):
     reference_types: Mapped[list[str]] = mapped_column(JSONValue)
     public_recognition: Mapped[bool] = mapped_column(Boolean, default=False)
     account_owner_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    # lower(account_owner_email), indexed: "is this person an account owner?" is asked on
+    # every action (roles), and must not scan the roster (migration 0003).
+    account_owner_key: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
     health_score: Mapped[int | None] = mapped_column(Integer)
     nps: Mapped[int | None] = mapped_column(Integer)
     renewal_date: Mapped[date | None] = mapped_column(Date)

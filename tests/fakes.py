@@ -127,6 +127,19 @@ class FakeAdvocates(_Repo):
                 return copy.deepcopy(advocate)
         return None
 
+    async def owns_accounts(self, email: str) -> bool:
+        return any((a.account_owner_email or "").lower() == email.lower()
+                   for a in self._s.advocates.values())
+
+    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+        by_email = {a.email.lower(): a.id for a in self._s.advocates.values()}
+        for advocate in advocates:
+            known = by_email.get(advocate.email.lower())
+            if known is None:
+                await self.add(advocate)
+            else:
+                await self.update(replace(advocate, id=known))
+
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]
         return copy.deepcopy(sorted(found, key=lambda a: a.email.lower()))

@@ -24,8 +24,15 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from bot.domain.inputs import (
+    MAX_LIMIT_COUNT,
+    date_in_range,
+    refuse_control_characters,
+    whole_number,
+)
 from bot.domain.lifecycle import transition_ask
 from bot.domain.limits import (
+    MAX_COOLDOWN_DAYS,
     QUARTER_WINDOW_DAYS,
     YEAR_WINDOW_DAYS,
     LimitCheck,
@@ -66,6 +73,8 @@ from bot.services.roles import advocate_person, is_advocate, manager_people
 
 USAGE_WINDOW = timedelta(days=YEAR_WINDOW_DAYS)
 _LIMIT_FIELDS = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
+#: How far ahead a dated pause may end; later is a typo, and "pause" has no end date.
+MAX_PAUSE_DAYS = 2 * 366
 
 
 # --- tiers ------------------------------------------------------------------------------
@@ -246,8 +255,14 @@ async def pause_advocate(ctx: ServiceContext, actor: Actor, advocate_id: int, *,
         advocate = await _load(uow, advocate_id, for_update=True)
         _require_self_or_manager(actor, advocate, "pause them")
         _refuse_if_retired(advocate)
-        if until is not None and until < _today_for(advocate, now):
-            raise InvalidInput({"until": "Pick a day from today on."})
+        refuse_control_characters(reason, "reason")
+        if until is not None:
+            today = _today_for(advocate, now)
+            if until < today:
+                raise InvalidInput({"until": "Pick a day from today on."})
+            date_in_range(until, "until", earliest=today,
+                          latest=today + timedelta(days=MAX_PAUSE_DAYS),
+                          message="Pick a day within the next two years.")
         status = AdvocateStatus.PAUSED if until is None else advocate.status
         if until is not None and status is AdvocateStatus.PAUSED:
             status = AdvocateStatus.ACTIVE  # a dated pause replaces an open-ended one
@@ -317,6 +332,8 @@ async def set_own_limits(ctx: ServiceContext, actor: Actor, advocate_id: int,
 
 
 def _validate_manager_limits(limits: LimitOverrides, reason: str) -> None:
+    """Any whole number a limit can sensibly be (an override may loosen the program's
+    limits, but not past what the database column and the date maths hold)."""
     errors: dict[str, str] = {}
     for name, value in _overrides_dict(limits).items():
         if value is None:
@@ -325,8 +342,19 @@ def _validate_manager_limits(limits: LimitOverrides, reason: str) -> None:
             errors[name] = "must be a whole number"
         elif value < 0:
             errors[name] = "cannot be negative"
+        else:
+            high = MAX_COOLDOWN_DAYS if name == "cooldown_days" else MAX_LIMIT_COUNT
+            try:
+                whole_number(value, name, low=0, high=high, message=f"can be at most {high}")
+            except InvalidInput as invalid:
+                errors.update(invalid.errors)
     if not reason.strip():
         errors["reason"] = "Say why you are overriding this advocate's limits (it is audited)."
+    else:
+        try:
+            refuse_control_characters(reason, "reason")
+        except InvalidInput as invalid:
+            errors.update(invalid.errors)
     if errors:
         raise InvalidInput(errors)
 

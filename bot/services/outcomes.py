@@ -1,5 +1,4 @@
-"""After the call: the rep reports what happened, the advocate is thanked (PRODUCT.md,
-"Outcome").
+"""After the call: the rep reports what happened, the advocate is thanked.
 
 * **completed** closes the engagement and the request, awards the advocate the points for
   the reference type (they feed tiers and recognition) and thanks them, with a box for a
@@ -22,6 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.inputs import amount, refuse_control_characters
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, Outcome, RequestState
 from bot.ports import UnitOfWork
@@ -46,7 +46,9 @@ _CLOSED = frozenset({EngagementState.COMPLETED, EngagementState.NO_SHOW,
 
 
 def _validate(outcome: Outcome, helpfulness: int | None,
-              influenced_amount: Decimal | None) -> None:
+              influenced_amount: Decimal | None) -> Decimal | None:
+    """Check the outcome form; return the influenced amount rounded to cents, refusing
+    one the database could not hold (``NUMERIC(14, 2)``)."""
     errors: dict[str, str] = {}
     if helpfulness is not None and (
             isinstance(helpfulness, bool) or not isinstance(helpfulness, int)
@@ -54,12 +56,16 @@ def _validate(outcome: Outcome, helpfulness: int | None,
         errors["helpfulness"] = "Rate the call from 1 (not helpful) to 5 (very helpful)."
     elif helpfulness is None and outcome is Outcome.COMPLETED:
         errors["helpfulness"] = "Please rate how helpful the call was, from 1 to 5."
-    if influenced_amount is not None and (
-            not isinstance(influenced_amount, Decimal) or not influenced_amount.is_finite()
-            or influenced_amount < 0):
-        errors["influenced_amount"] = "Enter the amount the call influenced: 0 or more."
+    if influenced_amount is not None:
+        try:
+            influenced_amount = amount(
+                influenced_amount, "influenced_amount",
+                message="Enter the amount the call influenced: 0 or more.")
+        except InvalidInput as invalid:
+            errors.update(invalid.errors)
     if errors:
         raise InvalidInput(errors)
+    return influenced_amount
 
 
 def _refuse_closed(engagement: Engagement, outcome: Outcome) -> None:
@@ -92,7 +98,7 @@ async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
         if not is_rep_or_manager(actor, request):
             raise NotAllowed(f"Sorry, only the rep who opened request #{request.id} or a "
                              "program manager can record how the call went.")
-        _validate(outcome, helpfulness, influenced_amount)
+        influenced_amount = _validate(outcome, helpfulness, influenced_amount)
         by = actor_label(actor.person)
         if outcome is Outcome.RESCHEDULED:
             if engagement.state in _CLOSED:
@@ -198,6 +204,7 @@ async def add_comment(ctx: ServiceContext, actor: Actor, engagement_id: int,
             raise NotAllowed(f"Sorry, only {booking.advocate.name} can comment on this call.")
         if not comment:
             raise InvalidInput({"comment": "Write a line first."})
+        refuse_control_characters(comment, "comment", multiline=False)
         if len(comment) > COMMENT_MAX_CHARS:
             raise InvalidInput({"comment": f"Please keep it to {COMMENT_MAX_CHARS} characters "
                                 f"(this one has {len(comment)})."})

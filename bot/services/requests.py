@@ -1,7 +1,7 @@
 """Reference requests: intake, matching, the rep's view, cancellation.
 
 Intake is where bad data would otherwise sneak in, so ``validate_draft`` checks the whole
-form at once and names every bad field (PRODUCT.md: invalid input is shown inline on the
+form at once and names every bad field (invalid input is shown inline on the
 field that is wrong, never as a crash or a silent drop). Field names in ``InvalidInput``
 are ``RequestDraft``'s field names; the Slack and Teams forms map them to their inputs.
 
@@ -12,15 +12,17 @@ details: those are only shared once an advocate says yes (``bot.services.asks``)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.inputs import amount as parse_amount
+from bot.domain.inputs import date_in_range, refuse_control_characters, whole_number
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.matching import Match
 from bot.domain.model import (
@@ -57,6 +59,8 @@ from bot.services.roles import (
 )
 from bot.services.scheduling import Booking, cancellation_invites
 
+T = TypeVar("T")
+
 # --- limits on what a form may send ----------------------------------------------------
 
 MAX_PROPOSED_TIMES = 3
@@ -65,7 +69,8 @@ MAX_CALL_MINUTES = 240
 DEFAULT_CALL_MINUTES = 30
 MAX_PARALLEL_ASKS = 3
 MAX_LIST_ITEMS = 20
-MAX_AMOUNT = Decimal("1e13")  # beyond any real deal; guards the database column
+#: How far ahead a reference may be needed; a later date is a typo (or a probe).
+MAX_NEEDED_BY_DAYS = 2 * 366
 
 TEXT_LIMITS: dict[str, int] = {
     "prospect_company": 200,
@@ -213,7 +218,20 @@ def _text(draft: RequestDraft, name: str, errors: dict[str, str], *,
         errors[name] = required
     elif len(value) > TEXT_LIMITS[name]:
         errors[name] = f"Please keep this under {TEXT_LIMITS[name]} characters."
+    else:
+        _collect(errors, refuse_control_characters, value, name)
     return value
+
+
+def _collect(errors: dict[str, str], check: Callable[..., T], *args: Any, **kw: Any
+             ) -> T | None:
+    """Run one ``bot.domain.inputs`` check, adding its message to ``errors`` instead of
+    stopping, so the form shows every bad field at once."""
+    try:
+        return check(*args, **kw)
+    except InvalidInput as invalid:
+        errors.update(invalid.errors)
+        return None
 
 
 def _list(draft: RequestDraft, name: str, errors: dict[str, str]) -> tuple[str, ...]:
@@ -238,6 +256,9 @@ def _list(draft: RequestDraft, name: str, errors: dict[str, str]) -> tuple[str, 
         errors[name] = f"Choose at most {MAX_LIST_ITEMS}."
     elif any(len(v) > TEXT_LIMITS[name] for v in values):
         errors[name] = f"Keep each entry under {TEXT_LIMITS[name]} characters."
+    else:
+        for value in values:
+            _collect(errors, refuse_control_characters, value, name)
     return tuple(values)
 
 
@@ -245,33 +266,8 @@ def _whole_number(raw: object, name: str, default: int, low: int, high: int,
                   message: str, errors: dict[str, str]) -> int:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
-    try:
-        value = _to_int(raw)
-    except (TypeError, ValueError, ArithmeticError):
-        errors[name] = message
-        return default
-    if not low <= value <= high:
-        errors[name] = message
-    return value
-
-
-def _to_int(raw: object) -> int:
-    """A whole number from a form: ``"45"``, ``45`` or ``45.0``, but not ``True`` or 45.5."""
-    if isinstance(raw, bool):
-        raise TypeError(raw)
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float):
-        if not raw.is_integer():
-            raise ValueError(raw)
-        return int(raw)
-    if isinstance(raw, Decimal):
-        if not raw.is_finite() or raw != raw.to_integral_value():
-            raise ValueError(raw)
-        return int(raw)
-    if isinstance(raw, str):
-        return int(raw.strip())
-    raise TypeError(raw)
+    value = _collect(errors, whole_number, raw, name, low=low, high=high, message=message)
+    return default if value is None else value
 
 
 def _parse_moment(raw: datetime | str | int | float, zone: ZoneInfo) -> datetime:
@@ -328,11 +324,16 @@ def validate_draft(draft: RequestDraft, *, now: datetime,
                 needed_by = draft.needed_by
             else:
                 needed_by = date.fromisoformat(str(draft.needed_by).strip())
-        except ValueError:
+        except (ValueError, OverflowError):
             errors["needed_by"] = "Give the date as YYYY-MM-DD."
         else:
+            latest = today + timedelta(days=MAX_NEEDED_BY_DAYS)
             if needed_by < today:
                 errors["needed_by"] = "This date has already passed."
+            elif _collect(errors, date_in_range, needed_by, "needed_by", earliest=today,
+                          latest=latest, message="Pick a date within the next two years."
+                          ) is None:
+                needed_by = None
 
     times: list[datetime] = []
     time_errors: list[str] = []
@@ -374,22 +375,8 @@ def validate_draft(draft: RequestDraft, *, now: datetime,
 
     amount: Decimal | None = None
     raw_amount = draft.opportunity_amount
-    if raw_amount is not None and str(raw_amount).strip():
-        try:
-            if isinstance(raw_amount, bool):
-                raise InvalidOperation
-            text = str(raw_amount).strip().replace(",", "").replace("_", "").replace(" ", "")
-            amount = Decimal(text.removeprefix("$").removeprefix("€").removeprefix("£"))
-            if not amount.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["opportunity_amount"] = "Give the amount as a number, e.g. 120000."
-            amount = None
-        else:
-            if amount < 0:
-                errors["opportunity_amount"] = "The amount cannot be negative."
-            elif amount >= MAX_AMOUNT:
-                errors["opportunity_amount"] = "That amount is too large."
+    if raw_amount is not None and (not isinstance(raw_amount, str) or raw_amount.strip()):
+        amount = _collect(errors, parse_amount, raw_amount, "opportunity_amount")
 
     size: CompanySize | None = None
     raw_size = _str(draft.company_size)
@@ -643,7 +630,7 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
     cannot be cancelled.
     """
     now = ctx.now()
-    reason = reason.strip()[:TEXT_LIMITS["notes"]]
+    reason = refuse_control_characters(reason.strip()[:TEXT_LIMITS["notes"]], "reason")
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:

@@ -1,6 +1,6 @@
 """Who is acting, and may they? Roles come from settings and the roster, never the client.
 
-PRODUCT.md: program managers are named in settings, advocates and account owners come
+Program managers are named in settings, advocates and account owners come
 from the roster, and everyone in the workspace is a rep. A person can hold several roles
 (an account owner also opens requests for their own deals), so an ``Actor`` carries a set.
 Services call ``require`` (or an ownership check) before touching anything, so a forged
@@ -33,7 +33,8 @@ async def resolve_actor(ctx: ServiceContext, uow: UnitOfWork, person: Person) ->
     """The roles ``person`` holds right now, read from settings and the roster.
 
     Resolved on every call rather than cached, so a program manager removed from settings
-    or an advocate who left the roster loses their powers at once.
+    or an advocate who left the roster loses their powers at once. Two indexed lookups by
+    email, never a roster scan: this runs on every click, at any roster size.
     """
     roles = {Role.REP}
     email = (person.email or "").strip().lower()
@@ -42,10 +43,8 @@ async def resolve_actor(ctx: ServiceContext, uow: UnitOfWork, person: Person) ->
             roles.add(Role.PROGRAM_MANAGER)
         if await uow.advocates.get_by_email(email) is not None:
             roles.add(Role.ADVOCATE)
-        for advocate in await uow.advocates.list():
-            if _same_email(advocate.account_owner_email, email):
-                roles.add(Role.ACCOUNT_OWNER)
-                break
+        if await uow.advocates.owns_accounts(email):
+            roles.add(Role.ACCOUNT_OWNER)
     return Actor(person=person, roles=frozenset(roles))
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
-from bot.services.roster import CANONICAL_HEADERS
+from bot.roster_csv import CANONICAL_HEADERS
 
 ROOT = Path(__file__).parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "roster"
@@ -179,3 +179,25 @@ def test_import_reads_stdin_given_a_dash(cli: Run) -> None:
                  stdin="Email,Name,Company\r\nana@harbor.example,Ana López,Harbor\r\n".encode())
     assert result.exit_code == 0, result.output
     assert "Imported stdin: 1 created" in result.stdout
+
+
+def test_hostile_numbers_and_a_huge_cell_are_reported_by_line_without_a_traceback(
+        cli: Run, tmp_path: Path) -> None:
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("Email,Name,Company,NPS,Max per 90 Days\n"
+                       "ok@good.example,Ok,Good,9,3\n"
+                       "nps@bad.example,Nps,Bad,1e1000000,3\n"
+                       "limit@bad.example,Limit,Bad,8,1e200000\n")
+    result = cli("advocates", "import", str(numbers))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert lines[0] == "line 3: NPS '1e1000000' is not a number"
+    assert lines[1] == "line 4: Max per 90 Days '1e200000' is not a whole number"
+    huge = tmp_path / "huge.csv"
+    huge.write_text('Email,Name,Company,Notes\nok@good.example,Ok,Good,"' + "x" * 20_000_000
+                    + '"\n')
+    result = cli("advocates", "import", str(huge))
+    assert result.exit_code == 1
+    assert one_line(result.stderr).startswith("error: line 2: a cell is too long")
+    assert "Traceback" not in result.output

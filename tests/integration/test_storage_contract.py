@@ -178,6 +178,17 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         seen["ref"] = [await uow.outbox.platform_ref("m1"), await uow.outbox.platform_ref("m2")]
         seen["dead"] = await uow.outbox.dead_letters(since=NOW)
         seen["ghost"] = await uow.advocates.get_by_email("ghost@customer.example")
+        seen["out_of_range_id"] = [await uow.advocates.get(2**63), await uow.asks.get(-1),
+                                   await uow.requests.get_for_update(2**40)]
+        await uow.advocates.upsert_many([
+            Advocate("BOB@customer.example", "Bob Bobson", "Bobco",
+                     account_owner_email="Owner@Vendor.example"),
+            Advocate("dee@customer.example", "Dee", "Deeco"),
+        ])
+        seen["after_upsert"] = [await uow.advocates.get_by_email(e) for e in (
+            "bob@customer.example", "dee@customer.example")]
+        seen["owners"] = [await uow.advocates.owns_accounts(e) for e in (
+            "owner@vendor.example", "OWNER@VENDOR.EXAMPLE", "bob@customer.example")]
         seen["claim_again"] = [await uow.idempotency.claim(k, now=NOW) for k in "bc"]
     return labels(seen)
 
@@ -197,3 +208,6 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     assert [m.message.key for m in fake["due"]] == ["m2", "m3"]
     assert fake["due"][1].replaces_ref == "C1:1.0"
     assert fake["claim_again"] == [False, True]
+    assert fake["out_of_range_id"] == [None, None, None]
+    assert [a.name for a in fake["after_upsert"]] == ["Bob Bobson", "Dee"]
+    assert fake["owners"] == [True, True, False]

@@ -1,6 +1,6 @@
-"""The core stays platform-neutral: bot/domain, bot/conversation and bot/services import no SDK,
-network or template library, and nothing from storage/ or handlers/ (ARCHITECTURE.md,
-"Layers and who may import whom"). A small AST walk instead of import-linter, so it runs
+"""The core stays platform-neutral: bot/domain, bot/conversation, bot/services and
+bot/roster_csv import no SDK, ORM, network or template library, and nothing from storage/
+or handlers/ (docs/architecture.md, "Rules"). A small AST walk instead of import-linter, so it runs
 with the unit tests and names the file and line that broke the rule."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE_PACKAGES = ("bot/domain", "bot/conversation", "bot/services")
+CORE_PACKAGES = ("bot/domain", "bot/conversation", "bot/services", "bot/roster_csv")
 FORBIDDEN = ("slack_bolt", "slack_sdk", "botbuilder", "sqlalchemy", "aiohttp", "jinja2",
              "storage", "handlers")
 

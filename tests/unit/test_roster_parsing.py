@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import roster_csv
 from bot.domain.errors import NotFound
 from bot.domain.model import (
     Advocate,
@@ -20,17 +21,17 @@ from bot.domain.model import (
     LimitOverrides,
     ReferenceType,
 )
-from bot.services import roster
-from bot.services.roster import (
+from bot.roster_csv import (
     CANONICAL_HEADERS,
     NO_CONSENT,
     RosterFileError,
     decode_csv_bytes,
-    import_roster,
     parse_csv,
     plan_import,
     render_roster_csv,
 )
+from bot.services import roster
+from bot.services.roster import import_roster
 from tests.fakes import FakeDatabase
 from tests.unit.conftest import START, audit_actions, build_advocate
 
@@ -39,19 +40,19 @@ EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "roster.csv"
 
 
 def plan(text: str, existing: dict[str, Advocate] | None = None, *,
-         day_first: bool | None = None) -> roster.ImportPlan:
+         day_first: bool | None = None) -> roster_csv.ImportPlan:
     return plan_import(parse_csv(text), existing or {}, now=START, day_first=day_first)
 
 
-def fixture_plan(name: str) -> roster.ImportPlan:
+def fixture_plan(name: str) -> roster_csv.ImportPlan:
     return plan_import(parse_csv(decode_csv_bytes((FIXTURES / name).read_bytes())), {}, now=START)
 
 
-def problems(result: roster.ImportPlan) -> dict[int, str]:
+def problems(result: roster_csv.ImportPlan) -> dict[int, str]:
     return {p.line: "; ".join(p.reasons) for p in result.problems}
 
 
-def by_email(result: roster.ImportPlan) -> dict[str, Advocate]:
+def by_email(result: roster_csv.ImportPlan) -> dict[str, Advocate]:
     return {a.email: a for a in [*result.creates, *result.updates]}
 
 
@@ -136,6 +137,16 @@ def test_a_quote_that_is_never_closed_is_an_error_naming_its_line() -> None:
     text = 'Email,Name,Company,Notes\nana@harbor.example,Ana,Harbor,ok\nbob@b.example,Bob,B,"oops\n'
     with pytest.raises(RosterFileError, match=r"line 3: a quoted cell .* never closed"):
         parse_csv(text)
+
+
+def test_a_cell_too_long_to_be_a_roster_value_is_an_error_naming_its_line() -> None:
+    huge = "x" * 20_000_000
+    for cell in (f'"{huge}"', huge):
+        text = ("Email,Name,Company,Notes\nana@harbor.example,Ana,Harbor,ok\n"
+                f"b@b.example,B,B,{cell}\n")
+        with pytest.raises(RosterFileError, match=r"^line 3: a cell is too long") as raised:
+            parse_csv(text)
+        assert "never closed" not in str(raised.value)
 
 
 def test_a_file_without_an_email_column_is_one_error_naming_what_was_expected() -> None:
@@ -423,6 +434,43 @@ def test_limits_and_points_must_be_whole_numbers() -> None:
                                    "Points '-3' is negative")
 
 
+@pytest.mark.parametrize(("header", "cell", "reason"), [
+    ("NPS", "1e1000000", "NPS '1e1000000' is not a number"),
+    ("Health Score", "-1e999999", "Health Score '-1e999999' is not a number"),
+    ("Max per 90 Days", "1e200000", "Max per 90 Days '1e200000' is not a whole number"),
+    ("Cooldown Days", "99999", "Cooldown Days '99999' is more than 3,650"),
+    ("Max Open Asks", "5000", "Max Open Asks '5000' is more than 1,000"),
+    ("Points", "9" * 5000, f"Points '{'9' * 5000}' is not a whole number"),
+    ("Points", "3000000000", "Points '3000000000' is more than 1,000,000,000"),
+    ("Number of Employees", "1e1000000", "is not a number of employees"),
+    ("Renewal Date", "9999-12-31", "Renewal Date '9999-12-31' is out of range"),
+    ("Snoozed Until", "9999-12-31T23:00:00-05:00", "Snoozed Until '9999-12-31T23:00:00-05:00' "
+                                                  "is out of range"),
+    ("Notes", "bell\x07here", "Notes has control characters"),
+    ("Title", "esc\x1b[2J", "Title has control characters"),
+])
+def test_values_storage_cannot_hold_are_bad_rows_with_their_line(
+        header: str, cell: str, reason: str) -> None:
+    result = plan(f"Email,Name,Company,{header}\na@x.example,A,X,\nb@x.example,B,X,{cell}\n")
+    assert list(problems(result)) == [3]
+    assert reason in problems(result)[3]
+
+
+def test_everyday_addresses_take_the_fast_path_to_the_same_answer_as_the_validator() -> None:
+    from email_validator import validate_email
+
+    from bot.roster_csv.cells import _PLAIN_EMAIL, parse_email
+    for address in ("ana@harbor.example", "Ana.Lopez+ref@Harbor-Bank.co.uk", "o'neil@x.io",
+                    "a_b-c@sub.domain.example", "x@xn--bcher-kva.example", "ü@x.example"):
+        expected = validate_email(address, check_deliverability=False).normalized.lower()
+        assert parse_email(address) == expected
+    assert _PLAIN_EMAIL.fullmatch("Ana.Lopez+ref@Harbor-Bank.co.uk")
+    for address in ("a..b@x.example", ".a@x.example", "a@-x.example", "a@x.123",
+                    "a@x.test", "a@localhost"):
+        with pytest.raises(Exception, match="is not a valid email address"):
+            parse_email(address)
+
+
 def test_a_row_with_more_cells_than_the_header_is_reported() -> None:
     result = plan("Email,Name,Company\na@x.example,Ana,Harbor, Inc.\n")
     assert "the row has 4 cells but the header has 3" in problems(result)[2]
@@ -450,11 +498,11 @@ def test_a_new_advocate_needs_a_name_and_a_company_column() -> None:
 def test_multi_value_cells_split_on_semicolons_else_commas(
     cell: str, values: tuple[str, ...]
 ) -> None:
-    assert roster.split_multi(cell) == values
+    assert roster_csv.split_multi(cell) == values
 
 
 def test_a_single_value_with_a_comma_survives_the_round_trip() -> None:
-    assert roster.split_multi(roster.join_multi(["Acme, Inc."])) == ("Acme, Inc.",)
+    assert roster_csv.split_multi(roster_csv.join_multi(["Acme, Inc."])) == ("Acme, Inc.",)
 
 
 # --- consent and merging with the stored roster -----------------------------------------
@@ -563,7 +611,10 @@ _EMAIL = st.builds("{}.{}@{}.example".format,
                    st.text(string.ascii_lowercase, min_size=1, max_size=8),
                    st.integers(0, 999), st.sampled_from(["harbor", "kestrel", "nordlys"]))
 _LIMITS = st.builds(LimitOverrides, *(st.none() | st.integers(0, 20) for _ in range(4)))
-_MOMENT = st.none() | st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.just(UTC))
+# The dates a roster holds: 1900 to 2999 (later ones overflow date maths, see cells.py).
+_DATES = st.dates(date(1900, 1, 1), date(2999, 12, 31))
+_MOMENT = st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2999, 12, 31),
+                                   timezones=st.just(UTC))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -580,11 +631,11 @@ _MOMENT = st.none() | st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.
     public_recognition=st.booleans(),
     account_owner_email=st.none() | _EMAIL,
     health_score=st.none() | st.integers(0, 100), nps=st.none() | st.integers(0, 10),
-    renewal_date=st.none() | st.dates(), status=st.sampled_from(AdvocateStatus),
-    unavailable_until=st.none() | st.dates(), snoozed_until=_MOMENT,
+    renewal_date=st.none() | _DATES, status=st.sampled_from(AdvocateStatus),
+    unavailable_until=st.none() | _DATES, snoozed_until=_MOMENT,
     do_not_use_with=st.lists(_VALUE, max_size=3, unique_by=str.lower).map(tuple),
     own_limits=_LIMITS, manager_limits=_LIMITS, points=st.integers(0, 10_000),
-    joined_on=st.none() | st.dates(), consent_source=_TEXT, consented_at=_MOMENT,
+    joined_on=st.none() | _DATES, consent_source=_TEXT, consented_at=_MOMENT,
     notes=_TEXT,
 ))
 def test_import_export_import_is_lossless_for_any_advocate(advocate: Advocate) -> None:

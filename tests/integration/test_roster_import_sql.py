@@ -1,0 +1,62 @@
+"""The roster import on real storage (SQLite and PostgreSQL): bulk upsert by email, all or
+nothing, and an export that reads back unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.services.roster import export_roster, import_roster, list_advocates
+from storage.uow import SqlUnitOfWorkFactory
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+HEADER = "Email,First Name,Last Name,Account Name,NPS,Account Owner Email,Notes\n"
+
+
+def roster(rows: int, *, note: str = "") -> str:
+    return HEADER + "".join(
+        f"Person{n}@Customer{n % 7}.example,First{n},Last{n},Customer {n % 7},{n % 11},"
+        f"csm{n % 3}@vendor.example,\"{note}\"\n" for n in range(rows))
+
+
+async def test_a_first_import_and_a_changed_reimport_upsert_by_email(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    first = await import_roster(uow_factory, roster(600), now=NOW)
+    assert (first.created, first.updated, first.unchanged, first.written) == (600, 0, 0, True)
+    again = await import_roster(uow_factory, roster(600), now=NOW)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 600)
+    changed = await import_roster(uow_factory, roster(650, note="Prefers\nmornings"), now=NOW)
+    assert (changed.created, changed.updated, changed.unchanged) == (50, 600, 0)
+    advocates = await list_advocates(uow_factory)
+    assert len(advocates) == 650 and len({a.id for a in advocates}) == 650
+    assert {a.notes for a in advocates} == {"Prefers\nmornings"}
+    async with uow_factory() as uow:
+        assert await uow.advocates.owns_accounts("CSM2@vendor.example")
+        person = await uow.advocates.get_by_email("person7@customer0.example")
+    assert person is not None and person.name == "First7 Last7" and person.nps == 7
+    text = await export_roster(uow_factory)
+    assert (await import_roster(uow_factory, text, now=NOW)).unchanged == 650
+
+
+async def test_an_import_that_fails_while_writing_leaves_nothing_behind(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    def fail_on_the_second_batch(phase: str, done: int, total: int) -> None:
+        if phase == "write" and done > 250:
+            raise RuntimeError("the disk filled up")
+
+    with pytest.raises(RuntimeError, match="disk filled up"):
+        await import_roster(uow_factory, roster(600), now=NOW,
+                            progress=fail_on_the_second_batch)
+    assert await list_advocates(uow_factory) == []
+
+
+async def test_one_bad_row_writes_nothing_unless_bad_rows_are_skipped(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    text = roster(3) + "bad@x.example,Bad,Row,X,1e1000000,,\n"
+    refused = await import_roster(uow_factory, text, now=NOW)
+    assert not refused.written and [str(p) for p in refused.problems] == [
+        "line 5: NPS '1e1000000' is not a number"]
+    assert await list_advocates(uow_factory) == []
+    skipped = await import_roster(uow_factory, text, now=NOW, skip_invalid=True)
+    assert skipped.written and skipped.created == 3 and skipped.skipped == 1
