@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +36,7 @@ from bot.conversation.forms import (
     intake_choices,
 )
 from bot.domain.errors import InvalidInput
+from bot.domain.inputs import decimal_or_none
 from bot.domain.model import (
     CompanySize,
     LimitOverrides,
@@ -259,13 +260,8 @@ def _date_text(raw: date | str | None) -> str | None:
 
 def _number_text(raw: object) -> str | None:
     """An amount as the number input shows it: plain digits, no exponent."""
-    if raw is None or raw == "" or isinstance(raw, bool):
-        return None
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    return format(value, "f") if value.is_finite() else None
+    value = decimal_or_none(raw)
+    return None if value is None else format(value, "f")
 
 
 def _render(renderer: Renderer, name: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -438,14 +434,8 @@ def _moment(raw: object) -> datetime | None:
 
 
 def _decimal(raw: object) -> Decimal | None:
-    text = _str(raw)
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    """A number as typed, checked for length and shape before any arithmetic."""
+    return decimal_or_none(_str(raw)) if _str(raw) else None
 
 
 def parse_intake(view: Mapping[str, Any]) -> RequestDraft:
@@ -655,12 +645,8 @@ def parse_own_limits(view: Mapping[str, Any]) -> LimitOverrides:
 
 
 def _whole(raw: object) -> int | None:
-    text = _str(raw)
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value != value.to_integral_value():
+    value = decimal_or_none(_str(raw))
+    if value is None or value != value.to_integral_value():
         return None
     return int(value)
 

@@ -65,6 +65,7 @@ ACTION_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # value "advocate_id"; open
 def split_value(value: str, parts: int) -> tuple[int, ...]:
     """``"12:3"`` → ``(12, 3)``; a malformed value is a ``ValueError`` (never trusted)."""
     pieces = value.split(":")
-    if len(pieces) != parts or not all(p.isdigit() for p in pieces):
+    if len(pieces) != parts or not all(p.isascii() and p.isdigit() and len(p) <= 10
+                                       for p in pieces):  # ids are 32-bit on PostgreSQL
         raise ValueError(f"malformed button value {value!r}")
     return tuple(int(p) for p in pieces)

@@ -14,11 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.conversation import commands as c
+from bot.domain.inputs import decimal_or_none
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.services.requests import RequestDraft
 
@@ -38,6 +39,9 @@ VERBS = frozenset({
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
+MAX_ID_DIGITS = 10  # ids are 32-bit on PostgreSQL
+
+
 class BadAction(ValueError):
     """A button or form payload the bot cannot read (an old card, a forged value)."""
 
@@ -50,13 +54,12 @@ class CardAction:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def integer(self, name: str) -> int:
+        """An id the card carries: digits only, small enough to be a row's id."""
         raw = self.data.get(name)
-        if isinstance(raw, bool):
-            raise BadAction(f"{name} is not a number")
-        try:
-            return int(str(raw).strip())
-        except (TypeError, ValueError):
-            raise BadAction(f"{name} is missing or not a number") from None
+        text = "" if raw is None or isinstance(raw, bool) else str(raw).strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+            raise BadAction(f"{name} is missing or not an id")
+        return int(text)
 
     def text(self, name: str) -> str:
         raw = self.data.get(name)
@@ -122,16 +125,14 @@ def moment_in_zone(day: str, clock: str, zone: str) -> datetime:
 
 
 def whole(raw: Any) -> int | None:
-    """An Input.Number value (``3`` or ``3.0``); None when empty; BadAction otherwise."""
+    """An Input.Number value (``3`` or ``3.0``); None when empty; BadAction otherwise.
+    Checked for length and shape before any arithmetic (``1e1000000`` is refused)."""
     text = "" if raw is None else str(raw).strip()
     if not text:
         return None
-    try:
-        number = float(text)
-    except ValueError:
-        raise BadAction(f"{text!r} is not a number") from None
-    if not number.is_integer():
-        raise BadAction(f"{text!r} is not a whole number")
+    number = decimal_or_none(text)
+    if number is None or number != number.to_integral_value():
+        raise BadAction(f"{text[:40]!r} is not a whole number")
     return int(number)
 
 
@@ -139,20 +140,17 @@ def helpfulness(raw: Any) -> int | None:
     text = "" if raw is None else str(raw).strip()
     if not text:
         return None
-    try:
-        return int(text)
-    except ValueError:
+    if not (text.isascii() and text.isdigit() and len(text) <= 2):
         return -1  # out of range on purpose: the service names the field
+    return int(text)
 
 
 def amount(raw: Any) -> Decimal | None:
-    text = "" if raw is None else str(raw).strip().replace(",", "")
+    text = "" if raw is None else str(raw).strip()
     if not text:
         return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return Decimal("-1")  # the service refuses it with the field's message
+    value = decimal_or_none(text)
+    return Decimal("-1") if value is None else value  # -1: the service names the field
 
 
 # --- buttons as conversation commands ------------------------------------------------------

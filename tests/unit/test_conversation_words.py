@@ -110,3 +110,20 @@ def test_a_pause_reads_who_until_when_and_why_each_part_optional() -> None:
 def test_the_actor_travels_with_the_command() -> None:
     manager = actor("pat@vendor.example", Role.PROGRAM_MANAGER)
     assert words.read("advocates export", manager).actor is manager
+
+
+def test_a_huge_number_in_a_form_is_refused_without_arithmetic() -> None:
+    """``1e1000000`` in a limits box once made ``int(Decimal(...))`` hold the event loop
+    for 25 s; every surface now checks a number's length and shape first."""
+    from handlers.slack import forms as slack_forms
+    from handlers.teams import commands as teams_commands
+
+    view = {"state": {"values": {"max_per_90_days": {"max_per_90_days": {
+        "type": "number_input", "value": "1e1000000"}}}}}
+    assert slack_forms.parse_own_limits(view).max_per_90_days is None
+    with pytest.raises(teams_commands.BadAction):
+        teams_commands.whole("1e1000000")
+    assert teams_commands.amount("1e10000000") == -1
+    assert teams_commands.helpfulness("9" * 4000) == -1
+    with pytest.raises(teams_commands.BadAction):
+        teams_commands.CardAction("ask.accept", {"ask_id": "9" * 30}).integer("ask_id")
