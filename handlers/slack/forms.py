@@ -19,9 +19,7 @@ Conventions the listeners can rely on:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -41,13 +39,11 @@ from bot.domain.model import (
     CompanySize,
     LimitOverrides,
     Outcome,
-    ReferenceRequest,
     ReferenceType,
     RequestState,
 )
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
-from bot.services.advocates import AdvocateProfile
 from bot.services.checkins import FEEDBACK_MAX_CHARS
 from bot.services.requests import (
     MAX_PROPOSED_TIMES,
@@ -264,7 +260,7 @@ def _number_text(raw: object) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _render(renderer: Renderer, name: str, context: dict[str, Any]) -> dict[str, Any]:
+def render_view(renderer: Renderer, name: str, context: dict[str, Any]) -> dict[str, Any]:
     view = blockkit.install(renderer).render_json(f"slack/views/{name}.json.j2", context)
     assert isinstance(view, dict)
     return view
@@ -328,7 +324,7 @@ def intake_view(renderer: Renderer, *, known: KnownValues, draft: RequestDraft |
                           "initial": _pick(parallel, _to_int(draft.parallel_asks) or 1)},
         "text_limits": TEXT_LIMITS,
     }
-    return _render(renderer, "intake", context)
+    return render_view(renderer, "intake", context)
 
 
 def _options(choices: Iterable[Choice]) -> list[Option]:
@@ -528,7 +524,7 @@ def intake_errors(error: InvalidInput) -> dict[str, str]:
 
 def decline_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
     """Opened by Decline: an optional reason, kept for the program team only."""
-    return _render(renderer, "decline_reason", {
+    return render_view(renderer, "decline_reason", {
         "private_metadata": _metadata(ask_id), "max_length": DECLINE_REASON_MAX})
 
 
@@ -540,7 +536,7 @@ def propose_time_view(renderer: Renderer, *, engagement_id: int, timezone: str,
                       latest: date | None) -> dict[str, Any]:
     """"Propose another time": one datetime picker (in the advocate's Slack time zone),
     with the last day the call may take place."""
-    return _render(renderer, "propose_time", {
+    return render_view(renderer, "propose_time", {
         "private_metadata": _metadata(engagement_id),
         "timezone": timezone if is_zone(timezone) else "UTC",
         "latest": latest.isoformat() if latest else None,
@@ -581,7 +577,7 @@ def outcome_view(renderer: Renderer, *, engagement_id: int, advocate_name: str,
     influenced (optional)."""
     outcomes = [option(OUTCOME_LABELS[o], o.value) for o in Outcome]
     ratings = [option(label, str(n)) for n, label in HELPFULNESS_LABELS.items()]
-    return _render(renderer, "outcome", {
+    return render_view(renderer, "outcome", {
         "private_metadata": _metadata(engagement_id),
         "advocate_name": advocate_name,
         "currency": currency,
@@ -607,7 +603,7 @@ def outcome_errors(error: InvalidInput) -> dict[str, str]:
 
 def comment_view(renderer: Renderer, *, engagement_id: int) -> dict[str, Any]:
     """The advocate's one-line comment after a completed call."""
-    return _render(renderer, "comment", {
+    return render_view(renderer, "comment", {
         "private_metadata": _metadata(engagement_id), "max_length": COMMENT_MAX})
 
 
@@ -627,7 +623,7 @@ def own_limits_view(renderer: Renderer, *, advocate_id: int,
     """"Change my limits": the four limits, pre-filled with ``current`` (the effective
     ones). An advocate may only make them stricter; emptying a box means "the program's
     value"."""
-    return _render(renderer, "own_limits", {
+    return render_view(renderer, "own_limits", {
         "private_metadata": _metadata(advocate_id),
         "fields": _limit_fields(current),
     })
@@ -662,7 +658,7 @@ def check_in_limits_view(renderer: Renderer, *, advocate_id: int,
                          current: LimitPolicy) -> dict[str, Any]:
     """"Change my limits" opened from the check-in (callback ``ids.VIEW_CHECKIN_LIMITS``):
     the own-limits form, whose submission answers the check-in with ``change_limits``."""
-    return _render(renderer, "check_in_limits", {
+    return render_view(renderer, "check_in_limits", {
         "private_metadata": _metadata(advocate_id),
         "fields": _limit_fields(current),
     })
@@ -670,7 +666,7 @@ def check_in_limits_view(renderer: Renderer, *, advocate_id: int,
 
 def check_in_feedback_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
     """The check-in's feedback box (callback ``ids.VIEW_CHECKIN_FEEDBACK``)."""
-    return _render(renderer, "check_in_feedback", {
+    return render_view(renderer, "check_in_feedback", {
         "private_metadata": _metadata(advocate_id), "max_length": FEEDBACK_MAX_CHARS})
 
 
@@ -688,141 +684,6 @@ def parse_pause_value(value: str) -> tuple[int, int]:
     return advocate_id, months
 
 
-# --- App Home ---------------------------------------------------------------------------
-
-
-def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, Any]:
-    """The App Home tab (``type: home``), one section per role the person has.
-
-    ``context`` (build the parts with ``rep_home``, ``advocate_home``, ``manager_home``)::
-
-        {
-          "timezone": "Europe/Berlin",       # IANA zone every time is shown in
-          "rep": None | {
-            "requests": [                      # the rep's open requests, newest first
-              {"id": 12, "state": "asking", "state_label": "Asking an advocate",
-               "reference_type_label": "Reference call", "prospect_company": "Globex",
-               "needed_by": "2026-03-20"},
-            ],
-          },
-          "advocate": None | {
-            "advocate_id": 7, "name": "Ada", "company": "Harbor",
-            "availability": "active",          # or "paused", "on leave through ...", ...
-            "can_pause": True, "can_resume": False,   # which buttons to offer
-            "tier": "Silver", "points": 60,
-            "usage": ["1 of 3 in 90 days", "2 of 8 in 365 days", "0 of 2 open asks"],
-            "cooldown_days": 14,
-            "upcoming": [{"engagement_id": 3, "reference_type_label": "Reference call",
-                          "at": "2026-03-10T14:00:00+00:00", "rep_name": "Riley",
-                          "booked": True}],      # booked: "at" is the call, else the yes
-            "history": [{"engagement_id": 2, "reference_type_label": "Video call",
-                         "at": "2026-01-10T14:00:00+00:00", "state": "completed",
-                         "points": 10}],         # shown by /advocate me, not the home
-          },
-          "manager": None | {
-            "stats": [{"label": "Open requests", "value": "4"}, ...],   # at most 10
-            "attention": ["Request #12 is needed by 2026-03-05 and nobody has said yes"],
-          },
-        }
-    """
-    rep, advocate, manager = context.get("rep"), context.get("advocate"), context.get("manager")
-    return _render(renderer, "home", {
-        "timezone": context.get("timezone") or "UTC",
-        "rep": dict(rep) if rep else None,
-        "advocate": dict(advocate) if advocate else None,
-        "manager": dict(manager) if manager else None,
-    })
-
-
-def rep_home(requests: Iterable[ReferenceRequest], *, limit: int = 15) -> dict[str, Any]:
-    """The rep's part of the home context from ``list_requests``' open requests."""
-    open_requests = [r for r in requests if not r.state.is_terminal]
-    open_requests.sort(key=lambda r: r.created_at, reverse=True)
-    return {"requests": [{
-        "id": r.id,
-        "state": r.state.value,
-        "state_label": STATE_LABELS.get(r.state, r.state.value),
-        "reference_type_label": r.reference_type.label,
-        "prospect_company": r.prospect_company,
-        "needed_by": r.needed_by.isoformat(),
-    } for r in open_requests[:limit]]}
-
-
-def advocate_home(profile: AdvocateProfile, *, limit: int = 10) -> dict[str, Any]:
-    """The advocate's part of the home context (and of ``/advocate me``) from
-    ``bot.services.advocates.advocate_profile``'s ``AdvocateProfile``."""
-    advocate = profile.advocate
-    return {
-        "advocate_id": advocate.id,
-        "name": advocate.name,
-        "company": advocate.company,
-        "availability": profile.availability,
-        "can_pause": profile.availability == "active"
-        or profile.availability.startswith("snoozed"),
-        "can_resume": profile.availability == "paused"
-        or profile.availability.startswith("on leave"),
-        "tier": profile.tier.label,
-        "points": advocate.points,
-        "usage": [str(profile.last_90_days), str(profile.last_365_days),
-                  str(profile.open_asks)],
-        "cooldown_days": profile.limits.cooldown_days,
-        "upcoming": [{
-            "engagement_id": item.engagement_id,
-            "reference_type_label": item.reference_type.label,
-            "at": item.at.isoformat(),
-            "rep_name": item.rep_name,
-            "booked": item.state.value == "scheduled",
-        } for item in profile.upcoming[:limit]],
-        "history": [{
-            "engagement_id": item.engagement_id,
-            "reference_type_label": item.reference_type.label,
-            "at": item.at.isoformat(),
-            "state": item.state.value.replace("_", " "),
-            "points": item.points,
-        } for item in profile.history[:limit]],
-    }
-
-
-def manager_home(stats: Mapping[str, object], attention: Iterable[str] = ()) -> dict[str, Any]:
-    """The program manager's part: up to 10 labelled numbers and what needs a look
-    (``bot.services.home.ProgramGlance``'s ``stats`` and ``attention``)."""
-    return {"stats": [{"label": str(k), "value": str(v)} for k, v in stats.items()][:10],
-            "attention": [str(a) for a in attention][:10]}
-
-
-def home_context(home: Any) -> dict[str, Any]:
-    """``home_view``'s context from ``bot.services.home.home``'s ``Home``.
-
-    Everyone is a rep by the program's rules, but a customer advocate has no use for
-    "New reference request": the rep section is left out for an advocate who has no
-    requests of their own and is not a program manager.
-    """
-    profile = getattr(home, "profile", None)
-    glance = getattr(home, "glance", None)
-    requests = getattr(home, "requests", None)
-    roles = {str(getattr(role, "value", role)) for role in getattr(home, "roles", ())}
-    show_rep = requests is not None and (
-        profile is None or bool(requests) or "program_manager" in roles)
-    return {
-        "timezone": getattr(home, "timezone", None) or "UTC",
-        "rep": rep_home(requests or ()) if show_rep else None,
-        "advocate": advocate_home(profile) if profile is not None else None,
-        "manager": manager_home(glance.stats, glance.attention) if glance is not None
-        else None,
-    }
-
-
-def profile_message(renderer: Renderer, *, advocate: Mapping[str, Any],
-                    timezone: str) -> dict[str, Any]:
-    """``/advocate me`` as an ephemeral message (``{"text", "blocks"}``): the same
-    profile the App Home shows, with pause/resume and "Change my limits"."""
-    message = blockkit.install(renderer).render_json(
-        "slack/views/profile_message.json.j2", {"advocate": dict(advocate),
-                                                "timezone": timezone or "UTC"})
-    assert isinstance(message, dict)
-    return message
-
-
 def metadata(view: Mapping[str, Any]) -> str:
     """The view's ``private_metadata`` ("" when absent)."""
     value = view.get("private_metadata") if isinstance(view, Mapping) else None
@@ -835,40 +696,21 @@ def metadata_id(view: Mapping[str, Any]) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def intake_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
-    """The intake modal's JSON ``private_metadata`` (e.g. ``{"channel": ...}``), ``{}``
-    when absent or not JSON."""
-    try:
-        value = json.loads(metadata(view) or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def draft_fields() -> tuple[str, ...]:
-    """``RequestDraft``'s field names; the tests check every one has a block."""
-    return tuple(f.name for f in dataclass_fields(RequestDraft))
-
-
 __all__ = [
     "COMMON_TIMEZONES",
     "INTAKE_BLOCKS",
     "PROPOSED_TIME_BLOCKS",
-    "advocate_home",
+    "STATE_LABELS",
     "check_in_feedback_errors",
     "check_in_feedback_view",
     "check_in_limits_view",
     "comment_errors",
     "comment_view",
     "decline_reason_view",
-    "home_context",
-    "home_view",
     "input_value",
     "intake_errors",
-    "intake_metadata",
     "intake_view",
     "limits_errors",
-    "manager_home",
     "metadata",
     "metadata_id",
     "outcome_errors",
@@ -883,9 +725,8 @@ __all__ = [
     "parse_pause_value",
     "parse_propose_time",
     "parse_proposed_block_id",
-    "profile_message",
     "propose_time_errors",
     "proposed_block_id",
-    "rep_home",
+    "render_view",
     "timezone_options",
 ]

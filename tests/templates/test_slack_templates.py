@@ -10,6 +10,7 @@ and catches a key slack_sdk does not know (it drops those silently).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ from bot.services.scheduling import (
     pick_time,
     reschedule,
 )
-from handlers.slack import forms, ids
+from handlers.slack import forms, home, ids
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
 from handlers.slack.messenger import SlackMessenger
 from tests.unit.conftest import (
@@ -609,7 +610,7 @@ async def test_the_other_modals_and_the_home_are_valid(case: str, renderer: Rend
         "check_in_limits": forms.check_in_limits_view(renderer, advocate_id=7,
                                                       current=LimitPolicy(cooldown_days=30)),
         "check_in_feedback": forms.check_in_feedback_view(renderer, advocate_id=7),
-        **{f"home_{n}": forms.home_view(renderer, context=context)
+        **{f"home_{n}": home.home_view(renderer, context=context)
            for n, context in enumerate(await home_contexts(text))},
     }
     for name, view in views.items():
@@ -626,7 +627,7 @@ async def test_the_other_modals_and_the_home_are_valid(case: str, renderer: Rend
         for button in buttons(view):
             assert button["action_id"] in ACTION_IDS
             ids.split_value(button["value"], BUTTON_PARTS.get(button["action_id"], 1))
-    profile = forms.profile_message(renderer, advocate=(await home_contexts(text))[1][
+    profile = home.profile_message(renderer, advocate=(await home_contexts(text))[1][
         "advocate"], timezone="Asia/Tokyo")
     check_message(f"profile ({case})", profile)
 
@@ -651,22 +652,22 @@ async def home_contexts(text: str) -> list[dict[str, Any]]:
     profile = await advocate_profile(w.ctx, her, ada.id or 0)
     await pause_advocate(w.ctx, her, ada.id or 0)
     paused = await advocate_profile(w.ctx, her, ada.id or 0)
-    glance = forms.manager_home({"Open requests": 4, f"Waiting {text}": 2},
+    glance = home.manager_home({"Open requests": 4, f"Waiting {text}": 2},
                                 [f"Request #1 ({text}) is needed soon"] * 12)
     return [
-        {"timezone": "America/New_York", "rep": forms.rep_home(requests), "advocate": None,
+        {"timezone": "America/New_York", "rep": home.rep_home(requests), "advocate": None,
          "manager": None},
-        {"timezone": "Asia/Tokyo", "rep": None, "advocate": forms.advocate_home(profile),
+        {"timezone": "Asia/Tokyo", "rep": None, "advocate": home.advocate_home(profile),
          "manager": None},
-        {"timezone": "Asia/Tokyo", "rep": forms.rep_home([]),
-         "advocate": forms.advocate_home(paused), "manager": glance},
+        {"timezone": "Asia/Tokyo", "rep": home.rep_home([]),
+         "advocate": home.advocate_home(paused), "manager": glance},
         {"timezone": "UTC", "rep": None, "advocate": None, "manager": None},
     ]
 
 
 async def test_the_home_shows_a_section_per_role_and_the_right_pause_button(
         renderer: Renderer) -> None:
-    rep_only, advocate, paused, nobody = [forms.home_view(renderer, context=c)
+    rep_only, advocate, paused, nobody = [home.home_view(renderer, context=c)
                                           for c in await home_contexts("plain")]
     headers = [[b["text"]["text"] for b in v["blocks"] if b["type"] == "header"]
                for v in (rep_only, advocate, paused, nobody)]
@@ -692,7 +693,7 @@ def test_an_error_map_always_names_a_block_of_its_modal(renderer: Renderer) -> N
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
     assert set(forms.INTAKE_BLOCKS) == inputs
     errors = forms.intake_errors(InvalidInput({name: "bad" for name in (
-        *forms.draft_fields(), "slot", "something_else")}))
+        *(f.name for f in dataclasses.fields(RequestDraft)), "slot", "something_else")}))
     assert set(errors) <= inputs
     limits = forms.own_limits_view(renderer, advocate_id=1, current=LimitPolicy())
     limit_inputs = {b["block_id"] for b in limits["blocks"] if b["type"] == "input"}
@@ -712,9 +713,9 @@ def test_a_plain_renderer_is_given_the_slack_filters_by_the_form_builders() -> N
 
 
 def test_a_program_manager_only_home_has_just_the_glance(renderer: Renderer) -> None:
-    view = forms.home_view(renderer, context={"timezone": "UTC", "rep": None,
+    view = home.home_view(renderer, context={"timezone": "UTC", "rep": None,
                                               "advocate": None,
-                                              "manager": forms.manager_home({"A": 1})})
+                                              "manager": home.manager_home({"A": 1})})
     assert [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"] == [
         "Program at a glance"]
     assert not buttons(view)
@@ -735,8 +736,8 @@ async def test_the_home_services_result_becomes_a_valid_home_for_each_person(
         "manager": await home_service.home(w.ctx, pm),
     }
     headers = {}
-    for who, home in homes.items():
-        view = forms.home_view(renderer, context=forms.home_context(home))
+    for who, data in homes.items():
+        view = home.home_view(renderer, context=home.home_context(data))
         check_view(f"home of the {who}", view)
         headers[who] = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
     assert headers == {"rep": ["Your reference requests"],

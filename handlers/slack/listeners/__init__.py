@@ -38,9 +38,9 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.model import Actor, Person
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
-from bot.services.home import home
+from bot.services.home import home as home_of
 from bot.services.roles import resolve_actor
-from handlers.slack import forms
+from handlers.slack import home
 from handlers.slack.directory import SlackDirectory, SlackLookupFailed
 from handlers.slack.idempotency import Once, Repeat
 
@@ -222,9 +222,9 @@ _PLAIN = _Plain()
 async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) -> None:
     """Render and publish the person's App Home (one section per role they hold)."""
     assert actor.person.identity is not None
-    data = await home(deps.ctx, actor)
-    context = forms.home_context(data)  # the very context the template tests render
-    view = forms.home_view(deps.renderer, context=context)
+    data = await home_of(deps.ctx, actor)
+    context = home.home_context(data)  # the very context the template tests render
+    view = home.home_view(deps.renderer, context=context)
     await client.views_publish(user_id=actor.person.identity.user_id, view=view)
 
 

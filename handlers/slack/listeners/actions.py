@@ -28,7 +28,7 @@ from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
 from bot.domain.model import Actor
 from bot.services.checkins import CheckInChoice
-from handlers.slack import forms, ids
+from handlers.slack import forms, home, ids
 from handlers.slack.idempotency import click_key
 from handlers.slack.listeners import Ack, SlackDeps, publish_home, tell_text
 from handlers.slack.listeners.commands import reply_text, show_form
@@ -154,8 +154,8 @@ async def show_click(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClie
         if _from_home(body):
             await publish_home(deps, client, actor)
         elif respond is not None:
-            message = forms.profile_message(
-                deps.renderer, advocate=forms.advocate_home(reply.context["profile"]),
+            message = home.profile_message(
+                deps.renderer, advocate=home.advocate_home(reply.context["profile"]),
                 timezone=reply.context["timezone"])
             await respond(text=message["text"], blocks=message["blocks"],
                           response_type="ephemeral", replace_original=True)

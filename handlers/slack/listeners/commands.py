@@ -22,7 +22,7 @@ from bot.conversation import words
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
 from bot.rendering import Renderer, slack_escape
-from handlers.slack import blockkit, forms, ids
+from handlers.slack import blockkit, forms, home, ids
 from handlers.slack.listeners import Ack, SlackDeps
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
     if reply.form is not None:
         await show_form(deps, body, client, reply)
     elif reply.template == "profile":
-        message = forms.profile_message(deps.renderer,
-                                        advocate=forms.advocate_home(context["profile"]),
+        message = home.profile_message(deps.renderer,
+                                        advocate=home.advocate_home(context["profile"]),
                                         timezone=context["timezone"])
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
