@@ -4,6 +4,8 @@ place, the Action.Submit fallback, and what the bot remembers about each person.
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 from botbuilder.core.adapters import TestFlow
@@ -302,3 +304,22 @@ async def test_the_quarterly_check_in_is_answered_on_its_card(world: TeamsWorld)
     assert texts(body["value"])[0].startswith("You're paused. (until 2026-06-")
     body = await ada.click(action(card, "checkin.answer", choice="pause"), months="2.5")
     assert body["type"] == "application/vnd.microsoft.activity.message"
+
+
+@pytest.mark.parametrize("typed", ["en", "EN", "English", "英語"])
+async def test_a_language_typed_as_a_code_or_a_name_finds_the_advocates_who_speak_it(
+        world: TeamsWorld, typed: str) -> None:
+    """An old Teams client without menus sends what the rep typed: ``en`` must find the
+    roster's "English" speakers, not close the request as unfulfilled."""
+    async with world.db.uow() as uow:
+        await uow.advocates.add(build_advocate(email=ADA_EMAIL, name="Ada Lovelace",
+                                               languages=("English", "German")))
+        await uow.commit()
+    rita = world.person("Rita Rep", REP_EMAIL)
+    (form,) = cards_in(await rita.say("reference"))
+    answer = await rita.click(action(form, "intake.submit", choose="rep"),
+                              **good_form(language=typed))
+    assert texts(answer["value"])[0].startswith("Request #"), texts(answer["value"])
+    assert "nobody fits" not in texts(answer["value"])[0]
+    (request,) = world.db.state.requests.values()
+    assert request.language == "English"
