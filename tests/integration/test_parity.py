@@ -20,6 +20,7 @@ from bot.rendering import Renderer
 from bot.services.requests import KnownValues, RequestDraft
 from handlers.slack import forms as slack_forms
 from handlers.slack import ids
+from handlers.slack import intake as slack_intake_modal
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.listeners import actions as slack_actions
 from handlers.slack.listeners import views as slack_views
@@ -95,8 +96,8 @@ def test_every_button_and_form_command_is_served_by_both_slack_and_teams() -> No
 
 
 def slack_intake(renderer: Renderer) -> dict[str, dict[str, Any]]:
-    view = slack_forms.intake_view(renderer, known=KNOWN, draft=None,
-                                   user_timezone="Asia/Tokyo")
+    view = slack_intake_modal.intake_view(renderer, known=KNOWN, draft=None,
+                                         user_timezone="Asia/Tokyo")
     return {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
 
 

@@ -58,7 +58,7 @@ from bot.services.scheduling import (
     pick_time,
     reschedule,
 )
-from handlers.slack import forms, home, ids
+from handlers.slack import forms, home, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
 from handlers.slack.messenger import SlackMessenger
 from tests.unit.conftest import (
@@ -585,7 +585,7 @@ def test_the_intake_modal_is_valid_for_every_kind_of_draft(case: str,
     text = CASES[case]
     for n, draft in enumerate(drafts(text)):
         for known in (KnownValues(), known_values(text), known_values(text, many=150)):
-            view = forms.intake_view(renderer, known=known, draft=draft,
+            view = intake.intake_view(renderer, known=known, draft=draft,
                                      user_timezone="America/Indiana/Indianapolis",
                                      private_metadata=json.dumps({"channel": "C1"}))
             check_view(f"intake {case} draft {n}", view)
@@ -688,11 +688,11 @@ def test_comment_box_allows_what_the_service_accepts() -> None:
 
 
 def test_an_error_map_always_names_a_block_of_its_modal(renderer: Renderer) -> None:
-    view = forms.intake_view(renderer, known=known_values("x"), draft=None,
+    view = intake.intake_view(renderer, known=known_values("x"), draft=None,
                              user_timezone="UTC")
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
-    assert set(forms.INTAKE_BLOCKS) == inputs
-    errors = forms.intake_errors(InvalidInput({name: "bad" for name in (
+    assert set(intake.INTAKE_BLOCKS) == inputs
+    errors = intake.intake_errors(InvalidInput({name: "bad" for name in (
         *(f.name for f in dataclasses.fields(RequestDraft)), "slot", "something_else")}))
     assert set(errors) <= inputs
     limits = forms.own_limits_view(renderer, advocate_id=1, current=LimitPolicy())

@@ -26,7 +26,7 @@ from bot.domain.model import LimitOverrides, Outcome
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
 from bot.services.requests import KnownValues, RequestDraft, parse_keywords, validate_draft
-from handlers.slack import forms, ids
+from handlers.slack import forms, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer
 from tests.unit.conftest import START
 
@@ -93,7 +93,7 @@ FULL_DRAFT = RequestDraft(
 
 
 def test_a_filled_intake_form_becomes_the_draft_the_rep_meant() -> None:
-    draft = forms.parse_intake(payload("view_submission_intake.json")["view"])
+    draft = intake.parse_intake(payload("view_submission_intake.json")["view"])
 
     assert draft == RequestDraft(
         prospect_company="Globex Bank", reference_type="video_call",
@@ -114,14 +114,14 @@ def test_a_filled_intake_form_becomes_the_draft_the_rep_meant() -> None:
 
 def test_an_empty_or_partial_form_never_raises_and_leaves_validation_to_the_service(
         renderer: Renderer) -> None:
-    draft = forms.parse_intake(payload("view_submission_intake_empty.json")["view"])
+    draft = intake.parse_intake(payload("view_submission_intake_empty.json")["view"])
 
     assert draft == RequestDraft(use_cases=("Checkout", "Reporting", "checkout"))
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    errors = forms.intake_errors(refused.value)
+    errors = intake.intake_errors(refused.value)
     assert set(errors) == {"prospect_company", "reference_type", "needed_by"}
-    view = forms.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
     assert set(errors) <= {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
 
 
@@ -131,7 +131,7 @@ def test_an_empty_or_partial_form_never_raises_and_leaves_validation_to_the_serv
                                       "type": "datetimepicker",
                                       "selected_date_time": "soon"}}}}}])
 def test_malformed_views_read_as_empty_forms(view: dict[str, Any]) -> None:
-    assert forms.parse_intake(view) == RequestDraft()
+    assert intake.parse_intake(view) == RequestDraft()
     assert forms.parse_outcome(view) == (None, None, None)
     assert forms.parse_own_limits(view) == LimitOverrides()
     assert forms.parse_comment(view) == "" == forms.parse_decline_reason(view)
@@ -142,11 +142,11 @@ def test_malformed_views_read_as_empty_forms(view: dict[str, Any]) -> None:
 def test_a_date_slack_never_sends_is_passed_on_for_the_service_to_name() -> None:
     view = {"state": {"values": {"needed_by": {"needed_by": {
         "type": "datepicker", "selected_date": "20/03/2026"}}}}}
-    draft = forms.parse_intake(view)
+    draft = intake.parse_intake(view)
     assert draft.needed_by == "20/03/2026"
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    assert "YYYY-MM-DD" in forms.intake_errors(refused.value)["needed_by"]
+    assert "YYYY-MM-DD" in intake.intake_errors(refused.value)["needed_by"]
 
 
 def test_the_small_modals_read_back_their_one_answer() -> None:
@@ -185,20 +185,20 @@ def test_an_unknown_outcome_or_a_fractional_limit_is_not_guessed() -> None:
 
 def test_a_draft_shown_in_the_modal_and_submitted_unchanged_comes_back_the_same(
         renderer: Renderer) -> None:
-    view = forms.intake_view(renderer, known=KNOWN, draft=FULL_DRAFT, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=KNOWN, draft=FULL_DRAFT, user_timezone="UTC")
 
-    assert forms.parse_intake(submitted(view)) == FULL_DRAFT
-    assert validate_draft(forms.parse_intake(submitted(view)), now=START) == validate_draft(
+    assert intake.parse_intake(submitted(view)) == FULL_DRAFT
+    assert validate_draft(intake.parse_intake(submitted(view)), now=START) == validate_draft(
         FULL_DRAFT, now=START)
 
 
 def test_keywords_pre_fill_the_modal_and_the_rest_takes_its_defaults(
         renderer: Renderer) -> None:
     draft = parse_keywords("fintech payments EMEA video call 日本語 needs SOC2 <asap>", KNOWN)
-    view = forms.intake_view(renderer, known=KNOWN, draft=draft,
+    view = intake.intake_view(renderer, known=KNOWN, draft=draft,
                              user_timezone="Europe/Berlin")
 
-    back = forms.parse_intake(submitted(view))
+    back = intake.parse_intake(submitted(view))
     assert back == replace(draft, timezone="Europe/Berlin", call_length_minutes=30,
                            parallel_asks=1)
     assert back.notes == "needs SOC2 <asap>"
@@ -208,7 +208,7 @@ def test_a_pre_filled_value_the_roster_does_not_know_is_still_offered_and_chosen
         renderer: Renderer) -> None:
     known = replace(KNOWN, industries=tuple(f"Industry {n:03}" for n in range(300)))
     draft = RequestDraft(industry="Space mining", products=("Orbital API",))
-    view = forms.intake_view(renderer, known=known, draft=draft, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=known, draft=draft, user_timezone="UTC")
     blocks = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
 
     industry = blocks["industry"]["element"]
@@ -216,14 +216,14 @@ def test_a_pre_filled_value_the_roster_does_not_know_is_still_offered_and_chosen
     assert industry["initial_option"] in industry["options"]
     assert industry["initial_option"]["value"] == "Space mining"
     assert blocks["products"]["element"]["initial_options"][0]["value"] == "Orbital API"
-    assert forms.parse_intake(submitted(view)).industry == "Space mining"
+    assert intake.parse_intake(submitted(view)).industry == "Space mining"
 
 
 def test_words_and_cases_people_type_select_the_rosters_own_entries(
         renderer: Renderer) -> None:
     draft = RequestDraft(reference_type="phone", industry="FINTECH",
                          products=("payments api", "Payments API"), company_size="m")
-    view = forms.intake_view(renderer, known=KNOWN, draft=draft, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=KNOWN, draft=draft, user_timezone="UTC")
     blocks = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert blocks["reference_type"]["initial_option"]["value"] == "call"
     assert blocks["company_size"]["initial_option"]["value"] == "201-1000"
@@ -233,17 +233,17 @@ def test_words_and_cases_people_type_select_the_rosters_own_entries(
 
 
 def test_an_empty_roster_gives_text_boxes_that_still_parse(renderer: Renderer) -> None:
-    view = forms.intake_view(renderer, known=KnownValues(), draft=None, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=KnownValues(), draft=None, user_timezone="UTC")
     blocks = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
     assert blocks["industry"]["element"]["type"] == "plain_text_input"
     assert blocks["products"]["element"]["type"] == "plain_text_input"
     state = submitted(view)
     state["state"]["values"]["products"]["products"]["value"] = "Payments API, Checkout"
-    assert forms.parse_intake(state).products == ("Payments API", "Checkout")
+    assert intake.parse_intake(state).products == ("Payments API", "Checkout")
 
 
 def test_every_draft_field_has_its_own_block(renderer: Renderer) -> None:
-    view = forms.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
+    view = intake.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     fields = {f.name for f in dataclasses.fields(RequestDraft)} - {"proposed_times"}
     assert fields <= set(inputs)
@@ -262,7 +262,7 @@ def test_the_time_zone_defaults_to_the_reps_own_even_an_uncommon_one(
     for zone, expected in (("America/Indiana/Indianapolis", "America/Indiana/Indianapolis"),
                            ("Europe/Berlin", "Europe/Berlin"), ("Mars/Olympus", "UTC"),
                            ("", "UTC")):
-        view = forms.intake_view(renderer, known=KNOWN, draft=None, user_timezone=zone)
+        view = intake.intake_view(renderer, known=KNOWN, draft=None, user_timezone=zone)
         (block,) = [b for b in view["blocks"] if b.get("block_id") == "timezone"]
         element = block["element"]
         assert element["initial_option"]["value"] == expected
@@ -273,8 +273,8 @@ def test_the_time_zone_defaults_to_the_reps_own_even_an_uncommon_one(
 
 
 def test_every_curated_time_zone_exists() -> None:
-    assert len(forms.COMMON_TIMEZONES) == len(set(forms.COMMON_TIMEZONES)) < 100
-    assert all(forms.is_zone(z) for z in forms.COMMON_TIMEZONES)
+    assert len(intake.COMMON_TIMEZONES) == len(set(intake.COMMON_TIMEZONES)) < 100
+    assert all(forms.is_zone(z) for z in intake.COMMON_TIMEZONES)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -282,7 +282,7 @@ def test_every_curated_time_zone_exists() -> None:
        selected=st.lists(st.text(min_size=1, max_size=80), max_size=20))
 def test_menus_hold_at_most_100_unique_options_and_always_the_chosen_ones(
         known: list[str], selected: list[str]) -> None:
-    options = forms.capped_options(known, selected)
+    options = intake.capped_options(known, selected)
     values = [o["value"] for o in options]
     assert len(values) == len(set(values)) <= 100
     assert all(0 < len(v) <= 150 for v in values)
@@ -301,15 +301,15 @@ def test_any_typed_text_survives_the_round_trip(company: str, notes: str, indust
     renderer = slack_renderer()
     draft = replace(FULL_DRAFT, prospect_company=company, notes=notes, industry=industry,
                     products=tuple(products))
-    view = forms.intake_view(renderer, known=KNOWN, draft=draft, user_timezone="UTC")
-    assert forms.parse_intake(submitted(view)) == draft
+    view = intake.intake_view(renderer, known=KNOWN, draft=draft, user_timezone="UTC")
+    assert intake.parse_intake(submitted(view)) == draft
 
 
 # --- errors inline --------------------------------------------------------------------------
 
 
 def test_intake_errors_land_on_the_field_they_are_about() -> None:
-    errors = forms.intake_errors(InvalidInput({
+    errors = intake.intake_errors(InvalidInput({
         "proposed_times": "Every proposed time must be in the future.",
         "opportunity_amount": "The amount cannot be negative.",
         "mystery": "something odd",
@@ -327,7 +327,7 @@ def test_an_error_about_no_field_in_particular_shows_on_the_first_field() -> Non
 
 
 def test_two_errors_for_one_block_are_both_shown_and_each_is_short() -> None:
-    errors = forms.intake_errors(InvalidInput({"prospect_company": "Required.",
+    errors = intake.intake_errors(InvalidInput({"prospect_company": "Required.",
                                                "prospect": "x" * 400}))
     (message,) = errors.values()
     assert message.startswith("Required. ") and len(message) <= 150
@@ -340,7 +340,7 @@ def test_real_validation_errors_map_onto_the_modal(renderer: Renderer) -> None:
                   timezone="Nowhere/Land")
     with pytest.raises(InvalidInput) as refused:
         validate_draft(bad, now=START)
-    errors = forms.intake_errors(refused.value)
+    errors = intake.intake_errors(refused.value)
     assert set(errors) == {"proposed_time_1", "meeting_link", "opportunity_amount",
                            "call_length_minutes", "timezone"}
     assert all(len(m) <= 150 for m in errors.values())
@@ -407,5 +407,5 @@ def test_a_proposed_time_travels_in_the_block_id_of_its_buttons() -> None:
 
 def test_too_much_private_metadata_is_refused_before_slack_does() -> None:
     with pytest.raises(ValueError, match="private_metadata"):
-        forms.intake_view(slack_renderer(), known=KNOWN, draft=None, user_timezone="UTC",
+        intake.intake_view(slack_renderer(), known=KNOWN, draft=None, user_timezone="UTC",
                           private_metadata="x" * 3001)

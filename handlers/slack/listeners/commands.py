@@ -22,7 +22,7 @@ from bot.conversation import words
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
 from bot.rendering import Renderer, slack_escape
-from handlers.slack import blockkit, forms, home, ids
+from handlers.slack import blockkit, forms, home, ids, intake
 from handlers.slack.listeners import Ack, SlackDeps
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
     context, name = reply.context, reply.form
     if name == "intake":
         metadata = json.dumps({"channel": body.get("channel_id") or ""})
-        return forms.intake_view(renderer, known=context["known"], draft=context["draft"],
+        return intake.intake_view(renderer, known=context["known"], draft=context["draft"],
                                  user_timezone=context["timezone"], private_metadata=metadata)
     subject = int(context["subject_id"])
     if name == "own_limits":

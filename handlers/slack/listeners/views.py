@@ -28,7 +28,7 @@ from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.services.checkins import CheckInChoice
 from bot.services.requests import known_values, validate_draft
-from handlers.slack import forms, ids
+from handlers.slack import forms, ids, intake
 from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, tell_text
 from handlers.slack.listeners.commands import reply_text
 
@@ -57,16 +57,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 
 
 def _intake(deps: SlackDeps) -> Callable[..., Any]:
-    async def intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                     client: AsyncWebClient) -> None:
+    async def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                               client: AsyncWebClient) -> None:
         async with deps.reporting(ack, body, client):
-            draft = forms.parse_intake(view)
+            draft = intake.parse_intake(view)
             if not draft.timezone:
                 draft = replace(draft, timezone=(await deps.person(body)).timezone)
             try:
                 validate_draft(draft, now=deps.ctx.now())
             except InvalidInput as error:
-                await ack(response_action="errors", errors=forms.intake_errors(error))
+                await ack(response_action="errors", errors=intake.intake_errors(error))
                 return
             await ack()
             async with deps.after_ack():
@@ -76,7 +76,7 @@ def _intake(deps: SlackDeps) -> Callable[..., Any]:
                 reply = await dispatch(deps.ctx, c.SubmitIntake(actor, meant,
                                                                 key=submission_key(view)))
                 await _tell_refusal(deps, body, client, reply)
-    return intake
+    return intake_submitted
 
 
 def _decline_reason(deps: SlackDeps) -> Callable[..., Any]:

@@ -4,10 +4,9 @@ place, the Action.Submit fallback, and what the bot remembers about each person.
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
 
+import pytest
 from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
