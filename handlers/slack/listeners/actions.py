@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext as BoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -123,26 +124,30 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    async def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                       client: AsyncWebClient, respond: AsyncRespond | None) -> None:
-        async with deps.reporting(ack, body, client, respond):
-            await ack()
-            opens = action.get("action_id") in OPENS_FORM or \
-                action.get("action_id") == ids.ACTION_HOME_NEW_REQUEST
-            async with deps.after_ack(urgent=opens):
-                actor = await deps.actor(body)
-                try:
-                    command = keyed(command_of(actor, action), body, action)
-                except (ValueError, KeyError):
-                    log.info("a button value the bot never wrote: %r", action.get("value"))
-                    reply = Reply("stale_button")
-                else:
-                    reply = await dispatch(deps.ctx, command)
-                await show_click(deps, body, client, respond, actor, reply)
+async def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                   client: AsyncWebClient, respond: AsyncRespond | None,
+                   context: BoltContext) -> None:
+    """Every button: ack at once, read the click into a command, dispatch, show."""
+    deps: SlackDeps = context["deps"]
+    async with deps.reporting(ack, body, client, respond):
+        await ack()
+        opens = action.get("action_id") in OPENS_FORM or \
+            action.get("action_id") == ids.ACTION_HOME_NEW_REQUEST
+        async with deps.after_ack(urgent=opens):
+            actor = await deps.actor(body)
+            try:
+                command = keyed(command_of(actor, action), body, action)
+            except (ValueError, KeyError):
+                log.info("a button value the bot never wrote: %r", action.get("value"))
+                reply = Reply("stale_button")
+            else:
+                reply = await dispatch(deps.ctx, command)
+            await show_click(deps, body, client, respond, actor, reply)
 
+
+def register(app: AsyncApp) -> None:
     for action_id in BUTTONS:
-        app.action(action_id)(listener)
+        app.action(action_id)(on_click)
 
 
 async def show_click(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -165,4 +170,4 @@ async def show_click(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClie
         await publish_home(deps, client, actor)
 
 
-__all__ = ["BUTTONS", "command_of", "register", "show_click"]
+__all__ = ["BUTTONS", "command_of", "on_click", "register", "show_click"]

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext as BoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -62,16 +63,19 @@ def opens_modal(body: dict[str, Any]) -> bool:
     return body.get("command") == ids.COMMAND_ADVOCATE and word == "limits" and "=" not in rest
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    async def listener(ack: Ack, body: dict[str, Any], client: AsyncWebClient,
-                       respond: AsyncRespond) -> None:
-        async with deps.reporting(ack, body, client, respond):
-            await ack()
-            async with deps.after_ack(urgent=opens_modal(body)):
-                await answer(deps, body, client, respond)
+async def on_command(ack: Ack, body: dict[str, Any], client: AsyncWebClient,
+                     respond: AsyncRespond, context: BoltContext) -> None:
+    """Every slash command: ack at once (an empty ack: Slack shows nothing), then answer."""
+    deps: SlackDeps = context["deps"]
+    async with deps.reporting(ack, body, client, respond):
+        await ack()
+        async with deps.after_ack(urgent=opens_modal(body)):
+            await answer(deps, body, client, respond)
 
+
+def register(app: AsyncApp) -> None:
     for command in COMMAND_WORDS:
-        app.command(command)(listener)
+        app.command(command)(on_command)
 
 
 async def answer(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -160,4 +164,5 @@ async def send_file(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClien
         content=file.content.decode(), filename=file.filename, title=file.title)
 
 
-__all__ = ["MARKUP", "form_view", "opens_modal", "register", "reply_text", "show", "show_form"]
+__all__ = ["MARKUP", "form_view", "on_command", "opens_modal", "register", "reply_text", "show",
+           "show_form"]

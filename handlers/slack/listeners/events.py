@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext as BoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,23 +21,26 @@ from handlers.slack.listeners import SlackDeps, publish_home
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    @app.event("app_home_opened")
-    async def home_opened(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
-                          request: AsyncBoltRequest) -> None:
-        if event.get("tab") != "home":
-            return  # the Messages tab: nothing to draw
-        retry = retry_number(request.headers)
-        if retry:
-            log.info("Slack retried event %s (attempt %s)", body.get("event_id"), retry + 1)
+async def on_home_opened(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
+                         request: AsyncBoltRequest, context: BoltContext) -> None:
+    deps: SlackDeps = context["deps"]
+    if event.get("tab") != "home":
+        return  # the Messages tab: nothing to draw
+    retry = retry_number(request.headers)
+    if retry:
+        log.info("Slack retried event %s (attempt %s)", body.get("event_id"), retry + 1)
 
-        async def draw() -> None:
-            actor = await deps.actor(body)
-            await publish_home(deps, client, actor)
+    async def draw() -> None:
+        actor = await deps.actor(body)
+        await publish_home(deps, client, actor)
 
-        key = event_key(body)
-        async with deps.reporting(None, body, client):
-            await (deps.once.run(key, draw) if key else draw())
+    key = event_key(body)
+    async with deps.reporting(None, body, client):
+        await (deps.once.run(key, draw) if key else draw())
 
 
-__all__ = ["register"]
+def register(app: AsyncApp) -> None:
+    app.event("app_home_opened")(on_home_opened)
+
+
+__all__ = ["on_home_opened", "register"]

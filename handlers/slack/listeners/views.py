@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext as BoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import commands as c
@@ -41,61 +42,45 @@ def submission_key(view: dict[str, Any]) -> str:
     return f"slack:submit:{view.get('callback_id')}:{view.get('id')}"
 
 
-def register(app: AsyncApp, deps: SlackDeps) -> None:
-    app.view(ids.VIEW_INTAKE)(_intake(deps))
-    app.view(ids.VIEW_DECLINE_REASON)(_decline_reason(deps))
-    forms_by_view: dict[str, tuple[Errors, Callable[..., c.Command | None]]] = {
-        ids.VIEW_PROPOSE_TIME: (forms.propose_time_errors, _propose_time),
-        ids.VIEW_OUTCOME: (forms.outcome_errors, _outcome),
-        ids.VIEW_COMMENT: (forms.comment_errors, _comment),
-        ids.VIEW_OWN_LIMITS: (forms.limits_errors, _own_limits),
-        ids.VIEW_CHECKIN_LIMITS: (forms.limits_errors, _check_in_limits),
-        ids.VIEW_CHECKIN_FEEDBACK: (forms.check_in_feedback_errors, _check_in_feedback),
-    }
-    for callback_id, (errors_for, read) in forms_by_view.items():
-        app.view(callback_id)(_small_form(deps, errors_for, read))
+async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                    client: AsyncWebClient, context: BoltContext) -> None:
+    """The intake form: checked before the ack, filed after it."""
+    deps: SlackDeps = context["deps"]
+    async with deps.reporting(ack, body, client):
+        draft = intake.parse_intake(view)
+        if not draft.timezone:
+            draft = replace(draft, timezone=(await deps.person(body)).timezone)
+        try:
+            validate_draft(draft, now=deps.ctx.now())
+        except InvalidInput as error:
+            await ack(response_action="errors", errors=intake.intake_errors(error))
+            return
+        await ack()
+        async with deps.after_ack():
+            actor = await deps.actor(body)
+            async with deps.ctx.uow() as uow:
+                meant = forgive(draft, await known_values(uow))
+            reply = await dispatch(deps.ctx, c.SubmitIntake(actor, meant,
+                                                            key=submission_key(view)))
+            await _tell_refusal(deps, body, client, reply)
 
 
-def _intake(deps: SlackDeps) -> Callable[..., Any]:
-    async def intake_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                               client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            draft = intake.parse_intake(view)
-            if not draft.timezone:
-                draft = replace(draft, timezone=(await deps.person(body)).timezone)
-            try:
-                validate_draft(draft, now=deps.ctx.now())
-            except InvalidInput as error:
-                await ack(response_action="errors", errors=intake.intake_errors(error))
+async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                            client: AsyncWebClient, context: BoltContext) -> None:
+    deps: SlackDeps = context["deps"]
+    async with deps.reporting(ack, body, client):
+        await ack()
+        async with deps.after_ack():
+            ask_id = forms.metadata_id(view)
+            if ask_id is None:
+                await tell_text(reply_text(deps.renderer, Reply("form_lost")), body,
+                                client, None)
                 return
-            await ack()
-            async with deps.after_ack():
-                actor = await deps.actor(body)
-                async with deps.ctx.uow() as uow:
-                    meant = forgive(draft, await known_values(uow))
-                reply = await dispatch(deps.ctx, c.SubmitIntake(actor, meant,
-                                                                key=submission_key(view)))
-                await _tell_refusal(deps, body, client, reply)
-    return intake_submitted
-
-
-def _decline_reason(deps: SlackDeps) -> Callable[..., Any]:
-    async def decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                             client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            await ack()
-            async with deps.after_ack():
-                ask_id = forms.metadata_id(view)
-                if ask_id is None:
-                    await tell_text(reply_text(deps.renderer, Reply("form_lost")), body,
-                                    client, None)
-                    return
-                actor = await deps.actor(body)
-                reply = await dispatch(deps.ctx, c.AnswerAsk(
-                    actor, ask_id, "decline", forms.parse_decline_reason(view),
-                    key=submission_key(view)))
-                await _tell_refusal(deps, body, client, reply)
-    return decline_reason
+            actor = await deps.actor(body)
+            reply = await dispatch(deps.ctx, c.AnswerAsk(
+                actor, ask_id, "decline", forms.parse_decline_reason(view),
+                key=submission_key(view)))
+            await _tell_refusal(deps, body, client, reply)
 
 
 async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -105,33 +90,29 @@ async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebC
         await tell_text(reply_text(deps.renderer, reply), body, client, None)
 
 
-def _small_form(deps: SlackDeps, errors_for: Errors,
-                read: Callable[..., c.Command | None]) -> Callable[..., Any]:
+async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                        client: AsyncWebClient, context: BoltContext) -> None:
     """A form whose command is dispatched before its ack (see ``answer_form``)."""
-
-    async def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                        client: AsyncWebClient) -> None:
-        async with deps.reporting(ack, body, client):
-            subject = forms.metadata_id(view)
-            if subject is None:
-                lost = reply_text(deps.renderer, Reply("form_lost"))
-                await ack(response_action="errors",
-                          errors=errors_for(InvalidInput({"": lost})))
-                return
-            actor = await deps.actor(body)
-            command = read(actor, subject, view)
-            if command is None:
-                missing = reply_text(deps.renderer, Reply("form_incomplete"))
-                await ack(response_action="errors",
-                          errors=errors_for(InvalidInput({"": missing})))
-                return
-            if command.key is None and not isinstance(command, c.SetProfileLimits):
-                command = replace(command, key=submission_key(view))
-            reply = await answer_form(ack, deps, command, errors_for)
-            if reply is not None and reply.template == "profile":
-                await publish_home(deps, client, actor)
-
-    return submitted
+    deps: SlackDeps = context["deps"]
+    errors_for, read = SMALL_FORMS[str(view.get("callback_id"))]
+    async with deps.reporting(ack, body, client):
+        subject = forms.metadata_id(view)
+        if subject is None:
+            lost = reply_text(deps.renderer, Reply("form_lost"))
+            await ack(response_action="errors", errors=errors_for(InvalidInput({"": lost})))
+            return
+        actor = await deps.actor(body)
+        command = read(actor, subject, view)
+        if command is None:
+            missing = reply_text(deps.renderer, Reply("form_incomplete"))
+            await ack(response_action="errors",
+                      errors=errors_for(InvalidInput({"": missing})))
+            return
+        if not isinstance(command, c.SetProfileLimits):  # limits may be set again and again
+            command = replace(command, key=submission_key(view))
+        reply = await answer_form(ack, deps, command, errors_for)
+        if reply is not None and reply.template == "profile":
+            await publish_home(deps, client, actor)
 
 
 def _propose_time(actor: Any, engagement_id: int, view: dict[str, Any]) -> c.Command | None:
@@ -164,4 +145,22 @@ def _check_in_feedback(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.
     return c.SendCheckInFeedback(actor, advocate_id, forms.parse_check_in_feedback(view))
 
 
-__all__ = ["register", "submission_key"]
+SMALL_FORMS: dict[str, tuple[Errors, Callable[..., c.Command | None]]] = {
+    ids.VIEW_PROPOSE_TIME: (forms.propose_time_errors, _propose_time),
+    ids.VIEW_OUTCOME: (forms.outcome_errors, _outcome),
+    ids.VIEW_COMMENT: (forms.comment_errors, _comment),
+    ids.VIEW_OWN_LIMITS: (forms.limits_errors, _own_limits),
+    ids.VIEW_CHECKIN_LIMITS: (forms.limits_errors, _check_in_limits),
+    ids.VIEW_CHECKIN_FEEDBACK: (forms.check_in_feedback_errors, _check_in_feedback),
+}
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.VIEW_INTAKE)(on_intake)
+    app.view(ids.VIEW_DECLINE_REASON)(on_decline_reason)
+    for callback_id in SMALL_FORMS:
+        app.view(callback_id)(on_small_form)
+
+
+__all__ = ["SMALL_FORMS", "on_decline_reason", "on_intake", "on_small_form", "register",
+           "submission_key"]

@@ -70,6 +70,9 @@ class Recorder:
     def event(self, name: str) -> Callable[[Any], Any]:
         return self._record("event", name)
 
+    def use(self, middleware: Any) -> None:
+        """The middleware that hands listeners their dependencies: nothing to record."""
+
 
 @pytest.fixture(scope="module")
 def registered() -> dict[str, list[str]]:
