@@ -18,7 +18,7 @@ messages become visible (``storage.notify`` listens).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -62,6 +62,11 @@ class _WatchedOutbox(SqlOutbox):
     async def add(self, message: OutgoingMessage, *, now: datetime) -> bool:
         added = await super().add(message, now=now)
         self.queued = self.queued or added
+        return added
+
+    async def add_many(self, messages: Sequence[OutgoingMessage], *, now: datetime) -> int:
+        added = await super().add_many(messages, now=now)
+        self.queued = self.queued or added > 0
         return added
 
 
