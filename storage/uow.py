@@ -55,7 +55,9 @@ OUTBOX_CHANNEL = "advocate_bot_outbox"
 
 
 class _WatchedOutbox(SqlOutbox):
-    """``SqlOutbox`` that remembers whether this unit of work queued anything."""
+    """``SqlOutbox`` that remembers whether this unit of work queued anything. Every method
+    that inserts messages is overridden here; a new one must be too, or its messages wait
+    for the dispatcher's poll."""
 
     queued = False
 
