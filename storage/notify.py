@@ -82,11 +82,16 @@ class OutboxListener:
             try:
                 await self._listen(connection, stop)
             except _CONNECTION_TROUBLE as error:
-                log.warning("outbox listener lost its connection (%s); reconnecting",
-                            _describe(error))
+                log.warning("outbox listener lost its connection (%s); reconnecting in "
+                            "%.1f s", _describe(error), delay)
+            except Exception:
+                # Not a connection problem, so a bug: say so loudly, but keep listening —
+                # without the listener this replica only hears the others through the poll.
+                log.exception("outbox listener failed; reconnecting in %.1f s", delay)
             finally:
                 self.listening.clear()
                 await _close(connection)
+            await _wait(stop, delay)
 
     async def _connect(self) -> Any:
         _, options = self._engine.dialect.create_connect_args(self._engine.url)
