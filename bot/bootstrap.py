@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.model import Platform
+from bot.metrics import Metrics
 from bot.ports import Clock, Directory, Messenger, UnitOfWorkFactory
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
+from bot.services.dispatch import Wakeup
 from storage.db import create_engine
 from storage.migrate import prepare_database
 from storage.uow import SqlUnitOfWorkFactory
@@ -40,6 +42,9 @@ class App:
     directories: dict[Platform, Directory] = field(default_factory=dict)
     # The Teams front end (handlers.teams.app.TeamsFrontEnd) when Teams is served.
     teams: Any = None
+    # Set by every commit that queued outbox messages; the dispatcher waits on it.
+    outbox_wakeup: Wakeup = field(default_factory=Wakeup)
+    metrics: Metrics = field(default_factory=Metrics)  # what /metrics exposes
 
     async def database_ok(self) -> bool:
         """True when the database answers a trivial query (for ``/healthz``)."""
@@ -89,7 +94,8 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     try:
         await prepare_database(engine, auto_migrate=settings.auto_migrate)
         clock = clock or SystemClock()
-        uow = SqlUnitOfWorkFactory(engine)
+        wakeup = Wakeup()
+        uow = SqlUnitOfWorkFactory(engine, on_outbox_commit=wakeup)
         ctx = ServiceContext(
             uow=uow,
             clock=clock,
@@ -107,6 +113,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             renderer=renderer,
             messengers=build_messengers(settings, renderer),
             directories=build_directories(settings, uow),
+            outbox_wakeup=wakeup,
         )
         if settings.teams_active:
             from handlers.teams.app import build_teams

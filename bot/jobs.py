@@ -22,15 +22,18 @@ no-op, on any number of replicas. Because the decision is made here from wall-cl
 in ``zoneinfo``, daylight-saving changes and restarts need nothing from cron semantics.
 
 Jobs fail independently: one job's exception does not stop the others; all of them are
-raised together at the end (an ``ExceptionGroup``) so the scheduler logs them.
+raised together at the end (an ``ExceptionGroup``) so the scheduler logs them. Each job's
+run is timed and reported to ``observe`` (the metrics' ``job_finished``), if given.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from bot.domain.periods import (
     latest_due,
@@ -47,6 +50,12 @@ from bot.services.recognition import post_top_advocates, recognise_engagements
 log = logging.getLogger(__name__)
 
 REMINDER_GRACE = timedelta(days=7)
+
+
+class JobObserver(Protocol):
+    """Told how long each job run took and whether it failed (``Metrics.job_finished``)."""
+
+    def __call__(self, job: str, seconds: float, *, ok: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +100,8 @@ def due_periods(ctx: ServiceContext, now: datetime) -> list[DuePeriod]:
     return due
 
 
-async def run_due_jobs(ctx: ServiceContext, now: datetime | None = None) -> list[JobRun]:
+async def run_due_jobs(ctx: ServiceContext, now: datetime | None = None, *,
+                       observe: JobObserver | None = None) -> list[JobRun]:
     """Run everything due at ``now`` (default: the context's clock); see the module doc."""
     now = now or ctx.now()
     steps: list[tuple[str, str, Callable[[], Awaitable[int]]]] = []
@@ -114,12 +124,17 @@ async def run_due_jobs(ctx: ServiceContext, now: datetime | None = None) -> list
     runs: list[JobRun] = []
     failures: list[Exception] = []
     for job, period, step in steps:
+        started = time.perf_counter()
         try:
             queued = await step()
         except Exception as error:  # isolated per job; raised together below
             log.exception("job %s %s failed", job, period)
             failures.append(error)
+            if observe is not None:
+                observe(job, time.perf_counter() - started, ok=False)
             continue
+        if observe is not None:
+            observe(job, time.perf_counter() - started, ok=True)
         runs.append(JobRun(job, period, queued))
         if queued:
             log.info("job %s %s queued %d message(s)", job, period or "-", queued)
@@ -128,4 +143,4 @@ async def run_due_jobs(ctx: ServiceContext, now: datetime | None = None) -> list
     return runs
 
 
-__all__ = ["DuePeriod", "JobRun", "due_periods", "run_due_jobs"]
+__all__ = ["DuePeriod", "JobObserver", "JobRun", "due_periods", "run_due_jobs"]

@@ -7,7 +7,7 @@ in-memory fakes in ``tests/fakes.py``. Services depend on these Protocols only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -313,11 +313,19 @@ class Outbox(Protocol):
         Returns (deleted, changed)."""
         ...
 
+    async def add_many(self, messages: Sequence[OutgoingMessage], *, now: datetime) -> int:
+        """``add`` for each message, in bulk (fan-outs); returns how many were new."""
+        ...
+
 
 class Idempotency(Protocol):
     async def claim(self, key: str, *, now: datetime) -> bool:
         """Record ``key``; True the first time, False for every repeat (event ids, clicks,
         scheduled-job periods). Takes effect with the unit of work's commit."""
+        ...
+
+    async def claim_many(self, keys: Iterable[str], *, now: datetime) -> set[str]:
+        """``claim`` for each key, in bulk; returns the keys claimed by this call."""
         ...
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +26,11 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.bootstrap import App
-from bot.jobs import run_due_jobs
+from bot.jobs import JobObserver, run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.scheduling import due_outcome_prompts, due_reminders
+from storage.notify import OutboxListener
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +44,30 @@ class RunningScheduler:
     dispatcher_task: asyncio.Task[None] | None
     stop_event: asyncio.Event
     running: set[asyncio.Task[object]] = field(default_factory=set)
+    listener_task: asyncio.Task[None] | None = None
+    on_finished: JobObserver | None = None  # told each run's job name, duration, success
 
-    def track(self, job: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    def track(self, job: Callable[..., Awaitable[object]], name: str = ""
+              ) -> Callable[..., Awaitable[object]]:
         """Wrap a job so a stop can let its current run finish instead of cancelling it
-        half-way (APScheduler's own shutdown cancels running coroutines)."""
+        half-way (APScheduler's own shutdown cancels running coroutines), and time each
+        run for the metrics."""
 
         @functools.wraps(job)
         async def run(*args: object) -> object:
             task = asyncio.current_task()
             assert task is not None
             self.running.add(task)
+            started, ok = time.perf_counter(), False
             try:
-                return await job(*args)
+                result = await job(*args)
+                ok = True
+                return result
             finally:
                 self.running.discard(task)
+                if self.on_finished is not None:
+                    self.on_finished(name or job.__name__, time.perf_counter() - started,
+                                     ok=ok)
 
         return run
 
@@ -66,35 +78,45 @@ class RunningScheduler:
             log.info("waiting for %d running job(s) to finish", len(self.running))
             await asyncio.wait(set(self.running), timeout=STOP_GRACE_SECONDS)
         self.scheduler.shutdown(wait=False)
-        if self.dispatcher_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.dispatcher_task
+        for task in (self.dispatcher_task, self.listener_task):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 def start_scheduler(bot_app: App) -> RunningScheduler:
     """Start the sweeps and the dispatcher on the running event loop."""
     ctx = bot_app.ctx
     scheduler = AsyncIOScheduler(timezone=bot_app.settings.program_timezone)
-    running = RunningScheduler(scheduler, None, asyncio.Event())
+    metrics = bot_app.metrics
+    running = RunningScheduler(scheduler, None, asyncio.Event(),
+                               on_finished=metrics.job_finished)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     track = running.track
-    scheduler.add_job(track(expire_asks), "interval", args=[ctx], minutes=1, id="expire_asks",
-                      **common)
-    scheduler.add_job(track(due_reminders), "interval", args=[ctx], minutes=5, id="reminders",
-                      **common)
-    scheduler.add_job(track(due_outcome_prompts), "interval", args=[ctx], minutes=15,
-                      id="outcome_prompts", **common)
+    scheduler.add_job(track(expire_asks, "expire_asks"), "interval", args=[ctx], minutes=1,
+                      id="expire_asks", **common)
+    scheduler.add_job(track(due_reminders, "reminders"), "interval", args=[ctx], minutes=5,
+                      id="reminders", **common)
+    scheduler.add_job(track(due_outcome_prompts, "outcome_prompts"), "interval", args=[ctx],
+                      minutes=15, id="outcome_prompts", **common)
     scheduler.add_job(
-        track(run_due_jobs), "interval", args=[ctx], minutes=1, id="program_jobs",
+        track(functools.partial(run_due_jobs, observe=metrics.job_finished), "program_jobs"),
+        "interval", args=[ctx], minutes=1, id="program_jobs",
         next_run_time=datetime.now(UTC), **common,
     )
     scheduler.start()
 
     if bot_app.messengers:
         dispatcher = OutboxDispatcher(bot_app.uow, bot_app.messengers, bot_app.clock,
-                                      directories=list(bot_app.directories.values()))
+                                      directories=list(bot_app.directories.values()),
+                                      wakeup=bot_app.outbox_wakeup, observer=metrics)
         running.dispatcher_task = asyncio.create_task(
             dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")
+        # Other replicas' commits (PostgreSQL NOTIFY); on SQLite it returns at once.
+        listener = OutboxListener(bot_app.engine, bot_app.outbox_wakeup)
+        if listener.supported:
+            running.listener_task = asyncio.create_task(
+                listener.run(running.stop_event), name="outbox-listener")
     else:
         # Messages wait in the outbox until a platform is configured; none is lost.
         log.warning("no chat platform configured: outgoing messages stay queued in the outbox")

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import __version__
 from bot.bootstrap import App
+from handlers.observability import add_observability
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
@@ -93,6 +94,7 @@ def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Ap
     web_app = web.Application()
     web_app[APP_KEY] = bot_app
     web_app.router.add_get("/healthz", healthz)
+    add_observability(web_app, bot_app)  # /metrics, /readyz, request timing
     settings = bot_app.settings
     if settings.slack_enabled and settings.slack_signing_secret:
         if slack_app is None:

@@ -1035,6 +1035,33 @@ class SqlOutbox(_Repository):
         await self._session.flush()
         return dropped, changed
 
+    async def add_many(self, messages: Sequence[OutgoingMessage], *, now: datetime) -> int:
+        """``add`` for many messages, a few multi-row INSERTs instead of one per message
+        (fan-outs such as the quarterly check-in); returns how many were new."""
+        now, added = ensure_utc(now), 0
+        rows = [{
+            "key": m.key,
+            "recipient_email": m.recipient.email,
+            "recipient_platform": m.recipient.identity.platform.value
+            if m.recipient.identity else None,
+            "recipient_workspace_id": m.recipient.identity.workspace_id
+            if m.recipient.identity else None,
+            "recipient_user_id": m.recipient.identity.user_id if m.recipient.identity else None,
+            "recipient_display_name": m.recipient.display_name,
+            "recipient_timezone": m.recipient.timezone,
+            "template": m.template, "context": m.context, "replaces": m.replaces,
+            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
+            "last_error": "", "created_at": now,
+        } for m in messages]
+        if rows:
+            # Core executemany: SQLAlchemy sends it as batched multi-row INSERTs
+            # ("insertmanyvalues"), compiled once, RETURNING the rows that were new.
+            table = OutboxRow.__table__
+            stmt = (self._insert(table).on_conflict_do_nothing(index_elements=["key"])
+                    .returning(table.c.id))
+            added = len((await self._session.execute(stmt, rows)).all())
+        return added
+
 
 def _addressed_to(row: OutboxRow, email: str, identities: Sequence[Identity]) -> bool:
     if (row.recipient_email or "").lower() == email.lower():
@@ -1058,6 +1085,20 @@ class SqlIdempotency(_Repository):
             .returning(IdempotencyKeyRow.key)
         )
         return await self._session.scalar(stmt) is not None
+
+    async def claim_many(self, keys: Iterable[str], *, now: datetime) -> set[str]:
+        """``claim`` for many keys in a few statements; returns the keys claimed now.
+        Inserted in sorted order, so two transactions claiming overlapping sets wait for
+        each other on PostgreSQL instead of deadlocking."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        table = IdempotencyKeyRow.__table__
+        stmt = (self._insert(table).on_conflict_do_nothing(index_elements=["key"])
+                .returning(table.c.key))
+        at = ensure_utc(now)
+        result = await self._session.execute(stmt, [{"key": k, "created_at": at} for k in wanted])
+        return set(result.scalars())
 
 
 # --- reports (digest, check-ins, recognition) ------------------------------------------

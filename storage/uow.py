@@ -7,13 +7,23 @@ and a retried event is handled again from scratch.
 
 The transaction starts lazily at the first statement (SQLite's ``BEGIN IMMEDIATE``
 included), so a unit of work that ends up touching nothing takes no lock.
+
+A unit of work that queued outbox messages says so when it commits, so the dispatcher
+delivers them now instead of at its next poll: in this process through the factory's
+``on_outbox_commit`` callback (called after the commit, never for a rollback), and to the
+other replicas on PostgreSQL through ``NOTIFY`` on ``OUTBOX_CHANNEL``, issued in the same
+transaction as the insert, so PostgreSQL delivers it exactly when — and only if — the
+messages become visible (``storage.notify`` listens).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.ports import (
@@ -23,6 +33,7 @@ from bot.ports import (
     EngagementRepository,
     Idempotency,
     Outbox,
+    OutgoingMessage,
     PersonRepository,
     ReportRepository,
     RequestRepository,
@@ -39,11 +50,34 @@ from storage.repositories import (
     SqlRequestRepository,
 )
 
+#: The PostgreSQL channel a commit that queued outbox messages notifies.
+OUTBOX_CHANNEL = "advocate_bot_outbox"
+
+
+class _WatchedOutbox(SqlOutbox):
+    """``SqlOutbox`` that remembers whether this unit of work queued anything. Every method
+    that inserts messages is overridden here; a new one must be too, or its messages wait
+    for the dispatcher's poll."""
+
+    queued = False
+
+    async def add(self, message: OutgoingMessage, *, now: datetime) -> bool:
+        added = await super().add(message, now=now)
+        self.queued = self.queued or added
+        return added
+
+    async def add_many(self, messages: Sequence[OutgoingMessage], *, now: datetime) -> int:
+        added = await super().add_many(messages, now=now)
+        self.queued = self.queued or added > 0
+        return added
+
 
 class SqlUnitOfWork:
     """Implements ``bot.ports.UnitOfWork``. Use once, as an async context manager."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
+                 on_outbox_commit: Callable[[], None] | None = None,
+                 notify_channel: str | None = OUTBOX_CHANNEL) -> None:
         # The repositories are typed as the ports (Protocol attributes are invariant), so
         # this class satisfies bot.ports.UnitOfWork for a type checker too.
         # Creating a session connects nothing: the connection (and the transaction) is
@@ -58,7 +92,10 @@ class SqlUnitOfWork:
         self.engagements: EngagementRepository = SqlEngagementRepository(session, dialect)
         self.people: PersonRepository = SqlPersonRepository(session, dialect)
         self.audit: AuditLog = SqlAuditLog(session, dialect)
-        self.outbox: Outbox = SqlOutbox(session, dialect)
+        self._watched = _WatchedOutbox(session, dialect)
+        self.outbox: Outbox = self._watched
+        self._on_outbox_commit = on_outbox_commit
+        self._notify = notify_channel if dialect == "postgresql" else None
         self.idempotency: Idempotency = SqlIdempotency(session, dialect)
         self.reports: ReportRepository = SqlReportRepository(session, dialect)
 
@@ -87,20 +124,36 @@ class SqlUnitOfWork:
         await session.close()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        queued, session = self._watched.queued, self.session
+        if queued and self._notify:
+            await session.execute(text("SELECT pg_notify(:channel, '')"),
+                                  {"channel": self._notify})
+        await session.commit()
+        self._watched.queued = False
+        if queued and self._on_outbox_commit is not None:
+            self._on_outbox_commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self._watched.queued = False
 
 
 class SqlUnitOfWorkFactory:
     """Implements ``bot.ports.UnitOfWorkFactory``: ``factory()`` is a fresh unit of work."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *,
+                 on_outbox_commit: Callable[[], None] | None = None,
+                 notify_channel: str | None = OUTBOX_CHANNEL) -> None:
+        """``on_outbox_commit`` is called after every commit that queued outbox messages
+        (the composition root passes the dispatcher's ``Wakeup``); ``notify_channel``
+        (None: no ``NOTIFY``) is what other replicas listen on, PostgreSQL only."""
         self.engine = engine
+        self.on_outbox_commit = on_outbox_commit
+        self.notify_channel = notify_channel
         # expire_on_commit=False: repositories hand out domain copies, never rows, so
         # nothing needs reloading after a commit (and async code must not lazy-load).
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, on_outbox_commit=self.on_outbox_commit,
+                             notify_channel=self.notify_channel)

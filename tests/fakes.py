@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -410,6 +410,9 @@ class FakeOutbox(_Repo):
                 changed += 1
         return len(dropped), changed
 
+    async def add_many(self, messages: Sequence[OutgoingMessage], *, now: datetime) -> int:
+        return sum([await self.add(message, now=now) for message in messages])
+
 
 class FakeIdempotency(_Repo):
     async def claim(self, key: str, *, now: datetime) -> bool:
@@ -417,6 +420,9 @@ class FakeIdempotency(_Repo):
             return False
         self._s.idempotency.add(key)
         return True
+
+    async def claim_many(self, keys: Iterable[str], *, now: datetime) -> set[str]:
+        return {key for key in sorted(set(keys)) if await self.claim(key, now=now)}
 
 
 class FakeReports(_Repo):

@@ -14,12 +14,17 @@ audit entry and changes nothing else: the check-in stays open to answer.
 An advocate who has not answered 14 days later gets one gentle reminder, then nothing.
 Sending is keyed ``checkin:<quarter>:<advocate id>`` (reminders
 ``checkin-reminder:<quarter>:<advocate id>``) in the idempotency ledger, claimed in the
-unit of work that queues the message.
+unit of work that queues the message. The whole roster is queued in batches of ``BATCH``
+advocates, one unit of work and a few multi-row INSERTs each (claim the batch's keys,
+queue a message for exactly the keys this run claimed): a replica running the same
+period at the same moment claims the rest, never the same key, and a run cut short
+leaves whole batches done and the rest for the next run.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -34,7 +39,7 @@ from bot.domain.periods import (
     quarter_label,
     quarter_of,
 )
-from bot.ports import AdvocateQuarter, UnitOfWork
+from bot.ports import AdvocateQuarter, OutgoingMessage, UnitOfWork
 from bot.services.advocates import (
     leave_program,
     next_tier,
@@ -53,6 +58,7 @@ FEEDBACK_MAX_CHARS = 1000
 ANSWERED = "checkin.answered"
 FEEDBACK = "checkin.feedback"
 ANSWERED_TEMPLATE = "check_in_answered"
+BATCH = 500  # advocates per unit of work when queueing check-ins and reminders
 
 
 class CheckInChoice(StrEnum):
@@ -122,20 +128,32 @@ async def send_check_ins(ctx: ServiceContext, now: datetime, period: str) -> int
         advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
         numbers = await uow.reports.advocate_numbers(start, end)
         done = await uow.reports.claimed_keys(f"checkin:{period}:")
-    queued = 0
-    for advocate in advocates:
-        key = check_in_key(period, advocate.id or 0)
-        if key in done:
-            continue
-        async with ctx.uow() as uow:
-            if not await uow.idempotency.claim(key, now=now):
-                continue
-            await send(uow, now, advocate_person(advocate), "check_in",
-                       _context(ctx, advocate, period, quarter_label(reviewed_year, reviewed_q),
-                                numbers.get(advocate.id or 0, AdvocateQuarter())), key=key)
-            await uow.commit()
-        queued += 1
+    reviewed = quarter_label(reviewed_year, reviewed_q)
+    todo = {key: advocate for advocate in advocates
+            if (key := check_in_key(period, advocate.id or 0)) not in done}
+
+    def message(key: str, advocate: Advocate) -> OutgoingMessage:
+        return OutgoingMessage(
+            recipient=advocate_person(advocate), template="check_in", key=key,
+            context=_context(ctx, advocate, period, reviewed,
+                             numbers.get(advocate.id or 0, AdvocateQuarter())))
+
+    queued = await _queue_in_batches(ctx, now, todo, message)
     await _mark_done(ctx, f"done:checkin:{period}", now)
+    return queued
+
+
+async def _queue_in_batches(ctx: ServiceContext, now: datetime, todo: dict[str, Advocate],
+                            message: Callable[[str, Advocate], OutgoingMessage]) -> int:
+    """Claim ``todo``'s keys and queue ``message(key, advocate)`` for each key claimed, in
+    batches of ``BATCH`` (one unit of work each); returns how many were queued."""
+    keys, queued = sorted(todo), 0
+    for start in range(0, len(keys), BATCH):
+        async with ctx.uow() as uow:
+            claimed = await uow.idempotency.claim_many(keys[start:start + BATCH], now=now)
+            queued += await uow.outbox.add_many(
+                [message(key, todo[key]) for key in sorted(claimed)], now=now)
+            await uow.commit()
     return queued
 
 
@@ -157,25 +175,21 @@ async def send_check_in_reminders(ctx: ServiceContext, now: datetime, period: st
         sent = await uow.reports.claimed_keys(f"checkin:{period}:")
         reminded = await uow.reports.claimed_keys(f"checkin-reminder:{period}:")
         answered = await uow.reports.audited_subjects(ANSWERED, since=since)
-    pending = sorted(int(key.rsplit(":", 1)[1]) for key in sent
-                     if f"checkin-reminder:{period}:{key.rsplit(':', 1)[1]}" not in reminded)
-    queued = 0
-    for advocate_id in pending:
-        if f"advocate:{advocate_id}" in answered:
-            continue
-        key = check_in_key(period, advocate_id, reminder=True)
-        async with ctx.uow() as uow:
-            advocate = await uow.advocates.get(advocate_id)
-            if advocate is None or advocate.status is not AdvocateStatus.ACTIVE:
-                continue
-            if not await uow.idempotency.claim(key, now=now):
-                continue
-            year, quarter = int(period[:4]), int(period[-1])
-            reviewed = quarter_label(*previous_quarter(year, quarter))
-            await send(uow, now, advocate_person(advocate), "check_in_reminder",
-                       _context(ctx, advocate, period, reviewed, AdvocateQuarter()), key=key)
-            await uow.commit()
-        queued += 1
+        active = {a.id: a for a in await uow.advocates.list(status=AdvocateStatus.ACTIVE)}
+    pending = {int(key.rsplit(":", 1)[1]) for key in sent
+               if f"checkin-reminder:{period}:{key.rsplit(':', 1)[1]}" not in reminded}
+    todo = {check_in_key(period, advocate_id, reminder=True): active[advocate_id]
+            for advocate_id in pending
+            if advocate_id in active and f"advocate:{advocate_id}" not in answered}
+    year, quarter = int(period[:4]), int(period[-1])
+    reviewed = quarter_label(*previous_quarter(year, quarter))
+
+    def message(key: str, advocate: Advocate) -> OutgoingMessage:
+        return OutgoingMessage(
+            recipient=advocate_person(advocate), template="check_in_reminder", key=key,
+            context=_context(ctx, advocate, period, reviewed, AdvocateQuarter()))
+
+    queued = await _queue_in_batches(ctx, now, todo, message)
     await _mark_done(ctx, f"done:checkin-reminder:{period}", now)
     return queued
 

@@ -12,6 +12,12 @@ exactly when the change that caused it was committed. The dispatcher then, in ea
    short unit of work — also when the pass is interrupted (cancelled at shutdown), for
    the deliveries that finished.
 
+When to run a pass: ``run_forever`` wakes as soon as a unit of work commits messages (the
+composition root wires the unit-of-work factory's commit signal — and, on PostgreSQL, a
+``LISTEN`` on the channel other replicas ``NOTIFY`` — to a ``Wakeup``), when a retry it
+scheduled falls due, or when a rate limit lifts; the ``interval`` poll is only a safety
+net for a signal that was lost (a replica whose listener was reconnecting, say).
+
 Delivery is **at least once**: if the process dies after a messenger delivered a message
 but before step 3 committed, the row is still pending (its lease runs out) and is
 delivered again. The outbox key and the stored ``platform_ref`` keep everything else
@@ -24,8 +30,11 @@ Failures:
   and the platform is left alone until then: the rest of the pass's messages for it are
   deferred untried (calls already in flight finish, and are retried the same way if
   refused), and ``run_forever`` sleeps just until the block lifts.
-* other retryable failures (5xx, timeouts, any unexpected exception): exponential backoff
-  ``base_delay * 2**attempts`` capped at ``max_delay``.
+* other retryable failures (5xx, timeouts, any unexpected exception): ``retry_delay`` —
+  the first retry within ``base_delay`` (a second), then doubling up to ``max_delay``,
+  each with random jitter so that messages failed by one outage do not return together.
+  A blip costs the person waiting a second, not five; the default ``max_attempts`` keeps
+  retrying for well over an hour before a message becomes a dead letter.
 * ``DeliveryError(permanent=True)`` (channel not found, user deactivated): dead at once.
 * no chat identity for the recipient: the platforms' ``Directory`` (if given) is asked for
   the user with that email (an advocate imported from the CRM has never used the bot);
@@ -43,14 +52,14 @@ it took, and the totals since start — so a 5,000-message check-in can be follo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bot.domain.model import Person, Platform
 from bot.ports import (
@@ -89,6 +98,57 @@ class DispatchStats:
 OutcomeKind = Literal["sent", "retry", "dead", "deferred"]
 
 
+def retry_delay(attempts: int, draw: float, *, base_delay: float = 1.0,
+                max_delay: float = 3600.0, jitter: float = 0.5) -> float:
+    """Seconds to wait before retrying a message that failed ``attempts + 1`` times in a
+    row (``attempts`` = the failures before this one), for a 5xx or network error.
+
+    The ceiling doubles from ``base_delay`` up to ``max_delay``; ``draw`` (uniform in
+    [0, 1)) takes up to ``jitter`` of it off, so the delay lies in
+    ``(ceiling * (1 - jitter), ceiling]``. Pure: the dispatcher supplies the draw.
+    """
+    if attempts < 0:
+        raise ValueError(f"attempts must be 0 or more, not {attempts}")
+    if not 0.0 <= draw < 1.0:
+        raise ValueError(f"draw must be in [0, 1), not {draw}")
+    if not 0.0 <= jitter <= 1.0:
+        raise ValueError(f"jitter must be between 0 and 1, not {jitter}")
+    ceiling = min(max_delay, base_delay * 2.0 ** min(attempts, 64))
+    return float(ceiling * (1.0 - jitter * draw))
+
+
+class Wakeup:
+    """The signal that messages were committed to the outbox: the unit-of-work factory (and
+    the PostgreSQL listener, for other replicas' commits) calls it, ``run_forever`` waits
+    on it. Calling it while a pass runs makes the next wait return at once, so a commit
+    that lands during a pass is never left to the safety-net poll."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def __call__(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+class DispatchObserver(Protocol):
+    """Told every outcome, for metrics (``bot.metrics``): kept a Protocol so the service
+    layer does not depend on a metrics library."""
+
+    def outbox_result(self, platform: str, result: str, *, rate_limited: bool) -> None:
+        """``result`` is ``sent``, ``retry``, ``dead`` or ``deferred``; ``platform`` is
+        ``unknown`` when the recipient could not be resolved to a chat identity."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """What became of one claimed message in a pass, recorded with the others."""
@@ -98,6 +158,12 @@ class _Outcome:
     platform_ref: str | None = None
     error: str = ""
     next_at: datetime | None = None  # retry: when to try again; deferred: when it is due
+    rate_limited: bool = False  # a retry the platform asked for (429 / Retry-After)
+
+    @property
+    def platform(self) -> str:
+        identity = self.row.message.recipient.identity
+        return identity.platform.value if identity is not None else "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,28 +185,44 @@ class OutboxDispatcher:
         messengers: Mapping[Platform, Messenger],
         clock: Clock,
         *,
-        max_attempts: int = 8,
-        base_delay: float = 5.0,
+        max_attempts: int = 14,
+        base_delay: float = 1.0,
         max_delay: float = 3600.0,
+        jitter: float = 0.5,
         directories: Sequence[Directory] = (),
         concurrency: int = 8,
+        wakeup: Wakeup | None = None,
+        observer: DispatchObserver | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not 0.0 <= jitter <= 1.0:
+            raise ValueError("jitter must be between 0 and 1")
         self._uow = uow
         self._messengers = dict(messengers)
         self._clock = clock
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.jitter = jitter
         self.concurrency = concurrency
         self._directories = tuple(directories)
+        self.wakeup = wakeup or Wakeup()
+        self._observer = observer
+        self._rng = rng or random.Random()
         # Platform -> moment its rate limit lifts. In memory on purpose: it only saves
         # pointless calls within this replica; correctness comes from each row's schedule.
         self._blocked_until: dict[Platform, datetime] = {}
+        # The earliest retry the last pass scheduled, so run_forever is back for it.
+        self._next_retry_at: datetime | None = None
         self.totals = DispatchStats()  # every pass of this dispatcher, for progress logs
+
+    def wake(self) -> None:
+        """Run a pass now (messages were committed); same as calling ``wakeup``."""
+        self.wakeup()
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -179,23 +261,49 @@ class OutboxDispatcher:
         """Run passes until ``stop`` is set.
 
         A full batch is followed at once by the next pass (there is a backlog); otherwise
-        the loop sleeps ``interval`` seconds — or only until a platform's rate limit lifts,
-        when messages were deferred for it — or until ``stop``. A failing pass (the database
-        is briefly unreachable, say) is logged and retried after ``interval``: the worker must
-        outlive a blip, and nothing is lost because undelivered rows stay pending.
+        the loop sleeps until the ``wakeup`` signal (messages committed), until the
+        earliest retry it scheduled falls due, until a platform's rate limit lifts (when
+        messages were deferred for it), or ``interval`` seconds at most — or until
+        ``stop``. A failing pass (the database is briefly unreachable, say) is logged and
+        retried after ``interval``: the worker must outlive a blip, and nothing is lost
+        because undelivered rows stay pending.
         """
         limit = 50
         while not stop.is_set():
+            # Cleared before the pass claims: a commit during the pass sets it again.
+            self.wakeup.clear()
+            failed = False
             try:
                 stats = await self.run_once(limit)
             except Exception:
                 logger.exception("outbox pass failed; retrying in %.1f s", interval)
-                stats = DispatchStats()
+                stats, failed = DispatchStats(), True
             if stats.handled - stats.deferred >= limit:
                 continue
-            wait = min(interval, self.blocked_for()) if stats.deferred else interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+            wait = interval
+            if stats.deferred:
+                wait = min(wait, self.blocked_for())
+            if self._next_retry_at is not None:
+                wait = min(wait, max(0.0, (self._next_retry_at - self._clock.now())
+                                     .total_seconds()))
+                self._next_retry_at = None
+            await self._sleep(stop, wait, wakeable=not failed)
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool) -> None:
+        """Wait ``seconds``, or less if ``stop`` is set or (when ``wakeable``) messages are
+        committed. After a failed pass only ``stop`` cuts the wait short: commits must not
+        turn a database outage into a busy loop."""
+        if seconds <= 0 or stop.is_set():
+            return
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self.wakeup.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
 
     def blocked_for(self) -> float:
         """Seconds until the first rate-limited platform takes messages again (0 if none)."""
@@ -344,6 +452,12 @@ class OutboxDispatcher:
             await uow.commit()
         for outcome in outcomes:
             row = outcome.row
+            if self._observer is not None:
+                self._observer.outbox_result(outcome.platform, outcome.kind,
+                                             rate_limited=outcome.rate_limited)
+            if outcome.kind == "retry" and outcome.next_at is not None:
+                if self._next_retry_at is None or outcome.next_at < self._next_retry_at:
+                    self._next_retry_at = outcome.next_at
             if outcome.kind == "retry":
                 logger.warning(
                     "outbox message %s (%s) failed, retrying at %s: %s",
@@ -357,15 +471,18 @@ class OutboxDispatcher:
                 )
 
     def backoff(self, attempts: int) -> float:
-        """Seconds to wait after a failure when ``attempts`` tries had failed before it."""
-        return float(min(self.max_delay, self.base_delay * 2.0**attempts))
+        """Seconds to wait after a failure when ``attempts`` tries had failed before it
+        (``retry_delay`` with this dispatcher's settings and a fresh random draw)."""
+        return retry_delay(attempts, self._rng.random(), base_delay=self.base_delay,
+                           max_delay=self.max_delay, jitter=self.jitter)
 
     def _retry(self, row: OutboxMessage, error: str, retry_after: float | None) -> _Outcome:
         if row.attempts + 1 >= self.max_attempts:
             return self._dead(row, f"gave up after {row.attempts + 1} attempts: {error}")
         delay = retry_after if retry_after is not None else self.backoff(row.attempts)
         return _Outcome(row, "retry", error=error,
-                        next_at=self._clock.now() + timedelta(seconds=delay))
+                        next_at=self._clock.now() + timedelta(seconds=delay),
+                        rate_limited=retry_after is not None)
 
     @staticmethod
     def _dead(row: OutboxMessage, error: str) -> _Outcome:
