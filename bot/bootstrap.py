@@ -40,6 +40,8 @@ class App:
     messengers: dict[Platform, Messenger] = field(default_factory=dict)
     # Who is who on each platform (Slack: users.info / users.lookupByEmail, cached).
     directories: dict[Platform, Directory] = field(default_factory=dict)
+    # The Slack parts (handlers.slack.app.SlackParts) when Slack is configured.
+    slack: Any = None
     # The Teams front end (handlers.teams.app.TeamsFrontEnd) when Teams is served.
     teams: Any = None
     # Set by every commit that queued outbox messages; the dispatcher waits on it.
@@ -54,37 +56,6 @@ class App:
         except Exception:
             return False
         return True
-
-
-def build_messengers(settings: Settings, renderer: Renderer) -> dict[Platform, Messenger]:
-    """One messenger per configured platform; SDK imports stay inside ``handlers/``.
-
-    Slack renders with ``slack_renderer`` (the core renderer plus the Block Kit filters
-    and the action ids its templates use); ``renderer`` serves the platforms without one.
-    """
-    messengers: dict[Platform, Messenger] = {}
-    if settings.slack_enabled:
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        from handlers.slack.blockkit import slack_renderer
-        from handlers.slack.messenger import SlackMessenger
-
-        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        messengers[Platform.SLACK] = SlackMessenger(client, slack_renderer())
-    return messengers
-
-
-def build_directories(settings: Settings, uow: UnitOfWorkFactory) -> dict[Platform, Directory]:
-    """One directory per configured platform that can look people up by email."""
-    directories: dict[Platform, Directory] = {}
-    if settings.slack_enabled:
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        from handlers.slack.directory import SlackDirectory
-
-        client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        directories[Platform.SLACK] = SlackDirectory(client, uow)
-    return directories
 
 
 @asynccontextmanager
@@ -111,10 +82,15 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             clock=clock,
             ctx=ctx,
             renderer=renderer,
-            messengers=build_messengers(settings, renderer),
-            directories=build_directories(settings, uow),
             outbox_wakeup=wakeup,
         )
+        # Each surface builds its SDK clients once, here; SDK imports stay in handlers/.
+        if settings.slack_enabled:
+            from handlers.slack.app import build_slack
+
+            app.slack = build_slack(settings, uow)
+            app.messengers[Platform.SLACK] = app.slack.messenger
+            app.directories[Platform.SLACK] = app.slack.directory
         if settings.teams_active:
             from handlers.teams.app import build_teams
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -31,20 +32,35 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import App
-from bot.domain.model import Platform
+from bot.config import Settings
+from bot.ports import UnitOfWorkFactory
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.idempotency import Once
 from handlers.slack.listeners import SlackDeps, register_all, tell_user, user_message
+from handlers.slack.messenger import SlackMessenger
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
 
-def slack_client(bot_app: App) -> AsyncWebClient:
-    """A Web API client for the bot token, at ``SLACK_API_URL``."""
-    settings = bot_app.settings
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+@dataclass(frozen=True)
+class SlackParts:
+    """What the bot needs of Slack, built once by the composition root: one Web API client
+    (pointed at ``SLACK_API_URL``, so tests run against a local fake), the messenger the
+    outbox delivers through, and the directory that knows who is who."""
+
+    client: AsyncWebClient
+    messenger: SlackMessenger
+    directory: SlackDirectory
+
+
+def build_slack(settings: Settings, uow: UnitOfWorkFactory) -> SlackParts:
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return SlackParts(client, SlackMessenger(client, slack_renderer()),
+                      SlackDirectory(client, uow))
 
 
 def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncApp:
@@ -52,7 +68,8 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
     settings = bot_app.settings
     if not settings.slack_enabled:
         raise ValueError("Slack is not configured: SLACK_BOT_TOKEN is empty")
-    client = slack_client(bot_app)
+    parts: SlackParts = bot_app.slack
+    client = parts.client
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -63,9 +80,7 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
         name="advocate-bot",
         logger=logging.getLogger("advocate_bot.slack"),
     )
-    directory = bot_app.directories.get(Platform.SLACK)
-    if not isinstance(directory, SlackDirectory):
-        directory = SlackDirectory(client, bot_app.uow)
+    directory = parts.directory
     deps = SlackDeps(
         bot=bot_app,
         renderer=slack_renderer(),
@@ -132,8 +147,9 @@ async def start_socket_mode(app: AsyncApp, app_token: str) -> AsyncSocketModeHan
 
 
 __all__ = [
+    "SlackParts",
+    "build_slack",
     "build_slack_app",
-    "slack_client",
     "start_socket_mode",
     "tell_user",
     "user_message",

@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from aiohttp import web
@@ -33,12 +33,14 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity
 
-from bot.bootstrap import App
 from bot.config import Settings
 from handlers.teams.cards import TeamsCards
 from handlers.teams.handler import AdvocateTeamsBot, MemberEmail, teams_member_email
 from handlers.teams.messenger import TeamsMessenger
 from handlers.teams.replies import text_of
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 

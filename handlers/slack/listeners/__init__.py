@@ -23,7 +23,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -31,7 +31,6 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.bootstrap import App
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
 from bot.domain.errors import DomainError, InvalidInput
@@ -43,6 +42,9 @@ from bot.services.roles import resolve_actor
 from handlers.slack import home
 from handlers.slack.directory import SlackDirectory, SlackLookupFailed
 from handlers.slack.idempotency import Once, Repeat
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
