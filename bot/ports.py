@@ -93,6 +93,15 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+class Unreachable(DeliveryError):
+    """The platform has no way to reach ``recipient`` yet (a Teams user who never opened
+    the bot): a dead letter at once, and the program managers are told (once per person)."""
+
+    def __init__(self, reason: str, recipient: Person) -> None:
+        super().__init__(reason, permanent=True)
+        self.recipient = recipient
+
+
 class Messenger(Protocol):
     """Delivers outbox messages on one platform. Renders the template itself."""
 

@@ -29,6 +29,7 @@ from bot.bootstrap import App
 from bot.jobs import JobObserver, run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
+from bot.services.notices import unreachable_notices
 from bot.services.scheduling import due_outcome_prompts, due_reminders
 from storage.notify import OutboxListener
 
@@ -109,7 +110,8 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
     if bot_app.messengers:
         dispatcher = OutboxDispatcher(bot_app.uow, bot_app.messengers, bot_app.clock,
                                       directories=list(bot_app.directories.values()),
-                                      wakeup=bot_app.outbox_wakeup, observer=metrics)
+                                      wakeup=bot_app.outbox_wakeup, observer=metrics,
+                                      on_unreachable=unreachable_notices(bot_app.ctx))
         running.dispatcher_task = asyncio.create_task(
             dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")
         # Other replicas' commits (PostgreSQL NOTIFY); on SQLite it returns at once.

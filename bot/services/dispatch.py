@@ -56,7 +56,7 @@ import logging
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -70,6 +70,7 @@ from bot.ports import (
     OutboxMessage,
     UnitOfWork,
     UnitOfWorkFactory,
+    Unreachable,
 )
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,11 @@ class DispatchObserver(Protocol):
         ...
 
 
+# Told, in the dispatcher's unit of work, that a person cannot be reached on their
+# platform (``bot.services.notices.unreachable_notices`` queues the program managers' notice).
+OnUnreachable = Callable[[UnitOfWork, datetime, Person, str], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """What became of one claimed message in a pass, recorded with the others."""
@@ -159,6 +165,7 @@ class _Outcome:
     error: str = ""
     next_at: datetime | None = None  # retry: when to try again; deferred: when it is due
     rate_limited: bool = False  # a retry the platform asked for (429 / Retry-After)
+    unreachable: Person | None = None  # dead because the platform cannot reach this person
 
     @property
     def platform(self) -> str:
@@ -194,6 +201,7 @@ class OutboxDispatcher:
         wakeup: Wakeup | None = None,
         observer: DispatchObserver | None = None,
         rng: random.Random | None = None,
+        on_unreachable: OnUnreachable | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -202,6 +210,7 @@ class OutboxDispatcher:
         if not 0.0 <= jitter <= 1.0:
             raise ValueError("jitter must be between 0 and 1")
         self._uow = uow
+        self._on_unreachable = on_unreachable
         self._messengers = dict(messengers)
         self._clock = clock
         self.max_attempts = max_attempts
@@ -418,6 +427,8 @@ class OutboxDispatcher:
             return _Outcome(row, "deferred", next_at=blocked)
         try:
             platform_ref = await messenger.deliver(row)
+        except Unreachable as error:
+            return _Outcome(row, "dead", error=error.reason, unreachable=error.recipient)
         except DeliveryError as error:
             if error.permanent:
                 return self._dead(row, error.reason)
@@ -447,6 +458,9 @@ class OutboxDispatcher:
                                                 next_attempt_at=next_at)
                 elif outcome.kind == "dead":
                     await uow.outbox.mark_dead(row_id, error=outcome.error, now=now)
+                    if outcome.unreachable is not None and self._on_unreachable is not None:
+                        await self._on_unreachable(uow, now, outcome.unreachable,
+                                                   outcome.row.message.template)
                 else:
                     await uow.outbox.release(row_id, next_attempt_at=next_at)
             await uow.commit()

@@ -180,10 +180,7 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
     adapter.on_turn_error = turn_error(cards)
     bot = AdvocateTeamsBot(bot_app.ctx, cards, bot_name=settings.teams_bot_name,
                            member_email=member_email)
-    messenger = TeamsMessenger(
-        adapter, cards, bot_app.uow, app_id=settings.microsoft_app_id,
-        program_managers=settings.program_managers,
-        program_timezone=settings.program_timezone, clock=bot_app.clock)
+    messenger = TeamsMessenger(adapter, cards, bot_app.uow, app_id=settings.microsoft_app_id)
     front = TeamsFrontEnd(adapter=adapter, bot=bot, messenger=messenger,
                           app_id=settings.microsoft_app_id, tenants=settings.teams_tenants)
     (log.info if front.authenticated else log.warning)(front.startup_message())

@@ -3,9 +3,9 @@
 Teams lets a bot message someone unprompted only through the conversation reference it
 received when that person first talked to the bot or installed it; those are stored per
 chat identity (``PersonRepository.save_conversation_reference``). A recipient without
-one cannot be reached at all, so the program managers are told at once (one message per
-person, whatever their platform) and the outbox row becomes a dead letter the digest
-lists — never a silent skip.
+one cannot be reached at all: delivery raises ``Unreachable``, the outbox row becomes a
+dead letter the digest lists, and the dispatcher has the program managers told (once per
+person, ``bot.services.notices``) — never a silent skip.
 
 A message that replaces an earlier one (an answered ask) updates that activity in place;
 ``platform_ref`` is the activity id Teams gave it. A message carrying an ``.ics`` invite
@@ -27,15 +27,14 @@ import base64
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
 
-from bot.clock import SystemClock
-from bot.domain.model import Person, Platform
-from bot.ports import Clock, DeliveryError, OutboxMessage, OutgoingMessage, UnitOfWorkFactory
+from bot.domain.model import Platform
+from bot.ports import DeliveryError, OutboxMessage, OutgoingMessage, UnitOfWorkFactory, Unreachable
 from handlers.teams.cards import CARD_CONTENT_TYPE, InlineImage, TeamsCards
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 FILE_CONSENT_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 THROTTLED = {429: 2.0, 412: 2.0, 502: 5.0, 504: 5.0}  # status -> default wait (s)
 PERMANENT = frozenset({400, 403, 404, 413})
-UNREACHABLE_TEMPLATE = "teams_unreachable"
 MAX_PACING_WAIT = 5.0  # longer than this, hand the message back to the dispatcher instead
 
 
@@ -103,17 +101,12 @@ class TeamsMessenger:
     platform = Platform.TEAMS
 
     def __init__(self, adapter: BotAdapter, cards: TeamsCards, uow: UnitOfWorkFactory, *,
-                 app_id: str = "", program_managers: Sequence[str] = (),
-                 program_timezone: str = "UTC", pacer: SendPacer | None = None,
-                 clock: Clock | None = None) -> None:
+                 app_id: str = "", pacer: SendPacer | None = None) -> None:
         self.adapter = adapter
         self.cards = cards
         self.uow = uow
         self.app_id = app_id
-        self.program_managers = tuple(program_managers)
-        self.program_timezone = program_timezone
         self.pacer = pacer or SendPacer()
-        self.clock = clock or SystemClock()
 
     def render(self, message: OutgoingMessage) -> list[Activity]:
         """The message as a card activity (its text is the notification preview), then any
@@ -135,10 +128,11 @@ class TeamsMessenger:
         async with self.uow() as uow:
             stored = await uow.people.conversation_reference(identity)
         if stored is None:
-            await self._report_unreachable(recipient, message.message.template)
-            raise DeliveryError(
+            log.warning("Teams cannot reach %s: no conversation reference",
+                        recipient.email or identity.user_id)
+            raise Unreachable(
                 f"no Teams conversation for {recipient.email or identity.user_id}: they have "
-                "not opened the bot in Teams yet (program managers told)", permanent=True)
+                "not opened the bot in Teams yet (program managers told)", recipient)
         reference = ConversationReference().deserialize(stored)
         activity, *follow_ups = self.render(message.message)
         ics = str(message.message.context.get("ics") or "")
@@ -170,21 +164,6 @@ class TeamsMessenger:
             raise delivery_error(error) from error
         return sent[0] if sent else None
 
-    async def _report_unreachable(self, recipient: Person, template: str) -> None:
-        """Tell each program manager once per person that Teams cannot reach them yet."""
-        who = recipient.email or (recipient.identity.user_id if recipient.identity else "?")
-        async with self.uow() as uow:
-            now = self.clock.now()
-            for email in self.program_managers:
-                await uow.outbox.add(OutgoingMessage(
-                    recipient=Person(email=email, timezone=self.program_timezone),
-                    template=UNREACHABLE_TEMPLATE,
-                    context={"who": who, "name": recipient.display_name,
-                             "template": template},
-                    key=f"{UNREACHABLE_TEMPLATE}:{who.lower()}:{email}",
-                ), now=now)
-            await uow.commit()
-        log.warning("Teams cannot reach %s: no conversation reference", who)
 
 
 def image_activity(image: InlineImage) -> Activity:

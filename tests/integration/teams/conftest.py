@@ -160,8 +160,7 @@ class TeamsWorld:
                                     member_email=self._email)
         # Proactive messages go out through their own adapter, as in production.
         self.outbound = TestAdapter(template_or_conversation=self._template("29:outbound"))
-        self.messenger = TeamsMessenger(self.outbound, self.cards, self.db.uow,
-                                        program_managers=(PM_EMAIL,), clock=self.clock)
+        self.messenger = TeamsMessenger(self.outbound, self.cards, self.db.uow)
 
     async def _email(self, turn_context: TurnContext) -> str | None:
         """Teams' roster (``TeamsInfo.get_member``), faked: the emails people signed up with."""

@@ -24,6 +24,7 @@ from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.digest import digest_context, digest_for_week, send_weekly_digest
 from bot.services.dispatch import OutboxDispatcher
+from bot.services.notices import unreachable_notices
 from handlers.teams.cards import CARD_CONTENT_TYPE, MAX_CARD_BYTES, TeamsCards
 from handlers.teams.messenger import SendPacer, TeamsMessenger
 from tests import digest_fixture
@@ -66,8 +67,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def messenger(db: FakeDatabase, clock: FixedClock) -> TeamsMessenger:
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config()))
-    return TeamsMessenger(adapter, TeamsCards(Renderer()), db.uow, program_managers=(PM_EMAIL,),
-                          program_timezone="Europe/Berlin", clock=clock)
+    return TeamsMessenger(adapter, TeamsCards(Renderer()), db.uow)
 
 
 async def know(db: FakeDatabase, who: Person, service_url: str) -> None:
@@ -190,7 +190,10 @@ async def test_someone_without_a_conversation_is_reported_to_the_program_manager
         await uow.people.upsert(ADA)  # known from the roster, never opened the bot
         await uow.commit()
     await queue(db, ask_message(), ask_message(key="ask:2"))
-    stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
+    ctx = ServiceContext(uow=db.uow, clock=clock, program_managers=(PM_EMAIL,),
+                         program_timezone="Europe/Berlin")
+    stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock,
+                                   on_unreachable=unreachable_notices(ctx)).run_once()
     assert stats.dead == 2
     assert connector.calls == []
     reports = [m.message for m in db.state.outbox.values()
