@@ -34,7 +34,6 @@ from bot.domain.inputs import decimal_or_none
 from bot.domain.model import (
     LimitOverrides,
     Outcome,
-    RequestState,
 )
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
@@ -50,32 +49,6 @@ PRIVATE_METADATA_LIMIT: Final = 3000
 DECLINE_REASON_MAX: Final = 500
 COMMENT_MAX: Final = 500  # outcomes.COMMENT_MAX_CHARS; a test keeps them equal
 LIMIT_FIELDS: Final = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
-
-
-OUTCOME_LABELS: Final[Mapping[Outcome, str]] = {
-    Outcome.COMPLETED: "Completed: the call took place",
-    Outcome.NO_SHOW: "No-show: it didn't happen",
-    Outcome.RESCHEDULED: "Rescheduled: find a new time with the same advocate",
-}
-HELPFULNESS_LABELS: Final[Mapping[int, str]] = {
-    1: "1 - Not helpful",
-    2: "2 - A little helpful",
-    3: "3 - Helpful",
-    4: "4 - Very helpful",
-    5: "5 - It made the difference",
-}
-STATE_LABELS: Final[Mapping[RequestState, str]] = {
-    RequestState.OPEN: "Open",
-    RequestState.MATCHING: "Finding advocates",
-    RequestState.AWAITING_APPROVAL: "Waiting for approval",
-    RequestState.ASKING: "Asking an advocate",
-    RequestState.ACCEPTED: "Accepted, picking a time",
-    RequestState.SCHEDULED: "Call booked",
-    RequestState.COMPLETED: "Completed",
-    RequestState.UNFULFILLED: "Unfulfilled",
-    RequestState.CANCELLED: "Cancelled",
-    RequestState.EXPIRED: "Expired",
-}
 
 
 # --- options ----------------------------------------------------------------------------
@@ -283,14 +256,10 @@ def outcome_view(renderer: Renderer, *, engagement_id: int, advocate_name: str,
                  currency: str = "USD") -> dict[str, Any]:
     """The rep's report: did it happen, how helpful (1-5), how much of the deal it
     influenced (optional)."""
-    outcomes = [option(OUTCOME_LABELS[o], o.value) for o in Outcome]
-    ratings = [option(label, str(n)) for n, label in HELPFULNESS_LABELS.items()]
     return render_view(renderer, "outcome", {
         "private_metadata": checked_metadata(engagement_id),
         "advocate_name": advocate_name,
         "currency": currency,
-        "outcomes": outcomes,
-        "ratings": ratings,
     })
 
 
@@ -405,7 +374,6 @@ def metadata_id(view: Mapping[str, Any]) -> int | None:
 
 
 __all__ = [
-    "STATE_LABELS",
     "Option",
     "check_in_feedback_errors",
     "check_in_feedback_view",

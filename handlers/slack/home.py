@@ -14,7 +14,7 @@ from bot.domain.model import ReferenceRequest
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from handlers.slack import blockkit
-from handlers.slack.forms import STATE_LABELS, render_view
+from handlers.slack.forms import render_view
 
 
 def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, An
           "timezone": "Europe/Berlin",       # IANA zone every time is shown in
           "rep": None | {
             "requests": [                      # the rep's open requests, newest first
-              {"id": 12, "state": "asking", "state_label": "Asking an advocate",
+              {"id": 12, "state": "asking",
                "reference_type_label": "Reference call", "prospect_company": "Globex",
                "needed_by": "2026-03-20"},
             ],
@@ -67,7 +67,6 @@ def rep_home(requests: Iterable[ReferenceRequest], *, limit: int = 15) -> dict[s
     return {"requests": [{
         "id": r.id,
         "state": r.state.value,
-        "state_label": STATE_LABELS.get(r.state, r.state.value),
         "reference_type_label": r.reference_type.label,
         "prospect_company": r.prospect_company,
         "needed_by": r.needed_by.isoformat(),
