@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from bot.domain.lifecycle import can_transition_engagement, transition_engagement
+from bot.domain.lifecycle import transition_engagement
 from bot.domain.limits import advocate_zone
 from bot.domain.model import (
     Actor,
@@ -120,22 +120,15 @@ def _require_live(booking: Booking) -> None:
 
 
 def awaiting_pick(engagement: Engagement) -> bool:
-    """No time agreed and none proposed: the advocate is the one to move next."""
-    return engagement.scheduled_at is None and engagement.proposed_at is None and (
-        engagement.state in (EngagementState.ACCEPTED, EngagementState.PROPOSED))
+    """True when the advocate is the one to move next: they said yes (or the time agreed or
+    proposed was called off) and no time is agreed or waiting for the rep. The lifecycle's
+    ``accepted`` state means exactly that."""
+    return engagement.state is EngagementState.ACCEPTED
 
 
 def _back_to_picking(engagement: Engagement, now: datetime) -> None:
-    """Drop the agreed or proposed time so the advocate picks again.
-
-    ``accepted`` says exactly that, and a booked call goes there. The lifecycle has no
-    ``proposed -> accepted`` move, so a declined or withdrawn proposal leaves the engagement
-    ``proposed`` with no proposal pending; ``awaiting_pick`` reads both the same way, and
-    once the lifecycle allows the move this takes it.
-    """
-    if engagement.state is not EngagementState.PROPOSED or can_transition_engagement(
-            EngagementState.PROPOSED, EngagementState.ACCEPTED):
-        transition_engagement(engagement, EngagementState.ACCEPTED, now)
+    """Drop the agreed or proposed time so the advocate picks again (``accepted``)."""
+    transition_engagement(engagement, EngagementState.ACCEPTED, now)
     engagement.scheduled_at = None
     engagement.proposed_at = None
 

@@ -64,6 +64,7 @@ LEGAL_ENGAGEMENT_MOVES = {
     (E.ACCEPTED, E.PROPOSED), (E.ACCEPTED, E.SCHEDULED), (E.ACCEPTED, E.CANCELLED),
     (E.ACCEPTED, E.COMPLETED),  # only for reference types without a call, see below
     (E.PROPOSED, E.SCHEDULED), (E.PROPOSED, E.PROPOSED), (E.PROPOSED, E.CANCELLED),
+    (E.PROPOSED, E.ACCEPTED),  # the rep declined the proposed time: the advocate picks again
     (E.SCHEDULED, E.COMPLETED), (E.SCHEDULED, E.NO_SHOW), (E.SCHEDULED, E.PROPOSED),
     (E.SCHEDULED, E.ACCEPTED), (E.SCHEDULED, E.CANCELLED),
 }

@@ -316,6 +316,7 @@ async def test_declining_a_proposed_time_sends_the_advocate_back_to_picking(
 
     engagement = await confirm_time(ctx, rep, booking.id, False)
 
+    assert engagement.state is EngagementState.ACCEPTED and engagement.proposed_at is None
     assert awaiting_pick(engagement)
     assert awaiting_pick((await reload(db, booking))[0])
     again = last_to(db, booking.advocate.email, "pick_time_again")
