@@ -181,7 +181,7 @@ def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dic
     Those already asked are left out: the messages list them with their answers."""
     if result is None:
         return []
-    counts = Counter(reason for e in result.excluded for reason in e.reasons
+    counts = Counter(reason for e in result.exclusions() for reason in e.reasons
                      if reason != ALREADY_ASKED)
     return [{"reason": reason, "count": count} for reason, count in counts.most_common(limit)]
 
@@ -571,9 +571,8 @@ async def _reasons_not_to_ask(ctx: ServiceContext, uow: UnitOfWork, request: Ref
     usage = await _usage_of(uow, advocate, now)
     reasons = list(check_can_ask(advocate, usage, ctx.policy.limits, now).reasons)
     alone = rank_advocates(request, [advocate], {advocate.id: usage}, ctx.policy.matching,
-                           ctx.policy.limits, now, top_n=1)
-    for exclusion in alone.excluded:
-        reasons.extend(r for r in exclusion.reasons if r not in reasons)
+                           ctx.policy.limits, now, top_n=0)
+    reasons.extend(r for r in alone.why_not(advocate) if r not in reasons)
     return reasons
 
 
