@@ -28,7 +28,7 @@ from bot.bootstrap import App
 from bot.jobs import run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
-from bot.services.scheduling import due_outcome_prompts, due_reminders
+from bot.services.reminders import due_outcome_prompts, due_reminders
 
 log = logging.getLogger(__name__)
 

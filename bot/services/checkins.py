@@ -44,8 +44,8 @@ from bot.services.advocates import (
     set_own_limits,
     tier_for,
 )
-from bot.services.asks import person_name
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import person_name
 from bot.services.roles import advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)

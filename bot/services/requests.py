@@ -36,26 +36,18 @@ from bot.domain.model import (
 )
 from bot.domain.policy import ProgramPolicy
 from bot.ports import UnitOfWork
-from bot.services.asks import (
-    ask_next,
-    engagement_is_live,
-    mark_unfulfilled,
-    move_request,
-    person_name,
-    rank_request,
-    rep_person,
-    rep_zone,
-    request_context,
-    withdraw_open_asks,
-)
+from bot.services.bookings import Booking, cancellation_invites
+from bot.services.cascade import ask_next, withdraw_open_asks
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import person_name, rep_person, rep_zone, request_context
+from bot.services.ranking import rank_request
+from bot.services.request_progress import engagement_is_live, mark_unfulfilled, move_request
 from bot.services.roles import (
     advocate_person,
     is_request_owner,
     require,
     require_owner_or_manager,
 )
-from bot.services.scheduling import Booking, cancellation_invites
 
 # --- limits on what a form may send ----------------------------------------------------
 

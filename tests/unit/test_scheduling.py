@@ -33,14 +33,8 @@ from bot.ports import OutgoingMessage
 from bot.rendering import Renderer
 from bot.services.calendar import invite_uid
 from bot.services.context import ServiceContext
-from bot.services.scheduling import (
-    awaiting_pick,
-    confirm_time,
-    due_outcome_prompts,
-    due_reminders,
-    pick_time,
-    reschedule,
-)
+from bot.services.reminders import due_outcome_prompts, due_reminders
+from bot.services.scheduling import awaiting_pick, confirm_time, pick_time, reschedule
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (
     PM_EMAIL,
