@@ -1,4 +1,5 @@
-"""The state machines of a reference request, an ask and an engagement (PRODUCT.md).
+"""The state machines of a reference request, an ask and an engagement
+(docs/product.md, "The reference request"; docs/design.md, "State machines").
 
 Services never assign ``state`` themselves: they call ``transition_*``, which refuses a
 move the program does not allow (``IllegalTransition``, safe to show) and stamps the

@@ -1,4 +1,4 @@
-"""Quarterly check-ins (PRODUCT.md, "Scheduled messages").
+"""Quarterly check-ins (docs/product.md, "Scheduled messages").
 
 On the first business day of a quarter every active advocate gets their last quarter in
 numbers and four choices: keep me active, change my limits (a form), pause for 1, 3 or 6

@@ -1,4 +1,4 @@
-"""Reminders and SLA nudges (PRODUCT.md, "Scheduled messages": reminders).
+"""Reminders and SLA nudges (docs/product.md, "Scheduled messages": nudges).
 
 * An advocate whose ask is about to expire unanswered gets one reminder
   (``ASK_REMINDER_HOURS`` before the expiry).

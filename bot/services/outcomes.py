@@ -1,5 +1,5 @@
-"""After the call: the rep reports what happened, the advocate is thanked (PRODUCT.md,
-"Outcome").
+"""After the call: the rep reports what happened, the advocate is thanked (docs/product.md,
+"The reference request", step 6).
 
 * **completed** closes the engagement and the request, awards the advocate the points for
   the reference type (they feed tiers and recognition) and thanks them, with a box for a

@@ -1,9 +1,10 @@
 """Reference requests: intake, matching, the rep's view, cancellation.
 
 Intake is where bad data would otherwise sneak in, so ``validate_draft`` checks the whole
-form at once and names every bad field (PRODUCT.md: invalid input is shown inline on the
-field that is wrong, never as a crash or a silent drop). Field names in ``InvalidInput``
-are ``RequestDraft``'s field names; the Slack and Teams forms map them to their inputs.
+form at once and names every bad field (docs/product.md, "The reference request": invalid
+input is shown on the field that is wrong, never as a crash or a silent drop). Field
+names in ``InvalidInput`` are ``RequestDraft``'s field names; the Slack and Teams forms map
+them to their inputs.
 
 After intake the rep sees the best matches with the reasons for each, but no contact
 details: those are only shared once an advocate says yes (``bot.services.asks``).

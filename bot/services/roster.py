@@ -1,4 +1,4 @@
-"""The roster: CRM contact exports in, the canonical roster CSV out (PRODUCT.md, "Roster").
+"""The roster: CRM contact exports in, the canonical roster CSV out (docs/product.md, "Roster").
 
 Program managers keep their advocates in Salesforce or HubSpot, so the importer reads those
 exports as they come: headers are matched by name (case, punctuation and Salesforce API

@@ -1,6 +1,6 @@
 """The core stays platform-neutral: bot/domain and bot/services import no SDK, ORM,
-network or template library, and nothing from storage/ or handlers/ (ARCHITECTURE.md,
-"Layers and who may import whom"). A small AST walk instead of import-linter, so it runs
+network or template library, and nothing from storage/ or handlers/ (docs/design.md,
+"Who may import whom"). A small AST walk instead of import-linter, so it runs
 with the unit tests and names the file and line that broke the rule."""
 
 from __future__ import annotations

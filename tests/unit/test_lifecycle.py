@@ -1,6 +1,6 @@
 """The request, ask and engagement state machines.
 
-The legal moves are written out again here, from PRODUCT.md, rather than read from
+The legal moves are written out again here, from docs/product.md, rather than read from
 ``bot.domain.lifecycle``: the matrix tests then fail if either drifts from the other.
 """
 
