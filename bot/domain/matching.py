@@ -51,6 +51,7 @@ from bot.domain.model import Advocate, AdvocateStatus, ReferenceRequest, Usage, 
 from bot.domain.policy import LimitPolicy, MatchPolicy, MatchWeights
 
 _PRUNE_SLACK = 1e-9  # float sums in a different order may differ in the last bit
+_ACTIVE = AdvocateStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +101,18 @@ def _exclusion_order(a: Advocate) -> tuple[bool, int, str]:
 # --- ranking -----------------------------------------------------------------------------
 
 _Key = tuple[float, int, float, int, int]  # score, -load, -last used, -id, entry index
-_Candidate = tuple[Advocate, Usage, int, bool]  # advocate, usage, load, caution
 _Entry = tuple[Advocate, Usage, bool]  # advocate, usage, caution; by key index
+
+
+@dataclass(slots=True)
+class _Eligible:
+    """Who passed the hard filters, as parallel lists rather than an object each: at 100k
+    advocates, tens of thousands of small objects per call would wake the garbage
+    collector's full sweeps over the caller's whole roster."""
+
+    advocates: list[Advocate] = field(default_factory=list)
+    loads: list[int] = field(default_factory=list)
+    cautions: list[bool] = field(default_factory=list)
 
 
 def rank_advocates(request: ReferenceRequest, advocates: Iterable[Advocate],
@@ -118,41 +129,40 @@ def rank_advocates(request: ReferenceRequest, advocates: Iterable[Advocate],
     p = prepare(request, policy, limits, now, already_asked)
     n = max(policy.top_n if top_n is None else top_n, 0)
     eligible, excluded = _eligible(advocates, usage, p, limits, policy.include_caution)
-    heap, entries = _best(eligible, p, policy.weights, n) if n else ([], [])
+    heap, entries = _best(eligible, usage, p, policy.weights, n) if n else ([], [])
     matches = []
     for key in sorted(heap, reverse=True):
         advocate, use, caution = entries[key[-1]]
         matches.append(Match(advocate, key[0],
                              match_reasons(advocate, use, p, policy.weights, limits),
                              cautions(advocate, p) if caution else ()))
-    return MatchResult(tuple(matches), tuple(excluded), len(eligible) + len(excluded),
+    return MatchResult(tuple(matches), tuple(excluded),
+                       len(eligible.advocates) + len(excluded),
                        Explainer(p, limits, usage, not policy.include_caution))
 
 
 def _eligible(advocates: Iterable[Advocate], usage: Mapping[int, Usage], p: Criteria,
               limits: LimitPolicy, include_caution: bool
-              ) -> tuple[list[_Candidate], list[Advocate]]:
-    """The hard filters in one flat pass (the hot loop: locals, cheapest checks first):
-    who may be asked, with their load and caution, and who may not. Rare or costly cases
-    (own limits, calls scheduled ahead, leave ending about now) go to ``limits_load``,
-    which the reasons use too, so the scan and its explanations stay in step."""
+              ) -> tuple[_Eligible, list[Advocate]]:
+    """The hard filters in one flat pass (the hot loop: locals, cheapest checks first, no
+    object allocated per advocate). Rare or costly cases (own limits, calls ahead, leave
+    ending about now) go to ``limits_load``, which the reasons use too."""
     get_usage = usage.get
-    eligible: list[_Candidate] = []
-    excluded: list[Advocate] = []
-    keep, exclude = eligible.append, excluded.append
-    asked, wanted_type, active = p.asked, p.reference_type, AdvocateStatus.ACTIVE
+    eligible, excluded = _Eligible(), []
+    keep, keep_load, keep_caution, exclude = (eligible.advocates.append, eligible.loads.append,
+                                              eligible.cautions.append, excluded.append)
+    asked, wanted_type, horizon = p.asked, p.reference_type, p.renewal_horizon
     language, prospect, first_letter_ok = p.language, p.prospect, p.first_letter_ok
-    now, today, leave_floor = p.now, p.today, p.leave_floor
+    now, today, leave_floor, low_health = p.now, p.today, p.leave_floor, p.low_health
     quarter_start, year_start, cooldown_start = p.quarter_start, p.year_start, p.cooldown_start
     quarter_end, year_end, cooldown_end = now + QUARTER, now + YEAR, p.cooldown_end
     cap90, cap365, max_open = limits.max_per_90_days, limits.max_per_365_days, limits.max_open_asks
-    horizon, low_health = p.renewal_horizon, p.low_health
     for a in advocates:
         aid = a.id
         use = get_usage(aid, EMPTY_USAGE) if aid is not None else EMPTY_USAGE
         own, managed, leave = a.own_limits, a.manager_limits, a.unavailable_until
         if (aid is None or aid in asked or wanted_type not in a.reference_types
-                or a.status != active or (language and not speaks(a, p))
+                or a.status != _ACTIVE or (language and not speaks(a, p))
                 or (prospect and ((first_letter_ok.get(a.company[:1]) is not False
                                    and same_company(a, p))
                                   or (a.do_not_use_with and barred(a, p))))):
@@ -186,14 +196,16 @@ def _eligible(advocates: Iterable[Advocate], usage: Mapping[int, Usage], p: Crit
             caution = (renews is not None and today <= renews <= horizon) or (
                 health is not None and health < low_health)
             if include_caution or not caution:
-                keep((a, use, load, caution))
+                keep(a)
+                keep_load(load)
+                keep_caution(caution)
                 continue
         exclude(a)
     return eligible, excluded
 
 
-def _best(eligible: list[_Candidate], p: Criteria, w: MatchWeights, n: int
-          ) -> tuple[list[_Key], list[_Entry]]:
+def _best(eligible: _Eligible, usage: Mapping[int, Usage], p: Criteria, w: MatchWeights,
+          n: int) -> tuple[list[_Key], list[_Entry]]:
     """Score the eligible and keep the best ``n`` in a heap: the cheap factors first, the
     product and use-case overlaps only for those who could still make the list."""
     heap: list[_Key] = []
@@ -205,7 +217,10 @@ def _best(eligible: list[_Candidate], p: Criteria, w: MatchWeights, n: int
     language_points = w.language if p.language else 0.0
     fairness_weight, health_weight = w.fairness, w.health
     overlap_bonus = p.overlap_bonus + _PRUNE_SLACK
-    for a, use, load, caution in eligible:
+    get_usage = usage.get
+    for a, load, caution in zip(eligible.advocates, eligible.loads, eligible.cautions,
+                                strict=True):
+        use = get_usage(a.id, EMPTY_USAGE)  # type: ignore[arg-type]  # eligible: saved
         score = language_points
         if industry:
             points = industry_points.get(a.industry)
