@@ -30,7 +30,7 @@ from bot.jobs import JobObserver, run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.notices import unreachable_notices
-from bot.services.scheduling import due_outcome_prompts, due_reminders
+from bot.services.reminders import due_outcome_prompts, due_reminders
 from storage.notify import OutboxListener
 
 log = logging.getLogger(__name__)

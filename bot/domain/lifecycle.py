@@ -1,4 +1,5 @@
-"""The state machines of a reference request, an ask and an engagement (PRODUCT.md).
+"""The state machines of a reference request, an ask and an engagement
+(docs/product.md, "The reference request"; docs/design.md, "State machines").
 
 Services never assign ``state`` themselves: they call ``transition_*``, which refuses a
 move the program does not allow (``IllegalTransition``, safe to show) and stamps the
@@ -44,7 +45,9 @@ but the two open ones is final.
 Engagement
 ==========
 ``accepted -> proposed | scheduled | cancelled`` (``completed`` for types without a call);
-``proposed -> scheduled | proposed | cancelled`` (a new proposal replaces the last);
+``proposed -> scheduled | proposed | accepted | cancelled`` (a new proposal replaces the
+last; ``accepted`` when the rep declines the proposed time or someone withdraws it, so the
+advocate picks again);
 ``scheduled -> completed | no_show | proposed | accepted | cancelled`` (``proposed`` and
 ``accepted`` are the two ways to reschedule). ``completed``, ``no_show`` and ``cancelled``
 are final.
@@ -104,7 +107,7 @@ _E = EngagementState
 
 ENGAGEMENT_TRANSITIONS: Mapping[EngagementState, frozenset[EngagementState]] = MappingProxyType({
     _E.ACCEPTED: frozenset({_E.PROPOSED, _E.SCHEDULED, _E.COMPLETED, _E.CANCELLED}),
-    _E.PROPOSED: frozenset({_E.SCHEDULED, _E.PROPOSED, _E.CANCELLED}),
+    _E.PROPOSED: frozenset({_E.SCHEDULED, _E.PROPOSED, _E.ACCEPTED, _E.CANCELLED}),
     _E.SCHEDULED: frozenset({_E.COMPLETED, _E.NO_SHOW, _E.PROPOSED, _E.ACCEPTED,
                              _E.CANCELLED}),
     _E.COMPLETED: frozenset(),

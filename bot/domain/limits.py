@@ -1,8 +1,8 @@
 """Burnout limits: may we ask this advocate now, and may they accept?
 
-PRODUCT.md promises advocates they will not be over-used. These functions are the single
-place that promise is decided, so the matcher, the asking service and the accepting
-transaction can never disagree about it.
+docs/product.md ("Burnout limits") promises advocates they will not be over-used. These
+functions are the single place that promise is decided, so the matcher, the asking
+service and the accepting transaction can never disagree about it.
 
 How time is counted (every rule works on moments, never on calendar days, so the answer
 does not depend on anybody's time zone):

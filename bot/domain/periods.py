@@ -120,14 +120,6 @@ def quarter_bounds(year: int, quarter: int, zone: str) -> tuple[datetime, dateti
         following, time(0), zone)
 
 
-def parse_quarter(label: str) -> tuple[int, int]:
-    """``"2026-Q2"`` → (2026, 2); raises ValueError on anything else."""
-    year, _, q = label.upper().partition("-Q")
-    if not year.isdigit() or q not in {"1", "2", "3", "4"}:
-        raise ValueError(f"{label!r} is not a quarter like 2026-Q2")
-    return int(year), int(q)
-
-
 # --- business days -----------------------------------------------------------------------
 
 
@@ -191,7 +183,6 @@ __all__ = [
     "local_date",
     "local_moment",
     "next_quarter",
-    "parse_quarter",
     "parse_weekday",
     "previous_quarter",
     "quarter_bounds",

@@ -8,7 +8,7 @@ from datetime import date, time
 
 @dataclass(frozen=True, slots=True)
 class LimitPolicy:
-    """Burnout limits (PRODUCT.md, "Burnout limits")."""
+    """Burnout limits (docs/product.md, "Burnout limits")."""
 
     max_per_90_days: int = 3
     max_per_365_days: int = 8
@@ -47,7 +47,7 @@ DEFAULT_TIERS: tuple[tuple[str, int], ...] = (("bronze", 0), ("silver", 50), ("g
 
 @dataclass(frozen=True, slots=True)
 class JobsPolicy:
-    """The scheduled work (PRODUCT.md, "Scheduled messages"): when it runs and its numbers.
+    """The scheduled work (docs/product.md, "Scheduled messages"): when it runs and its numbers.
 
     Times are wall-clock times in the program's time zone. ``*_grace_hours`` is how late a
     missed run (the bot was down) is still caught up when the bot comes back.

@@ -57,18 +57,18 @@ from bot.domain.model import (
 )
 from bot.domain.policy import LimitPolicy, ProgramPolicy
 from bot.ports import UnitOfWork
-from bot.services.asks import (
+from bot.services.cascade import ask_next
+from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import (
     advocate_card,
     approval_key,
     ask_key,
-    ask_next,
     iso,
     person_name,
     rep_person,
     rep_zone,
     request_context,
 )
-from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.roles import advocate_person, is_advocate, manager_people
 
 USAGE_WINDOW = timedelta(days=YEAR_WINDOW_DAYS)

@@ -1,4 +1,4 @@
-"""Quarterly check-ins (PRODUCT.md, "Scheduled messages").
+"""Quarterly check-ins (docs/product.md, "Scheduled messages").
 
 On the first business day of a quarter every active advocate gets their last quarter in
 numbers and four choices: keep me active, change my limits (a form), pause for 1, 3 or 6
@@ -49,8 +49,8 @@ from bot.services.advocates import (
     set_own_limits,
     tier_for,
 )
-from bot.services.asks import person_name
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import person_name
 from bot.services.roles import advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)

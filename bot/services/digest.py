@@ -1,4 +1,4 @@
-"""The weekly digest to every program manager (PRODUCT.md, "Scheduled messages").
+"""The weekly digest to every program manager (docs/product.md, "Scheduled messages").
 
 The digest for ISO week W goes out on the digest day of W and covers the local week
 before it ([Monday 00:00, Monday 00:00) in the program's zone); every number is shown

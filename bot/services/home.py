@@ -24,11 +24,12 @@ from bot.domain.model import (
     Role,
 )
 from bot.services.advocates import AdvocateProfile, advocate_profile
-from bot.services.asks import USAGE_WINDOW, person_name
+from bot.services.bookings import is_rep_or_manager, load_booking, needed_by_end
 from bot.services.context import ServiceContext
+from bot.services.messages import person_name
+from bot.services.ranking import USAGE_WINDOW
 from bot.services.requests import list_requests
 from bot.services.roles import is_advocate, require
-from bot.services.scheduling import is_rep_or_manager, load_booking, needed_by_end
 
 ATTENTION_DAYS = 2  # a request needed this soon with nobody booked needs a look
 DEAD_LETTER_DAYS = 7  # how far back the home counts messages that could not be delivered

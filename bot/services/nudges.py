@@ -1,4 +1,4 @@
-"""Reminders and SLA nudges (PRODUCT.md, "Scheduled messages": reminders).
+"""Reminders and SLA nudges (docs/product.md, "Scheduled messages": nudges).
 
 * An advocate whose ask is about to expire unanswered gets one reminder
   (``ASK_REMINDER_HOURS`` before the expiry).
@@ -17,17 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.domain.model import RequestState
-from bot.services.asks import (
-    iso,
-    mark_unfulfilled,
-    person_name,
-    rep_person,
-    rep_zone,
-    request_context,
-)
+from bot.services.bookings import needed_by_end
 from bot.services.context import ServiceContext, send
+from bot.services.messages import iso, person_name, rep_person, rep_zone, request_context
+from bot.services.request_progress import mark_unfulfilled
 from bot.services.roles import advocate_person, manager_people
-from bot.services.scheduling import needed_by_end
 
 WAITING_STATES = frozenset({RequestState.OPEN, RequestState.MATCHING,
                             RequestState.AWAITING_APPROVAL, RequestState.ASKING})

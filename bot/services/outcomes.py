@@ -1,4 +1,5 @@
-"""After the call: the rep reports what happened, the advocate is thanked.
+"""After the call: the rep reports what happened, the advocate is thanked (docs/product.md,
+"The reference request", step 6).
 
 * **completed** closes the engagement and the request, awards the advocate the points for
   the reference type (they feed tiers and recognition) and thanks them, with a box for a
@@ -26,18 +27,13 @@ from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, Outcome, RequestState
 from bot.ports import UnitOfWork
 from bot.services.advocates import next_tier, policy_tiers, tier_for
-from bot.services.asks import advocate_contact, iso, move_request, person_name, rep_person
-from bot.services.asks import rep_zone as rep_zone_of
+from bot.services.bookings import Booking, initiator, is_rep_or_manager, load_booking, local_text
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import advocate_contact, iso, person_name, rep_person
+from bot.services.messages import rep_zone as rep_zone_of
+from bot.services.request_progress import move_request
 from bot.services.roles import advocate_person, is_advocate
-from bot.services.scheduling import (
-    Booking,
-    initiator,
-    is_rep_or_manager,
-    load_booking,
-    local_text,
-    reschedule_in,
-)
+from bot.services.scheduling import reschedule_in
 
 COMMENT_MAX_CHARS = 500
 HELPFULNESS_RANGE = range(1, 6)

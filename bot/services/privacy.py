@@ -48,15 +48,15 @@ from bot.domain.model import (
 )
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.advocates import _open_asks_of
-from bot.services.asks import (
+from bot.services.cascade import ask_next
+from bot.services.context import ServiceContext, audit, send
+from bot.services.messages import (
     advocate_card,
     approval_key,
-    ask_next,
     rep_person,
     rep_zone,
     request_context,
 )
-from bot.services.context import ServiceContext, audit, send
 from bot.services.roles import manager_people
 
 FORGOTTEN_DOMAIN = "invalid"  # RFC 2606: reserved, never routable

@@ -1,4 +1,4 @@
-"""Public thanks (PRODUCT.md, "Scheduled messages": recognition posts).
+"""Public thanks (docs/product.md, "Scheduled messages": recognition).
 
 * After each completed engagement, a post in the program channel (``PROGRAM_CHANNEL``)
   naming the advocate, their points and tier, but only for advocates who opted in to

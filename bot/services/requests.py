@@ -1,9 +1,10 @@
 """Reference requests: intake, matching, the rep's view, cancellation.
 
 Intake is where bad data would otherwise sneak in, so ``validate_draft`` checks the whole
-form at once and names every bad field (invalid input is shown inline on the
-field that is wrong, never as a crash or a silent drop). Field names in ``InvalidInput``
-are ``RequestDraft``'s field names; the Slack and Teams forms map them to their inputs.
+form at once and names every bad field (docs/product.md, "The reference request": invalid
+input is shown on the field that is wrong, never as a crash or a silent drop). Field
+names in ``InvalidInput`` are ``RequestDraft``'s field names; the Slack and Teams forms map
+them to their inputs.
 
 After intake the rep sees the best matches with the reasons for each, but no contact
 details: those are only shared once an advocate says yes (``bot.services.asks``).
@@ -38,26 +39,18 @@ from bot.domain.model import (
 )
 from bot.domain.policy import ProgramPolicy
 from bot.ports import UnitOfWork
-from bot.services.asks import (
-    ask_next,
-    engagement_is_live,
-    mark_unfulfilled,
-    move_request,
-    person_name,
-    rank_request,
-    rep_person,
-    rep_zone,
-    request_context,
-    withdraw_open_asks,
-)
+from bot.services.bookings import Booking, cancellation_invites
+from bot.services.cascade import ask_next, withdraw_open_asks
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import person_name, rep_person, rep_zone, request_context
+from bot.services.ranking import rank_request
+from bot.services.request_progress import engagement_is_live, mark_unfulfilled, move_request
 from bot.services.roles import (
     advocate_person,
     is_request_owner,
     require,
     require_owner_or_manager,
 )
-from bot.services.scheduling import Booking, cancellation_invites
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """Who is acting, and may they? Roles come from settings and the roster, never the client.
 
-Program managers are named in settings, advocates and account owners come
+docs/product.md, "People": program managers are named in settings, advocates and account owners come
 from the roster, and everyone in the workspace is a rep. A person can hold several roles
 (an account owner also opens requests for their own deals), so an ``Actor`` carries a set.
 Services call ``require`` (or an ownership check) before touching anything, so a forged

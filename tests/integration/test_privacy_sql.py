@@ -33,7 +33,7 @@ from bot.domain.model import (
     RequestState,
 )
 from bot.ports import OutgoingMessage
-from bot.services.asks import advocate_contact
+from bot.services.messages import advocate_contact
 from bot.services.privacy import forget_advocate, forgotten_email, forgotten_name
 from storage.tables import Base
 from storage.uow import SqlUnitOfWorkFactory

@@ -19,8 +19,9 @@ from bot.services.asks import answer_ask, ask_advocate
 from bot.services.context import ServiceContext
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.outcomes import record_outcome
+from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.requests import submit_request
-from bot.services.scheduling import due_outcome_prompts, due_reminders, pick_time
+from bot.services.scheduling import pick_time
 from storage.uow import SqlUnitOfWorkFactory
 from tests.fakes import FakeMessenger, FixedClock
 from tests.unit.conftest import PM_EMAIL, actor, build_advocate, person, sample_draft

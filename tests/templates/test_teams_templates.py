@@ -40,14 +40,9 @@ from bot.services.checkins import send_check_in_reminders, send_check_ins
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now, send_weekly_digest
 from bot.services.outcomes import record_outcome
+from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.requests import KnownValues, submit_request
-from bot.services.scheduling import (
-    confirm_time,
-    due_outcome_prompts,
-    due_reminders,
-    pick_time,
-    reschedule,
-)
+from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.teams.cards import (
     ACTIVITY_HEADROOM,
     MAX_CARD_BYTES,

@@ -1,6 +1,6 @@
 """The core stays platform-neutral: bot/domain, bot/conversation, bot/services and
 bot/roster_csv import no SDK, ORM, network or template library, and nothing from storage/
-or handlers/ (docs/architecture.md, "Rules"). A small AST walk instead of import-linter, so it runs
+or handlers/ (docs/design.md, "Who may import whom"). A small AST walk instead of import-linter, so it runs
 with the unit tests and names the file and line that broke the rule."""
 
 from __future__ import annotations

@@ -22,14 +22,12 @@ from bot.domain.model import (
 from bot.services.asks import (
     UnknownAnswer,
     answer_ask,
-    approval_key,
     ask_advocate,
-    ask_key,
     decide_approval,
     expire_asks,
-    pick_time_key,
 )
 from bot.services.context import ServiceContext
+from bot.services.messages import approval_key, ask_key, pick_time_key
 from bot.services.requests import submit_request
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (

@@ -1,6 +1,6 @@
 """The request, ask and engagement state machines.
 
-The legal moves are written out again here, from PRODUCT.md, rather than read from
+The legal moves are written out again here, from docs/product.md, rather than read from
 ``bot.domain.lifecycle``: the matrix tests then fail if either drifts from the other.
 """
 
@@ -64,6 +64,7 @@ LEGAL_ENGAGEMENT_MOVES = {
     (E.ACCEPTED, E.PROPOSED), (E.ACCEPTED, E.SCHEDULED), (E.ACCEPTED, E.CANCELLED),
     (E.ACCEPTED, E.COMPLETED),  # only for reference types without a call, see below
     (E.PROPOSED, E.SCHEDULED), (E.PROPOSED, E.PROPOSED), (E.PROPOSED, E.CANCELLED),
+    (E.PROPOSED, E.ACCEPTED),  # the rep declined the proposed time: the advocate picks again
     (E.SCHEDULED, E.COMPLETED), (E.SCHEDULED, E.NO_SHOW), (E.SCHEDULED, E.PROPOSED),
     (E.SCHEDULED, E.ACCEPTED), (E.SCHEDULED, E.CANCELLED),
 }

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import pickle
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,13 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.limits import check_can_ask
-from bot.domain.matching import (
-    Exclusion,
-    Match,
-    MatchResult,
-    company_key,
-    rank_advocates,
-)
+from bot.domain.match_criteria import company_key
+from bot.domain.matching import Exclusion, Match, MatchResult, rank_advocates
 from bot.domain.model import (
     Advocate,
     AdvocateStatus,
@@ -72,8 +65,8 @@ def ids(matches: Iterable[Match]) -> list[int | None]:
 
 
 def reasons_for(result: MatchResult, advocate_id: int | None) -> tuple[str, ...]:
-    [found] = [e for e in result.excluded if e.advocate.id == advocate_id]
-    return found.reasons
+    [found] = [a for a in result.excluded if a.id == advocate_id]
+    return result.why_not(found)
 
 
 def ago(days: float) -> datetime:
@@ -240,14 +233,14 @@ def test_the_program_default_of_three_matches_applies_unless_asked_otherwise() -
 def test_asking_for_no_matches_still_explains_the_exclusions() -> None:
     result = rank([advocate(1), advocate(2, reference_types=frozenset())], top_n=0)
     assert result.matches == ()
-    assert [e.advocate.id for e in result.excluded] == [2]
+    assert [a.id for a in result.excluded] == [2]
     assert result.considered == 2
 
 
 def test_exclusions_are_listed_by_id_whatever_the_input_order() -> None:
     roster = [advocate(i, reference_types=frozenset()) for i in (5, 2, 9, 1)]
     result = rank(roster)
-    assert [e.advocate.id for e in result.excluded] == [1, 2, 5, 9]
+    assert [e.advocate.id for e in result.exclusions()] == [1, 2, 5, 9]
     assert result.considered == 4
 
 
@@ -335,7 +328,7 @@ def test_an_advocate_already_asked_for_this_request_is_not_asked_again() -> None
 def test_an_advocate_without_an_id_cannot_be_asked() -> None:
     result = rank([advocate(None)])
     assert result.matches == ()
-    assert result.excluded[0].reasons == ("not saved yet (no id)",)
+    assert result.why_not(result.excluded[0]) == ("not saved yet (no id)",)
 
 
 def test_an_account_about_to_renew_is_left_alone_by_default() -> None:
@@ -372,7 +365,7 @@ def test_an_excluded_advocate_is_given_every_reason_not_just_the_first() -> None
                         reference_types=frozenset({ReferenceType.EMAIL}),
                         snoozed_until=NOW + timedelta(days=2), health_score=10)
     result = rank([hopeless], req=request(language="German"), already_asked={1})
-    assert result.excluded == (Exclusion(hopeless, (
+    assert result.exclusions() == (Exclusion(hopeless, (
         "already asked for this request",
         "does not do reference call",
         "does not speak German",
@@ -382,46 +375,40 @@ def test_an_excluded_advocate_is_given_every_reason_not_just_the_first() -> None
     )),)
 
 
-# --- the result objects -----------------------------------------------------------------
+# --- the result ------------------------------------------------------------------------
 
 
-def test_results_compare_equal_to_plainly_built_ones() -> None:
-    out = advocate(2, reference_types=frozenset())
-    result = rank([advocate(1), out])
-    plain = MatchResult(matches=result.matches,
-                        excluded=(Exclusion(out, ("does not do reference call",)),),
-                        considered=2)
-    assert result == plain
-    assert plain == result
-    assert result.excluded[0] == Exclusion(out, ("does not do reference call",))
-    assert Exclusion(out, ("does not do reference call",)) == result.excluded[0]
-    assert result.excluded[0] != Exclusion(out, ("something else",))
-    assert repr(result).startswith("MatchResult(matches=(Match(")
-    assert repr(result.excluded[0]).startswith("Exclusion(advocate=Advocate(")
+def test_why_not_names_nothing_for_someone_who_may_be_asked() -> None:
+    fits, out = advocate(1), advocate(2, reference_types=frozenset())
+    result = rank([fits, out])
+    assert result.why_not(fits) == ()
+    assert result.why_not(out) == ("does not do reference call",)
 
 
-def test_results_are_frozen() -> None:
-    result = rank([advocate(1), advocate(2, reference_types=frozenset())])
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        result.excluded = ()  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        result.excluded[0].reasons = ()  # type: ignore[misc]
+def test_why_not_explains_an_advocate_the_ranking_never_saw() -> None:
+    result = rank([advocate(1)])
+    stranger = advocate(7, languages=("French",))
+    assert result.why_not(stranger) == ()
+    assert rank([advocate(1)], req=request(language="German")).why_not(stranger) == (
+        "does not speak German",)
 
 
-def test_results_can_be_copied_with_changes_like_any_dataclass() -> None:
-    result = rank([advocate(1), advocate(2, reference_types=frozenset())])
-    match, exclusion = result.matches[0], result.excluded[0]
-    assert dataclasses.replace(match, score=99.0) == Match(match.advocate, 99.0, match.reasons)
-    assert dataclasses.replace(exclusion, reasons=("x",)) == Exclusion(exclusion.advocate, ("x",))
-    assert dataclasses.replace(result, considered=5) == MatchResult(result.matches,
-                                                                   result.excluded, 5)
+def test_exclusions_put_the_unsaved_first_then_go_by_id() -> None:
+    roster = [advocate(3, status=AdvocateStatus.PAUSED), advocate(None, email="b@x.example"),
+              advocate(1, status=AdvocateStatus.PAUSED), advocate(None, email="a@x.example")]
+    result = rank(roster)
+    assert [(e.advocate.id, e.advocate.email) for e in result.exclusions()] == [
+        (None, "a@x.example"), (None, "b@x.example"), (1, roster[2].email),
+        (3, roster[0].email)]
+    assert [a.id for a in result.excluded] == [3, None, 1, None]  # the roster's order
 
 
-def test_results_survive_copying_and_pickling() -> None:
-    result = rank([advocate(1), advocate(2, reference_types=frozenset())])
-    assert copy.deepcopy(result) == result
-    assert copy.copy(result.excluded[0]) == result.excluded[0]
-    assert pickle.loads(pickle.dumps(result)) == result
+def test_results_compare_by_what_they_say() -> None:
+    roster = [advocate(1), advocate(2, reference_types=frozenset())]
+    first, second = rank(roster), rank(roster)
+    assert first == second
+    assert first.matches[0] == Match(roster[0], first.matches[0].score,
+                                     first.matches[0].reasons)
 
 
 # --- normalising company names ----------------------------------------------------------
@@ -496,7 +483,7 @@ def rosters(draw: st.DrawFn) -> tuple[list[Advocate], dict[int, Usage]]:
 
 def summary(result: MatchResult) -> tuple[object, ...]:
     return (tuple((m.advocate.id, m.score, m.reasons, m.cautions) for m in result.matches),
-            tuple((e.advocate.id, e.reasons) for e in result.excluded), result.considered)
+            tuple((e.advocate.id, e.reasons) for e in result.exclusions()), result.considered)
 
 
 @settings(max_examples=50, deadline=None)

@@ -14,7 +14,6 @@ from bot.domain.periods import (
     first_business_day,
     latest_due,
     local_moment,
-    parse_quarter,
     parse_weekday,
     quarter_bounds,
     quarterly_occurrences,
@@ -80,11 +79,8 @@ def test_only_the_newest_passed_occurrence_inside_the_grace_is_due() -> None:
 
 def test_names_parse_or_say_what_they_expected() -> None:
     assert parse_weekday("Tue") == 1 and parse_weekday("sunday") == 6
-    assert parse_quarter("2026-q2") == (2026, 2)
     with pytest.raises(ValueError, match="day of the week"):
         parse_weekday("someday")
-    with pytest.raises(ValueError, match="quarter"):
-        parse_quarter("2026-Q5")
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),

@@ -27,8 +27,8 @@ from bot.domain.model import (
 from bot.domain.redaction import redact_json, redact_text
 from bot.ports import OutgoingMessage
 from bot.rendering import Renderer
-from bot.services.asks import advocate_contact
 from bot.services.context import ServiceContext
+from bot.services.messages import advocate_contact
 from bot.services.privacy import forget_advocate, forgotten_email, forgotten_name
 from tests.fakes import FakeDatabase
 from tests.unit.conftest import OWNER_EMAIL, REP_EMAIL, START, AddAdvocate, last_to, outbox

@@ -21,8 +21,9 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
-from bot.services.asks import answer_ask, ask_advocate, ask_key
+from bot.services.asks import answer_ask, ask_advocate
 from bot.services.context import ServiceContext
+from bot.services.messages import ask_key
 from bot.services.requests import (
     KnownValues,
     RequestDraft,

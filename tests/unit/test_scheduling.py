@@ -33,14 +33,8 @@ from bot.ports import OutgoingMessage
 from bot.rendering import Renderer
 from bot.services.calendar import invite_uid
 from bot.services.context import ServiceContext
-from bot.services.scheduling import (
-    awaiting_pick,
-    confirm_time,
-    due_outcome_prompts,
-    due_reminders,
-    pick_time,
-    reschedule,
-)
+from bot.services.reminders import due_outcome_prompts, due_reminders
+from bot.services.scheduling import awaiting_pick, confirm_time, pick_time, reschedule
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (
     PM_EMAIL,
@@ -316,6 +310,7 @@ async def test_declining_a_proposed_time_sends_the_advocate_back_to_picking(
 
     engagement = await confirm_time(ctx, rep, booking.id, False)
 
+    assert engagement.state is EngagementState.ACCEPTED and engagement.proposed_at is None
     assert awaiting_pick(engagement)
     assert awaiting_pick((await reload(db, booking))[0])
     again = last_to(db, booking.advocate.email, "pick_time_again")

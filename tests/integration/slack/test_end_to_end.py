@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.domain.model import EngagementState, RequestState
-from bot.services.scheduling import due_outcome_prompts, due_reminders
+from bot.services.reminders import due_outcome_prompts, due_reminders
 from handlers.slack import ids
 from tests.integration.slack.conftest import (
     ADA,

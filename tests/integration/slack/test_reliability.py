@@ -1,4 +1,4 @@
-"""The promises about timing and repeats (PRODUCT.md, "Promises"), over real HTTP.
+"""The promises about timing and repeats (docs/product.md, "Promises"), over real HTTP.
 
 * every command, click and submission is acknowledged well within Slack's 3 seconds,
   because slow work (Slack calls, matching) happens after the ack;

@@ -1,4 +1,4 @@
-"""No request from outside is trusted unless Slack signed it (PRODUCT.md, "Promises").
+"""No request from outside is trusted unless Slack signed it (docs/product.md, "Promises").
 
 Bolt checks ``X-Slack-Signature`` (HMAC-SHA256 of ``v0:timestamp:body`` with the signing
 secret) and ``X-Slack-Request-Timestamp`` (at most 5 minutes old). A request that fails

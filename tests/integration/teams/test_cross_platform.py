@@ -11,8 +11,8 @@ from bot.domain.model import AskState, EngagementState, Outcome, Platform
 from bot.services.asks import ask_advocate
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.outcomes import record_outcome
+from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.requests import submit_request
-from bot.services.scheduling import due_outcome_prompts, due_reminders
 from tests.fakes import FakeMessenger
 from tests.integration.teams.conftest import (
     TeamsWorld,

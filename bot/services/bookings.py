@@ -1,0 +1,257 @@
+"""One booking (an engagement with its request and advocate): loading it, checking that it
+is still something to schedule, and what its messages and calendar invites say.
+
+Both parties have consented by now, so both see each other's names and emails; the
+prospect's name reaches the advocate only if the program allows it, as in the ask. Each
+message is keyed by the engagement and its audited change count (or the call time), so a
+person gets each message once however often the use cases and sweeps run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
+
+from bot.domain.errors import DomainError, NotFound
+from bot.domain.limits import advocate_zone
+from bot.domain.model import (
+    Actor,
+    Advocate,
+    Engagement,
+    EngagementState,
+    Person,
+    ReferenceRequest,
+    RequestState,
+    ensure_utc,
+)
+from bot.ports import UnitOfWork
+from bot.services.calendar import CalendarPerson, build_invite, ics_filename
+from bot.services.context import ServiceContext, actor_label
+from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
+from bot.services.roles import advocate_person, is_advocate, is_request_owner
+
+CALENDAR_ACTIONS = frozenset({"engagement.scheduled", "engagement.rescheduled"})
+LIVE_STATES = frozenset(
+    {EngagementState.ACCEPTED, EngagementState.PROPOSED, EngagementState.SCHEDULED}
+)
+
+Role = Literal["rep", "advocate"]
+InitiatorRole = Literal["rep", "advocate", "program_manager"]
+
+
+@dataclass(slots=True)
+class Booking:
+    """An engagement with what the scheduling messages need about it."""
+
+    engagement: Engagement
+    request: ReferenceRequest
+    advocate: Advocate
+
+
+@dataclass(frozen=True, slots=True)
+class Initiator:
+    """Who made a change, as the audit log (``by``) and the messages (``name``, ``role``)
+    name them; the role lets a message say "you" to the person who did it."""
+
+    by: str
+    name: str
+    role: InitiatorRole
+
+
+# --- loading and checks -----------------------------------------------------------------
+
+
+async def load_booking(uow: UnitOfWork, engagement_id: int) -> Booking:
+    """The engagement, its request and its advocate, or ``NotFound`` in plain words."""
+    engagement = await uow.engagements.get(engagement_id)
+    if engagement is None:
+        raise NotFound(f"There is no reference #{engagement_id}.")
+    request = await uow.requests.get_for_update(engagement.request_id)
+    advocate = await uow.advocates.get(engagement.advocate_id)
+    if request is None or advocate is None:
+        raise NotFound(f"Reference #{engagement_id} is missing its request or advocate.")
+    return Booking(engagement, request, advocate)
+
+
+def is_rep_or_manager(actor: Actor, request: ReferenceRequest) -> bool:
+    return actor.is_program_manager or is_request_owner(actor, request)
+
+
+def initiator(actor: Actor, booking: Booking) -> Initiator:
+    role: InitiatorRole = (
+        "advocate" if is_advocate(actor, booking.advocate)
+        else "rep" if is_request_owner(actor, booking.request)
+        else "program_manager"
+    )
+    return Initiator(actor_label(actor.person), person_name(actor.person), role)
+
+
+def require_live(booking: Booking) -> None:
+    """Refuse scheduling work on an engagement that is over, in words a person can act on."""
+    engagement, request = booking.engagement, booking.request
+    if engagement.state in LIVE_STATES and not request.state.is_terminal:
+        return
+    if request.state is RequestState.CANCELLED or engagement.state is EngagementState.CANCELLED:
+        raise DomainError(f"Request #{request.id} was cancelled, so there is no call to book.")
+    closed = {
+        EngagementState.COMPLETED: "has already taken place",
+        EngagementState.NO_SHOW: "was closed as a no-show (another advocate can be asked)",
+    }.get(engagement.state, f"is {request.state.value.replace('_', ' ')}")
+    raise DomainError(f"Reference #{engagement.id} {closed}; there is nothing left to schedule.")
+
+
+def require_call(booking: Booking) -> None:
+    reference_type = booking.engagement.reference_type
+    if not reference_type.needs_call_time and not booking.request.proposed_times:
+        raise DomainError(f"A {reference_type.label.lower()} reference has no call to book.")
+
+
+def local_text(moment: datetime, zone: str) -> str:
+    """A moment as a person reads it in their own zone, for error messages."""
+    return moment.astimezone(advocate_zone(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def needed_by_end(request: ReferenceRequest) -> datetime:
+    """The end of the ``needed_by`` day where the rep is: the latest a call may start."""
+    zone = advocate_zone(request.timezone or "UTC")
+    return datetime.combine(request.needed_by + timedelta(days=1), time(0), tzinfo=zone
+                            ).astimezone(UTC)
+
+
+async def engagement_history(uow: UnitOfWork, engagement_id: int | None) -> list[str]:
+    """The engagement's audited changes, oldest first; their count numbers the messages."""
+    entries = await uow.audit.list(subject=f"engagement:{engagement_id}", limit=10_000)
+    return [entry.action for entry in reversed(entries)]
+
+
+def key_stamp(moment: datetime) -> str:
+    return ensure_utc(moment).strftime("%Y%m%dT%H%MZ")
+
+
+# --- message contexts -------------------------------------------------------------------
+
+
+def zone_of(booking: Booking, role: Role) -> str:
+    if role == "advocate":
+        return booking.advocate.timezone or "UTC"
+    return rep_zone(booking.request)
+
+
+def recipient(booking: Booking, role: Role) -> Person:
+    return advocate_person(booking.advocate) if role == "advocate" else rep_person(booking.request)
+
+
+def key_label(person: Person) -> str:
+    """How a person appears in an outbox key: email, else their chat id."""
+    return (person.email or actor_label(person)).lower()
+
+
+def call_context(ctx: ServiceContext, booking: Booking, role: Role) -> dict[str, Any]:
+    """What either party sees about a booked (or about to be booked) call.
+
+    Both have consented, so both see each other's names and emails. The prospect's name
+    reaches the advocate only if the program allows it, as in the ask.
+    """
+    engagement, request, advocate = booking.engagement, booking.request, booking.advocate
+    start = engagement.scheduled_at
+    end = start + timedelta(minutes=engagement.duration_minutes) if start else None
+    show_prospect = role == "rep" or ctx.policy.show_prospect_name
+    return {
+        "role": role,
+        "engagement_id": engagement.id,
+        "request_id": request.id,
+        "timezone": zone_of(booking, role),
+        "starts_at": iso(start),
+        "ends_at": iso(end),
+        "call_length_minutes": engagement.duration_minutes,
+        "meeting_link": request.meeting_link,
+        "reference_type_label": request.reference_type.label,
+        "advocate": advocate_contact(advocate),
+        "rep_name": person_name(request.rep),
+        "rep_email": request.rep.email or "",
+        "prospect_company": request.prospect_company if show_prospect else None,
+    }
+
+
+def invite_for(ctx: ServiceContext, booking: Booking, role: Role, *, start: datetime,
+            sequence: int, now: datetime, cancelled: bool = False) -> dict[str, str]:
+    """The ``.ics`` for one recipient: the same event (UID) for both, worded for each."""
+    engagement, request, advocate = booking.engagement, booking.request, booking.advocate
+    assert engagement.id is not None
+    rep_name = person_name(request.rep)
+    if role == "rep":
+        summary = f"Reference call with {advocate.name} ({advocate.company})"
+        prospect = request.prospect_company
+    else:
+        summary = f"Reference call with {rep_name}"
+        prospect = request.prospect_company if ctx.policy.show_prospect_name else ""
+    lines = [f"{request.reference_type.label} for reference request #{request.id}."]
+    if prospect:
+        lines.append(f"Prospect: {prospect}.")
+    lines.append(f"Advocate: {advocate.name}, {advocate.title + ', ' if advocate.title else ''}"
+                 f"{advocate.company}.")
+    lines.append(f"Sales rep: {rep_name}.")
+    if request.meeting_link:
+        lines.append(f"Join: {request.meeting_link}")
+    ics = build_invite(
+        engagement_id=engagement.id,
+        start=start,
+        end=start + timedelta(minutes=engagement.duration_minutes),
+        summary=summary,
+        description="\n".join(lines),
+        meeting_link=request.meeting_link,
+        organizer=CalendarPerson(rep_name, request.rep.email),
+        attendees=[CalendarPerson(advocate.name, advocate.email),
+                   CalendarPerson(rep_name, request.rep.email)],
+        sequence=sequence,
+        now=now,
+        cancelled=cancelled,
+    )
+    return {"ics": ics, "ics_filename": ics_filename(engagement.id)}
+
+
+async def cancellation_invites(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
+                               now: datetime) -> dict[Role, dict[str, str]]:
+    """Calendar CANCELs for a booked call still ahead, one per party (same UID as the
+    invite, so calendars remove the event); empty when there is nothing in a calendar."""
+    engagement = booking.engagement
+    start = engagement.scheduled_at
+    if engagement.state is not EngagementState.SCHEDULED or start is None or start <= now:
+        return {}
+    history = await engagement_history(uow, engagement.id)
+    sequence = sum(1 for action in history if action in CALENDAR_ACTIONS)
+    return {role: invite_for(ctx, booking, role, start=start, sequence=sequence, now=now,
+                          cancelled=True) for role in ("rep", "advocate")}
+
+
+def open_slots(request: ReferenceRequest, now: datetime, *, besides: datetime | None = None
+           ) -> list[dict[str, Any]]:
+    """The rep's proposed times still ahead (but the one just called off), with their index
+    in ``request.proposed_times`` for the slot buttons."""
+    return [{"slot": index, "starts_at": iso(moment)}
+            for index, moment in enumerate(request.proposed_times)
+            if moment > now and moment != besides]
+
+
+__all__ = [
+    "CALENDAR_ACTIONS",
+    "Booking",
+    "Initiator",
+    "Role",
+    "call_context",
+    "cancellation_invites",
+    "engagement_history",
+    "initiator",
+    "invite_for",
+    "is_rep_or_manager",
+    "key_label",
+    "key_stamp",
+    "load_booking",
+    "local_text",
+    "needed_by_end",
+    "open_slots",
+    "recipient",
+    "require_call",
+    "require_live",
+]

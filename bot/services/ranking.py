@@ -1,0 +1,74 @@
+"""Ranking the roster for a request inside a unit of work, and saying why someone is out.
+
+The matcher (``bot.domain.matching``) is pure; this module feeds it the active roster and
+the usage committed so far (engagements inside the longest limit window, open asks), so
+that every ranking a service makes sees the same numbers the limits are checked against.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.limits import check_can_ask
+from bot.domain.matching import MatchResult, rank_advocates
+from bot.domain.model import Advocate, AdvocateStatus, ReferenceRequest, Usage
+from bot.ports import UnitOfWork
+from bot.services.context import ServiceContext
+
+USAGE_WINDOW = timedelta(days=365)  # the longest limit window; older engagements never count
+ALL = 1_000_000  # "every match", for ``rank_advocates(top_n=...)`` (None means the policy's)
+ALREADY_ASKED = "already asked for this request"  # the matcher's words; listed separately
+
+
+def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dict[str, Any]]:
+    """Why the roster did not fit, most common reasons first, without naming anybody.
+    Those already asked are left out: the messages list them with their answers."""
+    if result is None:
+        return []
+    counts = Counter(reason for e in result.exclusions() for reason in e.reasons
+                     if reason != ALREADY_ASKED)
+    return [{"reason": reason, "count": count} for reason, count in counts.most_common(limit)]
+
+
+async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
+                       now: datetime, *, already_asked: Collection[int] = (),
+                       top_n: int = ALL) -> MatchResult:
+    """Rank the active roster for ``request`` with the usage committed so far."""
+    advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
+    usage = await uow.advocates.usage([a.id for a in advocates if a.id is not None],
+                                      since=now - USAGE_WINDOW)
+    return rank_advocates(request, advocates, usage, ctx.policy.matching, ctx.policy.limits,
+                          now, already_asked=already_asked, top_n=top_n)
+
+
+async def usage_of(uow: UnitOfWork, advocate: Advocate, now: datetime) -> Usage:
+    """One advocate's usage, as ``rank_request`` would see it."""
+    assert advocate.id is not None
+    return (await uow.advocates.usage([advocate.id], since=now - USAGE_WINDOW))[advocate.id]
+
+
+async def reasons_not_to_ask(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
+                             advocate: Advocate, now: datetime) -> list[str]:
+    """Every reason this advocate may not be asked for this request now: the burnout
+    limits first, then the matcher's hard filters (type, language, prospect conflicts,
+    cautions)."""
+    assert advocate.id is not None
+    usage = await usage_of(uow, advocate, now)
+    reasons = list(check_can_ask(advocate, usage, ctx.policy.limits, now).reasons)
+    alone = rank_advocates(request, [advocate], {advocate.id: usage}, ctx.policy.matching,
+                           ctx.policy.limits, now, top_n=0)
+    reasons.extend(r for r in alone.why_not(advocate) if r not in reasons)
+    return reasons
+
+
+__all__ = [
+    "ALL",
+    "USAGE_WINDOW",
+    "exclusion_summary",
+    "rank_request",
+    "reasons_not_to_ask",
+    "usage_of",
+]
