@@ -1,14 +1,15 @@
-"""The Teams bot: activity in, command out, a service call, a card back.
+"""The Teams bot: activity in, conversation command out, its reply back as a card.
 
 Kept thin on purpose. Every turn first remembers who is talking (chat identity, email from
 the Teams roster, the ``localTimezone`` Teams reports) and the conversation reference
 proactive messages need later; then:
 
-* a typed message (``reference …``, ``advocate …``, ``advocates …``, ``help``) is parsed
-  by ``commands.parse_text``; the words after ``advocate``/``advocates`` by
-  ``handlers.commands``, the same parser Slack's slash commands use;
-* a card button arrives as an ``adaptiveCard/action`` invoke (Action.Execute) and is
-  answered with a card that replaces the clicked one, so a second click finds no button;
+* a typed message (``reference …``, ``advocate …``, ``advocates …``, ``help``) is read by
+  ``bot.conversation.words``, the parser Slack's slash commands use too, dispatched, and
+  its reply rendered by ``replies.render``;
+* a card button arrives as an ``adaptiveCard/action`` invoke (Action.Execute), is read
+  into a command by ``commands.command_of``, dispatched, and answered with the reply's
+  card, which replaces the clicked one, so a second click finds no button;
   older clients send the Action.Submit fallback as a message with a ``value``, answered by
   updating the card the button was on;
 * the file consent card of a calendar invite (or of the roster export) uploads the file
@@ -16,7 +17,7 @@ proactive messages need later; then:
 
 The invoke response is built here as an ``InvokeResponse`` holding a model, because
 botbuilder 4.17's ``ActivityHandler`` serializes invoke bodies once and ``CloudAdapter``
-again, which fails (ARCHITECTURE.md, "Pitfalls already found").
+again, which fails (docs/design.md, "Pitfalls already found").
 """
 
 from __future__ import annotations

@@ -52,7 +52,6 @@ from bot.services.outcomes import COMMENT_MAX_CHARS, record_outcome
 from bot.services.recognition import post_top_advocates, recognise_engagements
 from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.requests import KnownValues, RequestDraft, list_requests, submit_request
-from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.slack import forms, home, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate

@@ -1,7 +1,8 @@
 """The core stays platform-neutral: bot/domain, bot/conversation, bot/services and
 bot/roster_csv import no SDK, ORM, network or template library, and nothing from storage/
-or handlers/ (docs/design.md, "Who may import whom"). A small AST walk instead of import-linter, so it runs
-with the unit tests and names the file and line that broke the rule."""
+or handlers/ (docs/design.md, "Who may import whom"). A small AST walk instead of
+import-linter, so it runs with the unit tests and names the file and line that broke the
+rule."""
 
 from __future__ import annotations
 

@@ -1,13 +1,15 @@
-"""Bolt listeners, one module per kind of payload, each with ``register(app, deps)``.
+"""Bolt listeners, one module per kind of payload, each with ``register(app)``.
 
-Every listener follows the same shape (ARCHITECTURE.md, "The flow"): acknowledge first,
-then work out who is acting (``SlackDeps.actor``: the directory's cached profile and the
-roles the program gives them), then call one service. Services write what people should
-see into the outbox, which the dispatcher delivers; a listener only answers directly
-what must be immediate (a modal for a ``trigger_id``, inline form errors, an ephemeral
-reply to a command).
+Every listener is a module-level function with the same shape (docs/architecture.md,
+"The pieces"): acknowledge first, work out who is acting (``SlackDeps.actor``: the
+directory's cached profile and the roles the program gives them), read the payload into
+a conversation command, dispatch it, and show the reply the Slack way. Services write
+what people should see into the outbox, which the dispatcher delivers; a listener only
+answers directly what must be immediate (a modal for a ``trigger_id``, inline form
+errors, an ephemeral reply to a command). The shared ``SlackDeps`` reach the listeners
+through Bolt's context (``register_all`` adds the middleware that puts them there).
 
-Errors: a ``DomainError`` becomes a polite message to the person, anything else is
+Errors: a refusal is a reply like any other; anything else is
 logged and answered with an apology (``tell_user``). Before the ack, Bolt's global error
 handler (``handlers.slack.app``) does it. After the ack, each listener does it itself,
 inside ``deps.reporting(...)``: Bolt 1.x, when a listener raises within its 10 ms polling
