@@ -37,7 +37,6 @@ from bot.domain.model import (
     RequestState,
     Role,
 )
-from bot.domain.policy import ProgramPolicy
 from bot.ports import UnitOfWork
 from bot.services.bookings import Booking, cancellation_invites
 from bot.services.cascade import ask_next, withdraw_open_asks
@@ -275,15 +274,12 @@ def _parse_moment(raw: datetime | str | int | float, zone: ZoneInfo) -> datetime
     return moment.astimezone(UTC)
 
 
-def validate_draft(draft: RequestDraft, *, now: datetime,
-                   policy: ProgramPolicy | None = None) -> ValidRequest:
+def validate_draft(draft: RequestDraft, *, now: datetime) -> ValidRequest:
     """Check the whole form and return clean values, or raise ``InvalidInput`` with one
     message per bad field (all of them at once, so the rep fixes the form in one go).
 
     Dates are judged on the rep's calendar: "needed by today" is fine until the rep's
     midnight, and every proposed time must fall before ``needed_by`` ends where they are.
-    ``policy`` (the ``ProgramPolicy``) is accepted for callers that validate a form
-    before submitting it; intake's bounds are fixed by the product, not by settings.
     """
     errors: dict[str, str] = {}
     zone_name = _str(draft.timezone) or "UTC"
@@ -565,7 +561,7 @@ async def submit_request(ctx: ServiceContext, actor: Actor, draft: RequestDraft,
     now = ctx.now()
     if not draft.timezone and actor.person.timezone:
         draft = replace(draft, timezone=actor.person.timezone)
-    valid = validate_draft(draft, now=now, policy=ctx.policy)
+    valid = validate_draft(draft, now=now)
     by = actor_label(actor.person)
     async with ctx.uow() as uow:
         request = await uow.requests.add(valid.to_request(actor.person, now))
@@ -602,16 +598,6 @@ async def list_requests(ctx: ServiceContext, actor: Actor, *, include_closed: bo
     require(actor, Role.REP, Role.PROGRAM_MANAGER, action="list reference requests")
     async with ctx.uow() as uow:
         return await uow.requests.list_for_rep(actor.person, include_closed=include_closed)
-
-
-async def get_request(ctx: ServiceContext, actor: Actor, request_id: int) -> ReferenceRequest:
-    """One request, for the rep who opened it or a program manager."""
-    async with ctx.uow() as uow:
-        request = await uow.requests.get(request_id)
-        if request is None:
-            raise NotFound(f"There is no request #{request_id}.")
-        require_owner_or_manager(actor, request, "see it")
-        return request
 
 
 async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,

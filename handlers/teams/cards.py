@@ -289,8 +289,3 @@ def fit(render: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
     if card_size(card) > MAX_CARD_BYTES:
         raise ValueError("card over Teams' 28 KB limit even without its text")
     return card
-
-
-def without_host_config(card: Mapping[str, Any]) -> dict[str, Any]:
-    """The card minus Teams' own ``msteams`` key, which the Adaptive Card schema lacks."""
-    return {k: v for k, v in card.items() if k != "msteams"}

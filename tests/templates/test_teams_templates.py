@@ -49,11 +49,10 @@ from handlers.teams.cards import (
     RenderedMessage,
     TeamsCards,
     card_size,
-    without_host_config,
 )
 from tests import digest_fixture
 from tests.fakes import FakeDatabase, FixedClock
-from tests.integration.teams.conftest import texts
+from tests.integration.teams.conftest import texts, without_host_config
 from tests.templates.test_slack_templates import recognition_conversation
 from tests.unit.conftest import (
     PM_EMAIL,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from bot.domain.model import (
     Actor,
     AdvocateStatus,
@@ -28,7 +28,6 @@ from bot.services.requests import (
     KnownValues,
     RequestDraft,
     cancel_request,
-    get_request,
     known_values,
     list_requests,
     parse_keywords,
@@ -359,19 +358,6 @@ async def test_closed_requests_are_listed_only_when_asked_for(
     await cancel_request(ctx, rep, request.id)
     assert await list_requests(ctx, rep) == []
     assert [r.id for r in await list_requests(ctx, rep, include_closed=True)] == [request.id]
-
-
-async def test_a_request_is_private_to_its_rep_and_the_program_managers(
-        ctx: ServiceContext, rep: Actor, other_rep: Actor, pm: Actor,
-        add_advocate: AddAdvocate) -> None:
-    await add_advocate()
-    request = (await submit_request(ctx, rep, sample_draft())).request
-    assert (await get_request(ctx, rep, request.id)).prospect_company == "Globex Bank"
-    assert (await get_request(ctx, pm, request.id)).id == request.id
-    with pytest.raises(NotAllowed, match="only the rep who opened request"):
-        await get_request(ctx, other_rep, request.id)
-    with pytest.raises(NotFound):
-        await get_request(ctx, rep, 999)
 
 
 # --- cancelling --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ that turn; ``invoke_body`` reads the invoke response the way Teams receives it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ from botbuilder.schema import (
 
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
-from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards, without_host_config
+from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
 from handlers.teams.handler import AdvocateTeamsBot
 from handlers.teams.messenger import TeamsMessenger
 from tests.fakes import FakeDatabase, FixedClock
@@ -34,6 +35,11 @@ from tests.unit.conftest import PM_EMAIL, START
 
 TENANT = "tenant-1"
 BOT = ChannelAccount(id="28:advocate-bot", name="Advocate Bot")
+
+
+def without_host_config(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The card minus Teams' own ``msteams`` key, which the Adaptive Card schema lacks."""
+    return {k: v for k, v in card.items() if k != "msteams"}
 
 
 def card_schema() -> jsonschema.protocols.Validator:
