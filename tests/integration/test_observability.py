@@ -78,9 +78,13 @@ async def queue(bot: App, key: str, *, at: datetime, to: Person) -> None:
 
 
 async def unplug_database(server: Server, tmp_path: Path) -> None:
-    """Point the app at a database file in a folder that does not exist."""
+    """Point the app at a database file whose folder disappears after start-up (the
+    engine refuses a missing folder up front, so it goes once the engine exists)."""
     await server.bot.engine.dispose()
-    server.bot.engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'bot.db'}")
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    server.bot.engine = create_engine(f"sqlite:///{folder / 'bot.db'}")
+    folder.rmdir()
 
 
 RILEY = Person(email="riley@vendor.example", identity=Identity(Platform.SLACK, "T1", "UR"))
