@@ -72,10 +72,12 @@ class SlackMessenger:
         rich = f"slack/{m.template}.json.j2"
         if self.renderer.has(rich):
             payload = self.renderer.render_json(rich, m.context)
-            payload.setdefault("text", truncate(text, FALLBACK_TEXT_LIMIT))
+            payload.setdefault("text", truncate(slack_escape(text), FALLBACK_TEXT_LIMIT))
             return payload
+        # The top-level text is the notification and the fallback, and Slack reads it as
+        # mrkdwn: what people typed must not become a <!channel> ping or a disguised link.
         return {
-            "text": truncate(text, FALLBACK_TEXT_LIMIT),
+            "text": truncate(slack_escape(text), FALLBACK_TEXT_LIMIT),
             "blocks": [
                 {
                     "type": "section",

@@ -71,6 +71,19 @@ async def test_a_dm_is_posted_to_the_user_id_and_escapes_slack_control_character
     assert ref is not None and ref.startswith("D0ALEX:")
 
 
+async def test_typed_text_cannot_ping_a_channel_or_hide_a_link_in_the_notification(
+    slack: FakeSlack, templates
+) -> None:
+    """The top-level ``text`` (notification and fallback) is mrkdwn to Slack too."""
+    messenger = await messenger_for(slack, templates)
+    await messenger.deliver(outbox_message(
+        "Evil <!channel> <https://evil.example|Click to verify>"))
+    [call] = slack.calls_to("chat.postMessage")
+    assert "<!channel>" not in call.args["text"] and "<https" not in call.args["text"]
+    assert call.args["text"] == ("Evil &lt;!channel&gt; &lt;https://evil.example|Click to "
+                                 "verify&gt;")
+
+
 async def test_long_text_is_truncated_to_what_a_section_block_accepts(
     slack: FakeSlack, templates
 ) -> None:
