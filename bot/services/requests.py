@@ -287,43 +287,78 @@ def validate_draft(draft: RequestDraft, *, now: datetime) -> ValidRequest:
     if zone is None:
         errors["timezone"] = f"{zone_name!r} is not a time zone we know (e.g. Europe/Berlin)."
         zone = ZoneInfo("UTC")
-    today = now.astimezone(zone).date()
-
     prospect = _text(draft, "prospect_company", errors,
                      required="Which company is the reference for?")
+    reference_type = _reference_type(draft, errors)
+    needed_by = _needed_by(draft, zone, now.astimezone(zone).date(), errors)
+    times = _proposed_times(draft, zone, now, needed_by, reference_type, errors)
+    call_length = _whole_number(
+        draft.call_length_minutes, "call_length_minutes", DEFAULT_CALL_MINUTES,
+        MIN_CALL_MINUTES, MAX_CALL_MINUTES,
+        f"A call lasts between {MIN_CALL_MINUTES} and {MAX_CALL_MINUTES} minutes.", errors)
+    parallel = _whole_number(
+        draft.parallel_asks, "parallel_asks", 1, 1, MAX_PARALLEL_ASKS,
+        f"Ask between 1 and {MAX_PARALLEL_ASKS} advocates at once.", errors)
+    link = _meeting_link(draft, errors)
+    amount: Decimal | None = None
+    raw_amount = draft.opportunity_amount
+    if raw_amount is not None and (not isinstance(raw_amount, str) or raw_amount.strip()):
+        amount = _collect(errors, parse_amount, raw_amount, "opportunity_amount")
+    size = _company_size(draft, errors)
+    fields = {name: _text(draft, name, errors) for name in (
+        "opportunity_name", "crm_opportunity_id", "opportunity_stage", "industry", "region",
+        "language", "notes")}
+    products = _list(draft, "products", errors)
+    use_cases = _list(draft, "use_cases", errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert reference_type is not None and needed_by is not None
+    return ValidRequest(
+        prospect_company=prospect, reference_type=reference_type, needed_by=needed_by,
+        timezone=zone_name, opportunity_amount=amount, company_size=size, products=products,
+        use_cases=use_cases, proposed_times=tuple(sorted(times)),
+        call_length_minutes=call_length, meeting_link=link, parallel_asks=parallel, **fields,
+    )
 
-    reference_type: ReferenceType | None = None
+
+def _reference_type(draft: RequestDraft, errors: dict[str, str]) -> ReferenceType | None:
     raw_type = _str(draft.reference_type)
     if not raw_type:
         errors["reference_type"] = "Choose the kind of reference you need."
-    else:
-        reference_type = _REFERENCE_TYPES.get(raw_type.casefold())
-        if reference_type is None:
-            known = ", ".join(t.label for t in ReferenceType)
-            errors["reference_type"] = f"Choose one of: {known}."
+        return None
+    reference_type = _REFERENCE_TYPES.get(raw_type.casefold())
+    if reference_type is None:
+        known = ", ".join(t.label for t in ReferenceType)
+        errors["reference_type"] = f"Choose one of: {known}."
+    return reference_type
 
-    needed_by: date | None = None
+
+def _needed_by(draft: RequestDraft, zone: ZoneInfo, today: date,
+               errors: dict[str, str]) -> date | None:
     if draft.needed_by is None or draft.needed_by == "":
         errors["needed_by"] = "When do you need the reference by?"
-    else:
-        try:
-            if isinstance(draft.needed_by, datetime):
-                needed_by = _parse_moment(draft.needed_by, zone).astimezone(zone).date()
-            elif isinstance(draft.needed_by, date):
-                needed_by = draft.needed_by
-            else:
-                needed_by = date.fromisoformat(str(draft.needed_by).strip())
-        except (ValueError, OverflowError):
-            errors["needed_by"] = "Give the date as YYYY-MM-DD."
+        return None
+    try:
+        if isinstance(draft.needed_by, datetime):
+            needed_by = _parse_moment(draft.needed_by, zone).astimezone(zone).date()
+        elif isinstance(draft.needed_by, date):
+            needed_by = draft.needed_by
         else:
-            latest = today + timedelta(days=MAX_NEEDED_BY_DAYS)
-            if needed_by < today:
-                errors["needed_by"] = "This date has already passed."
-            elif _collect(errors, date_in_range, needed_by, "needed_by", earliest=today,
-                          latest=latest, message="Pick a date within the next two years."
-                          ) is None:
-                needed_by = None
+            needed_by = date.fromisoformat(str(draft.needed_by).strip())
+    except (ValueError, OverflowError):
+        errors["needed_by"] = "Give the date as YYYY-MM-DD."
+        return None
+    if needed_by < today:
+        errors["needed_by"] = "This date has already passed."
+        return needed_by
+    latest = today + timedelta(days=MAX_NEEDED_BY_DAYS)
+    return _collect(errors, date_in_range, needed_by, "needed_by", earliest=today,
+                    latest=latest, message="Pick a date within the next two years.")
 
+
+def _proposed_times(draft: RequestDraft, zone: ZoneInfo, now: datetime,
+                    needed_by: date | None, reference_type: ReferenceType | None,
+                    errors: dict[str, str]) -> list[datetime]:
     times: list[datetime] = []
     time_errors: list[str] = []
     raw_times = [t for t in draft.proposed_times if t is not None and t != ""]
@@ -346,50 +381,28 @@ def validate_draft(draft: RequestDraft, *, now: datetime) -> ValidRequest:
         time_errors.append("Propose at least one time for the call.")
     if time_errors:
         errors["proposed_times"] = " ".join(time_errors)
+    return times
 
-    call_length = _whole_number(
-        draft.call_length_minutes, "call_length_minutes", DEFAULT_CALL_MINUTES,
-        MIN_CALL_MINUTES, MAX_CALL_MINUTES,
-        f"A call lasts between {MIN_CALL_MINUTES} and {MAX_CALL_MINUTES} minutes.", errors)
-    parallel = _whole_number(
-        draft.parallel_asks, "parallel_asks", 1, 1, MAX_PARALLEL_ASKS,
-        f"Ask between 1 and {MAX_PARALLEL_ASKS} advocates at once.", errors)
 
+def _meeting_link(draft: RequestDraft, errors: dict[str, str]) -> str:
     link = _text(draft, "meeting_link", errors)
     if link and "meeting_link" not in errors:
         parts = urlsplit(link)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
                 c.isspace() for c in link):
             errors["meeting_link"] = "Give a full link starting with https://."
+    return link
 
-    amount: Decimal | None = None
-    raw_amount = draft.opportunity_amount
-    if raw_amount is not None and (not isinstance(raw_amount, str) or raw_amount.strip()):
-        amount = _collect(errors, parse_amount, raw_amount, "opportunity_amount")
 
-    size: CompanySize | None = None
+def _company_size(draft: RequestDraft, errors: dict[str, str]) -> CompanySize | None:
     raw_size = _str(draft.company_size)
-    if raw_size:
-        size = _COMPANY_SIZES.get(raw_size.casefold())
-        if size is None:
-            bands = ", ".join(s.value for s in CompanySize)
-            errors["company_size"] = f"Choose one of: {bands} employees."
-
-    fields = {name: _text(draft, name, errors) for name in (
-        "opportunity_name", "crm_opportunity_id", "opportunity_stage", "industry", "region",
-        "language", "notes")}
-    products = _list(draft, "products", errors)
-    use_cases = _list(draft, "use_cases", errors)
-
-    if errors:
-        raise InvalidInput(errors)
-    assert reference_type is not None and needed_by is not None
-    return ValidRequest(
-        prospect_company=prospect, reference_type=reference_type, needed_by=needed_by,
-        timezone=zone_name, opportunity_amount=amount, company_size=size, products=products,
-        use_cases=use_cases, proposed_times=tuple(sorted(times)),
-        call_length_minutes=call_length, meeting_link=link, parallel_asks=parallel, **fields,
-    )
+    if not raw_size:
+        return None
+    size = _COMPANY_SIZES.get(raw_size.casefold())
+    if size is None:
+        bands = ", ".join(s.value for s in CompanySize)
+        errors["company_size"] = f"Choose one of: {bands} employees."
+    return size
 
 
 # --- /reference keywords ----------------------------------------------------------------
