@@ -456,6 +456,36 @@ def parse_keywords(text: str, known: KnownValues) -> RequestDraft:
     any case); everything else is kept, in order, as notes. A single word also finds a
     product, use case or industry it uniquely belongs to ("payments" → "Payments API").
     """
+    vocabulary = _vocabulary(known)
+    longest = max((len(k) for k in vocabulary), default=1)
+    tokens = _WORD.findall(text)
+    folded = [w.strip(_PUNCT).casefold() for w in tokens]
+    found = _Found()
+    leftovers: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            hit = vocabulary.get(tuple(folded[i:i + size]))
+            if hit and found.take(*hit):
+                i += size
+                break
+        else:
+            hit = _partial(folded[i], known)
+            if not (hit and found.take(*hit)):
+                leftovers.append(tokens[i])
+            i += 1
+    single = found.single
+    return RequestDraft(
+        industry=single.get("industry"), region=single.get("region"),
+        language=single.get("language"), reference_type=single.get("reference_type"),
+        company_size=single.get("company_size"), products=tuple(found.products),
+        use_cases=tuple(found.use_cases), notes=" ".join(leftovers) or None,
+    )
+
+
+def _vocabulary(known: KnownValues) -> dict[tuple[str, ...], tuple[str, Any]]:
+    """Every phrase the keywords may name, as folded words → (kind, value). Earlier kinds
+    win when one phrase means two things."""
     vocabulary: dict[tuple[str, ...], tuple[str, Any]] = {}
 
     def learn(kind: str, phrase: str, value: Any) -> None:
@@ -463,7 +493,6 @@ def parse_keywords(text: str, known: KnownValues) -> RequestDraft:
         if key:
             vocabulary.setdefault(key, (kind, value))
 
-    # Earlier kinds win when one phrase means two things.
     for phrase, reference_type in _REFERENCE_TYPES.items():
         learn("reference_type", phrase, reference_type.value)
     for kind, values in (("industry", known.industries), ("product", known.products),
@@ -473,51 +502,27 @@ def parse_keywords(text: str, known: KnownValues) -> RequestDraft:
             learn(kind, value, value)
     for size in CompanySize:
         learn("company_size", size.value, size.value)
-    longest = max((len(k) for k in vocabulary), default=1)
+    return vocabulary
 
-    tokens = _WORD.findall(text)
-    folded = [w.strip(_PUNCT).casefold() for w in tokens]
-    found: dict[str, Any] = {}
-    products: list[str] = []
-    use_cases: list[str] = []
-    leftovers: list[str] = []
 
-    def take(kind: str, value: Any) -> bool:
-        if kind == "product":
-            if value not in products:
-                products.append(value)
+@dataclass
+class _Found:
+    """What the keywords named so far: many products and use cases, one of the rest."""
+
+    single: dict[str, Any] = field(default_factory=dict)
+    products: list[str] = field(default_factory=list)
+    use_cases: list[str] = field(default_factory=list)
+
+    def take(self, kind: str, value: Any) -> bool:
+        if kind in ("product", "use_case"):
+            listed = self.products if kind == "product" else self.use_cases
+            if value not in listed:
+                listed.append(value)
             return True
-        if kind == "use_case":
-            if value not in use_cases:
-                use_cases.append(value)
-            return True
-        if kind in found:
-            return found[kind] == value  # a second industry etc. stays in the notes
-        found[kind] = value
+        if kind in self.single:
+            return self.single[kind] == value  # a second industry etc. stays in the notes
+        self.single[kind] = value
         return True
-
-    i = 0
-    while i < len(tokens):
-        for size in range(min(longest, len(tokens) - i), 0, -1):
-            hit = vocabulary.get(tuple(folded[i:i + size]))
-            if hit and take(*hit):
-                i += size
-                break
-        else:
-            hit = _partial(folded[i], known)
-            if not (hit and take(*hit)):
-                leftovers.append(tokens[i])
-            i += 1
-    return RequestDraft(
-        industry=found.get("industry"),
-        region=found.get("region"),
-        language=found.get("language"),
-        reference_type=found.get("reference_type"),
-        company_size=found.get("company_size"),
-        products=tuple(products),
-        use_cases=tuple(use_cases),
-        notes=" ".join(leftovers) or None,
-    )
 
 
 _STOP_WORDS = frozenset({"and", "for", "the", "with", "from", "who", "our", "api", "app"})
