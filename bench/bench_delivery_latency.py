@@ -49,7 +49,8 @@ from bot.bootstrap import App, open_app
 from bot.config import Settings
 from bot.services.asks import ask_advocate
 from bot.services.dispatch import OutboxDispatcher, Wakeup
-from bot.services.requests import RequestDraft, submit_request
+from bot.services.intake import RequestDraft
+from bot.services.requests import submit_request
 from bot.services.roles import resolve_actor
 from handlers.slack import ids
 from handlers.slack.directory import SlackDirectory

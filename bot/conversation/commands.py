@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.domain.model import Actor, LimitOverrides, Outcome
-from bot.services.requests import RequestDraft
+from bot.services.intake import RequestDraft
 
 HelpTopic = Literal["all", "reference", "advocate", "advocates"]
 

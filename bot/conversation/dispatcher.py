@@ -39,7 +39,8 @@ from bot.services.advocates import (
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
-from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
+from bot.services.intake import known_values, parse_keywords
+from bot.services.requests import cancel_request, list_requests
 from bot.services.roles import require
 from bot.services.roster import export_roster
 

@@ -25,7 +25,7 @@ from babel import Locale, UnknownLocaleError
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import CompanySize, ReferenceType
 from bot.domain.policy import LimitPolicy
-from bot.services.requests import MAX_PARALLEL_ASKS, KnownValues, RequestDraft
+from bot.services.intake import MAX_PARALLEL_ASKS, KnownValues, RequestDraft
 
 CALL_LENGTHS: Final = (15, 30, 45, 60, 90)
 DEFAULT_CALL_LENGTH: Final = 30

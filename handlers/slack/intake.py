@@ -23,7 +23,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import CompanySize, ReferenceType
 from bot.rendering import Renderer
-from bot.services.requests import (
+from bot.services.intake import (
     MAX_PROPOSED_TIMES,
     REFERENCE_TYPE_WORDS,
     TEXT_LIMITS,

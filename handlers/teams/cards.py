@@ -34,7 +34,7 @@ from bot.conversation.forms import limit_fields as shared_limit_fields
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer, local_time
 from bot.services.advocates import AdvocateProfile
-from bot.services.requests import KnownValues
+from bot.services.intake import KnownValues
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.conversation import commands as c
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import Actor, LimitOverrides, Outcome
-from bot.services.requests import RequestDraft
+from bot.services.intake import RequestDraft
 
 VERBS = frozenset({
     "intake.open", "intake.submit",

@@ -46,9 +46,9 @@ from bot.domain.model import (
     Person,
     Platform,
 )
-from bot.services import requests
+from bot.services import intake
 from bot.services.context import ServiceContext
-from bot.services.requests import RequestDraft
+from bot.services.intake import RequestDraft
 from bot.services.roles import resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
@@ -272,7 +272,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             draft = None
             if action.verb == "intake.submit":
                 async with self.ctx.uow() as uow:
-                    known = await requests.known_values(uow)
+                    known = await intake.known_values(uow)
                 draft = forgive(draft_from_form(action.data), known)
             command = commands.command_of(actor, action, zone=zone, draft=draft)
         except BadAction:

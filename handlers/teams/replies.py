@@ -15,7 +15,7 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.conversation.replies import Reply
-from bot.services.requests import RequestDraft
+from bot.services.intake import RequestDraft
 from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
 from handlers.teams.messenger import file_activity
 

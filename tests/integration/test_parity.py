@@ -17,7 +17,7 @@ from bot.conversation.forms import forgive, intake_choices, limit_fields
 from bot.domain.model import LimitOverrides
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
-from bot.services.requests import KnownValues, RequestDraft
+from bot.services.intake import KnownValues, RequestDraft
 from handlers.slack import forms as slack_forms
 from handlers.slack import ids
 from handlers.slack import intake as slack_intake_modal

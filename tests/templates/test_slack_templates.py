@@ -48,10 +48,11 @@ from bot.services.checkins import (
     send_check_in_reminders,
     send_check_ins,
 )
+from bot.services.intake import KnownValues, RequestDraft
 from bot.services.outcomes import COMMENT_MAX_CHARS, record_outcome
 from bot.services.recognition import post_top_advocates, recognise_engagements
 from bot.services.reminders import due_outcome_prompts, due_reminders
-from bot.services.requests import KnownValues, RequestDraft, list_requests, submit_request
+from bot.services.requests import list_requests, submit_request
 from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.slack import forms, home, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
@@ -569,7 +570,7 @@ def drafts(text: str) -> list[RequestDraft | None]:
 
 
 def forms_keywords(text: str) -> RequestDraft:
-    from bot.services.requests import parse_keywords
+    from bot.services.intake import parse_keywords
 
     return parse_keywords(f"fintech payments EMEA video call {text}", known_values(text))
 

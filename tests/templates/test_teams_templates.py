@@ -39,9 +39,10 @@ from bot.services.asks import answer_ask, ask_advocate
 from bot.services.checkins import send_check_in_reminders, send_check_ins
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now, send_weekly_digest
+from bot.services.intake import KnownValues
 from bot.services.outcomes import record_outcome
 from bot.services.reminders import due_outcome_prompts, due_reminders
-from bot.services.requests import KnownValues, submit_request
+from bot.services.requests import submit_request
 from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.teams.cards import (
     ACTIVITY_HEADROOM,

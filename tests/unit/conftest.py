@@ -160,7 +160,7 @@ def add_advocate(db: FakeDatabase, clock: FixedClock) -> AddAdvocate:
 
 def sample_draft(**overrides: Any) -> Any:
     """A valid intake form for a fintech reference call a week out (``RequestDraft``)."""
-    from bot.services.requests import RequestDraft
+    from bot.services.intake import RequestDraft
 
     fields: dict[str, Any] = {
         "prospect_company": "Globex Bank",

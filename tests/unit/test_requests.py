@@ -23,17 +23,15 @@ from bot.domain.model import (
 )
 from bot.services.asks import answer_ask, ask_advocate
 from bot.services.context import ServiceContext
-from bot.services.messages import ask_key
-from bot.services.requests import (
+from bot.services.intake import (
     KnownValues,
     RequestDraft,
-    cancel_request,
     known_values,
-    list_requests,
     parse_keywords,
-    submit_request,
     validate_draft,
 )
+from bot.services.messages import ask_key
+from bot.services.requests import cancel_request, list_requests, submit_request
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (
     PM_EMAIL,

@@ -25,7 +25,7 @@ from bot.domain.limits import validate_own_limits
 from bot.domain.model import LimitOverrides, Outcome
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
-from bot.services.requests import KnownValues, RequestDraft, parse_keywords, validate_draft
+from bot.services.intake import KnownValues, RequestDraft, parse_keywords, validate_draft
 from handlers.slack import forms, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer
 from tests.unit.conftest import START

@@ -28,7 +28,7 @@ from bot.conversation.forms import forgive
 from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.services.checkins import CheckInChoice
-from bot.services.requests import known_values, validate_draft
+from bot.services.intake import known_values, validate_draft
 from handlers.slack import forms, ids, intake
 from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, tell_text
 from handlers.slack.listeners.commands import reply_text

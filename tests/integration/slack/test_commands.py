@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain.model import AdvocateStatus, LimitOverrides, ReferenceType
-from bot.services.requests import RequestDraft, submit_request
+from bot.services.intake import RequestDraft
+from bot.services.requests import submit_request
 from handlers.slack import ids
 from tests.integration.slack.conftest import ADA, PAT, RILEY, SAM, Slack, all_text
 
