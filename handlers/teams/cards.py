@@ -78,12 +78,20 @@ def card_size(card: Mapping[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode())
 
 
+def inert_links(text: str) -> str:
+    """Teams renders ``[words](url)`` in a TextBlock as a link showing only the words: in
+    text people typed (a rep's notes, a company name) that is a disguised link. A zero-width
+    space between ``]`` and ``(`` keeps the text as typed and the link inert; no template of
+    ours writes markdown links."""
+    return text.replace("](", "]\u200b(")
+
+
 def text_lines(text: str) -> list[dict[str, Any]]:
     """Plain text as card lines: one per non-blank line, ``gap`` after a blank line."""
     lines: list[dict[str, Any]] = []
     gap = False
     for raw in text.splitlines():
-        line = raw.strip()
+        line = inert_links(raw.strip())
         if not line:
             gap = bool(lines)
             continue
@@ -118,6 +126,8 @@ class TeamsCards:
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
+        # Card templates that place what people typed themselves make it inert with this.
+        renderer.env.filters["inert"] = inert_links
 
     # --- outbox messages --------------------------------------------------------------
 

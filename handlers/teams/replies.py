@@ -16,7 +16,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.conversation.replies import Reply
 from bot.services.intake import RequestDraft
-from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
+from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards, inert_links
 from handlers.teams.messenger import file_activity
 
 EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
@@ -34,7 +34,7 @@ class TeamsMarkup:
         return f"**{text}**"
 
     def t(self, text: object) -> str:
-        return str(text)
+        return inert_links(str(text))
 
     def code(self, text: object) -> str:
         return f'"{text}"'

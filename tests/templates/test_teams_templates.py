@@ -214,6 +214,19 @@ async def test_every_message_is_a_valid_card_for_awkward_input(case: str,
             assert any(f"Bob {text}, that was your" in block for block in texts(card))
 
 
+async def test_a_markdown_link_people_typed_stays_inert_in_every_card(
+        cards: TeamsCards) -> None:
+    """A rep's notes ``[Verify](https://evil…)`` must not become a disguised link in the
+    advocate's ask (or anywhere else): the words stay as typed, the link does not work."""
+    typed = "[Verify your account](https://evil.example/login)"
+    seen = 0
+    for message in await every_message(typed):
+        for block in texts(cards.outgoing(message.template, message.context).card):
+            assert "](" not in block, (message.template, block)
+            seen += "[Verify your account]" in block
+    assert seen  # the typed words are still shown
+
+
 def assert_chart_in_card(rendered: RenderedMessage, chart_png: str) -> None:
     (image,) = _images(rendered.card)
     assert image["url"] == "data:image/png;base64," + chart_png
