@@ -78,7 +78,8 @@ def build_directories(settings: Settings, uow: UnitOfWorkFactory) -> dict[Platfo
         from handlers.slack.directory import SlackDirectory
 
         client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        directories[Platform.SLACK] = SlackDirectory(client, uow)
+        directories[Platform.SLACK] = SlackDirectory(client, uow,
+                                                     home_teams=settings.slack_team_id)
     return directories
 
 
@@ -95,6 +96,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             clock=clock,
             policy=settings.program_policy(),
             program_managers=tuple(settings.program_managers),
+            rep_email_domains=tuple(settings.rep_email_domains),
             program_timezone=settings.program_timezone,
         )
         renderer = Renderer()

@@ -77,6 +77,7 @@ async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
 
 
 async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
+    require(command.actor, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None

@@ -52,6 +52,7 @@ from bot.services.asks import (
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.roles import (
+    NOT_YOURS,
     advocate_person,
     is_request_owner,
     require,
@@ -616,7 +617,7 @@ async def get_request(ctx: ServiceContext, actor: Actor, request_id: int) -> Ref
     async with ctx.uow() as uow:
         request = await uow.requests.get(request_id)
         if request is None:
-            raise NotFound(f"There is no request #{request_id}.")
+            raise NotFound(NOT_YOURS)
         require_owner_or_manager(actor, request, "see it")
         return request
 
@@ -634,7 +635,7 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:
-            raise NotFound(f"There is no request #{request_id}.")
+            raise NotFound(NOT_YOURS)
         require_owner_or_manager(actor, request, "cancel it")
         if request.state == RequestState.CANCELLED:
             return request

@@ -43,7 +43,7 @@ from bot.services.asks import (
 )
 from bot.services.calendar import CalendarPerson, build_invite, ics_filename
 from bot.services.context import ServiceContext, actor_label, audit, send
-from bot.services.roles import advocate_person, is_advocate, is_request_owner
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate, is_request_owner
 
 REMINDER_WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("1h", timedelta(hours=1)),
@@ -84,11 +84,11 @@ async def load_booking(uow: UnitOfWork, engagement_id: int) -> Booking:
     """The engagement, its request and its advocate, or ``NotFound`` in plain words."""
     engagement = await uow.engagements.get(engagement_id)
     if engagement is None:
-        raise NotFound(f"There is no reference #{engagement_id}.")
+        raise NotFound(NOT_YOURS)
     request = await uow.requests.get_for_update(engagement.request_id)
     advocate = await uow.advocates.get(engagement.advocate_id)
     if request is None or advocate is None:
-        raise NotFound(f"Reference #{engagement_id} is missing its request or advocate.")
+        raise NotFound(NOT_YOURS)
     return Booking(engagement, request, advocate)
 
 
@@ -319,8 +319,7 @@ async def pick_time(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         engagement = booking.engagement
         if not is_advocate(actor, booking.advocate):
-            raise NotAllowed(f"Sorry, only {booking.advocate.name} can pick the time for this "
-                             "call: it is their time.")
+            raise NotAllowed(NOT_YOURS)
         if engagement.state is EngagementState.SCHEDULED:
             return engagement  # a double submission or an old message
         _require_live(booking)
@@ -393,8 +392,7 @@ async def confirm_time(ctx: ServiceContext, actor: Actor, engagement_id: int, ac
         booking = await load_booking(uow, engagement_id)
         engagement, request = booking.engagement, booking.request
         if not is_rep_or_manager(actor, request):
-            raise NotAllowed(f"Sorry, only the rep who opened request #{request.id} or a "
-                             "program manager can confirm the call time.")
+            raise NotAllowed(NOT_YOURS)
         _require_live(booking)
         if engagement.state is not EngagementState.PROPOSED or engagement.proposed_at is None:
             return engagement  # already answered: a double click or an old message
@@ -455,8 +453,7 @@ async def reschedule(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         if not (is_rep_or_manager(actor, booking.request)
                 or is_advocate(actor, booking.advocate)):
-            raise NotAllowed("Sorry, only the rep, the advocate or a program manager can "
-                             "reschedule this call.")
+            raise NotAllowed(NOT_YOURS)
         changed = await reschedule_in(ctx, uow, booking, now, who=initiator(actor, booking),
                                       reason=reason)
         if changed:

@@ -65,7 +65,7 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
     )
     directory = bot_app.directories.get(Platform.SLACK)
     if not isinstance(directory, SlackDirectory):
-        directory = SlackDirectory(client, bot_app.uow)
+        directory = SlackDirectory(client, bot_app.uow, home_teams=settings.slack_team_id)
     deps = SlackDeps(
         bot=bot_app,
         renderer=slack_renderer(),
