@@ -367,7 +367,7 @@ async def test_a_request_is_private_to_its_rep_and_the_program_managers(
     request = (await submit_request(ctx, rep, sample_draft())).request
     assert (await get_request(ctx, rep, request.id)).prospect_company == "Globex Bank"
     assert (await get_request(ctx, pm, request.id)).id == request.id
-    with pytest.raises(NotAllowed, match="only the rep who opened request"):
+    with pytest.raises(NotAllowed, match="isn't yours"):
         await get_request(ctx, other_rep, request.id)
     with pytest.raises(NotFound):
         await get_request(ctx, rep, 999)
