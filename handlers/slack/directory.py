@@ -133,6 +133,8 @@ class SlackDirectory:
             future.exception()  # retrieved here, so an unawaited future logs nothing
             raise
         else:
+            # Also under the id asked for: a Slack Connect user's own team differs from it.
+            self._cache[identity] = _Entry(person, self._monotonic())
             future.set_result(person)
             return person
         finally:

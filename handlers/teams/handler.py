@@ -148,8 +148,11 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
             return Member(None)
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         role = str(getattr(member, "user_role", None) or "").lower()
-        return Member(str(email).lower() if email else None,
-                      {"user": True, "guest": False, "anonymous": False}.get(role))
+        internal = {"user": True, "guest": False, "anonymous": False}.get(role)
+        home = getattr(activity.conversation, "tenant_id", None)
+        if getattr(member, "tenant_id", None) and home and member.tenant_id != home:
+            internal = False  # a user of another tenant (shared channel, federation)
+        return Member(str(email).lower() if email else None, internal)
     for candidate in (activity.from_property.id, activity.from_property.name):
         if candidate and "@" in candidate:
             return Member(str(candidate).strip().lower())
