@@ -149,8 +149,8 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         role = str(getattr(member, "user_role", None) or "").lower()
         internal = {"user": True, "guest": False, "anonymous": False}.get(role)
-        home = getattr(activity.conversation, "tenant_id", None)
-        if getattr(member, "tenant_id", None) and home and member.tenant_id != home:
+        home = identity_of(activity).workspace_id  # the tenant the activity came from
+        if str(getattr(member, "tenant_id", None) or home).lower() != home.lower():
             internal = False  # a user of another tenant (shared channel, federation)
         return Member(str(email).lower() if email else None, internal)
     for candidate in (activity.from_property.id, activity.from_property.name):
