@@ -217,7 +217,8 @@ class SlackDirectory:
         self._cache[person.identity] = _Entry(person, self._monotonic())
 
     async def _store(self, person: Person) -> None:
-        self._remember(person)
+        if person.internal is not None:  # else the first request asks users.info itself
+            self._remember(person)
         async with self._uow() as uow:
             await uow.people.upsert(person)
             await uow.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.domain.errors import NotAllowed
@@ -73,3 +75,28 @@ def test_require_refuses_politely_and_says_who_can() -> None:
     assert str(refused.value) == (
         "Sorry, only an account owner or a program manager can approve asks."
     )
+
+
+@pytest.mark.parametrize(("who", "domains", "is_rep"), [
+    (person("riley.rep@vendor.example"), (), True),
+    (person("riley.rep@vendor.example"), ("vendor.example",), True),
+    (person("riley.rep@VENDOR.example"), ("vendor.example",), True),
+    (person("carl@contractor.example"), ("vendor.example",), False),
+    (person("riley.rep@sales.vendor.example"), ("vendor.example",), False),  # exact domains
+    (replace(person("gus@vendor.example"), internal=False), (), False),
+    (replace(person("ina@vendor.example"), internal=True), ("vendor.example",), True),
+], ids=["anyone internal", "in the domain", "any case", "another domain", "a subdomain",
+        "a guest", "internal and in the domain"])
+async def test_reps_are_internal_people_in_the_rep_email_domains(
+        ctx: ServiceContext, db: FakeDatabase, who: Person, domains: tuple[str, ...],
+        is_rep: bool) -> None:
+    roles = await roles_of(replace(ctx, rep_email_domains=domains), db, who)
+    assert (Role.REP in roles) is is_rep
+
+
+async def test_a_program_manager_keeps_every_right_even_outside_the_domains(
+        ctx: ServiceContext, db: FakeDatabase) -> None:
+    narrowed = replace(ctx, rep_email_domains=("sales.vendor.example",))
+    assert await roles_of(narrowed, db, person(PM_EMAIL)) == {Role.PROGRAM_MANAGER}
+    manager = Actor(person=person(PM_EMAIL), roles=frozenset({Role.PROGRAM_MANAGER}))
+    require(manager, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
