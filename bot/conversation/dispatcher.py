@@ -36,7 +36,7 @@ from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, find_advocates, my_profile
 from bot.services.requests import cancel_request, known_values, list_requests, parse_keywords
-from bot.services.roles import require
+from bot.services.roles import may_request, require
 from bot.services.roster import export_roster
 
 C = TypeVar("C", bound=c.Command)
@@ -65,7 +65,8 @@ async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
     if command.topic == "advocates":
         require(command.actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
     manager = Role.PROGRAM_MANAGER in command.actor.roles
-    return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager)
+    return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager,
+                      rep=may_request(command.actor))
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:

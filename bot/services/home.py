@@ -27,7 +27,7 @@ from bot.services.advocates import AdvocateProfile, advocate_profile
 from bot.services.asks import USAGE_WINDOW, person_name
 from bot.services.context import ServiceContext
 from bot.services.requests import list_requests
-from bot.services.roles import NOT_YOURS, is_advocate, require
+from bot.services.roles import NOT_YOURS, is_advocate, may_request, require
 from bot.services.scheduling import is_rep_or_manager, load_booking, needed_by_end
 
 ATTENTION_DAYS = 2  # a request needed this soon with nobody booked needs a look
@@ -67,8 +67,7 @@ async def own_advocate(ctx: ServiceContext, actor: Actor) -> Advocate | None:
 async def home(ctx: ServiceContext, actor: Actor) -> Home:
     """The person's home: each section they are entitled to, nothing else."""
     timezone = actor.person.timezone or ctx.program_timezone
-    requests = (tuple(await list_requests(ctx, actor))
-                if actor.has(Role.REP) or actor.is_program_manager else None)
+    requests = tuple(await list_requests(ctx, actor)) if may_request(actor) else None
     profile = None
     advocate = await own_advocate(ctx, actor) if actor.has(Role.ADVOCATE) else None
     if advocate is not None and advocate.id is not None:

@@ -76,6 +76,11 @@ def may_be_rep(person: Person, domains: tuple[str, ...] = ()) -> bool:
     return not domains or email.rsplit("@", 1)[1] in domains
 
 
+def may_request(actor: Actor) -> bool:
+    """May the actor ask for references (and so see the rep's part of a page)?"""
+    return actor.has(Role.REP) or actor.is_program_manager
+
+
 def require(actor: Actor, *roles: Role, action: str = "do that") -> None:
     """Let the actor through if they hold any of ``roles``; otherwise say, politely, who can.
 

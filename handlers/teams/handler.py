@@ -48,7 +48,7 @@ from bot.domain.model import (
 from bot.services import requests
 from bot.services.context import ServiceContext
 from bot.services.requests import RequestDraft
-from bot.services.roles import resolve_actor
+from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.commands import BadAction, CardAction
@@ -230,7 +230,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def _welcome(self, turn_context: TurnContext) -> None:
         name = turn_context.activity.from_property.name or ""
         await turn_context.send_activity(card_activity(
-            self.cards.welcome(name=name.split(" ")[0], bot_name=self.bot_name)))
+            self.cards.welcome(name=name.split(" ")[0], bot_name=self.bot_name,
+                               rep=may_request(self.actor(turn_context)))))
 
     # --- typed messages ---------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.services.roles import NOT_YOURS
 from handlers.teams.app import build_teams
 from handlers.web import create_web_app
+from tests.integration.teams.conftest import actions, assert_valid_card
 from tests.integration.teams.connector import FakeConnector
 from tests.integration.teams.test_doors import snapshot
 from tests.integration.teams.test_http import ADA, RITA, TENANT, activity, click, post
@@ -119,3 +120,19 @@ async def test_roster_show_of_someone_elses_id_and_a_missing_one_say_the_same(
             answers.append(body["value"])
     assert answers == [NOT_YOURS] * 6
     assert await snapshot(bot_app) == before
+
+
+async def test_the_welcome_card_shows_the_request_commands_only_to_those_who_may_request(
+        served: tuple[TestClient, App], connector: FakeConnector) -> None:
+    client, _ = served
+    connector.members[GUS["id"]]["userRole"] = "guest"
+    for who, may in ((RITA, True), (ADA, False), (GUS, False)):
+        await post(client, activity(who, connector.url, type="installationUpdate",
+                                    action="add"))
+        await post(client, activity(who, connector.url, type="message", text="help"))
+        cards = connector.cards_to(f"a:{who['id']}")
+        assert len(cards) == 2, who
+        for card in cards:
+            assert_valid_card(card)
+            shows = any(a["verb"] == "intake.open" for a in actions(card))
+            assert shows is may and ("reference list" in str(card)) is may, who
