@@ -72,6 +72,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             clock=clock,
             policy=settings.program_policy(),
             program_managers=tuple(settings.program_managers),
+            rep_email_domains=tuple(settings.rep_email_domains),
             program_timezone=settings.program_timezone,
         )
         renderer = Renderer()

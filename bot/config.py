@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated emails of the program managers",
     )
+    rep_email_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated email domains of the sales reps (e.g. example.com); "
+                    "empty = every internal person who is not an advocate",
+    )
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
     program_channel: str = Field("", description="Channel for recognition posts")
     require_approval: bool = Field(
@@ -294,6 +299,17 @@ class Settings(BaseSettings):
     @classmethod
     def _split_managers(cls, value: Any) -> Any:
         return [email.lower() for email in _split_list(value)]
+
+    @field_validator("rep_email_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: Any) -> Any:
+        domains = [str(domain).strip().lower().removeprefix("@") for domain in
+                   _split_list(value)]
+        for domain in domains:
+            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+                raise ValueError(f"{domain!r} is not an email domain (expected e.g. "
+                                 "example.com, without the part before the @)")
+        return domains
 
     @field_validator("program_timezone")
     @classmethod

@@ -290,6 +290,9 @@ class PersonRow(Base):
     email_key: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))  # lower(email)
     display_name: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # What the chat platform said: a full member of our workspace/tenant (True), a guest
+    # or an outsider (False), not said (None). Only internal people can be reps.
+    internal: Mapped[bool | None] = mapped_column(Boolean)
     # Teams needs a stored conversation reference to message someone proactively.
     conversation_reference: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -41,7 +41,7 @@ from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
 from bot.services.intake import known_values, parse_keywords
 from bot.services.requests import cancel_request, list_requests
-from bot.services.roles import require
+from bot.services.roles import may_request, require
 from bot.services.roster import export_roster
 
 C = TypeVar("C", bound=c.Command)
@@ -70,7 +70,8 @@ async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
     if command.topic == "advocates":
         require(command.actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
     manager = Role.PROGRAM_MANAGER in command.actor.roles
-    return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager)
+    return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager,
+                      rep=may_request(command.actor))
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
@@ -82,6 +83,7 @@ async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
 
 
 async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
+    require(command.actor, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None

@@ -150,12 +150,20 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Someone the bot talks to. ``identity`` is None until they are linked to a chat user."""
+    """Someone the bot talks to. ``identity`` is None until they are linked to a chat user.
+
+    ``internal`` is what the chat platform says about who they are: True for a full member
+    of the organisation's own workspace or tenant, False for a guest, a restricted user or
+    someone from another organisation (Slack Connect, another tenant), None when the
+    platform did not say. Only internal people can be reps: a customer must never see the
+    roster's matches, however they reached the bot.
+    """
 
     email: str | None
     display_name: str = ""
     identity: Identity | None = None
     timezone: str | None = None
+    internal: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

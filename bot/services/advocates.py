@@ -69,7 +69,7 @@ from bot.services.messages import (
     rep_zone,
     request_context,
 )
-from bot.services.roles import advocate_person, is_advocate, manager_people
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate, manager_people
 
 USAGE_WINDOW = timedelta(days=YEAR_WINDOW_DAYS)
 _LIMIT_FIELDS = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
@@ -192,14 +192,14 @@ async def _load(uow: UnitOfWork, advocate_id: int, *, for_update: bool = False) 
     getter = uow.advocates.get_for_update if for_update else uow.advocates.get
     advocate = await getter(advocate_id)
     if advocate is None:
-        raise NotFound(f"There is no advocate #{advocate_id}.")
+        raise NotFound(NOT_YOURS)
     return advocate
 
 
 def _require_self_or_manager(actor: Actor, advocate: Advocate, action: str) -> None:
     if actor.is_program_manager or is_advocate(actor, advocate):
         return
-    raise NotAllowed(f"Sorry, only {advocate.name} or a program manager can {action}.")
+    raise NotAllowed(NOT_YOURS)
 
 
 def _today_for(advocate: Advocate, now: datetime) -> date:
@@ -315,10 +315,7 @@ async def set_own_limits(ctx: ServiceContext, actor: Actor, advocate_id: int,
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)
         if not is_advocate(actor, advocate):
-            raise NotAllowed(
-                f"Sorry, only {advocate.name} can set their own limits. Program managers "
-                "can override limits with a reason instead."
-            )
+            raise NotAllowed(NOT_YOURS)
         validate_own_limits(limits, ctx.policy.limits)
         if advocate.own_limits == limits:
             return advocate

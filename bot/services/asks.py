@@ -64,6 +64,7 @@ from bot.services.request_progress import (
     sync_request_state,
 )
 from bot.services.roles import (
+    NOT_YOURS,
     advocate_person,
     is_account_owner,
     is_advocate,
@@ -100,7 +101,7 @@ async def ask_advocate(ctx: ServiceContext, actor: Actor, request_id: int,
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:
-            raise NotFound(f"There is no request #{request_id}.")
+            raise NotFound(NOT_YOURS)
         require_owner_or_manager(actor, request, "ask advocates for it")
         asks = await uow.asks.list_for_request(request_id)
         open_count = _room_for_another_ask(request, asks, now)
@@ -157,7 +158,7 @@ async def _ask_chosen(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRe
     program manager overrode it."""
     advocate = await uow.advocates.get_for_update(advocate_id)
     if advocate is None:
-        raise NotFound(f"There is no advocate #{advocate_id}.")
+        raise NotFound(NOT_YOURS)
     if advocate_id in already:
         raise DomainError(f"{advocate.name} has already been asked for this request.")
     if advocate.status == AdvocateStatus.RETIRED:
@@ -184,14 +185,14 @@ async def _load_for_ask(uow: UnitOfWork, ask_id: int
     this order, so two transactions never wait on each other in a circle."""
     peek = await uow.asks.get(ask_id)
     if peek is None:
-        raise NotFound("That ask no longer exists.")
+        raise NotFound(NOT_YOURS)
     request = await uow.requests.get_for_update(peek.request_id)
     ask = await uow.asks.get_for_update(ask_id)
     if request is None or ask is None:
-        raise NotFound("That ask no longer exists.")
+        raise NotFound(NOT_YOURS)
     advocate = await uow.advocates.get_for_update(ask.advocate_id)
     if advocate is None:
-        raise NotFound("The advocate of that ask is no longer on the roster.")
+        raise NotFound(NOT_YOURS)
     return request, ask, advocate
 
 
@@ -208,8 +209,7 @@ async def decide_approval(ctx: ServiceContext, actor: Actor, ask_id: int, approv
     async with ctx.uow() as uow:
         request, ask, advocate = await _load_for_ask(uow, ask_id)
         if not (actor.is_program_manager or is_account_owner(actor, advocate, ask.approver_email)):
-            raise NotAllowed(f"Sorry, only {advocate.name}'s account owner or a program "
-                             "manager can decide whether they are asked.")
+            raise NotAllowed(NOT_YOURS)
         if ask.state != AskState.AWAITING_APPROVAL:
             return ask
         if approve:
@@ -299,8 +299,7 @@ async def answer_ask(ctx: ServiceContext, actor: Actor, ask_id: int, answer: Ans
     async with ctx.uow() as uow:
         request, ask, advocate = await _load_for_ask(uow, ask_id)
         if not is_advocate(actor, advocate):
-            raise NotAllowed(f"Sorry, only {advocate.name} can answer this ask: consent is "
-                             "theirs to give.")
+            raise NotAllowed(NOT_YOURS)
         if ask.state != AskState.PENDING:
             return ask
         by = actor_label(actor.person)

@@ -29,7 +29,7 @@ from bot.ports import UnitOfWork
 from bot.services.calendar import CalendarPerson, build_invite, ics_filename
 from bot.services.context import ServiceContext, actor_label
 from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
-from bot.services.roles import advocate_person, is_advocate, is_request_owner
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate, is_request_owner
 
 CALENDAR_ACTIONS = frozenset({"engagement.scheduled", "engagement.rescheduled"})
 LIVE_STATES = frozenset(
@@ -66,11 +66,11 @@ async def load_booking(uow: UnitOfWork, engagement_id: int) -> Booking:
     """The engagement, its request and its advocate, or ``NotFound`` in plain words."""
     engagement = await uow.engagements.get(engagement_id)
     if engagement is None:
-        raise NotFound(f"There is no reference #{engagement_id}.")
+        raise NotFound(NOT_YOURS)
     request = await uow.requests.get_for_update(engagement.request_id)
     advocate = await uow.advocates.get(engagement.advocate_id)
     if request is None or advocate is None:
-        raise NotFound(f"Reference #{engagement_id} is missing its request or advocate.")
+        raise NotFound(NOT_YOURS)
     return Booking(engagement, request, advocate)
 
 

@@ -51,7 +51,7 @@ from bot.services.advocates import (
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import person_name
-from bot.services.roles import advocate_person, is_advocate
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)
 FEEDBACK_MAX_CHARS = 1000
@@ -273,10 +273,9 @@ async def _answerable(ctx: ServiceContext, actor: Actor, advocate_id: int) -> Ad
     async with ctx.uow() as uow:
         advocate = await uow.advocates.get(advocate_id)
     if advocate is None:
-        raise NotFound(f"There is no advocate #{advocate_id}.")
+        raise NotFound(NOT_YOURS)
     if not (actor.is_program_manager or is_advocate(actor, advocate)):
-        raise NotAllowed(f"Sorry, only {advocate.name} or a program manager can answer "
-                         "this check-in.")
+        raise NotAllowed(NOT_YOURS)
     return advocate
 
 

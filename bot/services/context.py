@@ -17,6 +17,7 @@ class ServiceContext:
     clock: Clock
     policy: ProgramPolicy = field(default_factory=ProgramPolicy)
     program_managers: tuple[str, ...] = ()  # lower-case emails
+    rep_email_domains: tuple[str, ...] = ()  # lower-case; empty = any internal person
     program_timezone: str = "UTC"
 
     def now(self) -> datetime:

@@ -29,7 +29,7 @@ from bot.services.context import ServiceContext
 from bot.services.messages import person_name
 from bot.services.ranking import USAGE_WINDOW
 from bot.services.requests import list_requests
-from bot.services.roles import is_advocate, require
+from bot.services.roles import NOT_YOURS, is_advocate, may_request, require
 
 ATTENTION_DAYS = 2  # a request needed this soon with nobody booked needs a look
 DEAD_LETTER_DAYS = 7  # how far back the home counts messages that could not be delivered
@@ -68,7 +68,7 @@ async def own_advocate(ctx: ServiceContext, actor: Actor) -> Advocate | None:
 async def home(ctx: ServiceContext, actor: Actor) -> Home:
     """The person's home: each section they are entitled to, nothing else."""
     timezone = actor.person.timezone or ctx.program_timezone
-    requests = tuple(await list_requests(ctx, actor))
+    requests = tuple(await list_requests(ctx, actor)) if may_request(actor) else None
     profile = None
     advocate = await own_advocate(ctx, actor) if actor.has(Role.ADVOCATE) else None
     if advocate is not None and advocate.id is not None:
@@ -202,11 +202,9 @@ async def engagement_brief(ctx: ServiceContext, actor: Actor, engagement_id: int
     async with ctx.uow() as uow:
         booking = await load_booking(uow, engagement_id)
     if as_ == "advocate" and not is_advocate(actor, booking.advocate):
-        raise NotAllowed(f"Sorry, only {booking.advocate.name} can propose a time for this "
-                         "call.")
+        raise NotAllowed(NOT_YOURS)
     if as_ == "rep" and not is_rep_or_manager(actor, booking.request):
-        raise NotAllowed(f"Sorry, only the rep who opened request #{booking.request.id} or a "
-                         "program manager can record how the call went.")
+        raise NotAllowed(NOT_YOURS)
     return EngagementBrief(
         engagement_id=engagement_id,
         advocate_name=booking.advocate.name,

@@ -32,7 +32,7 @@ from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import advocate_contact, iso, person_name, rep_person
 from bot.services.messages import rep_zone as rep_zone_of
 from bot.services.request_progress import move_request
-from bot.services.roles import advocate_person, is_advocate
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
 from bot.services.scheduling import reschedule_in
 
 COMMENT_MAX_CHARS = 500
@@ -92,8 +92,7 @@ async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
         booking = await load_booking(uow, engagement_id)
         engagement, request = booking.engagement, booking.request
         if not is_rep_or_manager(actor, request):
-            raise NotAllowed(f"Sorry, only the rep who opened request #{request.id} or a "
-                             "program manager can record how the call went.")
+            raise NotAllowed(NOT_YOURS)
         influenced_amount = _validate(outcome, helpfulness, influenced_amount)
         by = actor_label(actor.person)
         if outcome is Outcome.RESCHEDULED:
@@ -197,7 +196,7 @@ async def add_comment(ctx: ServiceContext, actor: Actor, engagement_id: int,
         booking = await load_booking(uow, engagement_id)
         engagement = booking.engagement
         if not is_advocate(actor, booking.advocate):
-            raise NotAllowed(f"Sorry, only {booking.advocate.name} can comment on this call.")
+            raise NotAllowed(NOT_YOURS)
         if not comment:
             raise InvalidInput({"comment": "Write a line first."})
         refuse_control_characters(comment, "comment", multiline=False)

@@ -29,6 +29,7 @@ from bot.services.messages import person_name, rep_person, rep_zone, request_con
 from bot.services.ranking import rank_request
 from bot.services.request_progress import engagement_is_live, mark_unfulfilled, move_request
 from bot.services.roles import (
+    NOT_YOURS,
     advocate_person,
     is_request_owner,
     require,
@@ -124,7 +125,7 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:
-            raise NotFound(f"There is no request #{request_id}.")
+            raise NotFound(NOT_YOURS)
         require_owner_or_manager(actor, request, "cancel it")
         if request.state == RequestState.CANCELLED:
             return request

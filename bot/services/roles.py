@@ -1,10 +1,17 @@
 """Who is acting, and may they? Roles come from settings and the roster, never the client.
 
-docs/product.md, "People": program managers are named in settings, advocates and account owners come
-from the roster, and everyone in the workspace is a rep. A person can hold several roles
-(an account owner also opens requests for their own deals), so an ``Actor`` carries a set.
+docs/product.md, "People": program managers are named in settings, advocates and account
+owners come from the roster, and reps are the organisation's own people: never an advocate
+(a customer), never a guest or someone from another workspace or tenant, and, when
+``REP_EMAIL_DOMAINS`` is set, only people with an email in those domains. A person can hold
+several roles (an account owner also opens requests for their own deals), so an ``Actor``
+carries a set.
 Services call ``require`` (or an ownership check) before touching anything, so a forged
 button value cannot make a rep approve an ask or answer for an advocate.
+
+A refusal about a particular thing (an ask, a request, an advocate, a reference) is always
+``NOT_YOURS``, whether the thing belongs to someone else or does not exist: anything more
+specific would let a person try ids one by one and learn whose they are.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Advocate, Person, ReferenceRequest, Role
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
+
+NOT_YOURS = ("Sorry, I can't do that for you: it isn't yours, or it is no longer there. "
+             "A program manager can help if you think it should be.")
 
 ROLE_NAMES: dict[Role, str] = {
     Role.REP: "a sales rep",
@@ -36,16 +46,40 @@ async def resolve_actor(ctx: ServiceContext, uow: UnitOfWork, person: Person) ->
     or an advocate who left the roster loses their powers at once. Two indexed lookups by
     email, never a roster scan: this runs on every click, at any roster size.
     """
-    roles = {Role.REP}
+    roles: set[Role] = set()
     email = (person.email or "").strip().lower()
+    advocate = False
     if email:
         if email in {pm.strip().lower() for pm in ctx.program_managers}:
             roles.add(Role.PROGRAM_MANAGER)
-        if await uow.advocates.get_by_email(email) is not None:
+        advocate = await uow.advocates.get_by_email(email) is not None
+        if advocate:
             roles.add(Role.ADVOCATE)
         if await uow.advocates.owns_accounts(email):
             roles.add(Role.ACCOUNT_OWNER)
+    if not advocate and may_be_rep(person, ctx.rep_email_domains):
+        roles.add(Role.REP)
     return Actor(person=person, roles=frozenset(roles))
+
+
+def may_be_rep(person: Person, domains: tuple[str, ...] = ()) -> bool:
+    """Could this person be a sales rep, whatever the roster says?
+
+    Someone without an email cannot be told apart from a customer, and a guest or a user
+    of another organisation is not one of the organisation's sellers, so neither is a rep.
+    ``internal`` None (the platform did not say: the Bot Framework Emulator, an older
+    stored row) is not a refusal on its own. ``domains`` (lower-case, from
+    ``REP_EMAIL_DOMAINS``) narrows reps to those email domains, matched exactly.
+    """
+    email = (person.email or "").strip().lower()
+    if "@" not in email or person.internal is False:
+        return False
+    return not domains or email.rsplit("@", 1)[1] in domains
+
+
+def may_request(actor: Actor) -> bool:
+    """May the actor ask for references (and so see the rep's part of a page)?"""
+    return actor.has(Role.REP) or actor.is_program_manager
 
 
 def require(actor: Actor, *roles: Role, action: str = "do that") -> None:
@@ -70,13 +104,13 @@ def is_request_owner(actor: Actor, request: ReferenceRequest) -> bool:
 
 
 def require_owner_or_manager(actor: Actor, request: ReferenceRequest, action: str) -> None:
-    """Requests are private to the rep who opened them and the program managers."""
+    """Requests are private to the rep who opened them and the program managers.
+
+    ``action`` is kept for callers' readability; the refusal is ``NOT_YOURS`` so it says
+    nothing about the request (not even that it exists)."""
     if actor.is_program_manager or is_request_owner(actor, request):
         return
-    raise NotAllowed(
-        f"Sorry, only the rep who opened request #{request.id} or a program manager "
-        f"can {action}."
-    )
+    raise NotAllowed(NOT_YOURS)
 
 
 def is_advocate(actor: Actor, advocate: Advocate) -> bool:

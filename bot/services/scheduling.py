@@ -41,7 +41,7 @@ from bot.services.bookings import (
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
 from bot.services.request_progress import move_request
-from bot.services.roles import advocate_person, is_advocate
+from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
 
 
 def awaiting_pick(engagement: Engagement) -> bool:
@@ -104,8 +104,7 @@ async def pick_time(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         engagement = booking.engagement
         if not is_advocate(actor, booking.advocate):
-            raise NotAllowed(f"Sorry, only {booking.advocate.name} can pick the time for this "
-                             "call: it is their time.")
+            raise NotAllowed(NOT_YOURS)
         if engagement.state is EngagementState.SCHEDULED:
             return engagement  # a double submission or an old message
         require_live(booking)
@@ -240,8 +239,7 @@ async def reschedule(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         if not (is_rep_or_manager(actor, booking.request)
                 or is_advocate(actor, booking.advocate)):
-            raise NotAllowed("Sorry, only the rep, the advocate or a program manager can "
-                             "reschedule this call.")
+            raise NotAllowed(NOT_YOURS)
         changed = await reschedule_in(ctx, uow, booking, now, who=initiator(actor, booking),
                                       reason=reason)
         if changed:

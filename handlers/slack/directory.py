@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -48,8 +48,15 @@ class _Entry:
     checked_at: float  # monotonic seconds
 
 
-def person_from_user(user: dict[str, Any], workspace_id: str) -> Person:
-    """A ``Person`` from a ``users.info`` / ``users.lookupByEmail`` user object."""
+def person_from_user(user: dict[str, Any], workspace_id: str,
+                     home_teams: frozenset[str] | None = None) -> Person:
+    """A ``Person`` from a ``users.info`` / ``users.lookupByEmail`` user object.
+
+    ``home_teams`` are the workspace (and Enterprise Grid org) ids the program runs in. A
+    guest (``is_restricted``, ``is_ultra_restricted``), a user Slack calls a stranger, or
+    a user whose own team is not one of ``home_teams`` (Slack Connect) is not internal,
+    so never a rep. Without ``home_teams`` a full member is "unknown" (None).
+    """
     profile = user.get("profile") or {}
     name = (
         profile.get("display_name")
@@ -59,12 +66,22 @@ def person_from_user(user: dict[str, Any], workspace_id: str) -> Person:
         or ""
     )
     email = profile.get("email") or None
+    team = str(user.get("team_id") or workspace_id)
+    outsider = any(user.get(flag) is True for flag in (
+        "is_restricted", "is_ultra_restricted", "is_stranger"))
+    internal: bool | None = None
+    if outsider:
+        internal = False
+    elif home_teams:
+        grid = user.get("enterprise_user") or {}
+        org = str(grid.get("enterprise_id") or "") if isinstance(grid, dict) else ""
+        internal = team in home_teams or bool(org and org in home_teams)
     return Person(
         email=email.strip().lower() if email else None,
         display_name=str(name),
-        identity=Identity(Platform.SLACK, str(user.get("team_id") or workspace_id),
-                          str(user["id"])),
+        identity=Identity(Platform.SLACK, team, str(user["id"])),
         timezone=user.get("tz") or None,
+        internal=internal,
     )
 
 
@@ -80,8 +97,10 @@ class SlackDirectory:
         *,
         refresh_after: float = DEFAULT_REFRESH_AFTER,
         monotonic: Callable[[], float] = time.monotonic,
+        home_teams: Iterable[str] = (),
     ) -> None:
         self._client = client
+        self._home_teams = frozenset(home_teams)
         self._uow = uow
         self.refresh_after = refresh_after
         self._monotonic = monotonic
@@ -114,6 +133,8 @@ class SlackDirectory:
             future.exception()  # retrieved here, so an unawaited future logs nothing
             raise
         else:
+            # Also under the id asked for: a Slack Connect user's own team differs from it.
+            self._cache[identity] = _Entry(person, self._monotonic())
             future.set_result(person)
             return person
         finally:
@@ -123,10 +144,11 @@ class SlackDirectory:
         if stale is None:
             async with self._uow() as uow:
                 stored = await uow.people.get_by_identity(identity)
-            if stored is not None and stored.email:
+            if stored is not None and stored.email and stored.internal is not None:
                 self._remember(stored)
                 return stored
         try:
+            home_teams = await self.home_teams()
             response = await self._client.users_info(user=identity.user_id)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             fallback = stale.person if stale is not None else None
@@ -134,6 +156,8 @@ class SlackDirectory:
                 async with self._uow() as uow:
                     fallback = await uow.people.get_by_identity(identity)
             if fallback is not None:
+                if fallback.internal is None:  # not known to be internal: no rep rights
+                    fallback = replace(fallback, internal=False)
                 log.warning("users.info failed for %s; using what we knew: %r",
                             identity.user_id, error)
                 return fallback
@@ -141,9 +165,19 @@ class SlackDirectory:
                 "Sorry, Slack did not tell me who you are just now, so I could not check "
                 "what you may do. Please try again in a minute."
             ) from error
-        person = person_from_user(response["user"], identity.workspace_id)
+        person = person_from_user(response["user"], identity.workspace_id, home_teams)
         await self._store(person)
         return person
+
+    async def home_teams(self) -> frozenset[str]:
+        """The workspace ids the program runs in (``SLACK_TEAM_ID``); when not configured,
+        the bot token's own workspace and org from ``auth.test``, asked once. A user from
+        any other team reached the bot through Slack Connect and is not internal."""
+        if not self._home_teams:
+            answer = await self._client.auth_test()
+            self._home_teams = frozenset(
+                str(answer[key]) for key in ("team_id", "enterprise_id") if answer.get(key))
+        return self._home_teams
 
     # --- who is this email (the outbox's Directory) ------------------------------------
 
@@ -172,8 +206,7 @@ class SlackDirectory:
         user = response["user"]
         person = person_from_user(user, str(user.get("team_id") or ""))
         if person.email is None:  # the lookup answered by email, so we know it
-            person = Person(email=email.strip().lower(), display_name=person.display_name,
-                            identity=person.identity, timezone=person.timezone)
+            person = replace(person, email=email.strip().lower())
         await self._store(person)
         return person
 
@@ -184,7 +217,8 @@ class SlackDirectory:
         self._cache[person.identity] = _Entry(person, self._monotonic())
 
     async def _store(self, person: Person) -> None:
-        self._remember(person)
+        if person.internal is not None:  # else the first request asks users.info itself
+            self._remember(person)
         async with self._uow() as uow:
             await uow.people.upsert(person)
             await uow.commit()

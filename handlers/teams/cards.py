@@ -170,9 +170,10 @@ class TeamsCards:
 
     # --- interactive cards ------------------------------------------------------------
 
-    def welcome(self, *, name: str, bot_name: str) -> dict[str, Any]:
+    def welcome(self, *, name: str, bot_name: str, rep: bool = True) -> dict[str, Any]:
+        """``rep``: show the reference-request commands (not to an advocate or a guest)."""
         return self.renderer.render_json(
-            "teams/welcome.json.j2", {"name": name or "there", "bot_name": bot_name})
+            "teams/welcome.json.j2", {"name": name or "there", "bot_name": bot_name, "rep": rep})
 
     def status(self, headline: str, lines: Iterable[str] = (), *,
                tone: Tone = "default") -> dict[str, Any]:

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -49,7 +49,7 @@ from bot.domain.model import (
 from bot.services import intake
 from bot.services.context import ServiceContext
 from bot.services.intake import RequestDraft
-from bot.services.roles import resolve_actor
+from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.commands import BadAction, CardAction
@@ -63,7 +63,15 @@ CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 
 
-MemberEmail = Callable[[TurnContext], Awaitable[str | None]]
+class Member(NamedTuple):
+    """What Teams' roster says about a user: their email, and whether they are a full
+    member of the tenant (False: a guest or anonymous; None: Teams did not say)."""
+
+    email: str | None
+    internal: bool | None = None
+
+
+MemberEmail = Callable[[TurnContext], Awaitable[Member]]
 Outgoing = Activity | str
 
 
@@ -128,9 +136,9 @@ def reference_of(activity: Activity) -> dict[str, Any]:
     return reference
 
 
-async def teams_member_email(turn_context: TurnContext) -> str | None:
-    """The user's email: Teams' roster knows it; the Emulator has none, so a user id or
-    name typed as an email there (local testing) stands in."""
+async def teams_member_email(turn_context: TurnContext) -> Member:
+    """The user's email and role: Teams' roster knows them; the Emulator has none, so a
+    user id or name typed as an email there (local testing) stands in."""
     activity = turn_context.activity
     if activity.channel_id == "msteams":
         try:
@@ -138,13 +146,18 @@ async def teams_member_email(turn_context: TurnContext) -> str | None:
         except Exception:  # the roster call failing must not lose the user's message
             log.warning("could not read the Teams roster for %s", activity.from_property.id,
                         exc_info=True)
-            return None
+            return Member(None)
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        return str(email).lower() if email else None
+        role = str(getattr(member, "user_role", None) or "").lower()
+        internal = {"user": True, "guest": False, "anonymous": False}.get(role)
+        home = identity_of(activity).workspace_id  # the tenant the activity came from
+        if str(getattr(member, "tenant_id", None) or home).lower() != home.lower():
+            internal = False  # a user of another tenant (shared channel, federation)
+        return Member(str(email).lower() if email else None, internal)
     for candidate in (activity.from_property.id, activity.from_property.name):
         if candidate and "@" in candidate:
-            return str(candidate).strip().lower()
-    return None
+            return Member(str(candidate).strip().lower())
+    return Member(None)
 
 
 class AdvocateTeamsBot(TeamsActivityHandler):
@@ -176,11 +189,13 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         async with self.ctx.uow() as uow:
             known = await uow.people.get_by_identity(identity)
             stored_reference = await uow.people.conversation_reference(identity)
-        email = known.email if known is not None and known.email else None
-        if email is None:
-            email = await self.member_email(turn_context)  # a network call: outside the uow
+        member = (Member(known.email, known.internal) if known is not None and known.email
+                  and known.internal is not None else None)
+        if member is None:
+            member = await self.member_email(turn_context)  # a network call: outside the uow
         person = Person(
-            email=email,
+            email=member.email or (known.email if known is not None else None),
+            internal=member.internal,
             display_name=activity.from_property.name or (known.display_name if known else ""),
             identity=identity,
             timezone=valid_zone(activity.local_timezone) or (known.timezone if known else None),
@@ -216,7 +231,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def _welcome(self, turn_context: TurnContext) -> None:
         name = turn_context.activity.from_property.name or ""
         await turn_context.send_activity(card_activity(
-            self.cards.welcome(name=name.split(" ")[0], bot_name=self.bot_name)))
+            self.cards.welcome(name=name.split(" ")[0], bot_name=self.bot_name,
+                               rep=may_request(self.actor(turn_context)))))
 
     # --- typed messages ---------------------------------------------------------------
 

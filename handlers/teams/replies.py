@@ -100,7 +100,8 @@ def render(cards: TeamsCards, reply: Reply, *, channel_id: str | None, first_nam
     if reply.template == "request_list":
         return [card_activity(cards.request_list(list(context["requests"])))]
     if reply.template == "help" and context["topic"] == "all":
-        welcome = card_activity(cards.welcome(name=first_name, bot_name=bot_name))
+        welcome = card_activity(cards.welcome(name=first_name, bot_name=bot_name,
+                                              rep=context.get("rep", True)))
         return ["\n\n".join(lines(cards, reply)[:1]), welcome] if context["unknown"] \
             else [welcome]
     if reply.attachment is not None:

@@ -41,6 +41,7 @@ def _person(row: PersonRow) -> Person:
         display_name=row.display_name,
         identity=Identity(Platform(row.platform), row.workspace_id, row.user_id),
         timezone=row.timezone,
+        internal=row.internal,
     )
 
 
@@ -56,6 +57,7 @@ class SqlPersonRepository(_Repository):
             "email_key": _email_key(person.email),
             "display_name": person.display_name,
             "timezone": person.timezone,
+            "internal": person.internal,
             "updated_at": now,
         }
         stmt = self._insert(PersonRow).values(

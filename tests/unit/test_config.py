@@ -123,3 +123,12 @@ def test_teams_settings_use_the_bot_framework_names_and_check_the_tenant(
     monkeypatch.setenv("MicrosoftAppTenantId", "contoso.onmicrosoft.com")
     settings = load_settings()
     assert settings.teams_active and settings.microsoft_app_type == "SingleTenant"
+
+
+def test_rep_email_domains_are_lower_case_domains(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REP_EMAIL_DOMAINS", " Vendor.example, @sales.vendor.example")
+    assert load_settings().rep_email_domains == ["vendor.example", "sales.vendor.example"]
+    monkeypatch.setenv("REP_EMAIL_DOMAINS", "vendor.example, riley@vendor.example")
+    with pytest.raises(SettingsError, match=r"REP_EMAIL_DOMAINS: 'riley@vendor\.example' is "
+                                            r"not an email domain"):
+        load_settings()

@@ -171,7 +171,7 @@ async def test_only_the_requests_rep_or_a_program_manager_may_record_it(
         ctx: ServiceContext, db: FakeDatabase, held: Seeded, other_rep: Actor,
         pm: Actor) -> None:
     for someone in (other_rep, advocate_actor(held.advocate)):
-        with pytest.raises(NotAllowed, match="only the rep who opened request"):
+        with pytest.raises(NotAllowed, match="isn't yours"):
             await record_outcome(ctx, someone, held.id, Outcome.COMPLETED, helpfulness=5,
                                  influenced_amount=None)
     engagement = await record_outcome(ctx, pm, held.id, Outcome.COMPLETED, helpfulness=5,

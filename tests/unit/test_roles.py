@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.domain.errors import NotAllowed
@@ -32,7 +34,7 @@ async def test_an_advocate_on_the_roster_is_an_advocate(
         ctx: ServiceContext, db: FakeDatabase, add_advocate: AddAdvocate) -> None:
     advocate = await add_advocate(email="Ada@Customer.example")
     roles = await roles_of(ctx, db, person("ada@customer.example"))
-    assert roles == {Role.REP, Role.ADVOCATE}
+    assert roles == {Role.ADVOCATE}  # a customer, so never a rep
     assert is_advocate(actor(person("ADA@customer.example")), advocate)
 
 
@@ -48,15 +50,17 @@ async def test_an_account_owner_of_any_advocate_is_an_account_owner(
 
 async def test_one_person_can_hold_every_role_at_once(
         ctx: ServiceContext, db: FakeDatabase, add_advocate: AddAdvocate) -> None:
+    await add_advocate(email="olive.owner@vendor.example", account_owner_email=PM_EMAIL)
+    assert await roles_of(ctx, db, person(PM_EMAIL)) == set(Role) - {Role.ADVOCATE}
     await add_advocate(email=PM_EMAIL)
-    await add_advocate(account_owner_email=PM_EMAIL)
-    assert await roles_of(ctx, db, person(PM_EMAIL)) == set(Role)
+    assert await roles_of(ctx, db, person(PM_EMAIL)) == set(Role) - {Role.REP}
 
 
-async def test_a_chat_user_without_an_email_is_only_a_rep(
+async def test_a_chat_user_without_an_email_has_no_role(
         ctx: ServiceContext, db: FakeDatabase, add_advocate: AddAdvocate) -> None:
+    """Without an email nobody can tell them from a customer, so they are not a rep."""
     await add_advocate(account_owner_email="")
-    assert await roles_of(ctx, db, Person(email=None, display_name="Guest")) == {Role.REP}
+    assert await roles_of(ctx, db, Person(email=None, display_name="Guest")) == set()
 
 
 def test_require_lets_through_anyone_holding_one_of_the_roles() -> None:
@@ -71,3 +75,28 @@ def test_require_refuses_politely_and_says_who_can() -> None:
     assert str(refused.value) == (
         "Sorry, only an account owner or a program manager can approve asks."
     )
+
+
+@pytest.mark.parametrize(("who", "domains", "is_rep"), [
+    (person("riley.rep@vendor.example"), (), True),
+    (person("riley.rep@vendor.example"), ("vendor.example",), True),
+    (person("riley.rep@VENDOR.example"), ("vendor.example",), True),
+    (person("carl@contractor.example"), ("vendor.example",), False),
+    (person("riley.rep@sales.vendor.example"), ("vendor.example",), False),  # exact domains
+    (replace(person("gus@vendor.example"), internal=False), (), False),
+    (replace(person("ina@vendor.example"), internal=True), ("vendor.example",), True),
+], ids=["anyone internal", "in the domain", "any case", "another domain", "a subdomain",
+        "a guest", "internal and in the domain"])
+async def test_reps_are_internal_people_in_the_rep_email_domains(
+        ctx: ServiceContext, db: FakeDatabase, who: Person, domains: tuple[str, ...],
+        is_rep: bool) -> None:
+    roles = await roles_of(replace(ctx, rep_email_domains=domains), db, who)
+    assert (Role.REP in roles) is is_rep
+
+
+async def test_a_program_manager_keeps_every_right_even_outside_the_domains(
+        ctx: ServiceContext, db: FakeDatabase) -> None:
+    narrowed = replace(ctx, rep_email_domains=("sales.vendor.example",))
+    assert await roles_of(narrowed, db, person(PM_EMAIL)) == {Role.PROGRAM_MANAGER}
+    manager = Actor(person=person(PM_EMAIL), roles=frozenset({Role.PROGRAM_MANAGER}))
+    require(manager, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")

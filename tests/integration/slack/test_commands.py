@@ -7,6 +7,7 @@ from datetime import date
 from bot.domain.model import AdvocateStatus, LimitOverrides, ReferenceType
 from bot.services.intake import RequestDraft
 from bot.services.requests import submit_request
+from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
 from tests.integration.slack.conftest import ADA, PAT, RILEY, SAM, Slack, all_text
 
@@ -43,7 +44,7 @@ async def test_cancel_by_the_owner_works_and_by_someone_else_is_politely_refused
     await slack.command(SAM, ids.COMMAND_REFERENCE, f"cancel {request_id}")
     await slack.settle()
     refusal = slack.fake.responses[-1].args["text"]
-    assert refusal.startswith("Sorry, only the rep who opened request")
+    assert refusal == NOT_YOURS
     assert "Traceback" not in refusal
 
     await slack.command(RILEY, ids.COMMAND_REFERENCE, f"cancel #{request_id}")
@@ -57,7 +58,7 @@ async def test_cancel_by_the_owner_works_and_by_someone_else_is_politely_refused
 async def test_cancel_of_a_request_that_does_not_exist_says_so(slack: Slack) -> None:
     await slack.command(RILEY, ids.COMMAND_REFERENCE, "cancel 999")
     await slack.settle()
-    assert slack.fake.responses[-1].args["text"] == "There is no request #999."
+    assert slack.fake.responses[-1].args["text"] == NOT_YOURS
 
 
 # --- /advocate -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,8 +102,54 @@ async def test_an_email_finds_the_slack_user_and_links_them(fake: FakeSlack,
     async with uow() as tx:
         [linked] = await tx.people.find_by_email("ADA@harbor.example")
     assert linked.identity == found.identity
+    assert found.internal is None  # a look-up by email knows no workspace to compare with
+    ada = await directory.person("U0ADA", "T0001")
+    assert len(fake.calls_to("users.info")) == 1  # so her first request asks who she is
+    assert ada.internal is True and ada.identity == found.identity
     await directory.person("U0ADA", "T0001")
-    assert fake.calls_to("users.info") == []  # the lookup already told us who she is
+    assert len(fake.calls_to("users.info")) == 1
+
+
+@pytest.mark.parametrize(("flags", "internal"), [
+    ({}, True),
+    ({"is_restricted": True}, False),
+    ({"is_ultra_restricted": True}, False),
+    ({"is_stranger": True}, False),
+    ({"team_id": "T0OTHER"}, False),
+    ({"team_id": "T0OTHER", "enterprise_user": {"enterprise_id": "E0ORG"}}, True),
+], ids=["member", "guest", "single-channel guest", "stranger", "slack connect",
+        "another workspace of our grid org"])
+async def test_only_a_full_member_of_our_workspace_or_org_is_internal(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory, flags: dict[str, object],
+        internal: bool) -> None:
+    fake.users["U0ADA"].update(flags)
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
+    directory = SlackDirectory(client, uow, home_teams=["T0001", "E0ORG"])
+    assert (await directory.person("U0ADA", "T0001")).internal is internal
+    restarted = SlackDirectory(client, uow, home_teams=["T0001", "E0ORG"])
+    assert (await restarted.person("U0ADA", "T0001")).internal is internal
+    assert fake.calls_to("auth.test") == []  # SLACK_TEAM_ID named the workspaces
+
+
+async def test_without_slack_team_id_the_bot_tokens_workspace_is_home(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    directory = directory_for(fake, uow)
+    assert (await directory.person("U0ADA", "T0001")).internal is True
+    fake.add_user("U0EXT", "ext@partner.example", "Ext Ernal", team_id="T0OTHER")
+    assert (await directory.person("U0EXT", "T0001")).internal is False
+    assert len(fake.calls_to("auth.test")) == 1
+
+
+async def test_an_older_row_that_never_said_is_asked_again_and_trouble_means_no(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    """A row stored before ``internal`` existed is not trusted to make a rep."""
+    ada = await directory_for(fake, uow).person("U0ADA", "T0001")
+    async with uow() as tx:
+        await tx.people.upsert(replace(ada, internal=None))
+        await tx.commit()
+    fake.fail_next("users.info", 503, "service_unavailable")
+    assert (await directory_for(fake, uow).person("U0ADA", "T0001")).internal is False
+    assert (await directory_for(fake, uow).person("U0ADA", "T0001")).internal is True
 
 
 async def test_slack_trouble_looking_up_an_email_is_retryable(fake: FakeSlack,

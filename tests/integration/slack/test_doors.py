@@ -216,6 +216,7 @@ async def test_an_external_advocate_clicking_in_a_slack_connect_dm_is_not_refuse
 @pytest.mark.parametrize("settings_overrides", [{"slack_team_id": ["T0002"]}])
 async def test_slack_team_id_names_the_workspaces_served(
         slack: Slack, settings_overrides: dict[str, Any]) -> None:
+    slack.fake.add_user(*RILEY, team_id="T0002")  # a member of the workspace served
     refused = await slack.post_form(command_fields(text=""))  # from T0001
     served = await slack.post_form(command_fields(text="", team_id="T0002"))
     assert (refused.status, served.status) == (403, 200)

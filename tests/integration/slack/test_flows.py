@@ -11,6 +11,7 @@ import pytest
 from bot.domain.model import AdvocateStatus, AskState, EngagementState, RequestState
 from bot.services.asks import answer_ask, ask_advocate, expire_asks
 from bot.services.requests import submit_request
+from bot.services.roles import NOT_YOURS
 from bot.services.scheduling import pick_time
 from handlers.slack import ids
 from tests.integration.slack.conftest import (
@@ -102,7 +103,7 @@ class TestApproval:
         for _ in range(2):
             await slack.click(OLIVE, ids.ACTION_APPROVE, str(ask.id), message_ts=ts)
         await slack.deliver()
-        assert "account owner or a program manager" in slack.fake.responses[0].args["text"]
+        assert slack.fake.responses[0].args["text"] == NOT_YOURS
         [ask] = await asks_of(slack, request_id)
         assert ask.state is AskState.PENDING and ask.approved_by == OLIVE[1]
         assert len(slack.dms_to(ADA)) == 1
@@ -208,7 +209,7 @@ async def test_pausing_from_the_app_home_redraws_it(slack: Slack) -> None:
     await slack.settle()
     [refusal] = [c for c in slack.fake.calls_to("chat.postMessage")
                  if c.args["channel"] == SAM[0]]
-    assert refusal.args["text"].startswith("Sorry, only Ada Advocate or a program manager")
+    assert refusal.args["text"] == NOT_YOURS
 
 
 async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(

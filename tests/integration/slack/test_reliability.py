@@ -16,6 +16,7 @@ from bot.domain.model import AskState
 from bot.ports import OutboxStatus
 from bot.services.asks import ask_advocate
 from bot.services.requests import submit_request
+from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
 from tests.integration.slack.conftest import ADA, PAT, RILEY, Slack
 from tests.unit.conftest import sample_draft
@@ -148,7 +149,7 @@ async def test_a_refusal_after_the_ack_is_a_sentence_and_slack_still_gets_its_20
     assert response.status == 200 and response.text == ""
     await slack.settle()
     [reply] = slack.fake.responses
-    assert reply.args["text"].startswith("Sorry, only Ada Advocate can answer this ask")
+    assert reply.args["text"] == NOT_YOURS
     assert reply.args["response_type"] == "ephemeral"
     assert max(slack.ack_times) < 1.0
 

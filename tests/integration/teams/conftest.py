@@ -28,7 +28,7 @@ from botbuilder.schema import (
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards
-from handlers.teams.handler import AdvocateTeamsBot
+from handlers.teams.handler import AdvocateTeamsBot, Member
 from handlers.teams.messenger import TeamsMessenger
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import PM_EMAIL, START
@@ -156,6 +156,7 @@ class TeamsWorld:
     db: FakeDatabase = field(default_factory=FakeDatabase)
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     emails: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # Teams userRole: user, guest
 
     def __post_init__(self) -> None:
         self.ctx = ServiceContext(uow=self.db.uow, clock=self.clock,
@@ -168,9 +169,12 @@ class TeamsWorld:
         self.outbound = TestAdapter(template_or_conversation=self._template("29:outbound"))
         self.messenger = TeamsMessenger(self.outbound, self.cards, self.db.uow)
 
-    async def _email(self, turn_context: TurnContext) -> str | None:
-        """Teams' roster (``TeamsInfo.get_member``), faked: the emails people signed up with."""
-        return self.emails.get(turn_context.activity.from_property.id)
+    async def _email(self, turn_context: TurnContext) -> Member:
+        """Teams' roster (``TeamsInfo.get_member``), faked: the emails people signed up
+        with, and their ``userRole`` (a member unless said otherwise)."""
+        user_id = turn_context.activity.from_property.id
+        role = self.roles.get(user_id, "user")
+        return Member(self.emails.get(user_id), {"user": True, "guest": False}.get(role))
 
     @staticmethod
     def _template(user_id: str, name: str = "") -> Activity:

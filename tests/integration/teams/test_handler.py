@@ -13,6 +13,7 @@ from botbuilder.schema import Activity
 from bot.domain.model import AskState, Identity, Platform
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.requests import submit_request
+from bot.services.roles import NOT_YOURS
 from tests.integration.teams.conftest import (
     TENANT,
     TeamsWorld,
@@ -219,7 +220,7 @@ async def test_someone_else_clicking_an_ask_is_refused_and_the_card_stays(
     mallory = world.person("Mallory", "mallory@vendor.example")
     body = await mallory.click({"verb": "ask.accept", "data": {"ask_id": ask.id}})
     assert body["type"] == "application/vnd.microsoft.activity.message"
-    assert "only Ada Lovelace can answer" in body["value"]
+    assert body["value"] == NOT_YOURS
     assert world.db.state.asks[ask.id or 0].state == AskState.PENDING
 
 
