@@ -1146,3 +1146,39 @@ async def test_on_postgres_a_second_dispatcher_skips_messages_the_first_holds(
         held = await first.asks.list_expired(NOW, limit=1)
         rest = await second.asks.list_expired(NOW)
         assert len(held) == len(rest) == 1 and held[0].id != rest[0].id
+
+
+async def test_migration_0005_moves_a_proposal_without_a_time_back_to_accepted(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    """Rows written before ``proposed → accepted`` existed: "proposed" with no time."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    advocate_id, request_id = await seed(uow_factory)
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    async with uow_factory() as uow:
+        await _engagement(uow, advocate_id, request_id, state=EngagementState.ACCEPTED,
+                          accepted_at=now)
+        await _engagement(uow, advocate_id, request_id, state=EngagementState.PROPOSED,
+                          accepted_at=now)
+        await uow.commit()
+    engine = uow_factory.engine
+
+    def migrate(connection: Any, target: str, down: bool = False) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, target)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(migrate, "0004", True)
+        await connection.execute(text(
+            "UPDATE engagements SET state = 'proposed', proposed_at = NULL"))
+        await connection.execute(text(
+            "UPDATE engagements SET proposed_at = :at WHERE id = (SELECT max(id) FROM "
+            "engagements)"), {"at": now})
+        await connection.run_sync(migrate, "head")
+    async with engine.connect() as connection:
+        states = (await connection.execute(text(
+            "SELECT state FROM engagements ORDER BY id"))).scalars().all()
+    assert states == ["accepted", "proposed"]  # the one with a time stays proposed
