@@ -18,6 +18,7 @@ from bot.services.reminders import due_outcome_prompts, due_reminders
 from handlers.slack import ids
 from tests.integration.slack.conftest import (
     ADA,
+    PAT,
     RILEY,
     Slack,
     all_text,
@@ -206,3 +207,21 @@ async def test_a_request_walks_from_slash_command_to_recorded_outcome(slack: Sla
     assert slack.fake.calls_to("conversations.open") == []
     assert max(slack.ack_times) < 3.0
 
+
+
+async def test_typed_text_never_pings_a_channel_or_hides_a_link_in_any_message(
+        slack: Slack) -> None:
+    """A prospect company typed as ``<!channel>`` and a Slack link: every message that
+    names it, its notification text included, shows it escaped."""
+    # An empty roster: nobody fits, so the program managers hear of it too.
+    evil = "Evil <!channel> <https://evil.example|Click to verify>"
+    state = {**intake_state(), **values(prospect_company=text_input(evil))}
+    response = await slack.submit(RILEY, ids.VIEW_INTAKE, state)
+    assert (response.status, response.text) == (200, "")
+    await slack.deliver()
+    posted = slack.fake.calls_to("chat.postMessage")
+    assert {c.args["channel"] for c in posted} == {RILEY[0], PAT[0]}  # rep and manager
+    for call in posted:
+        text = str(call.args.get("text", ""))
+        assert "<!channel>" not in text and "<https://evil" not in text, text
+        assert "<!channel>" not in str(call.args.get("blocks", ""))
