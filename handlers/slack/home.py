@@ -118,9 +118,9 @@ def manager_home(stats: Mapping[str, object], attention: Iterable[str] = ()) -> 
 def home_context(home: Any) -> dict[str, Any]:
     """``home_view``'s context from ``bot.services.home.home``'s ``Home``.
 
-    Everyone is a rep by the program's rules, but a customer advocate has no use for
-    "New reference request": the rep section is left out for an advocate who has no
-    requests of their own and is not a program manager.
+    The rep section is there only for people who may request references (the service
+    builds ``requests`` for them alone), and even then it is left out for an advocate who
+    has no requests of their own and is not a program manager.
     """
     profile = getattr(home, "profile", None)
     glance = getattr(home, "glance", None)
