@@ -177,8 +177,7 @@ async def confirm_time(ctx: ServiceContext, actor: Actor, engagement_id: int, ac
         booking = await load_booking(uow, engagement_id)
         engagement, request = booking.engagement, booking.request
         if not is_rep_or_manager(actor, request):
-            raise NotAllowed(f"Sorry, only the rep who opened request #{request.id} or a "
-                             "program manager can confirm the call time.")
+            raise NotAllowed(NOT_YOURS)
         require_live(booking)
         if engagement.state is not EngagementState.PROPOSED or engagement.proposed_at is None:
             return engagement  # already answered: a double click or an old message
