@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bot.conversation import commands as c
+from bot.conversation.forms import forgive
 from bot.conversation.once import Repeat, once
 from bot.conversation.replies import Attachment, Reply, text_reply
 from bot.conversation.views import (
@@ -234,8 +235,11 @@ async def import_elsewhere(ctx: ServiceContext, command: c.ImportRoster) -> Repl
 
 
 async def submit_intake(ctx: ServiceContext, command: c.SubmitIntake) -> Reply:
-    result = await requests.submit_request(ctx, command.actor, command.draft,
-                                           choose=command.choose)
+    """File the request, reading typed values the way people mean them first (``en`` is
+    the roster's "English"), whatever surface the form came from."""
+    async with ctx.uow() as uow:
+        draft = forgive(command.draft, await known_values(uow))
+    result = await requests.submit_request(ctx, command.actor, draft, choose=command.choose)
     request = result.request
     if not result.matches:
         return text_reply("nobody_fits", "attention", id=request.id)

@@ -47,20 +47,9 @@ class Reply:
     form: str | None = None
     attachment: Attachment | None = None
 
-    @property
-    def is_form(self) -> bool:
-        return self.form is not None
-
 
 def text_reply(template: str, tone: Tone = "default", **context: Any) -> Reply:
     return Reply(template, context, tone)
 
 
-REPLY_TEMPLATES: frozenset[str] = frozenset({
-    "help", "unreadable", "refused", "invalid", "cancel_which", "request_list",
-    "request_cancelled", "profile", "left_program", "roster", "advocate_paused",
-    "advocate_resumed", "advocate_limits", "roster_export", "digest_sent", "import_elsewhere",
-})
-
-
-__all__ = ["REPLY_TEMPLATES", "Attachment", "Markup", "Reply", "Tone", "text_reply"]
+__all__ = ["Attachment", "Markup", "Reply", "Tone", "text_reply"]

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from bot.rendering import Renderer
+from bot.rendering import Renderer, slack_escape
 from handlers.slack import ids
 
 # Slack's documented limits, by where the text goes (characters).
@@ -101,10 +101,35 @@ def install(renderer: Renderer) -> Renderer:
     return renderer
 
 
+class SlackMarkup:
+    """Shared reply text in Slack mrkdwn."""
+
+    def b(self, text: object) -> str:
+        return f"*{text}*"
+
+    def t(self, text: object) -> str:
+        return slack_escape(text)
+
+    def code(self, text: object) -> str:
+        return f"`{text}`"
+
+    def cmd(self, text: str) -> str:
+        return f"`/{text}`"
+
+
+MARKUP = SlackMarkup()
+
+
+def reply_text(renderer: Renderer, reply: Any) -> str:
+    """A conversation reply's shared words in Slack mrkdwn."""
+    return "\n".join(renderer.reply_lines(reply, MARKUP))
+
+
 def slack_renderer(root: Path | None = None) -> Renderer:
     """The renderer for a process that talks to Slack (text and Teams templates render
     as before; Slack's Block Kit templates get what they need)."""
     return install(Renderer(root))
 
 
-__all__ = ["install", "one_line", "slack_renderer", "truncate", "unix"]
+__all__ = ["MARKUP", "SlackMarkup", "install", "one_line", "reply_text", "slack_renderer",
+           "truncate", "unix"]

@@ -48,7 +48,7 @@ ERROR_MESSAGE_LIMIT: Final = 150
 PRIVATE_METADATA_LIMIT: Final = 3000
 DECLINE_REASON_MAX: Final = 500
 COMMENT_MAX: Final = 500  # outcomes.COMMENT_MAX_CHARS; a test keeps them equal
-LIMIT_FIELDS: Final = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
+LIMIT_FIELDS: Final = tuple(LIMIT_LABELS)  # the limits forms' inputs, in order
 
 
 # --- options ----------------------------------------------------------------------------

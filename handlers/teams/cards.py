@@ -41,7 +41,6 @@ MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
 # What a proactive activity carries beside its attachments (ids, service URL, the 200-char
 # summary): a card with an embedded chart must leave this much of the 28 KB free.
 ACTIVITY_HEADROOM = 2 * 1024
-MAX_MENU_CHOICES = 60  # keeps a big roster's vocabulary from crowding the form out of 28 KB
 ELLIPSIS_LINE = "…"
 
 Tone = Literal["good", "attention", "default"]
@@ -109,16 +108,6 @@ def _as_list(raw: object) -> list[str]:
         return []
     parts = raw.split(",") if isinstance(raw, str) else raw
     return [str(p).strip() for p in parts if str(p).strip()]  # type: ignore[union-attr]
-
-
-def _choice(value: str) -> dict[str, str]:
-    return {"title": value, "value": value}
-
-
-def _menu(values: Iterable[str]) -> list[dict[str, str]]:
-    # Multi-select values travel as one comma-separated string, so a comma inside a
-    # value would split it; such values are typed into the notes instead.
-    return [_choice(v) for v in values if "," not in v][:MAX_MENU_CHOICES]
 
 
 class TeamsCards:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.conversation import commands as c
+from bot.conversation.forms import LIMIT_LABELS
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.services.intake import RequestDraft
@@ -155,8 +156,8 @@ def amount(raw: Any) -> Decimal | None:
 
 # --- buttons as conversation commands ------------------------------------------------------
 
-LIMIT_NAMES = ("max_per_90_days", "max_per_365_days", "cooldown_days")
-ALL_LIMIT_NAMES = (*LIMIT_NAMES, "max_open_asks")
+# The check-in card asks for three of the limits; the profile card for all four.
+CHECK_IN_LIMITS = tuple(name for name in LIMIT_LABELS if name != "max_open_asks")
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -216,7 +217,7 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return c.AnswerCheckIn(
             actor, action.integer("advocate_id"), choice,
             months=whole(action.data.get("months")) if choice == "pause" else None,
-            limits=_limits(action, LIMIT_NAMES) if choice == "change_limits" else None,
+            limits=_limits(action, CHECK_IN_LIMITS) if choice == "change_limits" else None,
             feedback=action.text("feedback"))
     return _profile(actor, action)
 
@@ -252,7 +253,7 @@ def _profile(actor: Actor, action: CardAction) -> c.Command:
     if verb == "profile.resume":
         return c.ResumeProfile(actor, advocate_id)
     if verb in ("profile.limits", "roster.limits"):
-        return c.SetProfileLimits(actor, advocate_id, _limits(action, ALL_LIMIT_NAMES),
+        return c.SetProfileLimits(actor, advocate_id, _limits(action, tuple(LIMIT_LABELS)),
                                   override=verb == "roster.limits",
                                   reason=action.text("reason"))
     if verb == "profile.leave":

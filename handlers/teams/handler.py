@@ -39,14 +39,13 @@ from msrest.serialization import Model
 from bot.conversation import words
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
-from bot.conversation.forms import forgive
+from bot.conversation.views import zone_of
 from bot.domain.model import (
     Actor,
     Identity,
     Person,
     Platform,
 )
-from bot.services import intake
 from bot.services.context import ServiceContext
 from bot.services.intake import RequestDraft
 from bot.services.roles import may_request, resolve_actor
@@ -282,15 +281,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def run(self, actor: Actor, action: CardAction) -> Reply:
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
-        zone = valid_zone(actor.person.timezone) or valid_zone(self.ctx.program_timezone) \
-            or "UTC"
         try:
-            draft = None
-            if action.verb == "intake.submit":
-                async with self.ctx.uow() as uow:
-                    known = await intake.known_values(uow)
-                draft = forgive(draft_from_form(action.data), known)
-            command = commands.command_of(actor, action, zone=zone, draft=draft)
+            draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
+            command = commands.command_of(actor, action, zone=zone_of(self.ctx, actor),
+                                          draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(self.cards, "stale_button"))
         answer = await dispatch(self.ctx, command)
@@ -299,13 +293,11 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             form = await dispatch(self.ctx, StartRequest(actor))
             return Reply(card=replies.intake_card(self.cards, form.context, values=values,
                                                   errors=answer.context["errors"]))
-        if answer.form == "intake" or answer.template in ("profile", "roster"):
-            (outgoing,) = replies.render(self.cards, answer, channel_id=None, first_name="",
-                                         bot_name=self.bot_name)
-            assert isinstance(outgoing, Activity)
-            return Reply(card=outgoing.attachments[0].content)
+        card = replies.own_card(self.cards, answer)
+        if card is not None:
+            return Reply(card=card)
         if answer.template in replies.PLAIN_REPLIES:
-            return Reply(message=replies.text_of(self.cards, answer.template, **answer.context))
+            return Reply(message=replies.reply_text(self.cards, answer))
         return Reply(card=replies.status_card(self.cards, answer))
 
     # --- calendar files ---------------------------------------------------------------

@@ -55,9 +55,13 @@ def lines(cards: TeamsCards, reply: Reply) -> list[str]:
     return cards.renderer.reply_lines(reply, MARKUP)
 
 
-def text_of(cards: TeamsCards, template: str, **context: Any) -> str:
+def reply_text(cards: TeamsCards, reply: Reply) -> str:
     """A shared reply's words as one Teams message."""
-    return "\n\n".join(lines(cards, Reply(template, context)))
+    return "\n\n".join(lines(cards, reply))
+
+
+def text_of(cards: TeamsCards, template: str, **context: Any) -> str:
+    return reply_text(cards, Reply(template, context))
 
 
 def status_card(cards: TeamsCards, reply: Reply) -> dict[str, Any]:
@@ -85,32 +89,39 @@ def intake_card(cards: TeamsCards, context: Mapping[str, Any], *,
                         known=context["known"], today=context["today"])
 
 
+def own_card(cards: TeamsCards, reply: Reply) -> dict[str, Any] | None:
+    """The card of a reply Teams lays out itself (a form, a profile, a list), else None."""
+    context = reply.context
+    if reply.form == "intake":
+        return intake_card(cards, context)
+    if reply.template == "profile" or reply.form == "own_limits":
+        return cards.profile(context["profile"], viewer=context["viewer"],
+                             timezone=context["timezone"],
+                             program_limits=context["program_limits"], today=context["today"])
+    if reply.template == "roster":
+        return cards.roster(context["advocates"], query=context["query"])
+    if reply.template == "request_list":
+        return cards.request_list(list(context["requests"]))
+    return None
+
+
 def render(cards: TeamsCards, reply: Reply, *, channel_id: str | None, first_name: str,
            bot_name: str) -> list[Outgoing]:
     """What to send for ``reply``."""
-    context = reply.context
-    if reply.form == "intake":
-        return [card_activity(intake_card(cards, context))]
-    if reply.template == "profile" or reply.form == "own_limits":
-        return [card_activity(cards.profile(
-            context["profile"], viewer=context["viewer"], timezone=context["timezone"],
-            program_limits=context["program_limits"], today=context["today"]))]
-    if reply.template == "roster":
-        return [card_activity(cards.roster(context["advocates"], query=context["query"]))]
-    if reply.template == "request_list":
-        return [card_activity(cards.request_list(list(context["requests"])))]
-    if reply.template == "help" and context["topic"] == "all":
+    card = own_card(cards, reply)
+    if card is not None:
+        return [card_activity(card)]
+    if reply.template == "help" and reply.context["topic"] == "all":
         welcome = card_activity(cards.welcome(name=first_name, bot_name=bot_name,
-                                              rep=context.get("rep", True)))
-        return ["\n\n".join(lines(cards, reply)[:1]), welcome] if context["unknown"] \
-            else [welcome]
+                                              rep=reply.context.get("rep", True)))
+        return [lines(cards, reply)[0], welcome] if reply.context["unknown"] else [welcome]
     if reply.attachment is not None:
         file = reply.attachment
-        return ["\n\n".join(lines(cards, reply)),
+        return [reply_text(cards, reply),
                 file_activity(file.content, file.filename, channel_id,
                               media_type=file.media_type, description=file.title,
                               accept_context={"export": EXPORT_CONTEXT,
                                               "filename": file.filename})]
     if reply.template in PLAIN_REPLIES:
-        return ["\n\n".join(lines(cards, reply))]
+        return [reply_text(cards, reply)]
     return [card_activity(status_card(cards, reply))]

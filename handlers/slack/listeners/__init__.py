@@ -42,6 +42,7 @@ from bot.services.context import ServiceContext
 from bot.services.home import home as home_of
 from bot.services.roles import resolve_actor
 from handlers.slack import home
+from handlers.slack.blockkit import reply_text
 from handlers.slack.directory import SlackDirectory, SlackLookupFailed
 from handlers.slack.idempotency import Once, Repeat
 
@@ -193,7 +194,7 @@ async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
         await ack()
         reply = await task
         if reply.template in ("invalid", "refused"):
-            raise DomainError(" ".join(deps.renderer.reply_lines(reply, _PLAIN)))
+            raise DomainError(reply_text(deps.renderer, reply))
         return reply
     reply = task.result()
     if reply.template == "invalid":
@@ -206,21 +207,6 @@ async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
         return None
     await ack()
     return reply
-
-
-class _Plain:
-    """Reply text with no markup, for an error raised after the ack."""
-
-    def b(self, text: object) -> str:
-        return str(text)
-
-    t = code = b
-
-    def cmd(self, text: str) -> str:
-        return f"/{text}"
-
-
-_PLAIN = _Plain()
 
 
 async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) -> None:

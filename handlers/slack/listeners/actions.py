@@ -30,9 +30,10 @@ from bot.conversation.replies import Reply
 from bot.domain.model import Actor
 from bot.services.checkins import CheckInChoice
 from handlers.slack import forms, home, ids
+from handlers.slack.blockkit import reply_text
 from handlers.slack.idempotency import click_key
 from handlers.slack.listeners import Ack, SlackDeps, publish_home, tell_text
-from handlers.slack.listeners.commands import reply_text, show_form
+from handlers.slack.listeners.commands import show_form
 
 log = logging.getLogger(__name__)
 

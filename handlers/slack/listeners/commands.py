@@ -22,37 +22,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation import words
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
-from bot.rendering import Renderer, slack_escape
+from bot.rendering import Renderer
 from handlers.slack import blockkit, forms, home, ids, intake
+from handlers.slack.blockkit import reply_text
 from handlers.slack.listeners import Ack, SlackDeps
 
 log = logging.getLogger(__name__)
 
 COMMAND_WORDS = {ids.COMMAND_REFERENCE: "reference", ids.COMMAND_ADVOCATE: "advocate",
                  ids.COMMAND_ADVOCATES: "advocates"}
-
-
-class SlackMarkup:
-    """Shared reply text in Slack mrkdwn."""
-
-    def b(self, text: object) -> str:
-        return f"*{text}*"
-
-    def t(self, text: object) -> str:
-        return slack_escape(text)
-
-    def code(self, text: object) -> str:
-        return f"`{text}`"
-
-    def cmd(self, text: str) -> str:
-        return f"`/{text}`"
-
-
-MARKUP = SlackMarkup()
-
-
-def reply_text(renderer: Renderer, reply: Reply) -> str:
-    return "\n".join(renderer.reply_lines(reply, MARKUP))
 
 
 def opens_modal(body: dict[str, Any]) -> bool:
@@ -164,5 +142,4 @@ async def send_file(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClien
         content=file.content.decode(), filename=file.filename, title=file.title)
 
 
-__all__ = ["MARKUP", "form_view", "on_command", "opens_modal", "register", "reply_text", "show",
-           "show_form"]
+__all__ = ["form_view", "on_command", "opens_modal", "register", "show", "show_form"]

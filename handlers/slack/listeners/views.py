@@ -24,14 +24,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import dispatch
-from bot.conversation.forms import forgive
 from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.services.checkins import CheckInChoice
-from bot.services.intake import known_values, validate_draft
+from bot.services.intake import validate_draft
 from handlers.slack import forms, ids, intake
+from handlers.slack.blockkit import reply_text
 from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, tell_text
-from handlers.slack.listeners.commands import reply_text
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +57,7 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         await ack()
         async with deps.after_ack():
             actor = await deps.actor(body)
-            async with deps.ctx.uow() as uow:
-                meant = forgive(draft, await known_values(uow))
-            reply = await dispatch(deps.ctx, c.SubmitIntake(actor, meant,
+            reply = await dispatch(deps.ctx, c.SubmitIntake(actor, draft,
                                                             key=submission_key(view)))
             await _tell_refusal(deps, body, client, reply)
 
