@@ -16,9 +16,10 @@ then ``--reps`` (default 50) concurrent sales reps, each submitting the intake f
 request at two replicas at once (an in-flight double click), which must ask once.
 
 It prints requests filed per second, submit → matches DM p50/p95 (the request's creation
-to its matches message's delivery, from the database), and the duplicates, which must
-be 0: messages Slack received more than once (posts beyond the outbox's sent rows),
-requests with more than one matches message, and double clicks that asked twice.
+to its matches message's delivery, from the database), forms accepted but never filed
+(must be 0: the replicas are stopped with SIGTERM at the end, as a deploy would), and
+the duplicates, which must be 0: messages Slack received more than once (posts beyond
+the outbox's sent rows, identical posts) and double clicks that asked twice.
 
     python bench/bench_replicas.py [--replicas 3] [--reps 50] [--seconds 60] [--json]
 """
@@ -293,14 +294,21 @@ async def drive(urls: list[str], reps: int, seconds: float, fake_url: str,
     turn = 0
     statuses: dict[int, int] = {}
     acks: list[float] = []
+    answers: dict[str, int] = {}
+    accepted = 0
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=reps * 2)) as http:
 
-        async def post(url: str, body: str) -> None:
+        async def post(url: str, body: str, *, form: bool = False) -> None:
+            nonlocal accepted
             started = time.perf_counter()
             async with http.post(url, data=body.encode(), headers=signed(body, verifier)) as r:
-                await r.read()
+                answer = (await r.read()).decode()[:200]
                 statuses[r.status] = statuses.get(r.status, 0) + 1
+                if answer:
+                    answers[answer] = answers.get(answer, 0) + 1
+                elif form and r.status == 200:
+                    accepted += 1  # the modal closed: the rep saw it accepted
             acks.append((time.perf_counter() - started) * 1000)
 
         async def one_rep(n: int) -> None:
@@ -309,7 +317,7 @@ async def drive(urls: list[str], reps: int, seconds: float, fake_url: str,
             sent = 0
             while time.monotonic() < deadline:
                 turn += 1
-                await post(urls[turn % len(urls)], intake(who, turn))
+                await post(urls[turn % len(urls)], intake(who, turn), form=True)
                 sent += 1
                 if sent == 1:  # an in-flight double click on two replicas at once
                     await asyncio.sleep(1.0)
@@ -321,15 +329,22 @@ async def drive(urls: list[str], reps: int, seconds: float, fake_url: str,
                                                                           body))
 
         await asyncio.gather(*(one_rep(n) for n in range(reps)))
-    return {"statuses": statuses, "acks_ms": acks}
+    return {"statuses": statuses, "acks_ms": acks, "answers": answers,
+            "forms_accepted": accepted}
 
 
-async def drained(database_url: str, limit: float = 120.0) -> None:
+async def settled(database_url: str, started: datetime, limit: float = 180.0) -> None:
+    """Wait until the replicas are done: the work they acknowledged is filed (the count of
+    requests stops growing) and the outbox is empty, for five seconds in a row."""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if (await outcome(database_url, datetime.now(UTC)))["pending"] == 0:
-            return
-        await asyncio.sleep(0.5)
+    last: tuple[int, int] | None = None
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 5:
+        now = await outcome(database_url, started)
+        seen = (now["filed"], now["pending"])
+        quiet = quiet + 1 if seen == last and now["pending"] == 0 else 0
+        last = seen
+        await asyncio.sleep(1.0)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -354,21 +369,25 @@ async def bench(replicas: int, reps: int, seconds: float) -> dict[str, Any]:
         urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
         started = datetime.now(UTC)
         load = await drive(urls, reps, seconds, fake_url, database_url)
-        await drained(database_url)
+        await settled(database_url, started)
         done = await outcome(database_url, started)
         async with aiohttp.ClientSession() as http, http.get(f"{fake_url}/stats") as r:
             slack = await r.json()
     finally:
         for process in reversed(processes):
             stop(process)
+    try:
+        filed_at_the_end = (await outcome(database_url, started))["filed"]
+    finally:
         server.stop()
     posted = slack["calls"].get("chat.postMessage", 0) + slack["calls"].get("chat.update", 0)
     waits = done["waits_s"] or [float("nan")]
     return {
         "replicas": replicas, "reps": reps, "seconds": seconds,
-        "http_statuses": load["statuses"],
+        "http_statuses": load["statuses"], "answers": load["answers"],
         "ack_p95_ms": round(percentile(load["acks_ms"], 95), 1),
-        "requests_filed": done["filed"],
+        "forms_accepted": load["forms_accepted"], "requests_filed": done["filed"],
+        "lost": load["forms_accepted"] - filed_at_the_end,
         "filed_per_second": round(done["filed"] / seconds, 2),
         "submit_to_matches_p50_ms": round(statistics.median(waits) * 1000, 1),
         "submit_to_matches_p95_ms": round(percentile(waits, 95) * 1000, 1),
@@ -401,7 +420,8 @@ def main() -> None:
     print(f"{summary['replicas']} replicas on one PostgreSQL, {summary['reps']} reps for "
           f"{summary['seconds']:.0f} s (HTTP answers: {summary['http_statuses']})")
     print(f"  requests filed        {summary['requests_filed']} "
-          f"({summary['filed_per_second']}/s), ack p95 {summary['ack_p95_ms']} ms")
+          f"({summary['filed_per_second']}/s) of {summary['forms_accepted']} forms accepted, "
+          f"lost {summary['lost']} (must be 0); ack p95 {summary['ack_p95_ms']} ms")
     print(f"  submit -> matches DM  p50 {summary['submit_to_matches_p50_ms']} ms   "
           f"p95 {summary['submit_to_matches_p95_ms']} ms "
           f"({summary['matches_delivered']} delivered)")
