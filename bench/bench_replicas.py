@@ -248,7 +248,8 @@ def intake(who: tuple[str, ...], n: int) -> str:
     payload = {"type": "view_submission", "team": {"id": "T0001", "domain": "vendor"},
                "user": {"id": who[0], "username": who[1].split("@")[0], "team_id": "T0001"},
                "api_app_id": "A0ADVOCATE", "token": "x", "trigger_id": f"{n}.1.trigger",
-               "view": {"id": f"V{n}", "team_id": "T0001", "type": "modal", "blocks": [],
+               "view": {"id": f"V{n}", "team_id": "T0001", "type": "modal",
+                        "blocks": [{"type": "input", "block_id": name} for name in values],
                         "private_metadata": "", "callback_id": "intake",
                         "state": {"values": values}, "hash": "1.x", "root_view_id": f"V{n}",
                         "app_id": "A0ADVOCATE", "bot_id": "B0BOT"},
@@ -306,7 +307,8 @@ async def drive(urls: list[str], reps: int, seconds: float, fake_url: str,
                 answer = (await r.read()).decode()[:200]
                 statuses[r.status] = statuses.get(r.status, 0) + 1
                 if answer:
-                    answers[answer] = answers.get(answer, 0) + 1
+                    kind = "busy" if "busy" in answer else answer
+                    answers[kind] = answers.get(kind, 0) + 1
                 elif form and r.status == 200:
                     accepted += 1  # the modal closed: the rep saw it accepted
             acks.append((time.perf_counter() - started) * 1000)
@@ -418,7 +420,8 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         return
     print(f"{summary['replicas']} replicas on one PostgreSQL, {summary['reps']} reps for "
-          f"{summary['seconds']:.0f} s (HTTP answers: {summary['http_statuses']})")
+          f"{summary['seconds']:.0f} s (HTTP answers: {summary['http_statuses']}; "
+          f"turned away busy: {summary['answers'].get('busy', 0)})")
     print(f"  requests filed        {summary['requests_filed']} "
           f"({summary['filed_per_second']}/s) of {summary['forms_accepted']} forms accepted, "
           f"lost {summary['lost']} (must be 0); ack p95 {summary['ack_p95_ms']} ms")

@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_ACK_BUDGET = 2.0  # seconds a form may spend validating before Slack gets its ack
-DEFAULT_WORK_SLOTS = 4  # listeners doing their after-the-ack work at once, per process
 USER_FACING: tuple[type[Exception], ...] = (DomainError, SlackLookupFailed)
 
 Ack = Callable[..., Awaitable[None]]
@@ -69,27 +68,13 @@ class SlackDeps:
     directory: SlackDirectory
     once: Once
     ack_budget: float = DEFAULT_ACK_BUDGET
-    work_slots: int = DEFAULT_WORK_SLOTS
     in_flight: InFlight = field(default_factory=InFlight)
-    _slots: asyncio.Semaphore | None = None
-    _urgent_slots: asyncio.Semaphore | None = None
 
     @asynccontextmanager
     async def after_ack(self, *, urgent: bool = False) -> AsyncIterator[None]:
-        """Hold one of ``work_slots`` for the slow part of a listener.
-
-        Acks share the event loop with the work they defer. Under a burst (a channel full
-        of people clicking at once), hundreds of half-done listeners would each get a turn
-        between two acks and push every ack back; queued behind a few slots, waiting work
-        costs the loop nothing and acks stay as quick as an idle app's. The work is done
-        in arrival order, a moment later. ``urgent`` work (opening a modal, which must
-        happen within the 3 seconds its ``trigger_id`` lives) has slots of its own, so it
-        never waits behind slower clicks.
-        """
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.work_slots)
-            self._urgent_slots = asyncio.Semaphore(self.work_slots)
-        async with self._urgent_slots if urgent else self._slots:
+        """Hold one of the work slots for the slow part of a listener (see
+        ``handlers.slack.inflight``)."""
+        async with self.in_flight.work(urgent=urgent):
             yield
 
     @property
