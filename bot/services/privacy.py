@@ -163,11 +163,10 @@ async def forget_advocate(uow_factory: UnitOfWorkFactory, email: str, *, now: da
     async with uow_factory() as uow:
         found = await uow.advocates.get_by_email(wanted)
         if found is not None and is_forgotten(found):
-            raise NotFound(f"advocate #{found.id} has already been forgotten")
+            raise NotFound("advocate_already_forgotten", advocate_id=found.id)
         advocate = await uow.advocates.get_for_update(found.id) if found and found.id else None
         if advocate is None or advocate.id is None:
-            raise NotFound(f"no advocate with email {wanted!r} in the roster (never imported, "
-                           "or already forgotten)")
+            raise NotFound("no_advocate_to_forget", email=wanted)
         advocate_id = advocate.id
         original_email, original_name = advocate.email, advocate.name
         replacements = {original_email: forgotten_email(advocate_id)}

@@ -15,12 +15,13 @@ import pytest
 
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import dispatch
+from bot.domain.errors import Problem
 from bot.domain.model import Actor, Person
 from bot.services.asks import ask_advocate
 from bot.services.context import ServiceContext
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS, resolve_actor
-from tests.fakes import FakeDatabase
+from bot.services.roles import resolve_actor
+from tests.fakes import FakeDatabase, said
 from tests.unit.conftest import OWNER_EMAIL, PM_EMAIL, REP_EMAIL, AddAdvocate, person, sample_draft
 
 ADA_EMAIL = "ada@customer.example"
@@ -76,8 +77,8 @@ async def test_each_role_may_do_only_its_own_part(
         assert reply.template == "refused"
         assert db.state == before
         if action != "start a request":
-            assert reply.context["message"] == NOT_YOURS
-            assert "Ada" not in reply.context["message"]
+            assert reply.context["problem"] == Problem("not_yours")
+            assert "Ada" not in said(reply.context["problem"])
 
 
 async def test_a_missing_id_is_refused_in_the_same_words_as_someone_elses(
@@ -87,4 +88,4 @@ async def test_a_missing_id_is_refused_in_the_same_words_as_someone_elses(
     for missing in (c.CancelRequest(sam, 404), c.AnswerAsk(sam, 404, "accept"),
                     c.ShowProfile(sam, 404), c.PauseProfile(sam, 404)):
         reply = await dispatch(ctx, missing)
-        assert (reply.template, reply.context["message"]) == ("refused", NOT_YOURS)
+        assert (reply.template, reply.context["problem"]) == ("refused", Problem("not_yours"))

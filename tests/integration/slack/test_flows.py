@@ -11,9 +11,9 @@ import pytest
 from bot.domain.model import AdvocateStatus, AskState, EngagementState, RequestState
 from bot.services.asks import answer_ask, ask_advocate, expire_asks
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
 from bot.services.scheduling import pick_time
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import (
     ADA,
     PAT,

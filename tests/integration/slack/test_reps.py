@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import ADA, RILEY, SAM, Slack, all_text
 from tests.integration.slack.test_doors import snapshot
 
