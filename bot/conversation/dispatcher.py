@@ -76,8 +76,7 @@ async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
-    return text_reply("unreadable", "attention", errors=dict(command.errors),
-                      typed=dict(command.typed))
+    return text_reply("unreadable", "attention", errors=dict(command.errors))
 
 
 # --- requests ---------------------------------------------------------------------------
