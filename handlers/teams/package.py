@@ -4,7 +4,7 @@ Built from settings (the bot's app id, its name) so the package always matches t
 running bot. The manifest follows Microsoft's published schema for manifest version 1.17
 (https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json):
 a personal-scope bot that supports files (the calendar invites) and lists its commands.
-Its words (descriptions, the commands Teams suggests) are `templates/teams/manifest_words.json.j2`.
+Its words (descriptions, the commands Teams suggests) are `templates/teams/package/words.json.j2`.
 
 The icons are drawn here, pixel by pixel, into PNGs (zlib and struct, no imaging library):
 a 192x192 full-colour icon and a 32x32 outline icon, white on a transparent background,
@@ -65,7 +65,7 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
         raise PackageError(f"the package version must look like 1.2.3 (got {version!r})")
     name = settings.teams_bot_name.strip() or "Advocate Bot"
     website = _require_https("--website-url", website_url)
-    words = Renderer().render_json("teams/manifest_words.json.j2", {"name": name})
+    words = Renderer().render_json("teams/package/words.json.j2", {"name": name})
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
