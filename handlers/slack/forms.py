@@ -170,30 +170,22 @@ def error_message(text: str) -> str:
     return blockkit.truncate(" ".join(str(text).split()), ERROR_MESSAGE_LIMIT)
 
 
-def map_errors(error: InvalidInput, blocks: Sequence[str],
+def map_errors(error: InvalidInput, renderer: Renderer, blocks: Sequence[str],
                aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``InvalidInput.errors`` keyed by the block that shows each: the field's own block,
-    else its alias, else the first block of the form (an error must never be dropped,
-    or the modal would close as if it had worked). Two messages for one block are joined.
+    """``InvalidInput.errors``, worded by ``renderer``, keyed by the block that shows each:
+    the field's own block, else its alias, else the first block of the form (an error must
+    never be dropped, or the modal would close as if it had worked). Two messages for one
+    block are joined.
     """
     aliases = aliases or {}
     collected: dict[str, list[str]] = {}
     for name, message in error.errors.items():
         block = name if name in blocks else aliases.get(name, blocks[0])
-        text = _sentence(str(message))
+        text = renderer.problem_text(message)  # every problem's template is a sentence
         if name and name != block and name not in aliases:
             text = f"{_label(name)}: {text}"  # say which field it meant
         collected.setdefault(block, []).append(text)
     return {block: error_message(" ".join(texts)) for block, texts in collected.items()}
-
-
-def _sentence(text: str) -> str:
-    """Service messages like "cannot be negative" read as a sentence under a field."""
-    text = text.strip()
-    if not text:
-        return "Please check this field."
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
 
 
 def _label(name: str) -> str:
@@ -229,9 +221,9 @@ def parse_propose_time(view: Mapping[str, Any]) -> datetime | None:
     return moment_value(input_value(view, "proposed_time"))
 
 
-def propose_time_errors(error: InvalidInput) -> dict[str, str]:
+def propose_time_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
     """``pick_time``'s errors (``proposed``, ``slot``) on the modal's one field."""
-    return map_errors(error, ("proposed_time",), {"proposed": "proposed_time",
+    return map_errors(error, renderer, ("proposed_time",), {"proposed": "proposed_time",
                                                   "slot": "proposed_time"})
 
 
@@ -273,8 +265,8 @@ def parse_outcome(view: Mapping[str, Any]
     return outcome, helpfulness, amount
 
 
-def outcome_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("outcome", "helpfulness", "influenced_amount"),
+def outcome_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
+    return map_errors(error, renderer, ("outcome", "helpfulness", "influenced_amount"),
                       {"amount": "influenced_amount", "rating": "helpfulness"})
 
 
@@ -288,8 +280,8 @@ def parse_comment(view: Mapping[str, Any]) -> str:
     return clean(input_value(view, "comment"))
 
 
-def comment_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("comment",))
+def comment_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
+    return map_errors(error, renderer, ("comment",))
 
 
 # --- the advocate's own limits ----------------------------------------------------------
@@ -324,8 +316,8 @@ def _whole(raw: object) -> int | None:
     return int(value)
 
 
-def limits_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, LIMIT_FIELDS)
+def limits_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
+    return map_errors(error, renderer, LIMIT_FIELDS)
 
 
 # --- the quarterly check-in -------------------------------------------------------------
@@ -351,8 +343,8 @@ def parse_check_in_feedback(view: Mapping[str, Any]) -> str:
     return clean(input_value(view, "feedback"))
 
 
-def check_in_feedback_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("feedback",))
+def check_in_feedback_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
+    return map_errors(error, renderer, ("feedback",))
 
 
 def parse_pause_value(value: str) -> tuple[int, int]:

@@ -328,9 +328,9 @@ def parse_intake(view: Mapping[str, Any]) -> RequestDraft:
     )
 
 
-def intake_errors(error: InvalidInput) -> dict[str, str]:
+def intake_errors(error: InvalidInput, renderer: Renderer) -> dict[str, str]:
     """``validate_draft``'s errors as ``response_action: errors`` for the intake modal."""
-    return map_errors(error, INTAKE_BLOCKS, INTAKE_ALIASES)
+    return map_errors(error, renderer, INTAKE_BLOCKS, INTAKE_ALIASES)
 
 
 __all__ = [

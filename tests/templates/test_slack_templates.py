@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 from bot.domain.model import (
     Ask,
     AskState,
@@ -683,23 +683,27 @@ def test_comment_box_allows_what_the_service_accepts() -> None:
     assert forms.COMMENT_MAX == COMMENT_MAX_CHARS
 
 
+BAD = Problem("no_such_record")
+
+
 def test_an_error_map_always_names_a_block_of_its_modal(renderer: Renderer) -> None:
     view = intake.intake_view(renderer, known=known_values("x"), draft=None,
                              user_timezone="UTC")
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
     assert set(intake.INTAKE_BLOCKS) == inputs
-    errors = intake.intake_errors(InvalidInput({name: "bad" for name in (
-        *(f.name for f in dataclasses.fields(RequestDraft)), "slot", "something_else")}))
+    errors = intake.intake_errors(InvalidInput({name: BAD for name in (
+        *(f.name for f in dataclasses.fields(RequestDraft)), "slot", "something_else")}),
+        renderer)
     assert set(errors) <= inputs
     limits = forms.own_limits_view(renderer, advocate_id=1, current=LimitPolicy())
     limit_inputs = {b["block_id"] for b in limits["blocks"] if b["type"] == "input"}
-    assert set(forms.limits_errors(InvalidInput({"until": "x", "cooldown_days": "y"}))
-               ) <= limit_inputs
+    assert set(forms.limits_errors(InvalidInput({"until": BAD, "cooldown_days": BAD}),
+                                   renderer)) <= limit_inputs
     outcome = forms.outcome_view(renderer, engagement_id=1, advocate_name="A")
     outcome_inputs = {b["block_id"] for b in outcome["blocks"] if b["type"] == "input"}
-    assert set(forms.outcome_errors(InvalidInput({"outcome": "x", "helpfulness": "y",
-                                                  "influenced_amount": "z", "other": "w"}))
-               ) <= outcome_inputs
+    assert set(forms.outcome_errors(InvalidInput({"outcome": BAD, "helpfulness": BAD,
+                                                  "influenced_amount": BAD, "other": BAD}),
+                                    renderer)) <= outcome_inputs
 
 
 def test_a_plain_renderer_is_given_the_slack_filters_by_the_form_builders() -> None:

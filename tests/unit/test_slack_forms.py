@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 from bot.domain.limits import validate_own_limits
 from bot.domain.model import LimitOverrides, Outcome
 from bot.domain.policy import LimitPolicy
@@ -119,7 +119,7 @@ def test_an_empty_or_partial_form_never_raises_and_leaves_validation_to_the_serv
     assert draft == RequestDraft(use_cases=("Checkout", "Reporting", "checkout"))
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    errors = intake.intake_errors(refused.value)
+    errors = intake.intake_errors(refused.value, slack_renderer())
     assert set(errors) == {"prospect_company", "reference_type", "needed_by"}
     view = intake.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
     assert set(errors) <= {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
@@ -146,7 +146,7 @@ def test_a_date_slack_never_sends_is_passed_on_for_the_service_to_name() -> None
     assert draft.needed_by == "20/03/2026"
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    assert "YYYY-MM-DD" in intake.intake_errors(refused.value)["needed_by"]
+    assert "YYYY-MM-DD" in intake.intake_errors(refused.value, slack_renderer())["needed_by"]
 
 
 def test_the_small_modals_read_back_their_one_answer() -> None:
@@ -308,29 +308,32 @@ def test_any_typed_text_survives_the_round_trip(company: str, notes: str, indust
 # --- errors inline --------------------------------------------------------------------------
 
 
-def test_intake_errors_land_on_the_field_they_are_about() -> None:
+def test_intake_errors_land_on_the_field_they_are_about(renderer: Renderer) -> None:
     errors = intake.intake_errors(InvalidInput({
-        "proposed_times": "Every proposed time must be in the future.",
-        "opportunity_amount": "The amount cannot be negative.",
-        "mystery": "something odd",
-    }))
+        "proposed_times": Problem("several", problems=[Problem("times_in_past")]),
+        "opportunity_amount": Problem("amount_negative"),
+        "mystery": Problem("keep_under", most=80),
+    }), renderer)
     assert errors == {
         "proposed_time_1": "Every proposed time must be in the future.",
         "opportunity_amount": "The amount cannot be negative.",
-        "prospect_company": "Mystery: Something odd.",
+        "prospect_company": "Mystery: Please keep this under 80 characters.",
     }
 
 
-def test_an_error_about_no_field_in_particular_shows_on_the_first_field() -> None:
-    errors = forms.outcome_errors(InvalidInput({"": "Request #4 was cancelled."}))
-    assert errors == {"outcome": "Request #4 was cancelled."}
+def test_an_error_about_no_field_in_particular_shows_on_the_first_field(
+        renderer: Renderer) -> None:
+    errors = forms.outcome_errors(
+        InvalidInput({"": Problem("request_cancelled_no_call", request_id=4)}), renderer)
+    assert errors == {"outcome": "Request #4 was cancelled, so there is no call to book."}
 
 
-def test_two_errors_for_one_block_are_both_shown_and_each_is_short() -> None:
-    errors = intake.intake_errors(InvalidInput({"prospect_company": "Required.",
-                                               "prospect": "x" * 400}))
+def test_two_errors_for_one_block_are_both_shown_and_each_is_short(renderer: Renderer) -> None:
+    errors = intake.intake_errors(InvalidInput({
+        "prospect_company": Problem("prospect_missing"),
+        "prospect": Problem("not_a_date_time", typed="x" * 400)}), renderer)
     (message,) = errors.values()
-    assert message.startswith("Required. ") and len(message) <= 150
+    assert message.startswith("Which company is the reference for? ") and len(message) <= 150
     assert message.endswith(ELLIPSIS)
 
 
@@ -340,27 +343,29 @@ def test_real_validation_errors_map_onto_the_modal(renderer: Renderer) -> None:
                   timezone="Nowhere/Land")
     with pytest.raises(InvalidInput) as refused:
         validate_draft(bad, now=START)
-    errors = intake.intake_errors(refused.value)
+    errors = intake.intake_errors(refused.value, renderer)
     assert set(errors) == {"proposed_time_1", "meeting_link", "opportunity_amount",
                            "call_length_minutes", "timezone"}
     assert all(len(m) <= 150 for m in errors.values())
 
 
-def test_outcome_limits_comment_and_proposal_errors_map_to_their_modals() -> None:
+def test_outcome_limits_comment_and_proposal_errors_map_to_their_modals(
+        renderer: Renderer) -> None:
     assert forms.outcome_errors(InvalidInput({
-        "helpfulness": "Please rate how helpful the call was, from 1 to 5.",
-        "influenced_amount": "Enter the amount the call influenced: 0 or more."})) == {
+        "helpfulness": Problem("helpfulness_missing"),
+        "influenced_amount": Problem("influenced_amount")}), renderer) == {
         "helpfulness": "Please rate how helpful the call was, from 1 to 5.",
         "influenced_amount": "Enter the amount the call influenced: 0 or more."}
     with pytest.raises(InvalidInput) as refused:
         validate_own_limits(LimitOverrides(max_per_90_days=5, cooldown_days=3), LimitPolicy())
-    assert forms.limits_errors(refused.value) == {
-        "max_per_90_days": "Can be at most 3 (the program's limit).",
-        "cooldown_days": "Must be at least 14 days (the program's minimum)."}
-    assert forms.comment_errors(InvalidInput({"comment": "Write a line first."})) == {
-        "comment": "Write a line first."}
-    assert forms.propose_time_errors(InvalidInput({"proposed": "Please propose a time in "
-                                                   "the future."})) == {
+    assert forms.limits_errors(refused.value, renderer) == {
+        "max_per_90_days": "The 90-day limit can be at most 3 (the program's limit).",
+        "cooldown_days": "The rest between references must be at least 14 days "
+                         "(the program's minimum)."}
+    assert forms.comment_errors(InvalidInput({"comment": Problem("comment_empty")}),
+                                renderer) == {"comment": "Write a line first."}
+    assert forms.propose_time_errors(InvalidInput({"proposed": Problem("time_in_past")}),
+                                     renderer) == {
         "proposed_time": "Please propose a time in the future."}
 
 

@@ -25,7 +25,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
+from bot.rendering import Renderer
 from bot.services.checkins import CheckInChoice
 from bot.services.intake import validate_draft
 from handlers.slack import forms, ids, intake
@@ -34,7 +35,7 @@ from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, 
 
 log = logging.getLogger(__name__)
 
-Errors = Callable[[InvalidInput], dict[str, str]]
+Errors = Callable[[InvalidInput, Renderer], dict[str, str]]
 
 
 def submission_key(view: dict[str, Any]) -> str:
@@ -52,7 +53,8 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         try:
             validate_draft(draft, now=deps.ctx.now())
         except InvalidInput as error:
-            await ack(response_action="errors", errors=intake.intake_errors(error))
+            await ack(response_action="errors",
+                      errors=intake.intake_errors(error, deps.renderer))
             return
         await ack()
         async with deps.after_ack():
@@ -95,19 +97,18 @@ async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     async with deps.reporting(ack, body, client):
         subject = forms.metadata_id(view)
         if subject is None:
-            lost = reply_text(deps.renderer, Reply("form_lost"))
-            await ack(response_action="errors", errors=errors_for(InvalidInput({"": lost})))
+            await ack(response_action="errors", errors=errors_for(
+                InvalidInput({"": Problem("form_lost")}), deps.renderer))
             return
         actor = await deps.actor(body)
         command = read(actor, subject, view)
         if command is None:
-            missing = reply_text(deps.renderer, Reply("form_incomplete"))
-            await ack(response_action="errors",
-                      errors=errors_for(InvalidInput({"": missing})))
+            await ack(response_action="errors", errors=errors_for(
+                InvalidInput({"": Problem("form_incomplete")}), deps.renderer))
             return
         if not isinstance(command, c.SetProfileLimits):  # limits may be set again and again
             command = replace(command, key=submission_key(view))
-        reply = await answer_form(ack, deps, command, errors_for)
+        reply = await answer_form(ack, deps, command, errors_for, body, client)
         if reply is not None and reply.template == "profile":
             await publish_home(deps, client, actor)
 

@@ -3,6 +3,8 @@ the account owner, a time the advocate proposes, asks that expire, and the App H
 
 from __future__ import annotations
 
+import asyncio
+import types
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +13,9 @@ import pytest
 from bot.domain.model import AdvocateStatus, AskState, EngagementState, RequestState
 from bot.services.asks import answer_ask, ask_advocate, expire_asks
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
 from bot.services.scheduling import pick_time
-from handlers.slack import ids
+from handlers.slack import ids, listeners
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import (
     ADA,
     PAT,
@@ -229,6 +231,29 @@ async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(
         stored = await uow.advocates.get(ada.id or 0)
     assert stored is not None and stored.own_limits.max_per_90_days == 1
     assert len(slack.homes(ADA)) == 1  # the home shows the new limits
+
+
+async def test_a_refusal_after_a_late_ack_is_told_in_a_dm_in_its_own_words(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the ack budget the modal closes first; the refusal then arrives in the
+    person's DM, worded by its template (not shown inline, not raised)."""
+    ada = await slack.add_advocate(**ADA_FIELDS)
+
+    async def too_slow(tasks: set[Any], **_: Any) -> tuple[set[Any], set[Any]]:
+        return set(), tasks  # as if validation outlasted Slack's 3 seconds
+
+    slow = types.SimpleNamespace(**{name: getattr(asyncio, name) for name in dir(asyncio)
+                                    if not name.startswith("_")})
+    slow.wait = too_slow
+    monkeypatch.setattr(listeners, "asyncio", slow)  # this module's asyncio only
+    looser = values(max_per_90_days={"type": "number_input", "value": "9"})
+    response = await slack.submit(ADA, ids.VIEW_OWN_LIMITS, looser,
+                                  private_metadata=str(ada.id))
+    assert (response.status, response.text) == (200, "")
+    await slack.settle()
+    told = [c.args["text"] for c in slack.fake.calls_to("chat.postMessage")
+            if c.args["channel"] == ADA[0]]
+    assert told == ["The 90-day limit can be at most 3 (the program's limit)."]
 
 
 async def test_an_outcome_before_the_call_is_refused_inline(slack: Slack) -> None:

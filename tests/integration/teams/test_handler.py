@@ -13,7 +13,7 @@ from botbuilder.schema import Activity
 from bot.domain.model import AskState, Identity, Platform
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
+from tests.fakes import NOT_YOURS
 from tests.integration.teams.conftest import (
     TENANT,
     TeamsWorld,
