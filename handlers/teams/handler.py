@@ -39,6 +39,7 @@ from msrest.serialization import Model
 from bot.conversation import words
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
+from bot.conversation.formspec import refused_reply
 from bot.conversation.views import zone_of
 from bot.domain.model import (
     Actor,
@@ -287,7 +288,9 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                                           draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(self.cards, "stale_button"))
-        answer = await dispatch(self.ctx, command)
+        refused = commands.refusal(action, self.ctx.policy.limits)
+        answer = await dispatch(self.ctx, command) if refused is None else \
+            refused_reply(self.cards.renderer, refused)
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
             form = await dispatch(self.ctx, StartRequest(actor))

@@ -343,7 +343,7 @@ def test_the_intake_form_is_valid_with_values_and_errors(case: str, cards: Teams
                         use_cases=(text,))
     values = {"prospect_company": text, "notes": LONG, "products": f"Payments {text}",
               "call_length_minutes": "45.0", "timezone": "Asia/Tokyo",
-              "proposed_date_1": "2026-03-10", "proposed_time_1": "09:30"}
+              "proposed_time_1.date": "2026-03-10", "proposed_time_1.time": "09:30"}
     errors = {"prospect_company": f"Bad {text}", "proposed_times": "Every proposed time must "
               "be in the future.", "needed_by": "When do you need the reference by?"}
     card = cards.intake(form_id="f1", values=values, errors=errors, known=known)

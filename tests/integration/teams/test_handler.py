@@ -34,8 +34,9 @@ def good_form(**changes: str) -> dict[str, str]:
     needed = (START + timedelta(days=18)).date().isoformat()
     fields = {
         "prospect_company": "Globex \"Bank\" <&> 銀行", "reference_type": "call",
-        "needed_by": needed, "proposed_date_1": (START + timedelta(days=8)).date().isoformat(),
-        "proposed_time_1": "15:00", "timezone": "Europe/Berlin", "call_length_minutes": "30",
+        "needed_by": needed, "proposed_time_1.date": (START + timedelta(days=8)).date().isoformat(),
+        "proposed_time_1.time": "15:00", "timezone": "Europe/Berlin", "call_length_minutes": "30",
+        "parallel_asks": "1",
         "industry": "Fintech", "region": "EMEA", "products": "Payments API",
         "notes": "Migration 🚀\nsecond line",
     }
