@@ -26,6 +26,7 @@ The card's template shows ``chart_url`` or, given ``chart_follows``, says the ch
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -118,12 +119,14 @@ def _as_list(raw: object) -> list[str]:
 class TeamsCards:
     """Renders every card the Teams front end sends or returns."""
 
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, *, program: LimitPolicy | None = None) -> None:
+        """``program``: the program's limits, which bound the limits forms' fields."""
         self.renderer = renderer
         # Card templates that place what people typed themselves make it inert with this.
         renderer.env.filters["inert"] = inert_links
         # Message cards that carry a form lay out its fields from the spec.
-        renderer.env.globals["form_fields"] = form_fields
+        renderer.env.globals["form_fields"] = functools.partial(
+            form_fields, program=program or LimitPolicy())
 
     # --- outbox messages --------------------------------------------------------------
 
