@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from bot.conversation.formspec import FieldProblem, error_text
 from bot.domain.model import AdvocateStatus, AskState, EngagementState, RequestState
 from bot.services.asks import answer_ask, ask_advocate, expire_asks
 from bot.services.requests import submit_request
 from bot.services.roles import NOT_YOURS
 from bot.services.scheduling import pick_time
 from handlers.slack import ids
+from handlers.slack.blockkit import slack_renderer
 from tests.integration.slack.conftest import (
     ADA,
     PAT,
@@ -219,7 +221,10 @@ async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(
     response = await slack.submit(ADA, ids.VIEW_OWN_LIMITS, looser,
                                   private_metadata=str(ada.id))
     assert response.json()["response_action"] == "errors"
-    assert "max_per_90_days" in response.json()["errors"]
+    # the spec's words, the same Teams shows (tests/integration/teams/test_handler.py)
+    high = slack.bot.ctx.policy.limits.max_per_90_days
+    assert response.json()["errors"]["max_per_90_days"] == error_text(
+        slack_renderer(), FieldProblem("out_of_range", {"low": 0, "high": high}))
     stricter = values(max_per_90_days={"type": "number_input", "value": "1"})
     response = await slack.submit(ADA, ids.VIEW_OWN_LIMITS, stricter,
                                   private_metadata=str(ada.id))
