@@ -3,9 +3,10 @@
 A form's fields, their choices and their limits are the program's, not a surface's: the
 intake's reference types, company sizes, call lengths, parallel asks and time zones, the
 roster's own industries, regions, languages, products and use cases, the four burnout
-limits with their labels and bounds. Slack's modal and Teams' Adaptive Card both build
-their inputs from ``intake_choices`` and ``limit_fields``, and a parity test holds them
-to the same fields and choices.
+limits with their bounds. The form specs (``formspec.py``) take their choices from
+``intake_choices`` and their bounds from ``limit_fields``; Slack's modal and Teams'
+Adaptive Card render those specs, and a parity test holds them to the same fields and
+choices.
 
 Where a person types instead of choosing (an old Teams client, a pre-filled keyword),
 ``forgive`` reads what they meant: a language by code or name in any language (``en``,

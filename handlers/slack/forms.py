@@ -14,8 +14,9 @@ Conventions the listeners can rely on:
   ``form_errors`` (from the spec) and comes back inline
   (``{"response_action": "errors", "errors": ...}``) on the field that is wrong.
 * The ``parse_*`` functions never raise on a missing, empty or unexpected input: they
-  return ``None`` (or ``""``/``()``), and validation stays the services' job, so the
-  rep sees the service's words, not a parser's.
+  return ``None`` (or ``""``/``()``). The listener checks the submission against its
+  spec first (``form_values`` → ``formspec.check``) and the services judge the rest, so
+  the person sees the spec's or the service's words, not a parser's.
 * ``private_metadata`` carries the id the submission is about (see ``handlers/slack/ids``).
 """
 

@@ -72,6 +72,12 @@ async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]
                             client: AsyncWebClient, context: BoltContext) -> None:
     deps: SlackDeps = context["deps"]
     async with deps.reporting(ack, body, client):
+        try:
+            check(FORMS["decline_reason"].fields(), forms.form_values(view, "decline_reason"))
+        except InvalidInput as error:
+            await ack(response_action="errors",
+                      errors=forms.form_errors(deps.renderer, "decline_reason", error))
+            return
         await ack()
         async with deps.after_ack():
             ask_id = forms.metadata_id(view)
