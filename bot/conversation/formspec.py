@@ -1,7 +1,8 @@
 """Every form a person fills in, declared once: its fields, their kinds, choices and bounds.
 
-A ``FormSpec`` names a form (``intake``, ``decline_reason``, ``propose_time``, ``outcome``,
-``comment``, ``own_limits``, ``check_in_limits``, ``check_in_feedback``) and builds its
+A ``FormSpec`` names a form (``intake``, ``decline_reason``, ``deny_reason``,
+``propose_time``, ``outcome``, ``comment``, ``own_limits``, ``check_in_limits``,
+``check_in_feedback``) and builds its
 ``Field``s from ``Sources`` — the roster's known values, the person's time zone, the
 program's limits and the advocate's own — so the choices a menu offers and the bounds a
 number takes are computed in one place. Each surface renders the same fields: Slack as a
@@ -194,6 +195,7 @@ FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
         "stage": "opportunity_stage", "opportunity": "opportunity_name",
         "link": "meeting_link", "zone": "timezone", "size": "company_size"}),
     FormSpec("decline_reason", _one("reason", Kind.LONG_TEXT, max_length=REASON_MAX_CHARS)),
+    FormSpec("deny_reason", _one("reason", Kind.LONG_TEXT, max_length=REASON_MAX_CHARS)),
     FormSpec("propose_time", _one("proposed_time", Kind.DATETIME, required=True),
              aliases={"proposed": "proposed_time", "slot": "proposed_time"}),
     FormSpec("outcome", _outcome, aliases={"amount": "influenced_amount",

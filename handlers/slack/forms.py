@@ -206,7 +206,14 @@ def decline_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
                        {"private_metadata": checked_metadata(ask_id)})
 
 
-def parse_decline_reason(view: Mapping[str, Any]) -> str:
+def deny_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
+    """Opened by Deny on an approval request: an optional reason, for the audit log."""
+    return render_form(renderer, "deny_reason",
+                       {"private_metadata": checked_metadata(ask_id)})
+
+
+def parse_reason(view: Mapping[str, Any]) -> str:
+    """The reason of a decline or a denial ("" when none was given)."""
     return clean(input_value(view, "reason"))
 
 
@@ -350,6 +357,7 @@ __all__ = [
     "comment_view",
     "decimal_value",
     "decline_reason_view",
+    "deny_reason_view",
     "form_errors",
     "form_values",
     "input_value",
@@ -362,12 +370,12 @@ __all__ = [
     "own_limits_view",
     "parse_check_in_feedback",
     "parse_comment",
-    "parse_decline_reason",
     "parse_outcome",
     "parse_own_limits",
     "parse_pause_value",
     "parse_propose_time",
     "parse_proposed_block_id",
+    "parse_reason",
     "proposed_block_id",
     "render_form",
     "render_view",

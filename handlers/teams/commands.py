@@ -190,6 +190,7 @@ def amount(raw: Any) -> Decimal | None:
 
 # The buttons that submit a form's fields (the check-in's limits: ``form_of``).
 FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
+              "approval.deny": "deny_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
               "checkin.feedback": "check_in_feedback"}

@@ -71,7 +71,8 @@ def slack_form_commands() -> set[type[c.Command]]:
                                                         "value": "x"}),
     }
     found = {type(read(ACTOR, 1, view)) for read, view in filled.items()}
-    return found | {c.SubmitIntake, c.AnswerAsk}  # the intake and decline-reason modals
+    reasons = {type(answer(ACTOR, 1, "why")) for _, answer in slack_views.REASON_FORMS.values()}
+    return found | reasons | {c.SubmitIntake}
 
 
 def teams_commands_served() -> set[type[c.Command]]:
@@ -104,6 +105,7 @@ SOURCES = Sources(known=KNOWN, timezone="Asia/Tokyo", limits=CURRENT, program=PR
 OPENED: dict[str, dict[str, Any]] = {
     "intake": {"known": KNOWN, "draft": None, "timezone": "Asia/Tokyo"},
     "decline_reason": {},
+    "deny_reason": {},
     "propose_time": {"timezone": "Asia/Tokyo", "latest": date(2030, 1, 9)},
     "outcome": {"advocate_name": "Ada"},
     "comment": {},
@@ -143,6 +145,7 @@ def teams_cards() -> list[dict[str, Any]]:
     return [
         cards.intake(form_id="f", values={"timezone": "Asia/Tokyo"}, errors={}, known=KNOWN),
         _message_card(renderer, "ask", ask_id=1),
+        _message_card(renderer, "approval_request", ask_id=1),
         _message_card(renderer, "pick_time", engagement_id=1, proposed_times=[],
                       timezone="Asia/Tokyo"),
         _message_card(renderer, "outcome_prompt", engagement_id=1),
@@ -230,8 +233,9 @@ def test_teams_renders_exactly_the_forms_fields_and_choices(form: str) -> None:
 
 def test_every_form_is_served_by_both_surfaces() -> None:
     assert set(teams_forms()) == set(FORMS)
-    assert {form for form, _read in slack_views.SMALL_FORMS.values()} | {
-        "intake", "decline_reason"} == set(FORMS)
+    slack = [form for form, _ in (*slack_views.SMALL_FORMS.values(),
+                                  *slack_views.REASON_FORMS.values())]
+    assert {"intake", *slack} == set(FORMS)
 
 
 @pytest.mark.parametrize("typed", ["en", "EN", "English", "english", "英語", "en-GB"])

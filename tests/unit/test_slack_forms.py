@@ -136,7 +136,7 @@ def test_malformed_views_read_as_empty_forms(view: dict[str, Any]) -> None:
     assert intake.parse_intake(view) == RequestDraft()
     assert forms.parse_outcome(view) == (None, None, None)
     assert forms.parse_own_limits(view) == LimitOverrides()
-    assert forms.parse_comment(view) == "" == forms.parse_decline_reason(view)
+    assert forms.parse_comment(view) == "" == forms.parse_reason(view)
     assert forms.parse_propose_time(view) is None
     assert forms.metadata(view) == "" and forms.metadata_id(view) is None
 
@@ -153,9 +153,9 @@ def test_a_date_slack_never_sends_is_passed_on_for_the_service_to_name() -> None
 
 
 def test_the_small_modals_read_back_their_one_answer() -> None:
-    assert forms.parse_decline_reason(small("decline_reason")) == (
+    assert forms.parse_reason(small("decline_reason")) == (
         "Busy until April & travelling 🌍")
-    assert forms.parse_decline_reason(small("decline_reason_empty")) == ""
+    assert forms.parse_reason(small("decline_reason_empty")) == ""
     assert forms.parse_propose_time(small("propose_time")) == datetime(2026, 3, 7, 9, 0,
                                                                         tzinfo=UTC)
     assert forms.parse_outcome(small("outcome_completed")) == (

@@ -111,6 +111,8 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
         return forms.check_in_feedback_view(renderer, advocate_id=subject)
     if name == "decline_reason":
         return forms.decline_reason_view(renderer, ask_id=subject)
+    if name == "deny_reason":
+        return forms.deny_reason_view(renderer, ask_id=subject)
     if name == "propose_time":
         return forms.propose_time_view(renderer, engagement_id=subject,
                                        timezone=context["timezone"], latest=context["latest"])

@@ -9,7 +9,9 @@ after the request's deadline, limits that are not stricter) are dispatched insid
 ``answer_form``'s budget for the same reason. A submission is keyed by its view id, so a
 form that Slack delivers twice is acted on once (the service claims the key).
 
-The check-in's two forms work the same way: "Change my limits" answers the check-in
+The decline and denial reasons are acknowledged before their command runs (the ask and
+approval messages are updated through the outbox). The check-in's two forms work the
+same way as the small forms: "Change my limits" answers the check-in
 (which replaces the check-in message), and the feedback box records the feedback alone.
 """
 
@@ -68,15 +70,18 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
             await _tell_refusal(deps, body, client, reply)
 
 
-async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                            client: AsyncWebClient, context: BoltContext) -> None:
+async def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                    client: AsyncWebClient, context: BoltContext) -> None:
+    """A decline's or a denial's optional reason: checked before the ack, acted on after
+    (the ask and the approval messages are updated through the outbox)."""
     deps: SlackDeps = context["deps"]
+    form, answer = REASON_FORMS[str(view.get("callback_id"))]
     async with deps.reporting(ack, body, client):
         try:
-            check(FORMS["decline_reason"].fields(), forms.form_values(view, "decline_reason"))
+            check(FORMS[form].fields(), forms.form_values(view, form))
         except InvalidInput as error:
             await ack(response_action="errors",
-                      errors=forms.form_errors(deps.renderer, "decline_reason", error))
+                      errors=forms.form_errors(deps.renderer, form, error))
             return
         await ack()
         async with deps.after_ack():
@@ -86,10 +91,21 @@ async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]
                                 client, None)
                 return
             actor = await deps.actor(body)
-            reply = await dispatch(deps.ctx, c.AnswerAsk(
-                actor, ask_id, "decline", forms.parse_decline_reason(view),
-                key=submission_key(view)))
+            command = replace(answer(actor, ask_id, forms.parse_reason(view)),
+                              key=submission_key(view))
+            reply = await dispatch(deps.ctx, command)
             await _tell_refusal(deps, body, client, reply)
+
+
+# callback id → (the form's spec, what its reason answers)
+REASON_FORMS: dict[str, tuple[str, Callable[[Any, int, str], c.Command]]] = {
+    ids.VIEW_DECLINE_REASON: ("decline_reason",
+                              lambda actor, ask_id, why: c.AnswerAsk(actor, ask_id, "decline",
+                                                                     why)),
+    ids.VIEW_DENY_REASON: ("deny_reason",
+                           lambda actor, ask_id, why: c.DecideApproval(actor, ask_id, False,
+                                                                       why)),
+}
 
 
 async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -174,10 +190,11 @@ SMALL_FORMS: dict[str, tuple[str, Callable[..., c.Command | None]]] = {
 
 def register(app: AsyncApp) -> None:
     app.view(ids.VIEW_INTAKE)(on_intake)
-    app.view(ids.VIEW_DECLINE_REASON)(on_decline_reason)
+    for callback_id in REASON_FORMS:
+        app.view(callback_id)(on_reason)
     for callback_id in SMALL_FORMS:
         app.view(callback_id)(on_small_form)
 
 
-__all__ = ["SMALL_FORMS", "on_decline_reason", "on_intake", "on_small_form", "register",
-           "submission_key"]
+__all__ = ["REASON_FORMS", "SMALL_FORMS", "on_intake", "on_reason", "on_small_form",
+           "register", "submission_key"]

@@ -112,6 +112,35 @@ class TestApproval:
         [closed] = [c for c in slack.fake.calls_to("chat.update") if c.args["channel"] == "D0OLIVE"]
         assert buttons(closed.args) == []
 
+    async def test_deny_asks_why_in_a_modal_and_keeps_the_reason_for_the_audit(
+            self, slack: Slack) -> None:
+        slack.fake.add_user(*OLIVE)
+        request_id, _ = await request_with(slack, {**ADA_FIELDS,
+                                                   "account_owner_email": OLIVE[1]})
+        [ask] = await asks_of(slack, request_id)
+        await slack.click(OLIVE, ids.ACTION_DENY, str(ask.id))
+        await slack.settle()
+        [modal] = slack.modals()
+        assert (modal["callback_id"], modal["private_metadata"]) == (ids.VIEW_DENY_REASON,
+                                                                     str(ask.id))
+        too_long = values(reason=text_input("x" * 501))
+        response = await slack.submit(OLIVE, ids.VIEW_DENY_REASON, too_long,
+                                      private_metadata=modal["private_metadata"],
+                                      view_id="V0LONG")
+        assert set(response.json()["errors"]) == {"reason"}
+        [ask] = await asks_of(slack, request_id)
+        assert ask.state is AskState.AWAITING_APPROVAL  # nothing happened
+
+        response = await slack.submit(OLIVE, ids.VIEW_DENY_REASON,
+                                      values(reason=text_input("Renewal talks this month")),
+                                      private_metadata=modal["private_metadata"])
+        assert (response.status, response.text) == (200, "")
+        await slack.deliver()
+        [ask] = await asks_of(slack, request_id)
+        assert ask.state is not AskState.AWAITING_APPROVAL
+        assert ask.decline_reason == "Renewal talks this month"
+        assert slack.dms_to(ADA) == []  # she was never asked
+
 
 async def test_the_advocate_proposes_a_time_and_the_rep_confirms_it(slack: Slack) -> None:
     request_id, _ = await request_with(slack, ADA_FIELDS)
