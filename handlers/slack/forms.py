@@ -29,7 +29,14 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.conversation.forms import LIMIT_NAMES, limit_fields
-from bot.conversation.formspec import FORMS, Sources, field_errors, shown
+from bot.conversation.formspec import (
+    FORMS,
+    FieldProblem,
+    Sources,
+    error_text,
+    field_errors,
+    shown,
+)
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import (
@@ -170,7 +177,8 @@ def error_message(text: str) -> str:
 def form_errors(renderer: Renderer, form: str, error: InvalidInput) -> dict[str, str]:
     """An ``InvalidInput`` as ``response_action: errors`` for the modal of ``form``: each
     error on its field's block (``formspec.field_errors``), as a sentence Slack can show."""
-    return {block: error_message(_sentence(text))
+    unclear = error_text(renderer, FieldProblem("unclear"))
+    return {block: error_message(_sentence(text) or unclear)
             for block, text in field_errors(renderer, FORMS[form], error).items()}
 
 
@@ -178,7 +186,7 @@ def _sentence(text: str) -> str:
     """Service messages like "cannot be negative" read as a sentence under a field."""
     text = text.strip()
     if not text:
-        return "Please check this field."
+        return ""
     text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?" else text + "."
 
