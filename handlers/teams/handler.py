@@ -282,15 +282,15 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def run(self, actor: Actor, action: CardAction) -> Reply:
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
+        refused = commands.refusal(action, self.ctx.policy.limits)  # the form's own rules
         try:
             draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
-            command = commands.command_of(actor, action, zone=zone_of(self.ctx, actor),
-                                          draft=draft)
+            command = None if refused else commands.command_of(
+                actor, action, zone=zone_of(self.ctx, actor), draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(self.cards, "stale_button"))
-        refused = commands.refusal(action, self.ctx.policy.limits)
-        answer = await dispatch(self.ctx, command) if refused is None else \
-            refused_reply(self.cards.renderer, refused)
+        answer = await dispatch(self.ctx, command) if command is not None \
+            else refused_reply(self.cards.renderer, refused)  # type: ignore[arg-type]
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
             form = await dispatch(self.ctx, StartRequest(actor))

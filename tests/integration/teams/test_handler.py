@@ -358,6 +358,8 @@ async def test_the_rep_reports_the_outcome_on_its_card_and_the_spec_checks_it_fi
     assert world.db.state.engagements[engagement.id or 0].state is not \
         EngagementState.COMPLETED
 
+    body = await rita.click(save, helpfulness="5")  # no outcome chosen: said on the field
+    assert error_text(world.cards.renderer, FieldProblem("required")) in body["value"]
     body = await rita.click(save, outcome="completed", helpfulness="5",
                             influenced_amount="1200")
     stored = world.db.state.engagements[engagement.id or 0]
