@@ -104,6 +104,7 @@ def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Ap
         web_app[SLACK_KEY] = slack_app
         web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
         web_app.on_startup.append(_open_slack_session)
+        web_app.on_shutdown.append(_finish_slack_work)
         web_app.on_cleanup.append(_close_slack_session)
     if bot_app.teams is not None:
         bot_app.teams.add_routes(web_app)  # POST /api/messages
@@ -117,6 +118,12 @@ async def _open_slack_session(web_app: web.Application) -> None:
     from aiohttp import ClientSession
 
     web_app[SLACK_KEY].client.session = ClientSession()
+
+
+async def _finish_slack_work(web_app: web.Application) -> None:
+    """Slack's listeners that acknowledged finish before the server stops (aiohttp runs
+    this once it no longer takes requests): what a person saw accepted is not lost."""
+    await web_app[APP_KEY].slack.in_flight.drain()
 
 
 async def _close_slack_session(web_app: web.Application) -> None:

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -45,6 +45,7 @@ from handlers.slack import home
 from handlers.slack.blockkit import reply_text
 from handlers.slack.directory import SlackDirectory, SlackLookupFailed
 from handlers.slack.idempotency import Once, Repeat
+from handlers.slack.inflight import InFlight
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -69,6 +70,7 @@ class SlackDeps:
     once: Once
     ack_budget: float = DEFAULT_ACK_BUDGET
     work_slots: int = DEFAULT_WORK_SLOTS
+    in_flight: InFlight = field(default_factory=InFlight)
     _slots: asyncio.Semaphore | None = None
     _urgent_slots: asyncio.Semaphore | None = None
 
@@ -110,9 +112,10 @@ class SlackDeps:
                         respond: AsyncRespond | None = None) -> AsyncIterator[None]:
         """Around a listener's body: a failure is told to the person instead of raised
         (acknowledging first if the listener had not yet), and a ``Repeat`` is the quiet
-        no-op it is meant to be."""
+        no-op it is meant to be. The server waits for it before it stops (``in_flight``)."""
         try:
-            yield
+            async with self.in_flight.hold():
+                yield
         except Repeat as repeat:
             log.info("ignored a repeat of %s", repeat)
         except Exception as error:
