@@ -300,10 +300,16 @@ def error_text(renderer: Renderer, value: object) -> str:
     return str(value)
 
 
-def refused_reply(renderer: Renderer, error: InvalidInput) -> Reply:
-    """A form refused on its spec, as the reply a service's ``InvalidInput`` gets."""
+def refused_reply(renderer: Renderer, form: str, error: InvalidInput, *,
+                  named: bool = False) -> Reply:
+    """A form refused on its spec, as the reply a service's ``InvalidInput`` gets.
+    ``named``: each error says which field it is about (where it is not shown under the
+    field itself, as in a message)."""
+    words: Any = renderer.env.get_template(WORDS).module
+    texts = {name: error_text(renderer, value) for name, value in error.errors.items()}
     return text_reply("invalid", "attention", errors={
-        name: error_text(renderer, value) for name, value in error.errors.items()})
+        name: str(words.on_field(form, name, text)).strip() if named else text
+        for name, text in texts.items()})
 
 
 def field_errors(renderer: Renderer, spec: FormSpec, error: InvalidInput,

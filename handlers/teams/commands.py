@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.conversation import commands as c
 from bot.conversation.forms import LIMIT_NAMES
-from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Kind, Sources, check
+from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Kind, Sources, check, refused_reply
+from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.domain.policy import LimitPolicy
+from bot.rendering import Renderer
 from bot.services.intake import RequestDraft
 
 VERBS = frozenset({
@@ -130,9 +132,10 @@ def form_of(action: CardAction) -> str | None:
     return FORM_VERBS.get(action.verb)
 
 
-def refusal(action: CardAction, program: LimitPolicy) -> InvalidInput | None:
-    """The fields of the submitted form that break its spec (bounded by the ``program``'s
-    limits), or None."""
+def refusal(action: CardAction, program: LimitPolicy, renderer: Renderer) -> Reply | None:
+    """The ``invalid`` reply to a submitted form that breaks its spec (its limits bounded
+    by the ``program``'s), or None. The intake card shows each error under its field; a
+    message card's form is answered with a message, so there each error names its field."""
     form = form_of(action)
     if form is None:
         return None
@@ -141,7 +144,7 @@ def refusal(action: CardAction, program: LimitPolicy) -> InvalidInput | None:
     try:
         check(FORMS[form].fields(sources), form_values(form, action.data))
     except InvalidInput as error:
-        return error
+        return refused_reply(renderer, form, error, named=form != "intake")
     return None
 
 

@@ -39,7 +39,6 @@ from msrest.serialization import Model
 from bot.conversation import words
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
-from bot.conversation.formspec import refused_reply
 from bot.conversation.views import zone_of
 from bot.domain.model import (
     Actor,
@@ -282,15 +281,15 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def run(self, actor: Actor, action: CardAction) -> Reply:
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
-        refused = commands.refusal(action, self.ctx.policy.limits)  # the form's own rules
+        refused = commands.refusal(action, self.ctx.policy.limits, self.cards.renderer)
         try:
             draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
-            command = None if refused else commands.command_of(
+            command = None if refused is not None else commands.command_of(
                 actor, action, zone=zone_of(self.ctx, actor), draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(self.cards, "stale_button"))
-        answer = await dispatch(self.ctx, command) if command is not None \
-            else refused_reply(self.cards.renderer, refused)  # type: ignore[arg-type]
+        answer = refused if refused is not None else \
+            await dispatch(self.ctx, command)  # type: ignore[arg-type]
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
             form = await dispatch(self.ctx, StartRequest(actor))

@@ -378,7 +378,7 @@ async def test_limits_past_the_programs_are_refused_with_the_same_words_as_on_sl
     program = world.ctx.policy.limits.max_per_90_days
     words = error_text(world.cards.renderer, FieldProblem(
         "out_of_range", {"low": 0, "high": program}))
-    assert words in body["value"]
+    assert f"Most references in any 90 days: {words}" in body["value"]  # which box, too
     assert world.db.state.advocates[ada_id].own_limits.max_per_90_days is None
     body = await ada.click(action(card, "profile.limits"), max_per_90_days="1")
     assert world.db.state.advocates[ada_id].own_limits.max_per_90_days == 1
