@@ -18,6 +18,10 @@ errors a service files under another name).
 ``check`` validates submitted values against the fields (required, kind, length, bounds,
 choices) before any service runs, raising ``InvalidInput`` with a ``FieldProblem`` per
 field; ``error_text`` is the one place a field error becomes words.
+
+Not specs yet, because only Teams shows them as inputs (Slack takes the same answers as
+typed words or a message's menu): the profile card's pause (until a day; a manager's
+reason), a manager's override of an advocate's limits, and the check-in's pause menu.
 """
 
 from __future__ import annotations
