@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from bot.conversation.forms import LIMIT_LABELS
 from bot.domain.errors import DomainError, Problem
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 
@@ -75,10 +74,10 @@ class Renderer:
         )
         self.env.filters["slack_escape"] = slack_escape
         self.env.filters["local_time"] = local_time
-        # The limits' words and bounds, declared once (bot/conversation/forms.py).
-        self.env.globals["limit_labels"] = LIMIT_LABELS
+        # The limits' bound, declared once (bot/domain/limits.py).
         self.env.globals["max_cooldown_days"] = MAX_COOLDOWN_DAYS
         self.env.globals["problem_text"] = self._problem_global
+        self.env.globals["required_problem"] = Problem("field_required")  # forms' inputs
         self.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
 
     def has(self, name: str) -> bool:

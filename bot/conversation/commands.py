@@ -153,8 +153,8 @@ class ImportRoster(Command):
 # --- buttons and forms ----------------------------------------------------------------------
 
 Answer = Literal["accept", "decline", "not_now"]
-FormName = Literal["decline_reason", "propose_time", "outcome", "comment", "own_limits",
-                   "check_in_limits", "check_in_feedback"]
+FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
+                   "own_limits", "check_in_limits", "check_in_feedback"]
 
 
 @dataclass(frozen=True, slots=True)

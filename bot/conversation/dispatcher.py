@@ -371,7 +371,7 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
                        advocate_name=brief.advocate_name)
     elif command.form in ("own_limits", "check_in_limits"):
         profile = await advocate_profile(ctx, command.actor, command.subject_id)
-        context.update(current=profile.limits)
+        context.update(current=profile.limits, program_limits=ctx.policy.limits)
     return Reply(command.form, context, form=command.form)
 
 

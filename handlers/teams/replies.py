@@ -87,9 +87,7 @@ def intake_card(cards: TeamsCards, context: Mapping[str, Any], *,
     """The intake card, pre-filled, with each field's problem worded on its field."""
     shown = dict(values) if values is not None else draft_values(context["draft"])
     shown = {"timezone": context["timezone"], **shown}
-    words = {name: cards.renderer.problem_text(problem, MARKUP)
-             for name, problem in (errors or {}).items()}
-    return cards.intake(form_id=uuid.uuid4().hex, values=shown, errors=words,
+    return cards.intake(form_id=uuid.uuid4().hex, values=shown, errors=errors or {},
                         known=context["known"], today=context["today"])
 
 

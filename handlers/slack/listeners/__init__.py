@@ -165,7 +165,7 @@ def user_of(body: Mapping[str, Any]) -> tuple[str, str]:
 
 
 async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
-                      errors_for: Callable[[InvalidInput, Renderer], dict[str, str]],
+                      errors_for: Callable[[InvalidInput], dict[str, str]],
                       body: Mapping[str, Any], client: AsyncWebClient) -> Reply | None:
     """Dispatch a form's command before acknowledging it, so a refusal comes back inline
     (``response_action: errors``) on the field that is wrong.
@@ -189,11 +189,11 @@ async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
     reply = task.result()
     if reply.template == "invalid":
         await ack(response_action="errors", errors=errors_for(
-            InvalidInput(reply.context["errors"]), deps.renderer))
+            InvalidInput(reply.context["errors"])))
         return None
     if reply.template == "refused":  # not about one field: show it on the form anyway
         await ack(response_action="errors", errors=errors_for(
-            InvalidInput({"": reply.context["problem"]}), deps.renderer))
+            InvalidInput({"": reply.context["problem"]})))
         return None
     await ack()
     return reply
