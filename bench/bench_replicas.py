@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,6 +43,8 @@ from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import free_port, serve_until_stopped, spawn, stop  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-bench"
@@ -99,7 +99,7 @@ async def run_fake_slack(port: int, reps: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await _serve_until_stopped()
+    await serve_until_stopped()
 
 
 async def run_replica(port: int, api_url: str, database_url: str) -> None:
@@ -121,46 +121,18 @@ async def run_replica(port: int, api_url: str, database_url: str) -> None:
         scheduler = start_scheduler(bot)
         freeze_startup_objects()
         try:
-            await _serve_until_stopped()
+            await serve_until_stopped()
         finally:
             await scheduler.stop()
             await runner.cleanup()
 
 
-async def _serve_until_stopped() -> None:
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print("READY", flush=True)
-    await stop.wait()
 
 
-def spawn(role: str, *args: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--role", role, *args], stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if line.strip() != "READY":
-        process.kill()
-        raise RuntimeError(f"{role} did not start: {line!r}")
-    return process
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the data ---------------------------------------------------------------------------
@@ -364,10 +336,11 @@ async def bench(replicas: int, reps: int, seconds: float) -> dict[str, Any]:
     processes: list[subprocess.Popen[str]] = []
     try:
         await seed(database_url)
-        processes.append(spawn("fake", str(fake_port), str(reps)))
+        processes.append(spawn(__file__, "fake", str(fake_port), str(reps)))
         ports = [free_port() for _ in range(replicas)]
         for port in ports:
-            processes.append(spawn("replica", str(port), f"{fake_url}/api/", database_url))
+            processes.append(spawn(__file__, "replica", str(port), f"{fake_url}/api/",
+                                   database_url))
         urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
         started = datetime.now(UTC)
         load = await drive(urls, reps, seconds, fake_url, database_url)
