@@ -36,6 +36,49 @@ def request_view(request: ReferenceRequest) -> dict[str, Any]:
             "needed_by": request.needed_by.isoformat(), "state": request.state.value}
 
 
+def profile_view(profile: AdvocateProfile, *, items: int = 10) -> dict[str, Any]:
+    """An advocate's profile as every surface shows it (the App Home, ``/advocate me``,
+    Teams' profile card, ``advocates show``): values, not words; times as ISO strings for
+    the templates to show in the reader's zone."""
+    advocate = profile.advocate
+    following = profile.next_tier
+    availability = profile.availability
+    return {
+        "advocate_id": advocate.id,
+        "name": advocate.name,
+        "email": advocate.email,
+        "company": advocate.company,
+        "availability": {"state": availability.state,
+                         "until": availability.until.isoformat() if availability.until
+                         else None},
+        "can_pause": availability.can_pause,
+        "can_resume": availability.can_resume,
+        "retired": availability.left,
+        "tier": profile.tier.label,
+        "points": advocate.points,
+        "next_tier": {"tier": following[0].label, "points": following[1]} if following
+        else None,
+        "usage": [{"span": u.span, "used": u.used, "limit": u.limit} for u in (
+            profile.last_90_days, profile.last_365_days, profile.open_asks)],
+        "cooldown_days": profile.limits.cooldown_days,
+        "blocked": [] if profile.can_be_asked.allowed else list(profile.can_be_asked.reasons),
+        "upcoming": [{
+            "engagement_id": item.engagement_id,
+            "reference_type_label": item.reference_type.label,
+            "at": item.at.isoformat(),
+            "rep_name": item.rep_name,
+            "booked": item.state.value == "scheduled",
+        } for item in profile.upcoming[:items]],
+        "history": [{
+            "engagement_id": item.engagement_id,
+            "reference_type_label": item.reference_type.label,
+            "at": item.at.isoformat(),
+            "state": item.state.value,
+            "points": item.points,
+        } for item in profile.history[:items]],
+    }
+
+
 def profile_reply(ctx: ServiceContext, actor: Actor, profile: AdvocateProfile) -> Reply:
     viewer = "self" if is_advocate(actor, profile.advocate) else "manager"
     return Reply("profile", {

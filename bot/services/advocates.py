@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, Problem
 from bot.domain.inputs import (
@@ -124,7 +124,8 @@ def next_tier(points: int, thresholds: tuple[tuple[Tier, int], ...] | None = Non
 
 @dataclass(frozen=True, slots=True)
 class LimitUsage:
-    """One limit as a person reads it: "1 of 3 in 90 days"."""
+    """One limit's use: ``used`` of ``limit`` over ``span`` (``90_days``, ``365_days``,
+    ``open_asks``); the templates word it ("1 of 3 in 90 days")."""
 
     used: int
     limit: int
@@ -134,8 +135,27 @@ class LimitUsage:
     def at_limit(self) -> bool:
         return self.used >= self.limit
 
-    def __str__(self) -> str:
-        return f"{self.used} of {self.limit} {self.span}".rstrip()
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether an advocate may be asked: ``active``, ``paused``, ``on_leave`` (through
+    ``until``), ``snoozed`` (after declines, until ``until``) or ``left`` the program; what
+    they can do about it follows from it, the same on every surface."""
+
+    state: Literal["active", "paused", "on_leave", "snoozed", "left"]
+    until: date | None = None
+
+    @property
+    def can_pause(self) -> bool:
+        return self.state in ("active", "snoozed")
+
+    @property
+    def can_resume(self) -> bool:
+        return self.state in ("paused", "on_leave")
+
+    @property
+    def left(self) -> bool:
+        return self.state == "left"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +183,11 @@ class AdvocateProfile:
     last_365_days: LimitUsage
     open_asks: LimitUsage
     can_be_asked: LimitCheck  # allowed, or every reason not and when that ends
-    availability: str  # "active", "paused", "on leave through 2026-04-03", ...
+    availability: Availability
     tier: Tier
     next_tier: tuple[Tier, int] | None
     upcoming: tuple[HistoryItem, ...]
     history: tuple[HistoryItem, ...]
-
-    @property
-    def usage_line(self) -> str:
-        """The sentence the profile and the matches show: "1 of 3 this quarter"."""
-        return f"{self.last_90_days.used} of {self.last_90_days.limit} this quarter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,17 +221,17 @@ def _today_for(advocate: Advocate, now: datetime) -> date:
     return now.astimezone(advocate_zone(advocate.timezone)).date()
 
 
-def _availability(advocate: Advocate, now: datetime) -> str:
+def _availability(advocate: Advocate, now: datetime) -> Availability:
     if advocate.status is AdvocateStatus.RETIRED:
-        return "left the program"
+        return Availability("left")
     if advocate.status is AdvocateStatus.PAUSED:
-        return "paused"
+        return Availability("paused")
     if advocate.unavailable_until is not None and advocate.unavailable_until >= _today_for(
             advocate, now):
-        return f"on leave through {advocate.unavailable_until.isoformat()}"
+        return Availability("on_leave", advocate.unavailable_until)
     if advocate.snoozed_until is not None and advocate.snoozed_until > now:
-        return f"snoozed until {advocate.snoozed_until.date().isoformat()}"
-    return "active"
+        return Availability("snoozed", advocate.snoozed_until.date())
+    return Availability("active")
 
 
 def _refuse_if_retired(advocate: Advocate) -> None:
@@ -500,11 +515,11 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
         limits=limits,
         last_90_days=LimitUsage(
             window_peak(times, now, timedelta(days=QUARTER_WINDOW_DAYS)),
-            limits.max_per_90_days, "in 90 days"),
+            limits.max_per_90_days, "90_days"),
         last_365_days=LimitUsage(
             window_peak(times, now, timedelta(days=YEAR_WINDOW_DAYS)),
-            limits.max_per_365_days, "in 365 days"),
-        open_asks=LimitUsage(usage.open_asks, limits.max_open_asks, "open asks"),
+            limits.max_per_365_days, "365_days"),
+        open_asks=LimitUsage(usage.open_asks, limits.max_open_asks, "open_asks"),
         can_be_asked=check_can_ask(advocate, usage, ctx.policy.limits, now),
         availability=_availability(advocate, now),
         tier=tier_for(advocate.points, policy_tiers(ctx.policy)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from bot.conversation.views import profile_view
 from bot.domain.model import ReferenceRequest
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
@@ -31,20 +32,7 @@ def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, An
                "needed_by": "2026-03-20"},
             ],
           },
-          "advocate": None | {
-            "advocate_id": 7, "name": "Ada", "company": "Harbor",
-            "availability": "active",          # or "paused", "on leave through ...", ...
-            "can_pause": True, "can_resume": False,   # which buttons to offer
-            "tier": "Silver", "points": 60,
-            "usage": ["1 of 3 in 90 days", "2 of 8 in 365 days", "0 of 2 open asks"],
-            "cooldown_days": 14,
-            "upcoming": [{"engagement_id": 3, "reference_type_label": "Reference call",
-                          "at": "2026-03-10T14:00:00+00:00", "rep_name": "Riley",
-                          "booked": True}],      # booked: "at" is the call, else the yes
-            "history": [{"engagement_id": 2, "reference_type_label": "Video call",
-                         "at": "2026-01-10T14:00:00+00:00", "state": "completed",
-                         "points": 10}],         # shown by /advocate me, not the home
-          },
+          "advocate": None | {...},            # bot.conversation.views.profile_view
           "manager": None | {
             "stats": [{"label": "Open requests", "value": "4"}, ...],   # at most 10
             "attention": ["Request #12 is needed by 2026-03-05 and nobody has said yes"],
@@ -74,38 +62,9 @@ def rep_home(requests: Iterable[ReferenceRequest], *, limit: int = 15) -> dict[s
 
 
 def advocate_home(profile: AdvocateProfile, *, limit: int = 10) -> dict[str, Any]:
-    """The advocate's part of the home context (and of ``/advocate me``) from
-    ``bot.services.advocates.advocate_profile``'s ``AdvocateProfile``."""
-    advocate = profile.advocate
-    return {
-        "advocate_id": advocate.id,
-        "name": advocate.name,
-        "company": advocate.company,
-        "availability": profile.availability,
-        "can_pause": profile.availability == "active"
-        or profile.availability.startswith("snoozed"),
-        "can_resume": profile.availability == "paused"
-        or profile.availability.startswith("on leave"),
-        "tier": profile.tier.label,
-        "points": advocate.points,
-        "usage": [str(profile.last_90_days), str(profile.last_365_days),
-                  str(profile.open_asks)],
-        "cooldown_days": profile.limits.cooldown_days,
-        "upcoming": [{
-            "engagement_id": item.engagement_id,
-            "reference_type_label": item.reference_type.label,
-            "at": item.at.isoformat(),
-            "rep_name": item.rep_name,
-            "booked": item.state.value == "scheduled",
-        } for item in profile.upcoming[:limit]],
-        "history": [{
-            "engagement_id": item.engagement_id,
-            "reference_type_label": item.reference_type.label,
-            "at": item.at.isoformat(),
-            "state": item.state.value.replace("_", " "),
-            "points": item.points,
-        } for item in profile.history[:limit]],
-    }
+    """The advocate's part of the home context (and of ``/advocate me``): the profile every
+    surface shows (``bot.conversation.views.profile_view``)."""
+    return profile_view(profile, items=limit)
 
 
 def manager_home(stats: Mapping[str, object], attention: Iterable[str] = ()) -> dict[str, Any]:

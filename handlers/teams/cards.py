@@ -36,9 +36,10 @@ from typing import Any, Literal
 from bot.conversation import formspec
 from bot.conversation.forms import DEFAULT_CALL_LENGTH, LIMIT_NAMES, call_lengths, limit_fields
 from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Sources, field_errors
+from bot.conversation.views import profile_view
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import LimitPolicy
-from bot.rendering import Renderer, local_time
+from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.intake import KnownValues
 
@@ -188,7 +189,8 @@ class TeamsCards:
         """An advocate's profile (``advocate me``, ``advocates show``) with the buttons its
         viewer may use: the advocate's own limits form, or a program manager's override."""
         return self.renderer.render_json("teams/profile.json.j2", {
-            "advocate": profile_context(profile, timezone),
+            "advocate": profile_context(profile),
+            "timezone": timezone,
             "viewer": viewer,
             "min_date": today.isoformat() if today else None,
             "own_limits": form_fields("own_limits", limits=profile.limits,
@@ -244,41 +246,10 @@ class TeamsCards:
         return self.renderer.render_json("teams/intake.json.j2", context)
 
 
-def profile_context(profile: AdvocateProfile, timezone: str) -> dict[str, Any]:
-    """What the profile card shows, as plain strings in the viewer's time zone."""
-    advocate = profile.advocate
-    availability = profile.availability
-    following = profile.next_tier
-    upcoming = [
-        f"{item.reference_type.label} with {item.rep_name or 'a rep'}: "
-        + (local_time(item.at, timezone) if item.state.value == "scheduled"
-           else "time not booked yet")
-        + f" (reference #{item.engagement_id})"
-        for item in profile.upcoming[:PROFILE_ITEMS]]
-    history = [
-        f"{item.reference_type.label}, {local_time(item.at, timezone, '%d %b %Y')}: "
-        f"{item.state.value.replace('_', ' ')}"
-        + (f", {item.points} points" if item.points else "")
-        for item in profile.history[:PROFILE_ITEMS]]
-    return {
-        "advocate_id": advocate.id,
-        "name": _cut(advocate.name, 200),
-        "email": advocate.email,
-        "company": _cut(advocate.company, 200),
-        "availability": availability,
-        "tier": profile.tier.label,
-        "points": advocate.points,
-        "next_tier": f"{following[1]} more to {following[0].label}" if following else "",
-        "usage": [str(profile.last_90_days), str(profile.last_365_days),
-                  str(profile.open_asks)],
-        "cooldown_days": profile.limits.cooldown_days,
-        "blocked": [] if profile.can_be_asked.allowed else list(profile.can_be_asked.reasons),
-        "can_pause": availability == "active" or availability.startswith("snoozed"),
-        "can_resume": availability == "paused" or availability.startswith("on leave"),
-        "retired": availability == "left the program",
-        "upcoming": upcoming,
-        "history": history,
-    }
+def profile_context(profile: AdvocateProfile) -> dict[str, Any]:
+    """What the profile card shows: the profile every surface shows, names cut to fit."""
+    view = profile_view(profile, items=PROFILE_ITEMS)
+    return {**view, "name": _cut(view["name"], 200), "company": _cut(view["company"], 200)}
 
 
 def form_fields(form: str, values: Mapping[str, Any] | None = None, *,

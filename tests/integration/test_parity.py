@@ -138,9 +138,10 @@ def teams_cards() -> list[dict[str, Any]]:
     renderer = slack_renderer()
     cards = TeamsCards(renderer, program=PROGRAM)
     profile = {"advocate_id": 1, "name": "Ada", "email": "ada@x.example", "company": "X",
-               "availability": "active", "tier": "Bronze", "points": 0, "next_tier": "",
-               "usage": [], "cooldown_days": 21, "blocked": [], "can_pause": True,
-               "can_resume": False, "retired": False, "upcoming": [], "history": []}
+               "availability": {"state": "active", "until": None}, "tier": "Bronze",
+               "points": 0, "next_tier": None, "usage": [], "cooldown_days": 21,
+               "blocked": [], "can_pause": True, "can_resume": False, "retired": False,
+               "upcoming": [], "history": []}  # bot.conversation.views.profile_view
     limits = {name: getattr(CURRENT, name) for name in LIMIT_NAMES}
     return [
         cards.intake(form_id="f", values={"timezone": "Asia/Tokyo"}, errors={}, known=KNOWN),
@@ -153,6 +154,7 @@ def teams_cards() -> list[dict[str, Any]]:
         _message_card(renderer, "check_in", advocate_id=1, limits=limits, pause_months=[1]),
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
+            "timezone": "Asia/Tokyo",
             "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
     ]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.conversation.views import profile_view
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed
 from bot.domain.limits import check_can_ask
 from bot.domain.model import (
@@ -28,6 +29,7 @@ from bot.domain.model import (
 )
 from bot.rendering import Renderer
 from bot.services.advocates import (
+    Availability,
     Tier,
     advocate_profile,
     leave_program,
@@ -328,12 +330,12 @@ async def test_the_profile_shows_usage_limits_tier_and_history(
 
     profile = await advocate_profile(ctx, me, done.advocate.id or 0)
 
-    assert profile.usage_line == "1 of 2 this quarter"
-    assert str(profile.last_365_days) == "1 of 8 in 365 days"
-    assert str(profile.open_asks) == "0 of 2 open asks"
+    assert (profile.last_90_days.used, profile.last_90_days.limit) == (1, 2)
+    assert (profile.last_365_days.used, profile.last_365_days.limit) == (1, 8)
+    assert (profile.open_asks.used, profile.open_asks.limit) == (0, 2)
     assert profile.limits.max_per_90_days == 2
     assert profile.tier is Tier.SILVER and profile.next_tier == (Tier.GOLD, 95)
-    assert profile.availability == "active"
+    assert profile.availability == Availability("active")
     assert profile.upcoming == ()
     [item] = profile.history
     assert item.state is EngagementState.COMPLETED and item.points == 10
@@ -367,4 +369,6 @@ async def test_the_profile_says_why_someone_is_not_being_asked(
     async with db.uow() as uow:
         await uow.advocates.update(replace(avery, **changes))
         await uow.commit()
-    assert (await advocate_profile(ctx, pm, avery.id or 0)).availability == expected
+    profile = await advocate_profile(ctx, pm, avery.id or 0)
+    labels: Any = Renderer().env.get_template("text/replies/labels.j2").module
+    assert str(labels.availability(profile_view(profile)["availability"])) == expected
