@@ -38,12 +38,24 @@ WAITING_STATES = frozenset({RequestState.OPEN, RequestState.MATCHING,
 
 
 @dataclass(frozen=True, slots=True)
+class Attention:
+    """Something a program manager should act on: ``kind`` (``waiting``: a request needed
+    soon that nobody has said yes to; ``undelivered``: messages that failed) and its
+    values; the templates word it."""
+
+    kind: Literal["waiting", "undelivered"]
+    values: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class ProgramGlance:
-    """The program manager's numbers, in the order they are shown, and the requests or
-    messages that need a person to act."""
+    """The program manager's numbers by name (``open_requests``, ``waiting``, ``calls``,
+    ``active_advocates``, ``resting``, ``paused_advocates``, ``undelivered``), in the order
+    they are shown, and what needs a person to act. ``days``: the window of ``undelivered``."""
 
     stats: dict[str, int]
-    attention: tuple[str, ...] = ()
+    attention: tuple[Attention, ...] = ()
+    days: int = DEAD_LETTER_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,26 +114,25 @@ async def program_glance(ctx: ServiceContext, actor: Actor) -> ProgramGlance:
     resting = [a for a in active if a.id is not None
                and not check_can_ask(a, usage[a.id], ctx.policy.limits, now).allowed]
     stats = {
-        "Open requests": len(live),
-        "Waiting for an advocate": sum(1 for r in live if r.state in WAITING_STATES),
-        "Calls to book or booked": sum(1 for r in live if r.state in (
+        "open_requests": len(live),
+        "waiting": sum(1 for r in live if r.state in WAITING_STATES),
+        "calls": sum(1 for r in live if r.state in (
             RequestState.ACCEPTED, RequestState.SCHEDULED)),
-        "Active advocates": len(active),
-        "Resting or at a limit": len(resting),
-        "Paused advocates": sum(1 for a in advocates if a.status is AdvocateStatus.PAUSED),
-        f"Undelivered messages ({DEAD_LETTER_DAYS} days)": len(dead),
+        "active_advocates": len(active),
+        "resting": len(resting),
+        "paused_advocates": sum(1 for a in advocates if a.status is AdvocateStatus.PAUSED),
+        "undelivered": len(dead),
     }
-    attention: list[str] = []
+    attention: list[Attention] = []
     soon = now.date() + timedelta(days=ATTENTION_DAYS)
     for request in sorted(live, key=lambda r: r.needed_by):
         if request.state in WAITING_STATES and request.needed_by <= soon:
-            attention.append(
-                f"Request #{request.id} ({request.prospect_company}, "
-                f"{person_name(request.rep)}) is needed by {request.needed_by.isoformat()} "
-                "and nobody has said yes yet")
+            attention.append(Attention("waiting", {
+                "request_id": request.id, "prospect_company": request.prospect_company,
+                "rep": person_name(request.rep), "needed_by": request.needed_by.isoformat()}))
     if dead:
-        attention.append(f"{len(dead)} message(s) could not be delivered in the last "
-                         f"{DEAD_LETTER_DAYS} days; the weekly digest lists them")
+        attention.append(Attention("undelivered", {"count": len(dead),
+                                                   "days": DEAD_LETTER_DAYS}))
     return ProgramGlance(stats=stats, attention=tuple(attention))
 
 

@@ -14,6 +14,7 @@ from bot.conversation.views import profile_view
 from bot.domain.model import ReferenceRequest
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
+from bot.services.home import ProgramGlance
 from handlers.slack import blockkit
 from handlers.slack.forms import render_view
 
@@ -34,8 +35,9 @@ def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, An
           },
           "advocate": None | {...},            # bot.conversation.views.profile_view
           "manager": None | {
-            "stats": [{"label": "Open requests", "value": "4"}, ...],   # at most 10
-            "attention": ["Request #12 is needed by 2026-03-05 and nobody has said yes"],
+            "stats": [{"name": "open_requests", "value": 4}, ...],   # at most 10
+            "days": 7,                         # the window of "undelivered"
+            "attention": [{"kind": "waiting", "request_id": 12, ...}],
           },
         }
     """
@@ -67,11 +69,12 @@ def advocate_home(profile: AdvocateProfile, *, limit: int = 10) -> dict[str, Any
     return profile_view(profile, items=limit)
 
 
-def manager_home(stats: Mapping[str, object], attention: Iterable[str] = ()) -> dict[str, Any]:
-    """The program manager's part: up to 10 labelled numbers and what needs a look
-    (``bot.services.home.ProgramGlance``'s ``stats`` and ``attention``)."""
-    return {"stats": [{"label": str(k), "value": str(v)} for k, v in stats.items()][:10],
-            "attention": [str(a) for a in attention][:10]}
+def manager_home(glance: ProgramGlance) -> dict[str, Any]:
+    """The program manager's part: up to 10 numbers by name and what needs a look
+    (``bot.services.home.ProgramGlance``), worded by the template."""
+    return {"stats": [{"name": k, "value": v} for k, v in glance.stats.items()][:10],
+            "days": glance.days,
+            "attention": [{"kind": a.kind, **a.values} for a in glance.attention][:10]}
 
 
 def home_context(home: Any) -> dict[str, Any]:
@@ -91,7 +94,7 @@ def home_context(home: Any) -> dict[str, Any]:
         "timezone": getattr(home, "timezone", None) or "UTC",
         "rep": rep_home(requests or ()) if show_rep else None,
         "advocate": advocate_home(profile) if profile is not None else None,
-        "manager": manager_home(glance.stats, glance.attention) if glance is not None
+        "manager": manager_home(glance) if glance is not None
         else None,
     }
 

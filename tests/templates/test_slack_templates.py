@@ -49,6 +49,7 @@ from bot.services.checkins import (
     send_check_in_reminders,
     send_check_ins,
 )
+from bot.services.home import Attention, ProgramGlance
 from bot.services.intake import KnownValues, RequestDraft
 from bot.services.outcomes import COMMENT_MAX_CHARS, record_outcome
 from bot.services.recognition import post_top_advocates, recognise_engagements
@@ -651,8 +652,10 @@ async def home_contexts(text: str) -> list[dict[str, Any]]:
     profile = await advocate_profile(w.ctx, her, ada.id or 0)
     await pause_advocate(w.ctx, her, ada.id or 0)
     paused = await advocate_profile(w.ctx, her, ada.id or 0)
-    glance = home.manager_home({"Open requests": 4, f"Waiting {text}": 2},
-                                [f"Request #1 ({text}) is needed soon"] * 12)
+    glance = home.manager_home(ProgramGlance(
+        {"open_requests": 4, "waiting": 2},
+        (Attention("waiting", {"request_id": 1, "prospect_company": text, "rep": text,
+                               "needed_by": "2026-03-05"}),) * 12))
     return [
         {"timezone": "America/New_York", "rep": home.rep_home(requests), "advocate": None,
          "manager": None},
@@ -711,9 +714,9 @@ def test_a_plain_renderer_is_given_the_slack_filters_by_the_form_builders() -> N
 
 
 def test_a_program_manager_only_home_has_just_the_glance(renderer: Renderer) -> None:
+    manager = home.manager_home(ProgramGlance({"open_requests": 1}))
     view = home.home_view(renderer, context={"timezone": "UTC", "rep": None,
-                                              "advocate": None,
-                                              "manager": home.manager_home({"A": 1})})
+                                              "advocate": None, "manager": manager})
     assert [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"] == [
         "Program at a glance"]
     assert not buttons(view)
