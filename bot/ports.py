@@ -158,9 +158,19 @@ class AdvocateRepository(Protocol):
         lookup: roles ask it on every action, so it must not read the roster."""
         ...
 
-    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+    async def get_many_by_email(self, emails: Sequence[str]) -> dict[str, Advocate]:
+        """The advocates with these emails (any case), keyed by lower-case email."""
+        ...
+
+    async def import_fingerprints(self) -> dict[str, str]:
+        """The roster-row fingerprints stored by ``upsert_many``, each with its advocate's
+        lower-case email. Every other write of an advocate clears its fingerprint."""
+        ...
+
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str]]) -> None:
         """Insert or update (by email, any case) many advocates in a few statements, for
-        the roster import; ``id`` is ignored. All or nothing with the unit of work."""
+        the roster import, each with the fingerprint of its roster row; ``id`` is ignored.
+        All or nothing with the unit of work."""
         ...
 
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:

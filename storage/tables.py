@@ -174,6 +174,9 @@ class AdvocateRow(Base):
     consent_source: Mapped[str] = mapped_column(Text, default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The hash of the roster row the last import wrote; cleared by every other write, so
+    # an import can count an identical row as unchanged without parsing it (0006).
+    import_fingerprint: Mapped[str | None] = mapped_column(String(32))
 
 
 class RequestRow(Base):

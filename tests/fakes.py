@@ -71,6 +71,7 @@ class FixedClock:
 @dataclass
 class _State:
     advocates: dict[int, Advocate] = field(default_factory=dict)
+    advocate_fingerprints: dict[int, str] = field(default_factory=dict)  # by upsert_many
     requests: dict[int, ReferenceRequest] = field(default_factory=dict)
     asks: dict[int, Ask] = field(default_factory=dict)
     engagements: dict[int, Engagement] = field(default_factory=dict)
@@ -115,6 +116,7 @@ class FakeAdvocates(_Repo):
     async def update(self, advocate: Advocate) -> None:
         assert advocate.id in self._s.advocates
         self._s.advocates[advocate.id] = copy.deepcopy(advocate)
+        self._s.advocate_fingerprints.pop(advocate.id, None)
 
     async def get(self, advocate_id: int) -> Advocate | None:
         return copy.deepcopy(self._s.advocates.get(advocate_id))
@@ -131,14 +133,24 @@ class FakeAdvocates(_Repo):
         return any((a.account_owner_email or "").lower() == email.lower()
                    for a in self._s.advocates.values())
 
-    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+    async def get_many_by_email(self, emails: Sequence[str]) -> dict[str, Advocate]:
+        keys = {e.lower() for e in emails}
+        return {a.email.lower(): copy.deepcopy(a) for a in self._s.advocates.values()
+                if a.email.lower() in keys}
+
+    async def import_fingerprints(self) -> dict[str, str]:
+        return {fingerprint: self._s.advocates[advocate_id].email.lower()
+                for advocate_id, fingerprint in self._s.advocate_fingerprints.items()}
+
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str]]) -> None:
         by_email = {a.email.lower(): a.id for a in self._s.advocates.values()}
-        for advocate in advocates:
+        for advocate, fingerprint in advocates:
             known = by_email.get(advocate.email.lower())
             if known is None:
-                await self.add(advocate)
+                known = (await self.add(advocate)).id
             else:
                 await self.update(replace(advocate, id=known))
+            self._s.advocate_fingerprints[known] = fingerprint
 
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]

@@ -9,6 +9,7 @@ comparison replaces ids with the natural keys they point at.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -181,10 +182,15 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         seen["out_of_range_id"] = [await uow.advocates.get(2**63), await uow.asks.get(-1),
                                    await uow.requests.get_for_update(2**40)]
         await uow.advocates.upsert_many([
-            Advocate("BOB@customer.example", "Bob Bobson", "Bobco",
-                     account_owner_email="Owner@Vendor.example"),
-            Advocate("dee@customer.example", "Dee", "Deeco"),
+            (Advocate("BOB@customer.example", "Bob Bobson", "Bobco",
+                      account_owner_email="Owner@Vendor.example"), "f1"),
+            (Advocate("dee@customer.example", "Dee", "Deeco"), "f2"),
         ])
+        seen["fingerprints"] = await uow.advocates.import_fingerprints()
+        many = await uow.advocates.get_many_by_email(["Dee@Customer.example", "no@x.example"])
+        seen["many"] = {key: a.name for key, a in many.items()}
+        await uow.advocates.update(replace(many["dee@customer.example"], notes="edited"))
+        seen["fingerprints_after_update"] = await uow.advocates.import_fingerprints()
         seen["after_upsert"] = [await uow.advocates.get_by_email(e) for e in (
             "bob@customer.example", "dee@customer.example")]
         seen["owners"] = [await uow.advocates.owns_accounts(e) for e in (
@@ -210,4 +216,7 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     assert fake["claim_again"] == [False, True]
     assert fake["out_of_range_id"] == [None, None, None]
     assert [a.name for a in fake["after_upsert"]] == ["Bob Bobson", "Dee"]
+    assert fake["fingerprints"] == {"f1": "bob@customer.example", "f2": "dee@customer.example"}
+    assert fake["many"] == {"dee@customer.example": "Dee"}
+    assert fake["fingerprints_after_update"] == {"f1": "bob@customer.example"}
     assert fake["owners"] == [True, True, False]
