@@ -177,10 +177,17 @@ class AdvocateRepository(Protocol):
         """All advocates (or those with ``status``), ordered by email."""
         ...
 
-    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+    async def active_roster(self) -> list[Advocate]:
+        """The active advocates, ordered by email, as this transaction sees them, for
+        matching: may come from a copy kept in memory, so treat them as read-only."""
+        ...
+
+    async def usage(self, advocate_ids: Sequence[int] | None, *,
+                    since: datetime) -> dict[int, Usage]:
         """Limits-relevant usage per advocate: counting engagements at or after ``since``,
         open asks, the current decline streak and the last engagement time. Every id asked
-        for is in the answer (an unused advocate gets ``Usage()``)."""
+        for is in the answer (an unused advocate gets ``Usage()``); with ``None``, every
+        advocate who has any usage (the others are unused)."""
         ...
 
 

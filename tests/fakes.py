@@ -156,7 +156,14 @@ class FakeAdvocates(_Repo):
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]
         return copy.deepcopy(sorted(found, key=lambda a: a.email.lower()))
 
-    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+    async def active_roster(self) -> list[Advocate]:
+        return await self.list(status=AdvocateStatus.ACTIVE)
+
+    async def usage(self, advocate_ids: Sequence[int] | None, *,
+                    since: datetime) -> dict[int, Usage]:
+        if advocate_ids is None:  # everyone with any engagement or ask
+            advocate_ids = sorted({e.advocate_id for e in self._s.engagements.values()}
+                                  | {a.advocate_id for a in self._s.asks.values()})
         result: dict[int, Usage] = {}
         for advocate_id in advocate_ids:
             engagements = [

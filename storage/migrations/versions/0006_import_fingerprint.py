@@ -29,5 +29,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("advocates") as batch:
-        batch.drop_column("import_fingerprint")
+    # Plain ALTER TABLE (SQLite 3.35+): a batch copy would drop a table others refer to.
+    op.execute("ALTER TABLE advocates DROP COLUMN import_fingerprint")
