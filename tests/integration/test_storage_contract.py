@@ -28,6 +28,7 @@ from bot.domain.model import (
     ReferenceRequest,
     ReferenceType,
     RequestState,
+    Usage,
 )
 from bot.ports import OutgoingMessage, UnitOfWorkFactory
 from storage.uow import SqlUnitOfWorkFactory
@@ -160,6 +161,10 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         usage = await uow.advocates.usage([ada_id, bob_id, cy_id],
                                           since=NOW - timedelta(days=90))
         seen["usage"] = {labels.names[("advocate_id", k)]: v for k, v in usage.items()}
+        everyone = await uow.advocates.usage(None, since=NOW - timedelta(days=90))
+        seen["usage_of_everyone"] = {labels.names[("advocate_id", k)]: v
+                                     for k, v in everyone.items() if v != Usage()}
+        seen["active_roster"] = await uow.advocates.active_roster()
         seen["requests"] = [await uow.requests.get(r1.id or 0),
                             await uow.requests.get_for_update(r2.id or 0)]
         seen["for_rep"] = await uow.requests.list_for_rep(RITA)
@@ -211,6 +216,8 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     # and the scenario is not vacuous
     assert fake["usage"]["Ada@Customer.example"].consecutive_declines == 2
     assert fake["usage"]["bob@customer.example"].open_asks == 2
+    assert fake["usage_of_everyone"] == {k: v for k, v in fake["usage"].items() if v != Usage()}
+    assert fake["active_roster"] == fake["active"]
     assert [m.message.key for m in fake["due"]] == ["m2", "m3"]
     assert fake["due"][1].replaces_ref == "C1:1.0"
     assert fake["claim_again"] == [False, True]
