@@ -167,9 +167,10 @@ class AdvocateRepository(Protocol):
         lower-case email. Every other write of an advocate clears its fingerprint."""
         ...
 
-    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str]]) -> None:
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         """Insert or update (by email, any case) many advocates in a few statements, for
-        the roster import, each with the fingerprint of its roster row; ``id`` is ignored.
+        the roster import, each with the fingerprint of its roster row (None: not from a
+        file); ``id`` is ignored.
         All or nothing with the unit of work."""
         ...
 

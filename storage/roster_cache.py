@@ -4,9 +4,10 @@ Ranking a request looks at every active advocate. Reading 100,000 of them from t
 database for each intake (and decoding their JSON columns) took seconds, so each process
 keeps them in memory, per engine, and brings the copy up to date at the start of every
 ranking with one indexed query: the advocates whose ``row_version`` is newer than the
-copy's. Every write of an advocate increments the roster's version counter in its own
-transaction (``SqlAdvocateRepository._stamp``) and the counter's row lock orders the
-writers, so a version never becomes visible before an older one. Replicas need no
+copy's. A transaction that wrote advocates increments the roster's version counter just
+before it commits and stamps its rows with it (``SqlAdvocateRepository.stamp_writes``);
+the counter's row lock orders the writers, so a version never becomes visible before an
+older one. Replicas need no
 message to invalidate: each one asks the database for what is newer than its copy.
 
 Only committed rows are kept: a unit of work that has written advocates itself (and might

@@ -185,8 +185,8 @@ class AdvocateRow(Base):
 
 
 class RosterVersionRow(Base):
-    """One row: a counter every write of an advocate increments, in its transaction. The
-    row lock orders the writers, so versions become visible in order (0007)."""
+    """One row: a counter each transaction that wrote advocates increments as it commits.
+    The row lock orders the writers, so versions become visible in order (0007)."""
 
     __tablename__ = "roster_version"
 

@@ -142,7 +142,7 @@ class FakeAdvocates(_Repo):
         return {fingerprint: self._s.advocates[advocate_id].email.lower()
                 for advocate_id, fingerprint in self._s.advocate_fingerprints.items()}
 
-    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str]]) -> None:
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         by_email = {a.email.lower(): a.id for a in self._s.advocates.values()}
         for advocate, fingerprint in advocates:
             known = by_email.get(advocate.email.lower())
@@ -150,7 +150,8 @@ class FakeAdvocates(_Repo):
                 known = (await self.add(advocate)).id
             else:
                 await self.update(replace(advocate, id=known))
-            self._s.advocate_fingerprints[known] = fingerprint
+            if fingerprint is not None:
+                self._s.advocate_fingerprints[known] = fingerprint
 
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     select,
     true,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
@@ -135,6 +136,10 @@ def _advocate(row: AdvocateRow) -> Advocate:
     )
 
 
+#: The ``row_version`` of a row written by a transaction that has not committed yet: above
+#: every real version, so a ranking in that transaction reads its own writes.
+PENDING_VERSION = 2**62
+
 #: Rows per executemany in ``upsert_many``: large enough to amortise the round trip,
 #: small enough to keep memory flat.
 _UPSERT_BATCH = 1000
@@ -148,21 +153,35 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
     #: Set once this unit of work has written an advocate (see ``active_roster``).
     _wrote = False
 
-    async def _stamp(self) -> int:
-        """The roster version for a write in this transaction: the counter incremented
-        (and, on PostgreSQL, row-locked until the transaction ends, which orders the
-        writers). An upsert, so an emptied table starts again."""
+    def _pending(self) -> int:
+        """The row version a write carries until ``stamp_writes`` gives it the real one."""
         self._wrote = True
+        return PENDING_VERSION
+
+    async def stamp_writes(self) -> None:
+        """Just before the commit: take the next roster version (the counter incremented,
+        and on PostgreSQL row-locked until the commit, which orders the writers) and give
+        it to the rows this transaction wrote. Only then, so that a long import does not
+        hold the counter, and every other advocate write with it, for its whole length.
+        The counter is upserted, so an emptied table starts again."""
+        if not self._wrote:
+            return
+        await self._session.flush()
         insert = self._insert(RosterVersionRow.__table__)
         stmt = insert.values(id=1, version=1).on_conflict_do_update(
             index_elements=[RosterVersionRow.__table__.c.id],
             set_={"version": RosterVersionRow.__table__.c.version + 1},
         ).returning(RosterVersionRow.__table__.c.version)
-        return int((await self._session.execute(stmt)).scalar_one())
+        version = int((await self._session.execute(stmt)).scalar_one())
+        await self._session.execute(
+            update(AdvocateRow.__table__).where(AdvocateRow.row_version == PENDING_VERSION)
+            .values(row_version=version))
+        self._session.expire_all()
+        self._wrote = False
 
     async def add(self, advocate: Advocate) -> Advocate:
         """Insert; a second advocate with the same email (any case) is a ``ValueError``."""
-        row = AdvocateRow(**_advocate_values(advocate), row_version=await self._stamp())
+        row = AdvocateRow(**_advocate_values(advocate), row_version=self._pending())
         try:
             # A savepoint, so that a duplicate leaves the rest of the transaction usable
             # (PostgreSQL aborts the whole transaction on an error otherwise).
@@ -175,7 +194,7 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
     async def update(self, advocate: Advocate) -> None:
         """Store every field; changing the email to another advocate's is a ``ValueError``."""
         row = await self._require(AdvocateRow, advocate.id, "advocate")
-        values = {**_advocate_values(advocate), "row_version": await self._stamp()}
+        values = {**_advocate_values(advocate), "row_version": self._pending()}
         if values["email_key"] == row.email_key:
             _assign(row, values)
             return
@@ -208,7 +227,7 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
             AdvocateRow.import_fingerprint.is_not(None))
         return {fingerprint: key for fingerprint, key in await self._session.execute(stmt)}
 
-    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str]]) -> None:
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         """``INSERT … ON CONFLICT (email_key) DO UPDATE`` in batches, one executemany each:
         a 20,000-row import is a few dozen statements instead of 20,000 savepoints. Each
         advocate comes with the fingerprint of its roster row, stored with it."""
@@ -224,7 +243,7 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
                   if name != "email_key"},
         )
         await self._session.flush()
-        version = await self._stamp()
+        version = self._pending()
         for start in range(0, len(advocates), _UPSERT_BATCH):
             batch = advocates[start:start + _UPSERT_BATCH]
             await self._session.execute(stmt, [
@@ -270,7 +289,7 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         changed: builtins.list[Advocate] = []
         async for rows in (await self._session.stream(stmt)).partitions(500):
             changed.extend(_advocate(cast(AdvocateRow, row)) for row in rows)
-        if self._wrote:  # not committed yet: for this ranking only
+        if self._wrote:  # not committed yet (PENDING_VERSION): for this ranking only
             return cache.active(changed)
         cache.update(version, changed)
         return cache.active()

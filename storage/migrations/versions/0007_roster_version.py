@@ -3,9 +3,9 @@
 Ranking a request read the whole active roster from the database every time (2.7 s per
 intake at 20,000 advocates). Matching now keeps a copy of the roster in each process
 (``storage.roster_cache``) and, per ranking, reads only the advocates written since its
-copy's version. Every write of an advocate increments ``roster_version.version`` in its
-own transaction and stamps the row with it; the counter's row lock orders concurrent
-writers, so a version is never visible before an older one.
+copy's version. A transaction that wrote advocates increments ``roster_version.version``
+just before it commits and stamps its rows with it; the counter's row lock orders
+concurrent writers, so a version is never visible before an older one.
 
 Revision ID: 0007
 Revises: 0006
