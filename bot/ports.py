@@ -162,9 +162,10 @@ class AdvocateRepository(Protocol):
         """The advocates with these emails (any case), keyed by lower-case email."""
         ...
 
-    async def import_fingerprints(self) -> dict[str, str]:
-        """The roster-row fingerprints stored by ``upsert_many``, each with its advocate's
-        lower-case email. Every other write of an advocate clears its fingerprint."""
+    async def import_fingerprints(self) -> dict[str, str | None]:
+        """Every advocate's lower-case email with the fingerprint of the roster row
+        ``upsert_many`` stored (None if there is none: every other write of an advocate
+        clears it)."""
         ...
 
     async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:

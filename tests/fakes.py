@@ -138,9 +138,9 @@ class FakeAdvocates(_Repo):
         return {a.email.lower(): copy.deepcopy(a) for a in self._s.advocates.values()
                 if a.email.lower() in keys}
 
-    async def import_fingerprints(self) -> dict[str, str]:
-        return {fingerprint: self._s.advocates[advocate_id].email.lower()
-                for advocate_id, fingerprint in self._s.advocate_fingerprints.items()}
+    async def import_fingerprints(self) -> dict[str, str | None]:
+        return {a.email.lower(): self._s.advocate_fingerprints.get(advocate_id)
+                for advocate_id, a in self._s.advocates.items()}
 
     async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         by_email = {a.email.lower(): a.id for a in self._s.advocates.values()}

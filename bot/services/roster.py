@@ -88,11 +88,15 @@ async def import_roster(
     """
     table = open_roster(source, encoding=encoding)
     async with uow_factory() as uow:
-        check = RosterCheck(table, now=now, day_first=day_first,
-                            known=await uow.advocates.import_fingerprints())
+        # Every stored email with its fingerprint: rows a fingerprint vouches for are not
+        # parsed, and only emails the roster has are looked up (none in a first import).
+        stored_keys = await uow.advocates.import_fingerprints()
+        check = RosterCheck(table, now=now, day_first=day_first, known={
+            fingerprint: key for key, fingerprint in stored_keys.items() if fingerprint})
         for done, chunk in check.chunks(_CHUNK):
+            emails = [r.email for r, _ in chunk if r.email in stored_keys]
             if chunk:
-                stored = await uow.advocates.get_many_by_email([r.email for r, _ in chunk])
+                stored = await uow.advocates.get_many_by_email(emails) if emails else {}
                 writes = check.sort(chunk, stored)
                 if not dry_run and (skip_invalid or not check.problems):
                     await uow.advocates.upsert_many([(a, fp) for a, fp, _ in writes])

@@ -220,12 +220,11 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         return {row.email_key: _advocate(cast(AdvocateRow, row))
                 for row in await self._session.execute(stmt)}
 
-    async def import_fingerprints(self) -> builtins.dict[str, str]:
-        """The fingerprints the last imports stored, each with its advocate's email key."""
+    async def import_fingerprints(self) -> builtins.dict[str, str | None]:
+        """Every email key with the fingerprint the last import stored (or None)."""
         await self._session.flush()
-        stmt = select(AdvocateRow.import_fingerprint, AdvocateRow.email_key).where(
-            AdvocateRow.import_fingerprint.is_not(None))
-        return {fingerprint: key for fingerprint, key in await self._session.execute(stmt)}
+        stmt = select(AdvocateRow.email_key, AdvocateRow.import_fingerprint)
+        return {key: fingerprint for key, fingerprint in await self._session.execute(stmt)}
 
     async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         """``INSERT … ON CONFLICT (email_key) DO UPDATE`` in batches, one executemany each:
