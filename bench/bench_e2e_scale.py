@@ -8,7 +8,8 @@ each step a person waits for, each in its own unit of work as the handlers call 
 
 * intake submitted → matches: ``submit_request`` (validation, ranking the whole roster
   with the usage committed so far, the matches message queued in the outbox);
-* App Home: ``home`` for an advocate (their profile and usage) and for a rep;
+* App Home: ``home`` for an advocate (their profile and usage), a rep and a program
+  manager (the program at a glance);
 * Accept: ``answer_ask`` accepting an ask (limits re-checked with the advocate locked,
   the ask's message queued to be updated in place);
 * any click: ``resolve_actor`` for a rep, an advocate and an account owner;
@@ -56,6 +57,8 @@ from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWorkFactory
 
 REP = Actor(Person("rep@vendor.example", "Rita Rep", internal=True), frozenset({Role.REP}))
+PM = Actor(Person("pm@vendor.example", "Pat PM", internal=True),
+           frozenset({Role.PROGRAM_MANAGER, Role.REP}))
 TYPES = ("call", "video_call", "email", "case_study")
 
 
@@ -96,6 +99,8 @@ async def one_round(ctx: ServiceContext, n: int, times: dict[str, list[float]]) 
     times["App Home (advocate)"].append(seconds)
     seconds, _ = await timed(lambda: home(ctx, REP))
     times["App Home (rep)"].append(seconds)
+    seconds, _ = await timed(lambda: home(ctx, PM))
+    times["App Home (program manager)"].append(seconds)
     owner = Person(f"csm{n % 150}@vendor.example")
     for person in (REP.person, advocate.person, owner):
         async def resolve(person: Person = person) -> object:
@@ -129,7 +134,7 @@ async def bench(url: str, csv_path: Path, runs: int) -> None:
 
 
 KEYS = ("intake submitted -> matches", "App Home (advocate)", "App Home (rep)",
-        "Accept -> ask updated", "any click (resolve_actor)")
+        "App Home (program manager)", "Accept -> ask updated", "any click (resolve_actor)")
 
 
 def main() -> None:

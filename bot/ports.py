@@ -179,6 +179,10 @@ class AdvocateRepository(Protocol):
         """All advocates (or those with ``status``), ordered by email."""
         ...
 
+    async def count(self, *, status: AdvocateStatus) -> int:
+        """How many advocates have ``status`` (an indexed count)."""
+        ...
+
     async def active_roster(self) -> list[Advocate]:
         """The active advocates, ordered by email, as this transaction sees them, for
         matching: may come from a copy kept in memory, so treat them as read-only."""

@@ -157,6 +157,9 @@ class FakeAdvocates(_Repo):
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]
         return copy.deepcopy(sorted(found, key=lambda a: a.email.lower()))
 
+    async def count(self, *, status: AdvocateStatus) -> int:
+        return sum(1 for a in self._s.advocates.values() if a.status == status)
+
     async def active_roster(self) -> list[Advocate]:
         return await self.list(status=AdvocateStatus.ACTIVE)
 

@@ -22,6 +22,7 @@ from bot.domain.model import (
     ReferenceRequest,
     RequestState,
     Role,
+    Usage,
 )
 from bot.services.advocates import AdvocateProfile, advocate_profile
 from bot.services.bookings import is_rep_or_manager, load_booking, needed_by_end
@@ -95,13 +96,12 @@ async def program_glance(ctx: ServiceContext, actor: Actor) -> ProgramGlance:
     now = ctx.now()
     async with ctx.uow() as uow:
         live = await uow.requests.list_open_needed_by(date.max)
-        advocates = await uow.advocates.list()
-        active = [a for a in advocates if a.status is AdvocateStatus.ACTIVE]
-        usage = await uow.advocates.usage([a.id for a in active if a.id is not None],
-                                          since=now - USAGE_WINDOW)
+        active = await uow.advocates.active_roster()  # matching's copy, not a roster read
+        paused = await uow.advocates.count(status=AdvocateStatus.PAUSED)
+        usage = await uow.advocates.usage(None, since=now - USAGE_WINDOW)
         dead = await uow.outbox.dead_letters(since=now - timedelta(days=DEAD_LETTER_DAYS))
-    resting = [a for a in active if a.id is not None
-               and not check_can_ask(a, usage[a.id], ctx.policy.limits, now).allowed]
+    resting = [a for a in active if a.id is not None and not check_can_ask(
+        a, usage.get(a.id, Usage()), ctx.policy.limits, now).allowed]
     stats = {
         "Open requests": len(live),
         "Waiting for an advocate": sum(1 for r in live if r.state in WAITING_STATES),
@@ -109,7 +109,7 @@ async def program_glance(ctx: ServiceContext, actor: Actor) -> ProgramGlance:
             RequestState.ACCEPTED, RequestState.SCHEDULED)),
         "Active advocates": len(active),
         "Resting or at a limit": len(resting),
-        "Paused advocates": sum(1 for a in advocates if a.status is AdvocateStatus.PAUSED),
+        "Paused advocates": paused,
         f"Undelivered messages ({DEAD_LETTER_DAYS} days)": len(dead),
     }
     attention: list[str] = []

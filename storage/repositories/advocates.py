@@ -270,6 +270,13 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         result = await self._session.execute(stmt)
         return [_advocate(cast(AdvocateRow, row)) for row in result]
 
+    async def count(self, *, status: AdvocateStatus) -> int:
+        """One indexed count (``ix_advocates_status``)."""
+        await self._session.flush()
+        stmt = select(func.count()).select_from(AdvocateRow).where(
+            AdvocateRow.status == status.value)
+        return int(await self._session.scalar(stmt) or 0)
+
     async def active_roster(self) -> builtins.list[Advocate]:
         """The active advocates, ordered like ``list(status=ACTIVE)``, from this process's
         copy of the roster brought up to date with one query (``storage.roster_cache``).

@@ -165,6 +165,7 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         seen["usage_of_everyone"] = {labels.names[("advocate_id", k)]: v
                                      for k, v in everyone.items() if v != Usage()}
         seen["active_roster"] = await uow.advocates.active_roster()
+        seen["counts"] = [await uow.advocates.count(status=s) for s in AdvocateStatus]
         seen["requests"] = [await uow.requests.get(r1.id or 0),
                             await uow.requests.get_for_update(r2.id or 0)]
         seen["for_rep"] = await uow.requests.list_for_rep(RITA)
@@ -218,6 +219,7 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     assert fake["usage"]["bob@customer.example"].open_asks == 2
     assert fake["usage_of_everyone"] == {k: v for k, v in fake["usage"].items() if v != Usage()}
     assert fake["active_roster"] == fake["active"]
+    assert sum(fake["counts"]) == len(fake["advocates"]) and fake["counts"][0]
     assert [m.message.key for m in fake["due"]] == ["m2", "m3"]
     assert fake["due"][1].replaces_ref == "C1:1.0"
     assert fake["claim_again"] == [False, True]
