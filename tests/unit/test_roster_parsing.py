@@ -745,3 +745,19 @@ async def test_list_advocates_filters_by_status(db: FakeDatabase) -> None:
     assert len(await roster.list_advocates(db.uow)) == 40
     paused = await roster.list_advocates(db.uow, status=AdvocateStatus.PAUSED)
     assert [a.name for a in paused] == ["Olivia Schmidt", "Pieter de Vries"]
+
+
+async def test_bad_rows_in_later_chunks_keep_their_lines_and_stop_the_earlier_chunks(
+    db: FakeDatabase, tmp_path: Path,
+) -> None:
+    rows = [f"a{i}@x.example,A {i},X\n" for i in range(600)]
+    rows[398] = "a0@x.example,Again,X\n"  # line 400 repeats line 2
+    rows[498] = "not-an-email,Bad,X\n"  # line 500
+    path = tmp_path / "roster.csv"
+    path.write_text("Email,Name,Company\n" + "".join(rows), encoding="utf-8")
+    report = await import_roster(db.uow, path, now=START)
+    assert [p.line for p in report.problems] == [400, 500]
+    assert "already appears on line 2" in str(report.problems[0])
+    assert (report.written, db.commits, db.state.advocates) == (False, 0, {})
+    skipped = await import_roster(db.uow, path, now=START, skip_invalid=True)
+    assert (skipped.written, skipped.created, skipped.skipped) == (True, 598, 2)
