@@ -64,8 +64,8 @@ async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceR
 
 
 async def load_roster(ctx: ServiceContext) -> int:
-    """Read the roster into this process's copy for matching (``serve`` does it at start,
-    so the first intake does not wait for it); the number of active advocates."""
+    """Read the roster into this process's copy for matching (``serve`` does it as it
+    starts, so the first intake does not wait for it); the number of active advocates."""
     async with ctx.uow() as uow:
         return len(await uow.advocates.active_roster())
 
