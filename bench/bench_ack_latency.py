@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,8 @@ from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import free_port, serve_until_stopped, spawn, stop  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-bench"
@@ -78,7 +79,7 @@ async def run_fake_slack(port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await _serve_until_stopped()
+    await serve_until_stopped()
 
 
 class _Discard(list):  # type: ignore[type-arg]
@@ -114,7 +115,7 @@ async def run_minimal(port: int, api_url: str) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     freeze_startup_objects()  # the same process tuning as ours: only the app differs
-    await _serve_until_stopped()
+    await serve_until_stopped()
 
 
 async def run_ours(port: int, api_url: str, database: str) -> None:
@@ -136,17 +137,12 @@ async def run_ours(port: int, api_url: str, database: str) -> None:
         scheduler = start_scheduler(bot)
         freeze_startup_objects()  # as `advocate-bot serve` does
         try:
-            await _serve_until_stopped()
+            await serve_until_stopped()
         finally:
             await scheduler.stop()
             await runner.cleanup()
 
 
-async def _serve_until_stopped() -> None:
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    print("READY", flush=True)
-    await stop.wait()
 
 
 async def seed(database: str, requests: int) -> list[int]:
@@ -212,25 +208,8 @@ async def work_done(database: str) -> dict[str, int]:
             "dms_delivered": int(sent or 0), "people_looked_up": int(people or 0)}
 
 
-def spawn(role: str, *args: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--role", role, *args], stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if line.strip() != "READY":
-        process.kill()
-        raise RuntimeError(f"{role} did not start: {line!r}")
-    return process
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -252,12 +231,6 @@ async def wait_until_idle(processes: list[subprocess.Popen[str]], *, limit: floa
             return
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the load --------------------------------------------------------------------------
@@ -349,10 +322,10 @@ async def bench(requests: int, clients: int, rounds: int) -> dict[str, Any]:
     fake_url = f"http://127.0.0.1:{fake_port}"
     api_url = f"{fake_url}/api/"
     request_ids = await seed(database, requests + clients * 2)
-    processes = [spawn("fake", str(fake_port))]
+    processes = [spawn(__file__, "fake", str(fake_port))]
     try:
-        processes.append(spawn("minimal", str(minimal_port), api_url))
-        processes.append(spawn("ours", str(ours_port), api_url, database))
+        processes.append(spawn(__file__, "minimal", str(minimal_port), api_url))
+        processes.append(spawn(__file__, "ours", str(ours_port), api_url, database))
         urls = {"minimal": f"http://127.0.0.1:{minimal_port}/slack/events",
                 "ours": f"http://127.0.0.1:{ours_port}/slack/events"}
         load = {name: Load(fake_url, request_ids) for name in urls}
@@ -369,7 +342,7 @@ async def bench(requests: int, clients: int, rounds: int) -> dict[str, Any]:
         work = await work_done(database)
     finally:
         for process in reversed(processes):  # the apps first: they may still call Slack
-            stop(process)
+            stop(process, timeout=20)
         shutil.rmtree(workdir, ignore_errors=True)
     summary: dict[str, Any] = {"clients": clients, "requests_per_app": len(results["ours"]),
                                "work_after_ack": work}

@@ -61,70 +61,81 @@ def synthetic_year(advocates: int, requests: int, asks: int, seed: int
     rng = random.Random(seed)
     rows: dict[Any, list[dict[str, Any]]] = {AdvocateRow: [], RequestRow: [], AskRow: [],
                                              EngagementRow: [], OutboxRow: []}
-    for n in range(1, advocates + 1):
-        rows[AdvocateRow].append({
-            "id": n, "email": f"advocate{n}@c{n}.example", "email_key": f"advocate{n}@c{n}.example",
-            "name": f"Advocate {n}", "company": f"Customer {n // 3}", "products": [],
-            "use_cases": [], "languages": ["English"], "reference_types": ["call"],
-            "do_not_use_with": [], "status": rng.choices(["active", "paused", "retired"],
-                                                         [90, 7, 3])[0],
-            "public_recognition": rng.random() < 0.4, "points": rng.randint(0, 200),
-            "joined_on": date(2024, 1, 1) + timedelta(days=rng.randint(0, 800)),
-            "renewal_date": date(2026, 1, 1) + timedelta(days=rng.randint(0, 400)),
-            "own_max_per_90_days": 2 if rng.random() < 0.05 else None,
-        })
-    asks_per_request = asks / requests
-    ask_id = engagement_id = 0
-    span = (YEAR_END - YEAR_START).total_seconds()
+    rows[AdvocateRow] = [_advocate(rng, n) for n in range(1, advocates + 1)]
     for n in range(1, requests + 1):
-        created = YEAR_START + timedelta(seconds=span * n / (requests + 1))
-        fate = rng.random()
-        state = ("completed" if fate < 0.6 else "unfulfilled" if fate < 0.85
-                 else rng.choice(["matching", "asking", "scheduled", "cancelled"]))
-        closed = created + timedelta(days=rng.uniform(2, 20))
-        rows[RequestRow].append({
-            "id": n, "rep_email": f"rep{n % 200}@vendor.example",
-            "rep_email_key": f"rep{n % 200}@vendor.example", "prospect_company": f"P{n}",
-            "reference_type": "call", "needed_by": (created + timedelta(days=21)).date(),
-            "created_at": created, "products": [], "use_cases": [], "proposed_times": [],
-            "state": state, "updated_at": min(closed, YEAR_END) if state != "matching"
-            else created,
-        })
-        count = max(1, round(rng.gauss(asks_per_request, 1)))
-        advocate = 1
-        for k in range(count):
-            ask_id += 1
-            advocate = rng.randint(1, advocates)
-            accepted = state in ("completed", "scheduled") and k == count - 1
-            asked = created + timedelta(hours=2 + 30 * k)
-            rows[AskRow].append({
-                "id": ask_id, "request_id": n, "advocate_id": advocate, "rank": k + 1,
-                "created_at": asked, "expires_at": asked + timedelta(hours=48),
-                "state": "accepted" if accepted else rng.choice(["declined", "expired"]),
-                "answered_at": asked + timedelta(hours=rng.uniform(1, 40)),
-            })
-        if state in ("completed", "scheduled"):
-            engagement_id += 1
-            accepted_at = created + timedelta(hours=2 + 30 * (count - 1) + rng.uniform(1, 40))
-            call = accepted_at + timedelta(days=rng.uniform(2, 10))
-            rows[EngagementRow].append({
-                "id": engagement_id, "request_id": n, "advocate_id": advocate, "ask_id": ask_id,
-                "reference_type": "call", "accepted_at": accepted_at,
-                "state": "completed" if state == "completed" else "scheduled",
-                "scheduled_at": call, "completed_at": call + timedelta(hours=1)
-                if state == "completed" else None,
-                "points_awarded": 10 if state == "completed" else 0,
-                "influenced_amount": Decimal(rng.randint(0, 500_000))
-                if state == "completed" and rng.random() < 0.5 else None,
-            })
-    for n in range(300):
-        died = YEAR_START + timedelta(seconds=rng.uniform(0, span))
-        rows[OutboxRow].append({
-            "key": f"dead-{n}", "recipient_email": f"advocate{n}@c{n}.example",
-            "template": "ask", "context": {}, "status": "dead", "attempts": 8,
-            "next_attempt_at": died, "last_error": "user_not_found", "created_at": died,
-        })
+        _request(rng, rows, n, requests, advocates, asks / requests)
+    rows[OutboxRow] = [_dead_letter(rng, n) for n in range(300)]
     return rows
+
+
+def _advocate(rng: random.Random, n: int) -> dict[str, Any]:
+    return {
+        "id": n, "email": f"advocate{n}@c{n}.example", "email_key": f"advocate{n}@c{n}.example",
+        "name": f"Advocate {n}", "company": f"Customer {n // 3}", "products": [],
+        "use_cases": [], "languages": ["English"], "reference_types": ["call"],
+        "do_not_use_with": [], "status": rng.choices(["active", "paused", "retired"],
+                                                     [90, 7, 3])[0],
+        "public_recognition": rng.random() < 0.4, "points": rng.randint(0, 200),
+        "joined_on": date(2024, 1, 1) + timedelta(days=rng.randint(0, 800)),
+        "renewal_date": date(2026, 1, 1) + timedelta(days=rng.randint(0, 400)),
+        "own_max_per_90_days": 2 if rng.random() < 0.05 else None,
+    }
+
+
+def _request(rng: random.Random, rows: dict[Any, list[dict[str, Any]]], n: int,
+             requests: int, advocates: int, asks_per_request: float) -> None:
+    """Request ``n`` of the year, with its asks and, if it got that far, its engagement."""
+    created = YEAR_START + timedelta(seconds=span_seconds() * n / (requests + 1))
+    fate = rng.random()
+    state = ("completed" if fate < 0.6 else "unfulfilled" if fate < 0.85
+             else rng.choice(["matching", "asking", "scheduled", "cancelled"]))
+    closed = created + timedelta(days=rng.uniform(2, 20))
+    rows[RequestRow].append({
+        "id": n, "rep_email": f"rep{n % 200}@vendor.example",
+        "rep_email_key": f"rep{n % 200}@vendor.example", "prospect_company": f"P{n}",
+        "reference_type": "call", "needed_by": (created + timedelta(days=21)).date(),
+        "created_at": created, "products": [], "use_cases": [], "proposed_times": [],
+        "state": state, "updated_at": min(closed, YEAR_END) if state != "matching"
+        else created,
+    })
+    count = max(1, round(rng.gauss(asks_per_request, 1)))
+    advocate = 1
+    for k in range(count):
+        advocate = rng.randint(1, advocates)
+        accepted = state in ("completed", "scheduled") and k == count - 1
+        asked = created + timedelta(hours=2 + 30 * k)
+        rows[AskRow].append({
+            "id": len(rows[AskRow]) + 1, "request_id": n, "advocate_id": advocate,
+            "rank": k + 1, "created_at": asked, "expires_at": asked + timedelta(hours=48),
+            "state": "accepted" if accepted else rng.choice(["declined", "expired"]),
+            "answered_at": asked + timedelta(hours=rng.uniform(1, 40)),
+        })
+    if state in ("completed", "scheduled"):
+        accepted_at = created + timedelta(hours=2 + 30 * (count - 1) + rng.uniform(1, 40))
+        call = accepted_at + timedelta(days=rng.uniform(2, 10))
+        rows[EngagementRow].append({
+            "id": len(rows[EngagementRow]) + 1, "request_id": n, "advocate_id": advocate,
+            "ask_id": len(rows[AskRow]), "reference_type": "call", "accepted_at": accepted_at,
+            "state": "completed" if state == "completed" else "scheduled",
+            "scheduled_at": call, "completed_at": call + timedelta(hours=1)
+            if state == "completed" else None,
+            "points_awarded": 10 if state == "completed" else 0,
+            "influenced_amount": Decimal(rng.randint(0, 500_000))
+            if state == "completed" and rng.random() < 0.5 else None,
+        })
+
+
+def _dead_letter(rng: random.Random, n: int) -> dict[str, Any]:
+    died = YEAR_START + timedelta(seconds=rng.uniform(0, span_seconds()))
+    return {
+        "key": f"dead-{n}", "recipient_email": f"advocate{n}@c{n}.example",
+        "template": "ask", "context": {}, "status": "dead", "attempts": 8,
+        "next_attempt_at": died, "last_error": "user_not_found", "created_at": died,
+    }
+
+
+def span_seconds() -> float:
+    return (YEAR_END - YEAR_START).total_seconds()
 
 
 async def load(engine: AsyncEngine, rows: dict[Any, list[dict[str, Any]]]) -> None:

@@ -24,6 +24,8 @@ from typer.core import TyperGroup
 from bot import __version__
 from bot.config import Settings, SettingsError, load_settings, mask_url
 from bot.domain.errors import DomainError
+from bot.rendering import Renderer
+from bot.roster_csv import RosterFileError
 from storage.db import DatabaseUrlError
 from storage.migrate import SchemaError
 
@@ -31,7 +33,7 @@ err = Console(stderr=True)
 log = logging.getLogger("advocate_bot")
 
 FRIENDLY_ERRORS: tuple[type[Exception], ...] = (
-    SettingsError, DomainError, SchemaError, DatabaseUrlError)
+    SettingsError, RosterFileError, SchemaError, DatabaseUrlError)
 
 
 class FriendlyErrors(TyperGroup):
@@ -46,6 +48,8 @@ class FriendlyErrors(TyperGroup):
 
         try:
             return super().invoke(ctx)
+        except DomainError as error:  # a rule said no: its error template's words
+            fail(Renderer().problem_text(error))
         except FRIENDLY_ERRORS as error:
             fail(str(error))
         except (OperationalError, InterfaceError) as error:

@@ -3,8 +3,9 @@ forget).
 
 A thin shell over ``bot.services.roster``: it reads settings, opens the app, runs one use
 case with ``asyncio.run`` and prints for humans. File-level problems (``RosterFileError``,
-``NotFound``) are ``DomainError``s that ``bot.cli`` turns into one red line and exit code 1;
-row problems are printed here, one line each, because the point is to see all of them.
+and ``NotFound`` worded by its error template) are what ``bot.cli`` turns into one red line
+and exit code 1; row problems are printed here, one line each, because the point is to see
+all of them.
 Diagnostics go to stderr so that ``advocates export > roster.csv`` stays clean.
 """
 

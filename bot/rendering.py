@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from bot.conversation.forms import LIMIT_LABELS
+from bot.domain.errors import DomainError, Problem
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 
 
@@ -39,6 +39,29 @@ def local_time(value: str | datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M 
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+class PlainMarkup:
+    """Shared text with no markup: the CLI, and form errors a surface shows as plain text."""
+
+    def b(self, text: object) -> str:
+        return str(text)
+
+    def t(self, text: object) -> str:
+        return str(text)
+
+    def code(self, text: object) -> str:
+        return f'"{text}"'
+
+    def cmd(self, text: str) -> str:
+        return f'"{text}"'
+
+
+PLAIN = PlainMarkup()
+
+
+class UnknownProblem(LookupError):
+    """A code with no template in ``templates/text/errors/``: a bug, never shown as is."""
+
+
 class Renderer:
     def __init__(self, root: Path | None = None) -> None:
         self.env = jinja2.Environment(
@@ -51,9 +74,10 @@ class Renderer:
         )
         self.env.filters["slack_escape"] = slack_escape
         self.env.filters["local_time"] = local_time
-        # The limits' words and bounds, declared once (bot/conversation/forms.py).
-        self.env.globals["limit_labels"] = LIMIT_LABELS
+        # The limits' bound, declared once (bot/domain/limits.py).
         self.env.globals["max_cooldown_days"] = MAX_COOLDOWN_DAYS
+        self.env.globals["problem_text"] = self._problem_global
+        self.env.globals["required_problem"] = Problem("field_required")  # forms' inputs
         self.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
 
     def has(self, name: str) -> bool:
@@ -74,6 +98,24 @@ class Renderer:
         for one surface, as its non-empty lines."""
         text = self.render(f"text/replies/{reply.template}.txt.j2", {**reply.context, "m": markup})
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def problem_text(self, problem: Problem | DomainError, markup: Any = PLAIN) -> str:
+        """The words for a refusal or a field error (``templates/text/errors/<code>.txt.j2``,
+        rendered with its parameters) as one line, marked up through ``markup``. Raises
+        ``UnknownProblem`` for a code without a template."""
+        if isinstance(problem, DomainError):
+            problem = problem.problem
+        try:
+            template = self.env.get_template(f"text/errors/{problem.code}.txt.j2")
+        except jinja2.TemplateNotFound:
+            raise UnknownProblem(f"no template for the error code {problem.code!r}") from None
+        return " ".join(template.render(**problem.params, m=markup).split())
+
+    @jinja2.pass_context
+    def _problem_global(self, context: jinja2.runtime.Context,
+                        problem: Problem | DomainError) -> str:
+        """``problem_text`` in a template, marked up like the reply that shows it."""
+        return self.problem_text(problem, context.get("m") or PLAIN)
 
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""

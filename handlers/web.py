@@ -10,7 +10,7 @@ verifies its sender before anything reads the request (see ``slack_events`` and
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -71,8 +71,27 @@ async def slack_events(request: web.Request) -> web.Response:
     except SlackRequestError as error:
         log.warning("refused a signed request to %s: %s", SLACK_EVENTS_PATH, error)
         return web.json_response({"error": str(error)}, status=400)
+    busy = _busy_answer(request.app[APP_KEY], bolt_request.body)
+    if busy is not None:
+        return busy
     bolt_response = await request.app[SLACK_KEY].async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
+
+
+def _busy_answer(bot_app: App, payload: dict[str, Any]) -> web.Response | None:
+    """A new command or form turned away while the work already accepted would take too
+    long to finish (``handlers.slack.inflight``)."""
+    from bot.conversation.replies import Reply
+    from handlers.slack.blockkit import reply_text
+    from handlers.slack.inflight import busy_answer
+
+    renderer = bot_app.slack.messenger.renderer
+    answer = busy_answer(bot_app.slack.in_flight, payload,
+                         lambda name: reply_text(renderer, Reply(name)))
+    if answer is None:
+        return None
+    status, text = answer
+    return web.Response(status=status, text=text, content_type="application/json")
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
@@ -104,6 +123,7 @@ def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Ap
         web_app[SLACK_KEY] = slack_app
         web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
         web_app.on_startup.append(_open_slack_session)
+        web_app.on_shutdown.append(_finish_slack_work)
         web_app.on_cleanup.append(_close_slack_session)
     if bot_app.teams is not None:
         bot_app.teams.add_routes(web_app)  # POST /api/messages
@@ -117,6 +137,12 @@ async def _open_slack_session(web_app: web.Application) -> None:
     from aiohttp import ClientSession
 
     web_app[SLACK_KEY].client.session = ClientSession()
+
+
+async def _finish_slack_work(web_app: web.Application) -> None:
+    """Slack's listeners that acknowledged finish before the server stops (aiohttp runs
+    this once it no longer takes requests): what a person saw accepted is not lost."""
+    await web_app[APP_KEY].slack.in_flight.drain()
 
 
 async def _close_slack_session(web_app: web.Application) -> None:

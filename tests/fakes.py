@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import pytest
+
+from bot.domain.errors import DomainError, InvalidInput, Problem
 from bot.domain.limits import effective_limits
 from bot.domain.model import (
     Advocate,
@@ -672,3 +677,27 @@ class FakeMessenger:
 
     def templates(self) -> list[str]:
         return [d.template for d in self.transcript]
+
+
+def said(problem: Problem | DomainError) -> str:
+    """The words a refusal or field error shows a person (plain text; its template)."""
+    from bot.rendering import Renderer
+    return Renderer().problem_text(problem)
+
+
+#: The one neutral refusal, as people read it.
+NOT_YOURS = said(Problem("not_yours"))
+
+
+def words(error: InvalidInput) -> dict[str, str]:
+    """An ``InvalidInput``'s problems as the words each field shows."""
+    return {name: said(problem) for name, problem in error.errors.items()}
+
+
+@contextmanager
+def raises_saying(kind: type[DomainError], pattern: str) -> Iterator[pytest.ExceptionInfo[Any]]:
+    """``pytest.raises(kind)`` whose words (not its code) match ``pattern`` (``re.search``)."""
+    with pytest.raises(kind) as info:
+        yield info
+    text = said(info.value)
+    assert re.search(pattern, text), f"{pattern!r} not in {text!r}"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.domain.errors import Problem
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.services.intake import RequestDraft
 
@@ -42,10 +43,9 @@ class Help(Command):
 @dataclass(frozen=True, slots=True)
 class Unreadable(Command):
     """Words that name a command but whose details are wrong (``pause until tomorrow``):
-    the errors say, per part, what is wrong."""
+    the errors say, per part, what is wrong (a ``Problem``, worded by its template)."""
 
-    errors: dict[str, str] = field(default_factory=dict)
-    typed: dict[str, str] = field(default_factory=dict)  # what was typed, per part
+    errors: dict[str, Problem] = field(default_factory=dict)
 
 
 # --- reference requests (sales reps) -------------------------------------------------------
@@ -153,8 +153,8 @@ class ImportRoster(Command):
 # --- buttons and forms ----------------------------------------------------------------------
 
 Answer = Literal["accept", "decline", "not_now"]
-FormName = Literal["decline_reason", "propose_time", "outcome", "comment", "own_limits",
-                   "check_in_limits", "check_in_feedback"]
+FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
+                   "own_limits", "check_in_limits", "check_in_feedback"]
 
 
 @dataclass(frozen=True, slots=True)

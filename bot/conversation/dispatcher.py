@@ -61,7 +61,7 @@ async def dispatch(ctx: ServiceContext, command: c.Command) -> Reply:
     except InvalidInput as error:
         return text_reply("invalid", "attention", errors=dict(error.errors))
     except DomainError as error:
-        return text_reply("refused", "attention", message=str(error))
+        return text_reply("refused", "attention", problem=error.problem)
 
 
 # --- help -------------------------------------------------------------------------------
@@ -69,22 +69,21 @@ async def dispatch(ctx: ServiceContext, command: c.Command) -> Reply:
 
 async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
     if command.topic == "advocates":
-        require(command.actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
+        require(command.actor, Role.PROGRAM_MANAGER, action="manage_roster")
     manager = Role.PROGRAM_MANAGER in command.actor.roles
     return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager,
                       rep=may_request(command.actor))
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
-    return text_reply("unreadable", "attention", errors=dict(command.errors),
-                      typed=dict(command.typed))
+    return text_reply("unreadable", "attention", errors=dict(command.errors))
 
 
 # --- requests ---------------------------------------------------------------------------
 
 
 async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
-    require(command.actor, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
+    require(command.actor, Role.REP, Role.PROGRAM_MANAGER, action="request_reference")
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None
@@ -154,7 +153,7 @@ async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
 
 
 def _manager(actor: Actor) -> None:
-    require(actor, Role.PROGRAM_MANAGER, action="manage the advocate roster")
+    require(actor, Role.PROGRAM_MANAGER, action="manage_roster")
 
 
 async def find(ctx: ServiceContext, command: c.FindAdvocates) -> Reply:
@@ -372,7 +371,7 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
                        advocate_name=brief.advocate_name)
     elif command.form in ("own_limits", "check_in_limits"):
         profile = await advocate_profile(ctx, command.actor, command.subject_id)
-        context.update(current=profile.limits)
+        context.update(current=profile.limits, program_limits=ctx.policy.limits)
     return Reply(command.form, context, form=command.form)
 
 

@@ -3,9 +3,10 @@
 A form's fields, their choices and their limits are the program's, not a surface's: the
 intake's reference types, company sizes, call lengths, parallel asks and time zones, the
 roster's own industries, regions, languages, products and use cases, the four burnout
-limits with their labels and bounds. Slack's modal and Teams' Adaptive Card both build
-their inputs from ``intake_choices`` and ``limit_fields``, and a parity test holds them
-to the same fields and choices.
+limits with their bounds. The form specs (``formspec.py``) take their choices from
+``intake_choices`` and their bounds from ``limit_fields``; Slack's modal and Teams'
+Adaptive Card render those specs, and a parity test holds them to the same fields and
+choices.
 
 Where a person types instead of choosing (an old Teams client, a pre-filled keyword),
 ``forgive`` reads what they meant: a language by code or name in any language (``en``,
@@ -142,6 +143,17 @@ def timezone_choices(*wanted: str | None) -> list[Choice]:
     return [Choice(z, z.replace("_", " ")) for z in zones]
 
 
+def call_lengths(*wanted: object) -> list[int]:
+    """The usual call lengths, plus a pre-filled one that is not among them."""
+    extra = [n for w in wanted if (n := _minutes(w)) is not None]
+    return sorted({*CALL_LENGTHS, *extra})
+
+
+def _minutes(raw: object) -> int | None:
+    text = str(raw).strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= 600 else None
+
+
 def intake_choices(known: KnownValues, *, timezone: str,
                    keep: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[Choice]]:
     """Every choice the intake form offers, by field name. ``keep``: values already
@@ -150,7 +162,8 @@ def intake_choices(known: KnownValues, *, timezone: str,
     return {
         "reference_type": [Choice(t.value, t.label) for t in ReferenceType],
         "company_size": [Choice(s.value, f"{s.value} employees") for s in CompanySize],
-        "call_length_minutes": [Choice(str(n), f"{n} minutes") for n in CALL_LENGTHS],
+        "call_length_minutes": [Choice(str(n), f"{n} minutes")
+                                for n in call_lengths(*keep.get("call_length_minutes", ()))],
         "parallel_asks": [Choice(str(n), "1 at a time" if n == 1 else f"{n} at once")
                           for n in range(1, MAX_PARALLEL_ASKS + 1)],
         "timezone": timezone_choices(timezone),
@@ -165,18 +178,14 @@ def intake_choices(known: KnownValues, *, timezone: str,
 # --- the burnout limits as form fields -----------------------------------------------------
 
 
-LIMIT_LABELS: Final[Mapping[str, str]] = {
-    "max_per_90_days": "Most references in any 90 days",
-    "max_per_365_days": "Most references in any 365 days",
-    "cooldown_days": "Days of rest between two references",
-    "max_open_asks": "Most open asks at once",
-}
+# The limits an advocate may set, in the order forms show them (their labels are in
+# templates/text/forms/words.j2).
+LIMIT_NAMES: Final = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
 
 
 @dataclass(frozen=True, slots=True)
 class LimitField:
     name: str
-    label: str
     low: int
     high: int
     value: int
@@ -186,11 +195,11 @@ def limit_fields(current: LimitPolicy, program: LimitPolicy) -> list[LimitField]
     """The four limits as an advocate may set them: never looser than the program (at
     most its counts, at least its rest, and no rest longer than the domain allows)."""
     fields = []
-    for name, label in LIMIT_LABELS.items():
+    for name in LIMIT_NAMES:
         limit, now = int(getattr(program, name)), int(getattr(current, name))
         if name == "cooldown_days":
-            fields.append(LimitField(name, label, limit, MAX_COOLDOWN_DAYS,
+            fields.append(LimitField(name, limit, MAX_COOLDOWN_DAYS,
                                      min(max(now, limit), MAX_COOLDOWN_DAYS)))
         else:
-            fields.append(LimitField(name, label, 0, limit, min(now, limit)))
+            fields.append(LimitField(name, 0, limit, min(now, limit)))
     return fields

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.conversation import commands as c
+from bot.domain.errors import Problem
 from bot.domain.model import Actor, LimitOverrides
 
 # What each limit is called when typed (``90d=4``), by the ``LimitOverrides`` field it sets.
@@ -34,10 +35,9 @@ GREETINGS = frozenset({"", "help", "hi", "hello", "start", "?"})
 class BadWords(ValueError):
     """Raised inside the parser only; ``read`` turns it into ``commands.Unreadable``."""
 
-    def __init__(self, errors: dict[str, str], typed: dict[str, str] | None = None) -> None:
+    def __init__(self, errors: dict[str, Problem]) -> None:
         super().__init__(errors)
         self.errors = errors
-        self.typed = typed or {}
 
 
 def split_command(text: str) -> tuple[str, str]:
@@ -58,7 +58,7 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise BadWords({"until": "not_a_date"}, {"until": text.strip()[:40]}) from None
+        raise BadWords({"until": Problem("typed_not_a_date", typed=text.strip()[:40])}) from None
 
 
 _PAUSE = re.compile(
@@ -99,7 +99,7 @@ def parse_limits(text: str) -> LimitsArgs:
     head, reason = split_reason(text)
     who: list[str] = []
     values: dict[str, int | None] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     cleared = False
     for word in head.split():
         found = _ASSIGNMENT.match(word)
@@ -108,9 +108,9 @@ def parse_limits(text: str) -> LimitsArgs:
         elif found:
             key = LIMIT_KEYS.get(found["key"].lower())
             if key is None:
-                errors[found["key"][:40]] = "unknown_limit"
+                errors[found["key"][:40]] = Problem("unknown_limit", typed=found["key"][:40])
             elif not _small_whole(found["value"]):
-                errors[key] = "not_a_whole_number"
+                errors[key] = Problem("limit_not_whole", field=key)
             else:
                 values[key] = int(found["value"])
         else:
@@ -144,7 +144,7 @@ def read(text: str | None, actor: Actor, *, command: str | None = None) -> c.Com
         if command == "advocates":
             return _advocates(words, actor)
     except BadWords as problem:
-        return c.Unreadable(actor, errors=problem.errors, typed=problem.typed)
+        return c.Unreadable(actor, errors=problem.errors)
     said = " ".join(part for part in (command, words) if part)
     if said.casefold() in GREETINGS:
         return c.Help(actor)

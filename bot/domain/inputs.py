@@ -12,8 +12,9 @@ Everything that arrives from a form, a button, a command or a CSV cell is checke
   ``NUMERIC(14, 2)``, ids 32-bit integers (PostgreSQL's ``INTEGER``), text columns refuse
   NUL, and date maths overflows near the year 9999.
 
-Each function raises ``InvalidInput`` with one message on ``field``, ready to be shown
-next to that field of a form. Pure: no I/O, no clock (callers pass ``today``).
+Each function raises ``InvalidInput`` with one ``Problem`` on ``field``, worded by its
+template (``templates/text/errors/``) next to that field of a form. Pure: no I/O, no
+clock (callers pass ``today``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 
 #: Longer than any number a person types (thousands separators, currency, decimals).
 MAX_NUMBER_CHARS = 32
@@ -87,24 +88,24 @@ def decimal_or_none(raw: object) -> Decimal | None:
 
 
 def whole_number(raw: object, field: str, *, low: int, high: int,
-                 message: str | None = None) -> int:
+                 problem: Problem | None = None) -> int:
     """A whole number in ``low..high`` (``"45"``, ``45``, ``45.0``; not ``True`` or 45.5)."""
-    message = message or f"Enter a whole number from {low} to {high}."
     value = decimal_or_none(raw)
     if value is None or not low <= value <= high or value != value.to_integral_value():
-        raise InvalidInput({field: message})
+        raise InvalidInput({field: problem or Problem("number_out_of_range", low=low,
+                                                      high=high)})
     return int(value)
 
 
-def amount(raw: object, field: str, *, message: str | None = None) -> Decimal:
+def amount(raw: object, field: str, *, problem: Problem | None = None) -> Decimal:
     """A money amount from 0 up to what the database holds, rounded to cents."""
     value = decimal_or_none(raw)
     if value is None:
-        raise InvalidInput({field: message or "Give the amount as a number, e.g. 120000."})
+        raise InvalidInput({field: problem or Problem("amount_not_a_number")})
     if value < 0:
-        raise InvalidInput({field: message or "The amount cannot be negative."})
+        raise InvalidInput({field: problem or Problem("amount_negative")})
     if value > MAX_AMOUNT:
-        raise InvalidInput({field: f"That amount is too large (at most {MAX_AMOUNT:,})."})
+        raise InvalidInput({field: Problem("amount_too_large", most=MAX_AMOUNT)})
     return value.quantize(Decimal("0.01"))
 
 
@@ -119,21 +120,20 @@ def refuse_control_characters(text: str, field: str, *, multiline: bool = True) 
     and tabs are fine in multi-line fields). PostgreSQL cannot store NUL in text at all,
     and the others only ever arrive by accident or on purpose, never by typing."""
     if has_control_characters(text, multiline=multiline):
-        raise InvalidInput({field: "Remove the invisible control characters from this "
-                                   "text (they cannot be stored)."})
+        raise InvalidInput({field: Problem("control_characters")})
     return text
 
 
 def date_in_range(value: date, field: str, *, earliest: date,
-                  latest: date = LATEST_DATE, message: str | None = None) -> date:
-    """``value`` if it lies in ``earliest..latest``; the message says the range."""
+                  latest: date = LATEST_DATE, problem: Problem | None = None) -> date:
+    """``value`` if it lies in ``earliest..latest``; the problem says the range."""
     if not earliest <= value <= latest:
-        raise InvalidInput({field: message or f"Pick a date from {earliest.isoformat()} to "
-                                              f"{latest.isoformat()}."})
+        raise InvalidInput({field: problem or Problem("date_out_of_range", earliest=earliest,
+                                                      latest=latest)})
     return value
 
 
 def record_id(raw: object, field: str = "id") -> int:
     """The id of a stored record, from a button value or a typed command. The same
     refusal for a malformed id and one no row can have, so neither says more."""
-    return whole_number(raw, field, low=1, high=MAX_ID, message="There is no such record.")
+    return whole_number(raw, field, low=1, high=MAX_ID, problem=Problem("no_such_record"))

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.errors import InvalidInput, LimitReached
+from bot.domain.errors import InvalidInput, LimitReached, Problem
 from bot.domain.model import Advocate, AdvocateStatus, LimitOverrides, Usage, ensure_utc
 from bot.domain.policy import LimitPolicy
 
@@ -103,23 +103,24 @@ def effective_limits(policy: LimitPolicy, advocate: Advocate) -> LimitPolicy:
 def validate_own_limits(requested: LimitOverrides, policy: LimitPolicy) -> None:
     """Refuse limits an advocate may not set: negative, not whole numbers, or looser than
     ``policy``. Raises ``InvalidInput`` naming every bad field so a form can mark each."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     for name in _OVERRIDE_FIELDS:
         value = getattr(requested, name)
         if value is None:
             continue
         limit: int = getattr(policy, name)
         if isinstance(value, bool) or not isinstance(value, int):
-            errors[name] = "must be a whole number"
+            errors[name] = Problem("limit_not_whole", field=name)
         elif value < 0:
-            errors[name] = "cannot be negative"
+            errors[name] = Problem("limit_negative", field=name)
         elif name == "cooldown_days":
             if value < limit:
-                errors[name] = f"must be at least {limit} days (the program's minimum)"
+                errors[name] = Problem("cooldown_below_program", least=limit)
             elif value > MAX_COOLDOWN_DAYS:
-                errors[name] = f"can be at most {MAX_COOLDOWN_DAYS} days"
+                errors[name] = Problem("limit_at_most", field=name, most=MAX_COOLDOWN_DAYS,
+                                       program=False)
         elif value > limit:
-            errors[name] = f"can be at most {limit} (the program's limit)"
+            errors[name] = Problem("limit_at_most", field=name, most=limit, program=True)
     if errors:
         raise InvalidInput(errors)
 

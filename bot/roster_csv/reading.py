@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.domain.errors import DomainError
 
-
-class RosterFileError(DomainError):
+class RosterFileError(ValueError):
     """The file as a whole cannot be read as a roster (not CSV, not UTF-8, no email column).
 
-    A ``DomainError``, so the CLI prints it as one line and exits 1.
+    Only the CLI imports rosters, and CLI output is English in code: ``bot.cli`` prints the
+    message as one line and exits 1.
     """
 
 

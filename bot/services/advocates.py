@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound, Problem
 from bot.domain.inputs import (
     MAX_LIMIT_COUNT,
     date_in_range,
@@ -69,7 +69,7 @@ from bot.services.messages import (
     rep_zone,
     request_context,
 )
-from bot.services.roles import NOT_YOURS, advocate_person, is_advocate, manager_people
+from bot.services.roles import advocate_person, is_advocate, manager_people
 
 USAGE_WINDOW = timedelta(days=YEAR_WINDOW_DAYS)
 _LIMIT_FIELDS = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_open_asks")
@@ -192,14 +192,14 @@ async def _load(uow: UnitOfWork, advocate_id: int, *, for_update: bool = False) 
     getter = uow.advocates.get_for_update if for_update else uow.advocates.get
     advocate = await getter(advocate_id)
     if advocate is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     return advocate
 
 
 def _require_self_or_manager(actor: Actor, advocate: Advocate, action: str) -> None:
     if actor.is_program_manager or is_advocate(actor, advocate):
         return
-    raise NotAllowed(NOT_YOURS)
+    raise NotAllowed("not_yours")
 
 
 def _today_for(advocate: Advocate, now: datetime) -> date:
@@ -221,9 +221,7 @@ def _availability(advocate: Advocate, now: datetime) -> str:
 
 def _refuse_if_retired(advocate: Advocate) -> None:
     if advocate.status is AdvocateStatus.RETIRED:
-        raise DomainError(
-            f"{advocate.name} has left the program; they can rejoin through a new invitation."
-        )
+        raise DomainError("advocate_retired", name=advocate.name)
 
 
 def _overrides_dict(limits: LimitOverrides) -> dict[str, int | None]:
@@ -259,10 +257,10 @@ async def pause_advocate(ctx: ServiceContext, actor: Actor, advocate_id: int, *,
         if until is not None:
             today = _today_for(advocate, now)
             if until < today:
-                raise InvalidInput({"until": "Pick a day from today on."})
+                raise InvalidInput({"until": Problem("day_before_today")})
             date_in_range(until, "until", earliest=today,
                           latest=today + timedelta(days=MAX_PAUSE_DAYS),
-                          message="Pick a day within the next two years.")
+                          problem=Problem("day_within_two_years"))
         status = AdvocateStatus.PAUSED if until is None else advocate.status
         if until is not None and status is AdvocateStatus.PAUSED:
             status = AdvocateStatus.ACTIVE  # a dated pause replaces an open-ended one
@@ -315,7 +313,7 @@ async def set_own_limits(ctx: ServiceContext, actor: Actor, advocate_id: int,
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)
         if not is_advocate(actor, advocate):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         validate_own_limits(limits, ctx.policy.limits)
         if advocate.own_limits == limits:
             return advocate
@@ -331,22 +329,24 @@ async def set_own_limits(ctx: ServiceContext, actor: Actor, advocate_id: int,
 def _validate_manager_limits(limits: LimitOverrides, reason: str) -> None:
     """Any whole number a limit can sensibly be (an override may loosen the program's
     limits, but not past what the database column and the date maths hold)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     for name, value in _overrides_dict(limits).items():
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            errors[name] = "must be a whole number"
+            errors[name] = Problem("limit_not_whole", field=name)
         elif value < 0:
-            errors[name] = "cannot be negative"
+            errors[name] = Problem("limit_negative", field=name)
         else:
             high = MAX_COOLDOWN_DAYS if name == "cooldown_days" else MAX_LIMIT_COUNT
             try:
-                whole_number(value, name, low=0, high=high, message=f"can be at most {high}")
+                whole_number(value, name, low=0, high=high,
+                             problem=Problem("limit_at_most", field=name, most=high,
+                                             program=False))
             except InvalidInput as invalid:
                 errors.update(invalid.errors)
     if not reason.strip():
-        errors["reason"] = "Say why you are overriding this advocate's limits (it is audited)."
+        errors["reason"] = Problem("override_reason_missing")
     else:
         try:
             refuse_control_characters(reason, "reason")
@@ -363,7 +363,7 @@ async def set_manager_limits(ctx: ServiceContext, actor: Actor, advocate_id: int
     stricter wishes still win (``effective_limits``)."""
     now = ctx.now()
     if not actor.is_program_manager:
-        raise NotAllowed("Sorry, only a program manager can override an advocate's limits.")
+        raise NotAllowed("only_role", roles=["program_manager"], action="override_limits")
     _validate_manager_limits(limits, reason)
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)

@@ -64,7 +64,6 @@ from bot.services.request_progress import (
     sync_request_state,
 )
 from bot.services.roles import (
-    NOT_YOURS,
     advocate_person,
     is_account_owner,
     is_advocate,
@@ -97,12 +96,12 @@ async def ask_advocate(ctx: ServiceContext, actor: Actor, request_id: int,
     now = ctx.now()
     override_reason = override_reason.strip()
     if override_reason and not actor.is_program_manager:
-        raise NotAllowed("Sorry, only a program manager can override an advocate's limits.")
+        raise NotAllowed("only_role", roles=["program_manager"], action="override_limits")
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:
-            raise NotFound(NOT_YOURS)
-        require_owner_or_manager(actor, request, "ask advocates for it")
+            raise NotFound("not_yours")
+        require_owner_or_manager(actor, request)
         asks = await uow.asks.list_for_request(request_id)
         open_count = _room_for_another_ask(request, asks, now)
         already = {a.advocate_id for a in asks}
@@ -112,7 +111,8 @@ async def ask_advocate(ctx: ServiceContext, actor: Actor, request_id: int,
                                   open_count=open_count, by=by)
         else:
             ask = await _ask_chosen(ctx, uow, request, advocate_id, now, already=already,
-                                    by=by, override_reason=override_reason)
+                                    by=by, override_reason=override_reason,
+                                    manager=actor.is_program_manager)
         await uow.commit()
         return ask
 
@@ -122,15 +122,11 @@ def _room_for_another_ask(request: ReferenceRequest, asks: list[Ask], now: datet
     ask now; otherwise return how many of its asks are open."""
     require_askable(request)
     if past_needed_by(request, now):
-        raise DomainError(f"Request #{request.id} was needed by {request.needed_by}, "
-                          "which has passed; cancel it or open a new one.")
+        raise DomainError("request_needed_by_passed", request_id=request.id,
+                          needed_by=request.needed_by)
     open_count = sum(1 for a in asks if a.state.is_open)
     if open_count >= request.parallel_asks:
-        raise DomainError(
-            f"Request #{request.id} already has {open_count} open "
-            f"ask{'s' if open_count != 1 else ''}; wait for an answer (or cancel the "
-            "request) before asking someone else."
-        )
+        raise DomainError("request_asks_full", request_id=request.id, open_count=open_count)
     return open_count
 
 
@@ -144,8 +140,7 @@ async def _ask_best(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequ
         return await create_ask(ctx, uow, request, result.matches[0].advocate, now,
                                 rank=len(already) + 1, by=by, automatic=False)
     if open_count:
-        raise DomainError("Nobody else fits this request right now; the open "
-                          "ask is still waiting for an answer.")
+        raise DomainError("nobody_else_fits")
     await mark_unfulfilled(ctx, uow, request, now, reason="no_one_left",
                            rep_template="request_unfulfilled_rep", result=result, by=by)
     return None
@@ -153,20 +148,22 @@ async def _ask_best(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequ
 
 async def _ask_chosen(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
                       advocate_id: int, now: datetime, *, already: set[int], by: str,
-                      override_reason: str) -> Ask:
+                      override_reason: str, manager: bool) -> Ask:
     """Ask the advocate the rep picked, unless a limit or a filter forbids it and no
-    program manager overrode it."""
+    program manager overrode it. A rep picks among the matches they were shown; any other
+    id gets the neutral refusal, so trying ids cannot reveal who is on the roster (a
+    program manager may ask anyone)."""
     advocate = await uow.advocates.get_for_update(advocate_id)
-    if advocate is None:
-        raise NotFound(NOT_YOURS)
+    if advocate is None or not (manager or advocate_id in await _shown(uow, request)):
+        raise NotFound("not_yours")  # an id the rep was never shown says nothing about whose
     if advocate_id in already:
-        raise DomainError(f"{advocate.name} has already been asked for this request.")
+        raise DomainError("advocate_already_asked", name=advocate.name)
     if advocate.status == AdvocateStatus.RETIRED:
-        raise DomainError(f"{advocate.name} has left the program and cannot be asked.")
+        raise DomainError("advocate_left", name=advocate.name)
     reasons = await reasons_not_to_ask(ctx, uow, request, advocate, now)
     if reasons:
         if not override_reason:
-            raise LimitReached(reasons)
+            raise LimitReached(reasons, name=advocate.name)
         await audit(uow, now, by, "limit.override", f"advocate:{advocate_id}",
                     request_id=request.id, reasons=reasons, reason=override_reason)
     # The rank among the matches the rep was shown; 0 = picked from outside them.
@@ -179,20 +176,27 @@ async def _ask_chosen(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRe
                             automatic=False, override_reason=override_reason if reasons else "")
 
 
+async def _shown(uow: UnitOfWork, request: ReferenceRequest) -> set[int]:
+    """The advocates the request's matches showed the rep (``request.matches_shown``)."""
+    entries = await uow.audit.list(subject=f"request:{request.id}", limit=1000)
+    return {int(advocate_id) for e in entries if e.action == "request.matches_shown"
+            for advocate_id in e.detail.get("matches", ())}
+
+
 async def _load_for_ask(uow: UnitOfWork, ask_id: int
                         ) -> tuple[ReferenceRequest, Ask, Advocate]:
     """Lock the request, then the ask, then the advocate: every service takes its locks in
     this order, so two transactions never wait on each other in a circle."""
     peek = await uow.asks.get(ask_id)
     if peek is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     request = await uow.requests.get_for_update(peek.request_id)
     ask = await uow.asks.get_for_update(ask_id)
     if request is None or ask is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     advocate = await uow.advocates.get_for_update(ask.advocate_id)
     if advocate is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     return request, ask, advocate
 
 
@@ -209,7 +213,7 @@ async def decide_approval(ctx: ServiceContext, actor: Actor, ask_id: int, approv
     async with ctx.uow() as uow:
         request, ask, advocate = await _load_for_ask(uow, ask_id)
         if not (actor.is_program_manager or is_account_owner(actor, advocate, ask.approver_email)):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         if ask.state != AskState.AWAITING_APPROVAL:
             return ask
         if approve:
@@ -294,12 +298,12 @@ async def answer_ask(ctx: ServiceContext, actor: Actor, ask_id: int, answer: Ans
     answer after expiry or withdrawal) comes back unchanged and nothing is sent.
     """
     if answer not in ("accept", "decline", "not_now"):
-        raise UnknownAnswer(f"Unknown answer {answer!r}.")
+        raise UnknownAnswer("unknown_answer", answer=answer)
     now = ctx.now()
     async with ctx.uow() as uow:
         request, ask, advocate = await _load_for_ask(uow, ask_id)
         if not is_advocate(actor, advocate):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         if ask.state != AskState.PENDING:
             return ask
         by = actor_label(actor.person)

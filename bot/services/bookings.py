@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.limits import advocate_zone
@@ -29,7 +30,7 @@ from bot.ports import UnitOfWork
 from bot.services.calendar import CalendarPerson, build_invite, ics_filename
 from bot.services.context import ServiceContext, actor_label
 from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
-from bot.services.roles import NOT_YOURS, advocate_person, is_advocate, is_request_owner
+from bot.services.roles import advocate_person, is_advocate, is_request_owner
 
 CALENDAR_ACTIONS = frozenset({"engagement.scheduled", "engagement.rescheduled"})
 LIVE_STATES = frozenset(
@@ -66,11 +67,11 @@ async def load_booking(uow: UnitOfWork, engagement_id: int) -> Booking:
     """The engagement, its request and its advocate, or ``NotFound`` in plain words."""
     engagement = await uow.engagements.get(engagement_id)
     if engagement is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     request = await uow.requests.get_for_update(engagement.request_id)
     advocate = await uow.advocates.get(engagement.advocate_id)
     if request is None or advocate is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     return Booking(engagement, request, advocate)
 
 
@@ -93,23 +94,22 @@ def require_live(booking: Booking) -> None:
     if engagement.state in LIVE_STATES and not request.state.is_terminal:
         return
     if request.state is RequestState.CANCELLED or engagement.state is EngagementState.CANCELLED:
-        raise DomainError(f"Request #{request.id} was cancelled, so there is no call to book.")
-    closed = {
-        EngagementState.COMPLETED: "has already taken place",
-        EngagementState.NO_SHOW: "was closed as a no-show (another advocate can be asked)",
-    }.get(engagement.state, f"is {request.state.value.replace('_', ' ')}")
-    raise DomainError(f"Reference #{engagement.id} {closed}; there is nothing left to schedule.")
+        raise DomainError("request_cancelled_no_call", request_id=request.id)
+    raise DomainError("reference_over", engagement_id=engagement.id,
+                      engagement_state=str(engagement.state), request_state=str(request.state))
 
 
 def require_call(booking: Booking) -> None:
     reference_type = booking.engagement.reference_type
     if not reference_type.needs_call_time and not booking.request.proposed_times:
-        raise DomainError(f"A {reference_type.label.lower()} reference has no call to book.")
+        raise DomainError("no_call_to_book", kind=reference_type.label)
 
 
-def local_text(moment: datetime, zone: str) -> str:
-    """A moment as a person reads it in their own zone, for error messages."""
-    return moment.astimezone(advocate_zone(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+def zone_name(zone: str) -> str:
+    """A person's zone as an error's parameter (templates show times in it): an unknown
+    name is UTC, as ``advocate_zone`` reads it."""
+    found = advocate_zone(zone)
+    return found.key if isinstance(found, ZoneInfo) else "UTC"
 
 
 def needed_by_end(request: ReferenceRequest) -> datetime:
@@ -248,10 +248,10 @@ __all__ = [
     "key_label",
     "key_stamp",
     "load_booking",
-    "local_text",
     "needed_by_end",
     "open_slots",
     "recipient",
     "require_call",
     "require_live",
+    "zone_name",
 ]

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound, Problem
 from bot.domain.limits import effective_limits
 from bot.domain.model import Actor, Advocate, AdvocateStatus, LimitOverrides
 from bot.domain.periods import (
@@ -51,7 +51,7 @@ from bot.services.advocates import (
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import person_name
-from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
+from bot.services.roles import advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)
 FEEDBACK_MAX_CHARS = 1000
@@ -207,7 +207,7 @@ async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
     try:
         choice = CheckInChoice(choice)
     except ValueError:
-        raise InvalidInput({"choice": "Pick one of the check-in's options."}) from None
+        raise InvalidInput({"choice": Problem("check_in_choice")}) from None
     text = _feedback_text(feedback)
     advocate = await _answerable(ctx, actor, advocate_id)
     now = ctx.now()
@@ -217,11 +217,11 @@ async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
             advocate = await resume_advocate(ctx, actor, advocate_id)
     elif choice is CheckInChoice.CHANGE_LIMITS:
         if limits is None:
-            raise InvalidInput({"limits": "Fill in the limits you would like."})
+            raise InvalidInput({"limits": Problem("limits_missing")})
         advocate = await set_own_limits(ctx, actor, advocate_id, limits)
     elif choice is CheckInChoice.PAUSE:
         if months not in PAUSE_MONTHS:
-            raise InvalidInput({"months": "Pause for 1, 3 or 6 months."})
+            raise InvalidInput({"months": Problem("pause_months", choices=list(PAUSE_MONTHS))})
         today = local_date(now, advocate.timezone or "UTC")
         until = add_months(today, months) - timedelta(days=1)
         advocate = await pause_advocate(ctx, actor, advocate_id, until=until,
@@ -251,7 +251,7 @@ async def record_check_in_feedback(ctx: ServiceContext, actor: Actor, advocate_i
     for the program team, without answering the check-in or changing the roster."""
     text = _feedback_text(feedback)
     if not text:
-        raise InvalidInput({"feedback": "Write a few words first, or close the form."})
+        raise InvalidInput({"feedback": Problem("feedback_empty")})
     await _answerable(ctx, actor, advocate_id)
     now = ctx.now()
     async with ctx.uow() as uow:
@@ -263,8 +263,8 @@ async def record_check_in_feedback(ctx: ServiceContext, actor: Actor, advocate_i
 def _feedback_text(feedback: str) -> str:
     text = " ".join(feedback.split())
     if len(text) > FEEDBACK_MAX_CHARS:
-        raise InvalidInput({"feedback": f"Please keep it to {FEEDBACK_MAX_CHARS} characters "
-                            f"(this one has {len(text)})."})
+        raise InvalidInput({"feedback": Problem("text_too_long", most=FEEDBACK_MAX_CHARS,
+                                                length=len(text))})
     return text
 
 
@@ -273,9 +273,9 @@ async def _answerable(ctx: ServiceContext, actor: Actor, advocate_id: int) -> Ad
     async with ctx.uow() as uow:
         advocate = await uow.advocates.get(advocate_id)
     if advocate is None:
-        raise NotFound(NOT_YOURS)
+        raise NotFound("not_yours")
     if not (actor.is_program_manager or is_advocate(actor, advocate)):
-        raise NotAllowed(NOT_YOURS)
+        raise NotAllowed("not_yours")
     return advocate
 
 

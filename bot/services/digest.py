@@ -275,7 +275,7 @@ async def send_digest_now(ctx: ServiceContext, actor: Actor) -> Digest:
     manager who asked (only to them: the others get theirs on the digest day). Program
     managers only; audited."""
     if not actor.is_program_manager:
-        raise NotAllowed("Sorry, only a program manager can ask for the digest.")
+        raise NotAllowed("only_role", roles=["program_manager"], action="ask_digest")
     now = ctx.now()
     end = now
     start, previous_start = end - timedelta(days=7), end - timedelta(days=14)

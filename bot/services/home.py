@@ -32,7 +32,7 @@ from bot.services.context import ServiceContext
 from bot.services.messages import person_name
 from bot.services.ranking import USAGE_WINDOW
 from bot.services.requests import list_requests
-from bot.services.roles import NOT_YOURS, is_advocate, may_request, require
+from bot.services.roles import is_advocate, may_request, require
 
 ATTENTION_DAYS = 2  # a request needed this soon with nobody booked needs a look
 DEAD_LETTER_DAYS = 7  # how far back the home counts messages that could not be delivered
@@ -85,8 +85,7 @@ async def my_profile(ctx: ServiceContext, actor: Actor) -> AdvocateProfile:
     """``/advocate me``: the actor's own profile, or a polite word that they have none."""
     advocate = await own_advocate(ctx, actor)
     if advocate is None or advocate.id is None:
-        raise NotFound("You are not on the advocate roster, so there is no profile to show. "
-                       "A program manager can add you.")
+        raise NotFound("not_on_roster")
     return await advocate_profile(ctx, actor, advocate.id)
 
 
@@ -94,7 +93,7 @@ async def program_glance(ctx: ServiceContext, actor: Actor) -> ProgramGlance:
     """Program managers' overview: live requests by stage, the roster's availability,
     who is at a limit, and what needs a look (requests about to run out of time, messages
     that could not be delivered)."""
-    require(actor, Role.PROGRAM_MANAGER, action="see the program at a glance")
+    require(actor, Role.PROGRAM_MANAGER, action="see_program")
     now = ctx.now()
     async with ctx.uow() as uow:
         live = await uow.requests.list_open_needed_by(date.max)
@@ -161,7 +160,7 @@ async def find_advocates(ctx: ServiceContext, actor: Actor, query: str, *,
                          limit: int = 20) -> list[Advocate]:
     """``/advocates find WORDS``: advocates whose profile holds every word (any case),
     active ones first, then by name."""
-    require(actor, Role.PROGRAM_MANAGER, action="search the advocate roster")
+    require(actor, Role.PROGRAM_MANAGER, action="search_roster")
     words = query.casefold().split()
     async with ctx.uow() as uow:
         advocates = await uow.advocates.list()
@@ -174,29 +173,27 @@ async def advocate_named(ctx: ServiceContext, actor: Actor, who: str) -> Advocat
     """One advocate from what a program manager typed: an email, else a name (or part of
     one) that fits exactly one advocate. Several fits are listed so the next try can be
     exact."""
-    require(actor, Role.PROGRAM_MANAGER, action="manage advocates")
+    require(actor, Role.PROGRAM_MANAGER, action="manage_advocates")
     text = who.strip().strip("<>")
     if not text:
-        raise DomainError("Name the advocate: their email, or their name.")
+        raise DomainError("name_the_advocate")
     if text.startswith("mailto:"):
         text = text.removeprefix("mailto:").split("|", 1)[0]
     async with ctx.uow() as uow:
         if "@" in text:
             advocate = await uow.advocates.get_by_email(text)
             if advocate is None:
-                raise NotFound(f"There is no advocate with the email {text}.")
+                raise NotFound("no_advocate_email", email=text)
             return advocate
         advocates = await uow.advocates.list()
     folded = text.casefold()
     exact = [a for a in advocates if a.name.casefold() == folded]
     fits = exact or [a for a in advocates if folded in a.name.casefold()]
     if not fits:
-        raise NotFound(f"No advocate's name contains {text!r}; try /advocates find.")
+        raise NotFound("no_advocate_named", text=text)
     if len(fits) > 1:
-        names = ", ".join(f"{a.name} <{a.email}>" for a in fits[:5])
-        more = f" and {len(fits) - 5} more" if len(fits) > 5 else ""
-        raise DomainError(f"{len(fits)} advocates fit {text!r}: {names}{more}. "
-                          "Use the email to pick one.")
+        raise DomainError("several_advocates_fit", text=text, count=len(fits),
+                          fits=[(a.name, a.email) for a in fits[:5]])
     return fits[0]
 
 
@@ -222,9 +219,9 @@ async def engagement_brief(ctx: ServiceContext, actor: Actor, engagement_id: int
     async with ctx.uow() as uow:
         booking = await load_booking(uow, engagement_id)
     if as_ == "advocate" and not is_advocate(actor, booking.advocate):
-        raise NotAllowed(NOT_YOURS)
+        raise NotAllowed("not_yours")
     if as_ == "rep" and not is_rep_or_manager(actor, booking.request):
-        raise NotAllowed(NOT_YOURS)
+        raise NotAllowed("not_yours")
     return EngagementBrief(
         engagement_id=engagement_id,
         advocate_name=booking.advocate.name,

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 from bot.domain.inputs import amount as parse_amount
 from bot.domain.inputs import date_in_range, refuse_control_characters, whole_number
 from bot.domain.model import (
@@ -181,21 +181,21 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def _text(draft: RequestDraft, name: str, errors: dict[str, str], *,
-          required: str | None = None) -> str:
-    """A trimmed text field, within its length limit; ``required`` is the message to show
+def _text(draft: RequestDraft, name: str, errors: dict[str, Problem], *,
+          required: Problem | None = None) -> str:
+    """A trimmed text field, within its length limit; ``required`` is the problem to show
     when it is empty."""
     value = _str(getattr(draft, name))
     if not value and required:
         errors[name] = required
     elif len(value) > TEXT_LIMITS[name]:
-        errors[name] = f"Please keep this under {TEXT_LIMITS[name]} characters."
+        errors[name] = Problem("keep_under", most=TEXT_LIMITS[name])
     else:
         _collect(errors, refuse_control_characters, value, name)
     return value
 
 
-def _collect(errors: dict[str, str], check: Callable[..., T], *args: Any, **kw: Any
+def _collect(errors: dict[str, Problem], check: Callable[..., T], *args: Any, **kw: Any
              ) -> T | None:
     """Run one ``bot.domain.inputs`` check, adding its message to ``errors`` instead of
     stopping, so the form shows every bad field at once."""
@@ -206,7 +206,7 @@ def _collect(errors: dict[str, str], check: Callable[..., T], *args: Any, **kw: 
         return None
 
 
-def _list(draft: RequestDraft, name: str, errors: dict[str, str]) -> tuple[str, ...]:
+def _list(draft: RequestDraft, name: str, errors: dict[str, Problem]) -> tuple[str, ...]:
     """A multi-select (or a comma-separated text box): trimmed, blanks and repeats gone."""
     raw = getattr(draft, name)
     if raw is None:
@@ -225,9 +225,9 @@ def _list(draft: RequestDraft, name: str, errors: dict[str, str]) -> tuple[str, 
             seen.add(value.casefold())
             values.append(value)
     if len(values) > MAX_LIST_ITEMS:
-        errors[name] = f"Choose at most {MAX_LIST_ITEMS}."
+        errors[name] = Problem("choose_at_most", most=MAX_LIST_ITEMS)
     elif any(len(v) > TEXT_LIMITS[name] for v in values):
-        errors[name] = f"Keep each entry under {TEXT_LIMITS[name]} characters."
+        errors[name] = Problem("entries_under", most=TEXT_LIMITS[name])
     else:
         for value in values:
             _collect(errors, refuse_control_characters, value, name)
@@ -235,10 +235,10 @@ def _list(draft: RequestDraft, name: str, errors: dict[str, str]) -> tuple[str, 
 
 
 def _whole_number(raw: object, name: str, default: int, low: int, high: int,
-                  message: str, errors: dict[str, str]) -> int:
+                  problem: Problem, errors: dict[str, Problem]) -> int:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
-    value = _collect(errors, whole_number, raw, name, low=low, high=high, message=message)
+    value = _collect(errors, whole_number, raw, name, low=low, high=high, problem=problem)
     return default if value is None else value
 
 
@@ -261,24 +261,24 @@ def validate_draft(draft: RequestDraft, *, now: datetime) -> ValidRequest:
     Dates are judged on the rep's calendar: "needed by today" is fine until the rep's
     midnight, and every proposed time must fall before ``needed_by`` ends where they are.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     zone_name = _str(draft.timezone) or "UTC"
     zone = _zone(zone_name)
     if zone is None:
-        errors["timezone"] = f"{zone_name!r} is not a time zone we know (e.g. Europe/Berlin)."
+        errors["timezone"] = Problem("unknown_time_zone", zone=zone_name)
         zone = ZoneInfo("UTC")
     prospect = _text(draft, "prospect_company", errors,
-                     required="Which company is the reference for?")
+                     required=Problem("prospect_missing"))
     reference_type = _reference_type(draft, errors)
     needed_by = _needed_by(draft, zone, now.astimezone(zone).date(), errors)
     times = _proposed_times(draft, zone, now, needed_by, reference_type, errors)
     call_length = _whole_number(
         draft.call_length_minutes, "call_length_minutes", DEFAULT_CALL_MINUTES,
         MIN_CALL_MINUTES, MAX_CALL_MINUTES,
-        f"A call lasts between {MIN_CALL_MINUTES} and {MAX_CALL_MINUTES} minutes.", errors)
+        Problem("call_length", low=MIN_CALL_MINUTES, high=MAX_CALL_MINUTES), errors)
     parallel = _whole_number(
         draft.parallel_asks, "parallel_asks", 1, 1, MAX_PARALLEL_ASKS,
-        f"Ask between 1 and {MAX_PARALLEL_ASKS} advocates at once.", errors)
+        Problem("parallel_asks", most=MAX_PARALLEL_ASKS), errors)
     link = _meeting_link(draft, errors)
     amount: Decimal | None = None
     raw_amount = draft.opportunity_amount
@@ -301,22 +301,22 @@ def validate_draft(draft: RequestDraft, *, now: datetime) -> ValidRequest:
     )
 
 
-def _reference_type(draft: RequestDraft, errors: dict[str, str]) -> ReferenceType | None:
+def _reference_type(draft: RequestDraft, errors: dict[str, Problem]) -> ReferenceType | None:
     raw_type = _str(draft.reference_type)
     if not raw_type:
-        errors["reference_type"] = "Choose the kind of reference you need."
+        errors["reference_type"] = Problem("reference_type_missing")
         return None
     reference_type = _REFERENCE_TYPES.get(raw_type.casefold())
     if reference_type is None:
-        known = ", ".join(t.label for t in ReferenceType)
-        errors["reference_type"] = f"Choose one of: {known}."
+        errors["reference_type"] = Problem("choose_one_of",
+                                           choices=[t.label for t in ReferenceType])
     return reference_type
 
 
 def _needed_by(draft: RequestDraft, zone: ZoneInfo, today: date,
-               errors: dict[str, str]) -> date | None:
+               errors: dict[str, Problem]) -> date | None:
     if draft.needed_by is None or draft.needed_by == "":
-        errors["needed_by"] = "When do you need the reference by?"
+        errors["needed_by"] = Problem("needed_by_missing")
         return None
     try:
         if isinstance(draft.needed_by, datetime):
@@ -326,62 +326,61 @@ def _needed_by(draft: RequestDraft, zone: ZoneInfo, today: date,
         else:
             needed_by = date.fromisoformat(str(draft.needed_by).strip())
     except (ValueError, OverflowError):
-        errors["needed_by"] = "Give the date as YYYY-MM-DD."
+        errors["needed_by"] = Problem("not_a_date")
         return None
     if needed_by < today:
-        errors["needed_by"] = "This date has already passed."
+        errors["needed_by"] = Problem("date_passed")
         return needed_by
     latest = today + timedelta(days=MAX_NEEDED_BY_DAYS)
     return _collect(errors, date_in_range, needed_by, "needed_by", earliest=today,
-                    latest=latest, message="Pick a date within the next two years.")
+                    latest=latest, problem=Problem("date_within_two_years"))
 
 
 def _proposed_times(draft: RequestDraft, zone: ZoneInfo, now: datetime,
                     needed_by: date | None, reference_type: ReferenceType | None,
-                    errors: dict[str, str]) -> list[datetime]:
+                    errors: dict[str, Problem]) -> list[datetime]:
     times: list[datetime] = []
-    time_errors: list[str] = []
+    time_errors: list[Problem] = []
     raw_times = [t for t in draft.proposed_times if t is not None and t != ""]
     if len(raw_times) > MAX_PROPOSED_TIMES:
-        time_errors.append(f"Propose at most {MAX_PROPOSED_TIMES} times.")
+        time_errors.append(Problem("times_at_most", most=MAX_PROPOSED_TIMES))
     for raw in raw_times:
         try:
             times.append(_parse_moment(raw, zone))
         except (TypeError, ValueError, OverflowError, OSError):
-            time_errors.append(f"{str(raw)[:40]!r} is not a date and time.")
+            time_errors.append(Problem("not_a_date_time", typed=str(raw)[:40]))
     if any(t <= now for t in times):
-        time_errors.append("Every proposed time must be in the future.")
+        time_errors.append(Problem("times_in_past"))
     if needed_by is not None and times:
         end = datetime.combine(needed_by + timedelta(days=1), time(0), tzinfo=zone)
         if any(t >= end for t in times):
-            time_errors.append("Every proposed time must be on or before the needed-by date.")
+            time_errors.append(Problem("times_after_needed_by"))
     if len(set(times)) != len(times):
-        time_errors.append("The same time is proposed twice.")
+        time_errors.append(Problem("times_repeated"))
     if not raw_times and reference_type is not None and reference_type.needs_call_time:
-        time_errors.append("Propose at least one time for the call.")
+        time_errors.append(Problem("times_missing"))
     if time_errors:
-        errors["proposed_times"] = " ".join(time_errors)
+        errors["proposed_times"] = Problem("several", problems=time_errors)
     return times
 
 
-def _meeting_link(draft: RequestDraft, errors: dict[str, str]) -> str:
+def _meeting_link(draft: RequestDraft, errors: dict[str, Problem]) -> str:
     link = _text(draft, "meeting_link", errors)
     if link and "meeting_link" not in errors:
         parts = urlsplit(link)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
                 c.isspace() for c in link):
-            errors["meeting_link"] = "Give a full link starting with https://."
+            errors["meeting_link"] = Problem("meeting_link")
     return link
 
 
-def _company_size(draft: RequestDraft, errors: dict[str, str]) -> CompanySize | None:
+def _company_size(draft: RequestDraft, errors: dict[str, Problem]) -> CompanySize | None:
     raw_size = _str(draft.company_size)
     if not raw_size:
         return None
     size = _COMPANY_SIZES.get(raw_size.casefold())
     if size is None:
-        bands = ", ".join(s.value for s in CompanySize)
-        errors["company_size"] = f"Choose one of: {bands} employees."
+        errors["company_size"] = Problem("company_size", bands=[s.value for s in CompanySize])
     return size
 
 

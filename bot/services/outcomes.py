@@ -21,18 +21,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed, Problem
 from bot.domain.inputs import amount, refuse_control_characters
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, Outcome, RequestState
 from bot.ports import UnitOfWork
 from bot.services.advocates import next_tier, policy_tiers, tier_for
-from bot.services.bookings import Booking, initiator, is_rep_or_manager, load_booking, local_text
+from bot.services.bookings import Booking, initiator, is_rep_or_manager, load_booking, zone_name
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import advocate_contact, iso, person_name, rep_person
 from bot.services.messages import rep_zone as rep_zone_of
 from bot.services.request_progress import move_request
-from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
+from bot.services.roles import advocate_person, is_advocate
 from bot.services.scheduling import reschedule_in
 
 COMMENT_MAX_CHARS = 500
@@ -45,18 +45,18 @@ def _validate(outcome: Outcome, helpfulness: int | None,
               influenced_amount: Decimal | None) -> Decimal | None:
     """Check the outcome form; return the influenced amount rounded to cents, refusing
     one the database could not hold (``NUMERIC(14, 2)``)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if helpfulness is not None and (
             isinstance(helpfulness, bool) or not isinstance(helpfulness, int)
             or helpfulness not in HELPFULNESS_RANGE):
-        errors["helpfulness"] = "Rate the call from 1 (not helpful) to 5 (very helpful)."
+        errors["helpfulness"] = Problem("helpfulness_range")
     elif helpfulness is None and outcome is Outcome.COMPLETED:
-        errors["helpfulness"] = "Please rate how helpful the call was, from 1 to 5."
+        errors["helpfulness"] = Problem("helpfulness_missing")
     if influenced_amount is not None:
         try:
             influenced_amount = amount(
                 influenced_amount, "influenced_amount",
-                message="Enter the amount the call influenced: 0 or more.")
+                problem=Problem("influenced_amount"))
         except InvalidInput as invalid:
             errors.update(invalid.errors)
     if errors:
@@ -65,17 +65,16 @@ def _validate(outcome: Outcome, helpfulness: int | None,
 
 
 def _refuse_closed(engagement: Engagement, outcome: Outcome) -> None:
-    recorded = engagement.state.value.replace("_", "-")
-    raise InvalidInput({"outcome": f"This call was already recorded as {recorded}, so it "
-                        f"cannot be marked {outcome.value.replace('_', '-')} now. Ask a "
-                        "program manager if that was a mistake."})
+    raise InvalidInput({"outcome": Problem("outcome_already_recorded",
+                                           recorded=str(engagement.state),
+                                           outcome=str(outcome))})
 
 
 def _refuse_early(booking: Booking, now_zone: str) -> None:
     start = booking.engagement.scheduled_at
     assert start is not None
-    raise InvalidInput({"outcome": f"The call is booked for {local_text(start, now_zone)}; "
-                        "record how it went once it has taken place."})
+    raise InvalidInput({"outcome": Problem("outcome_too_early", start=start,
+                                           zone=zone_name(now_zone))})
 
 
 async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
@@ -92,7 +91,7 @@ async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
         booking = await load_booking(uow, engagement_id)
         engagement, request = booking.engagement, booking.request
         if not is_rep_or_manager(actor, request):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         influenced_amount = _validate(outcome, helpfulness, influenced_amount)
         by = actor_label(actor.person)
         if outcome is Outcome.RESCHEDULED:
@@ -113,8 +112,7 @@ async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
             _refuse_early(booking, rep_zone_of(request))
         if (engagement.state is not EngagementState.SCHEDULED
                 and (outcome is Outcome.NO_SHOW or engagement.reference_type.needs_call_time)):
-            raise InvalidInput({"outcome": "No time has been booked for this call yet, so "
-                                "there is no outcome to record."})
+            raise InvalidInput({"outcome": Problem("outcome_not_booked")})
         if outcome is Outcome.COMPLETED:
             await _complete(ctx, uow, booking, now, by=by, helpfulness=helpfulness,
                             influenced_amount=influenced_amount)
@@ -196,15 +194,15 @@ async def add_comment(ctx: ServiceContext, actor: Actor, engagement_id: int,
         booking = await load_booking(uow, engagement_id)
         engagement = booking.engagement
         if not is_advocate(actor, booking.advocate):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         if not comment:
-            raise InvalidInput({"comment": "Write a line first."})
+            raise InvalidInput({"comment": Problem("comment_empty")})
         refuse_control_characters(comment, "comment", multiline=False)
         if len(comment) > COMMENT_MAX_CHARS:
-            raise InvalidInput({"comment": f"Please keep it to {COMMENT_MAX_CHARS} characters "
-                                f"(this one has {len(comment)})."})
+            raise InvalidInput({"comment": Problem("text_too_long", most=COMMENT_MAX_CHARS,
+                                                   length=len(comment))})
         if engagement.state is not EngagementState.COMPLETED:
-            raise InvalidInput({"comment": "You can comment once the call has taken place."})
+            raise InvalidInput({"comment": Problem("comment_too_early")})
         if engagement.advocate_comment == comment:
             return engagement
         engagement.advocate_comment = comment

@@ -159,62 +159,76 @@ async def forget_advocate(uow_factory: UnitOfWorkFactory, email: str, *, now: da
     Raises ``NotFound`` for an unknown or already forgotten email.
     """
     ctx = ctx or ServiceContext(uow=uow_factory, clock=_FixedClock(now))
-    wanted = email.strip()
     async with uow_factory() as uow:
-        found = await uow.advocates.get_by_email(wanted)
-        if found is not None and is_forgotten(found):
-            raise NotFound(f"advocate #{found.id} has already been forgotten")
-        advocate = await uow.advocates.get_for_update(found.id) if found and found.id else None
-        if advocate is None or advocate.id is None:
-            raise NotFound(f"no advocate with email {wanted!r} in the roster (never imported, "
-                           "or already forgotten)")
-        advocate_id = advocate.id
-        original_email, original_name = advocate.email, advocate.name
-        replacements = {original_email: forgotten_email(advocate_id)}
-        if original_name.strip():
-            replacements[original_name.strip()] = forgotten_name(advocate_id)
-
-        _anonymise(advocate, advocate_id)
-        await uow.advocates.update(advocate)
-
-        withdrawn = 0
-        for ask, request in await _open_asks_of(uow, advocate_id):
-            await _withdraw(ctx, uow, ask, request, advocate, now, actor)
-            withdrawn += 1
-            await ask_next(ctx, uow, request, exclude={advocate_id}, by=actor)
-
-        engagements = await uow.engagements.list_for_advocate(advocate_id)
-        blanked = 0
-        for engagement in engagements:
-            if engagement.advocate_comment:
-                engagement.advocate_comment = ""
-                await uow.engagements.update(engagement)
-                blanked += 1
-
-        identities = await uow.people.delete_by_email(original_email)
-        dropped, scrubbed = await uow.outbox.scrub_recipient(
-            original_email, identities=identities, placeholder=forgotten_email(advocate_id),
-            replacements=replacements)
-        audited = await uow.audit.scrub(replacements)
-        report = ForgetReport(
-            advocate_id=advocate_id,
-            placeholder_email=forgotten_email(advocate_id),
-            withdrawn_asks=withdrawn,
-            kept_engagements=sum(1 for e in engagements if e.state in _LIVE),
-            engagements=len(engagements),
-            points=advocate.points,
-            comments_blanked=blanked,
-            chat_identities_deleted=len(identities),
-            messages_dropped=dropped,
-            messages_scrubbed=scrubbed,
-            audit_entries_scrubbed=audited,
-        )
-        await audit(uow, now, actor, "advocate.forgotten", f"advocate:{advocate_id}",
-                    withdrawn_asks=withdrawn, comments_blanked=blanked,
-                    chat_identities_deleted=len(identities), messages_dropped=dropped,
-                    messages_scrubbed=scrubbed, audit_entries_scrubbed=audited)
+        advocate = await _to_forget(uow, email.strip())
+        report = await _erase(ctx, uow, advocate, now=now, actor=actor)
+        await audit(uow, now, actor, "advocate.forgotten", f"advocate:{report.advocate_id}",
+                    withdrawn_asks=report.withdrawn_asks,
+                    comments_blanked=report.comments_blanked,
+                    chat_identities_deleted=report.chat_identities_deleted,
+                    messages_dropped=report.messages_dropped,
+                    messages_scrubbed=report.messages_scrubbed,
+                    audit_entries_scrubbed=report.audit_entries_scrubbed)
         await uow.commit()
     return report
+
+
+async def _to_forget(uow: UnitOfWork, wanted: str) -> Advocate:
+    """The advocate with this email, locked; ``NotFound`` when there is none to forget."""
+    found = await uow.advocates.get_by_email(wanted)
+    if found is not None and is_forgotten(found):
+        raise NotFound("advocate_already_forgotten", advocate_id=found.id)
+    advocate = await uow.advocates.get_for_update(found.id) if found and found.id else None
+    if advocate is None or advocate.id is None:
+        raise NotFound("no_advocate_to_forget", email=wanted)
+    return advocate
+
+
+async def _erase(ctx: ServiceContext, uow: UnitOfWork, advocate: Advocate, *,
+                 now: datetime, actor: str) -> ForgetReport:
+    """Anonymise the advocate, withdraw their open asks (asking the next advocate), blank
+    their comments and scrub them from identities, the outbox and the audit log."""
+    assert advocate.id is not None
+    advocate_id = advocate.id
+    original_email, original_name = advocate.email, advocate.name
+    replacements = {original_email: forgotten_email(advocate_id)}
+    if original_name.strip():
+        replacements[original_name.strip()] = forgotten_name(advocate_id)
+
+    _anonymise(advocate, advocate_id)
+    await uow.advocates.update(advocate)
+
+    withdrawn = 0
+    for ask, request in await _open_asks_of(uow, advocate_id):
+        await _withdraw(ctx, uow, ask, request, advocate, now, actor)
+        withdrawn += 1
+        await ask_next(ctx, uow, request, exclude={advocate_id}, by=actor)
+
+    engagements = await uow.engagements.list_for_advocate(advocate_id)
+    blanked = 0
+    for engagement in engagements:
+        if engagement.advocate_comment:
+            engagement.advocate_comment = ""
+            await uow.engagements.update(engagement)
+            blanked += 1
+
+    identities = await uow.people.delete_by_email(original_email)
+    dropped, scrubbed = await uow.outbox.scrub_recipient(
+        original_email, identities=identities, placeholder=forgotten_email(advocate_id),
+        replacements=replacements)
+    return ForgetReport(
+        advocate_id=advocate_id,
+        placeholder_email=forgotten_email(advocate_id),
+        withdrawn_asks=withdrawn,
+        kept_engagements=sum(1 for e in engagements if e.state in _LIVE),
+        engagements=len(engagements),
+        points=advocate.points,
+        comments_blanked=blanked,
+        chat_identities_deleted=len(identities),
+        messages_dropped=dropped,
+        messages_scrubbed=scrubbed,
+        audit_entries_scrubbed=await uow.audit.scrub(replacements),
+    )
 
 
 __all__ = ["ForgetReport", "forget_advocate", "forgotten_email", "forgotten_name",

@@ -101,11 +101,8 @@ def require_askable(request: ReferenceRequest) -> None:
     if request.state in ASKABLE_REQUEST_STATES:
         return
     if request.state == RequestState.OPEN:
-        raise DomainError(f"Request #{request.id} is still being matched; try again shortly.")
-    raise DomainError(
-        f"Request #{request.id} is {request.state.value.replace('_', ' ')}, so no more "
-        "advocates can be asked for it."
-    )
+        raise DomainError("request_still_matching", request_id=request.id)
+    raise DomainError("request_not_askable", request_id=request.id, state=str(request.state))
 
 
 def engagement_is_live(engagement: Engagement | None) -> bool:

@@ -29,7 +29,6 @@ from bot.services.messages import person_name, rep_person, rep_zone, request_con
 from bot.services.ranking import rank_request
 from bot.services.request_progress import engagement_is_live, mark_unfulfilled, move_request
 from bot.services.roles import (
-    NOT_YOURS,
     advocate_person,
     is_request_owner,
     require,
@@ -69,7 +68,7 @@ async def submit_request(ctx: ServiceContext, actor: Actor, draft: RequestDraft,
     unfulfilled, and the program managers hear of it: an empty match list usually means
     the roster lacks an industry or everyone is resting.
     """
-    require(actor, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
+    require(actor, Role.REP, Role.PROGRAM_MANAGER, action="request_reference")
     now = ctx.now()
     if not draft.timezone and actor.person.timezone:
         draft = replace(draft, timezone=actor.person.timezone)
@@ -107,7 +106,7 @@ async def submit_request(ctx: ServiceContext, actor: Actor, draft: RequestDraft,
 async def list_requests(ctx: ServiceContext, actor: Actor, *, include_closed: bool = False
                         ) -> list[ReferenceRequest]:
     """``/reference list``: the actor's own requests, newest first."""
-    require(actor, Role.REP, Role.PROGRAM_MANAGER, action="list reference requests")
+    require(actor, Role.REP, Role.PROGRAM_MANAGER, action="list_requests")
     async with ctx.uow() as uow:
         return await uow.requests.list_for_rep(actor.person, include_closed=include_closed)
 
@@ -125,8 +124,8 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
     async with ctx.uow() as uow:
         request = await uow.requests.get_for_update(request_id)
         if request is None:
-            raise NotFound(NOT_YOURS)
-        require_owner_or_manager(actor, request, "cancel it")
+            raise NotFound("not_yours")
+        require_owner_or_manager(actor, request)
         if request.state == RequestState.CANCELLED:
             return request
         by = actor_label(actor.person)

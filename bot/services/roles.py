@@ -10,7 +10,7 @@ Services call ``require`` (or an ownership check) before touching anything, so a
 button value cannot make a rep approve an ask or answer for an advocate.
 
 A refusal about a particular thing (an ask, a request, an advocate, a reference) is always
-``NOT_YOURS``, whether the thing belongs to someone else or does not exist: anything more
+``not_yours``, whether the thing belongs to someone else or does not exist: anything more
 specific would let a person try ids one by one and learn whose they are.
 """
 
@@ -20,16 +20,6 @@ from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Advocate, Person, ReferenceRequest, Role
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
-
-NOT_YOURS = ("Sorry, I can't do that for you: it isn't yours, or it is no longer there. "
-             "A program manager can help if you think it should be.")
-
-ROLE_NAMES: dict[Role, str] = {
-    Role.REP: "a sales rep",
-    Role.ADVOCATE: "an advocate",
-    Role.ACCOUNT_OWNER: "an account owner",
-    Role.PROGRAM_MANAGER: "a program manager",
-}
 
 
 def _same_email(a: str | None, b: str | None) -> bool:
@@ -82,17 +72,15 @@ def may_request(actor: Actor) -> bool:
     return actor.has(Role.REP) or actor.is_program_manager
 
 
-def require(actor: Actor, *roles: Role, action: str = "do that") -> None:
+def require(actor: Actor, *roles: Role, action: str) -> None:
     """Let the actor through if they hold any of ``roles``; otherwise say, politely, who can.
 
-    ``action`` completes the sentence "Only … can <action>." so the refusal tells the user
-    what they tried and whom to ask instead.
+    ``action`` names what they tried (a code the ``only_role`` template words: "Sorry,
+    only … can <action>."), so the refusal says whom to ask instead.
     """
     if any(actor.has(role) for role in roles):
         return
-    names = [ROLE_NAMES[role] for role in roles] or ["someone with the right role"]
-    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    raise NotAllowed(f"Sorry, only {who} can {action}.")
+    raise NotAllowed("only_role", roles=[str(role) for role in roles], action=action)
 
 
 def is_request_owner(actor: Actor, request: ReferenceRequest) -> bool:
@@ -103,14 +91,14 @@ def is_request_owner(actor: Actor, request: ReferenceRequest) -> bool:
     return _same_email(actor.person.email, request.rep.email)
 
 
-def require_owner_or_manager(actor: Actor, request: ReferenceRequest, action: str) -> None:
+def require_owner_or_manager(actor: Actor, request: ReferenceRequest) -> None:
     """Requests are private to the rep who opened them and the program managers.
 
-    ``action`` is kept for callers' readability; the refusal is ``NOT_YOURS`` so it says
-    nothing about the request (not even that it exists)."""
+    The refusal is the neutral ``not_yours``: it says nothing about the request (not even
+    that it exists)."""
     if actor.is_program_manager or is_request_owner(actor, request):
         return
-    raise NotAllowed(NOT_YOURS)
+    raise NotAllowed("not_yours")
 
 
 def is_advocate(actor: Actor, advocate: Advocate) -> bool:

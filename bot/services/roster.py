@@ -137,7 +137,7 @@ async def get_advocate(uow_factory: UnitOfWorkFactory, email: str) -> Advocate:
     async with uow_factory() as uow:
         advocate = await uow.advocates.get_by_email(email.strip())
     if advocate is None:
-        raise NotFound(f"no advocate with email {email.strip()!r} in the roster")
+        raise NotFound("no_advocate_with_email", email=email.strip())
     return advocate
 
 

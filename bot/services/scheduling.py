@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed, Problem
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, RequestState, ensure_utc
 from bot.ports import UnitOfWork
@@ -31,17 +31,17 @@ from bot.services.bookings import (
     invite_for,
     is_rep_or_manager,
     load_booking,
-    local_text,
     needed_by_end,
     open_slots,
     recipient,
     require_call,
     require_live,
+    zone_name,
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
 from bot.services.request_progress import move_request
-from bot.services.roles import NOT_YOURS, advocate_person, is_advocate
+from bot.services.roles import advocate_person, is_advocate
 
 
 def awaiting_pick(engagement: Engagement) -> bool:
@@ -66,27 +66,27 @@ def _chosen_time(booking: Booking, now: datetime, slot: int | None,
     """Validate the advocate's choice; return the start and whether it was the rep's own."""
     request = booking.request
     if (slot is None) == (proposed is None):
-        raise InvalidInput({"slot": "Pick one of the proposed times or propose a new one."})
+        raise InvalidInput({"slot": Problem("pick_or_propose")})
     if slot is not None:
         if not 0 <= slot < len(request.proposed_times):
-            raise InvalidInput({"slot": "That time is not one of the proposed times."})
+            raise InvalidInput({"slot": Problem("not_a_proposed_time")})
         start = request.proposed_times[slot]
         if start <= now:
-            raise InvalidInput({"slot": "That time has already passed; please propose another."})
+            raise InvalidInput({"slot": Problem("proposed_time_passed")})
         return start, True
     assert proposed is not None
     try:
         start = ensure_utc(proposed)
     except ValueError:
-        raise InvalidInput({"proposed": "Give the time with its time zone."}) from None
+        raise InvalidInput({"proposed": Problem("time_without_zone")}) from None
     zone = booking.advocate.timezone or "UTC"
     if start <= now:
-        raise InvalidInput({"proposed": "Please propose a time in the future."})
+        raise InvalidInput({"proposed": Problem("time_in_past")})
     latest = needed_by_end(request)
     if start >= latest:
-        raise InvalidInput({"proposed": "The call is needed by "
-                            f"{request.needed_by.isoformat()}; please propose a time before "
-                            f"{local_text(latest, zone)}."})
+        raise InvalidInput({"proposed": Problem("time_after_needed_by",
+                                                needed_by=request.needed_by, latest=latest,
+                                                zone=zone_name(zone))})
     return start, start in request.proposed_times
 
 
@@ -104,7 +104,7 @@ async def pick_time(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         engagement = booking.engagement
         if not is_advocate(actor, booking.advocate):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         if engagement.state is EngagementState.SCHEDULED:
             return engagement  # a double submission or an old message
         require_live(booking)
@@ -177,7 +177,7 @@ async def confirm_time(ctx: ServiceContext, actor: Actor, engagement_id: int, ac
         booking = await load_booking(uow, engagement_id)
         engagement, request = booking.engagement, booking.request
         if not is_rep_or_manager(actor, request):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         require_live(booking)
         if engagement.state is not EngagementState.PROPOSED or engagement.proposed_at is None:
             return engagement  # already answered: a double click or an old message
@@ -186,8 +186,8 @@ async def confirm_time(ctx: ServiceContext, actor: Actor, engagement_id: int, ac
         by = actor_label(actor.person)
         if accept:
             if engagement.proposed_at <= now:
-                raise InvalidInput({"proposed": "That time has already passed. Decline it and "
-                                    f"{booking.advocate.name} will be asked for another."})
+                raise InvalidInput({"proposed": Problem("proposal_passed",
+                                                        name=booking.advocate.name)})
             await _book(ctx, uow, booking, engagement.proposed_at, now, by=by)
         else:
             declined = engagement.proposed_at
@@ -238,7 +238,7 @@ async def reschedule(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
         booking = await load_booking(uow, engagement_id)
         if not (is_rep_or_manager(actor, booking.request)
                 or is_advocate(actor, booking.advocate)):
-            raise NotAllowed(NOT_YOURS)
+            raise NotAllowed("not_yours")
         changed = await reschedule_in(ctx, uow, booking, now, who=initiator(actor, booking),
                                       reason=reason)
         if changed:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -37,6 +37,7 @@ from bot.ports import UnitOfWorkFactory
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.idempotency import Once
+from handlers.slack.inflight import InFlight
 from handlers.slack.listeners import SlackDeps, register_all, tell_user, user_message
 from handlers.slack.messenger import SlackMessenger
 
@@ -55,6 +56,7 @@ class SlackParts:
     client: AsyncWebClient
     messenger: SlackMessenger
     directory: SlackDirectory
+    in_flight: InFlight = field(default_factory=InFlight)  # drained before shutdown
 
 
 def build_slack(settings: Settings, uow: UnitOfWorkFactory) -> SlackParts:
@@ -86,6 +88,7 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
         renderer=slack_renderer(),
         directory=directory,
         once=Once(bot_app.uow, bot_app.clock),
+        in_flight=parts.in_flight,
     )
     if ack_budget is not None:
         deps.ack_budget = ack_budget

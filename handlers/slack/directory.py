@@ -25,6 +25,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.errors import DomainError
 from bot.domain.model import Identity, Person, Platform
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
@@ -34,12 +35,15 @@ DEFAULT_REFRESH_AFTER = 12 * 3600.0  # seconds a known user's profile is trusted
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found"})
 
 
-class SlackLookupFailed(Exception):
+class SlackLookupFailed(DomainError):
     """Slack could not tell us who a user is, and we have never met them before.
 
-    The message is safe to show that user: without knowing who they are we cannot check
-    what they may do, so the action is refused rather than guessed.
+    A refusal like any other (``slack_lookup_failed``): without knowing who they are we
+    cannot check what they may do, so the action is refused rather than guessed.
     """
+
+    def __init__(self) -> None:
+        super().__init__("slack_lookup_failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +165,7 @@ class SlackDirectory:
                 log.warning("users.info failed for %s; using what we knew: %r",
                             identity.user_id, error)
                 return fallback
-            raise SlackLookupFailed(
-                "Sorry, Slack did not tell me who you are just now, so I could not check "
-                "what you may do. Please try again in a minute."
-            ) from error
+            raise SlackLookupFailed() from error
         person = person_from_user(response["user"], identity.workspace_id, home_teams)
         await self._store(person)
         return person

@@ -8,26 +8,32 @@ which one is pre-selected) and reads ``view["state"]["values"]`` back.
 
 Conventions the listeners can rely on:
 
-* Every input's ``block_id`` is the name of the service field it fills (``RequestDraft``,
-  ``record_outcome``, ``LimitOverrides`` ...), and its ``action_id`` is the same, so an
-  ``InvalidInput`` maps onto the form with the ``*_errors`` helpers and comes back inline
+* A modal's inputs are its form's fields (``bot/conversation/formspec.py``), rendered by
+  ``templates/slack/views/fields.j2``: every input's ``block_id`` and ``action_id`` is the
+  name of the service field it fills, so an ``InvalidInput`` maps onto the form with
+  ``form_errors`` (from the spec) and comes back inline
   (``{"response_action": "errors", "errors": ...}``) on the field that is wrong.
 * The ``parse_*`` functions never raise on a missing, empty or unexpected input: they
-  return ``None`` (or ``""``/``()``), and validation stays the services' job, so the
-  rep sees the service's words, not a parser's.
+  return ``None`` (or ``""``/``()``). The listener checks the submission against its
+  spec first (``form_values`` → ``formspec.check``) and the services judge the rest, so
+  the person sees the spec's or the service's words, not a parser's.
 * ``private_metadata`` carries the id the submission is about (see ``handlers/slack/ids``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.conversation.forms import (
-    LIMIT_LABELS,
+from bot.conversation.forms import LIMIT_NAMES, limit_fields
+from bot.conversation.formspec import (
+    FORMS,
+    Sources,
+    field_errors,
+    shown,
 )
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
@@ -37,7 +43,6 @@ from bot.domain.model import (
 )
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
-from bot.services.checkins import FEEDBACK_MAX_CHARS
 from handlers.slack import blockkit, ids
 
 Option = dict[str, str]  # {"text": shown, "value": sent back}
@@ -46,9 +51,6 @@ Option = dict[str, str]  # {"text": shown, "value": sent back}
 
 ERROR_MESSAGE_LIMIT: Final = 150
 PRIVATE_METADATA_LIMIT: Final = 3000
-DECLINE_REASON_MAX: Final = 500
-COMMENT_MAX: Final = 500  # outcomes.COMMENT_MAX_CHARS; a test keeps them equal
-LIMIT_FIELDS: Final = tuple(LIMIT_LABELS)  # the limits forms' inputs, in order
 
 
 # --- options ----------------------------------------------------------------------------
@@ -170,34 +172,25 @@ def error_message(text: str) -> str:
     return blockkit.truncate(" ".join(str(text).split()), ERROR_MESSAGE_LIMIT)
 
 
-def map_errors(error: InvalidInput, blocks: Sequence[str],
-               aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``InvalidInput.errors`` keyed by the block that shows each: the field's own block,
-    else its alias, else the first block of the form (an error must never be dropped,
-    or the modal would close as if it had worked). Two messages for one block are joined.
-    """
-    aliases = aliases or {}
-    collected: dict[str, list[str]] = {}
-    for name, message in error.errors.items():
-        block = name if name in blocks else aliases.get(name, blocks[0])
-        text = _sentence(str(message))
-        if name and name != block and name not in aliases:
-            text = f"{_label(name)}: {text}"  # say which field it meant
-        collected.setdefault(block, []).append(text)
-    return {block: error_message(" ".join(texts)) for block, texts in collected.items()}
+def form_errors(renderer: Renderer, form: str, error: InvalidInput) -> dict[str, str]:
+    """An ``InvalidInput`` as ``response_action: errors`` for the modal of ``form``: each
+    error on its field's block (``formspec.field_errors``), as a sentence Slack can show."""
+    return {block: error_message(text)
+            for block, text in field_errors(renderer, FORMS[form], error).items()}
 
 
-def _sentence(text: str) -> str:
-    """Service messages like "cannot be negative" read as a sentence under a field."""
-    text = text.strip()
-    if not text:
-        return "Please check this field."
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
+def form_values(view: Mapping[str, Any], form: str) -> dict[str, Any]:
+    """What each of the form's inputs holds, by field name, for ``formspec.check``."""
+    return {name: input_value(view, name) for name in FORMS[form].names}
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+def render_form(renderer: Renderer, form: str, context: dict[str, Any], *,
+                sources: Sources | None = None,
+                values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A modal whose inputs are ``form``'s fields (``slack/views/fields.j2``), laid out by
+    its own template (``slack/views/<form>.json.j2``: title, context blocks)."""
+    fields = shown(FORMS[form].fields(sources), values)
+    return render_view(renderer, form, {**context, "form": form, "fields": fields})
 
 
 # --- the advocate's answers -------------------------------------------------------------
@@ -205,11 +198,18 @@ def _label(name: str) -> str:
 
 def decline_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
     """Opened by Decline: an optional reason, kept for the program team only."""
-    return render_view(renderer, "decline_reason", {
-        "private_metadata": checked_metadata(ask_id), "max_length": DECLINE_REASON_MAX})
+    return render_form(renderer, "decline_reason",
+                       {"private_metadata": checked_metadata(ask_id)})
 
 
-def parse_decline_reason(view: Mapping[str, Any]) -> str:
+def deny_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
+    """Opened by Deny on an approval request: an optional reason, for the audit log."""
+    return render_form(renderer, "deny_reason",
+                       {"private_metadata": checked_metadata(ask_id)})
+
+
+def parse_reason(view: Mapping[str, Any]) -> str:
+    """The reason of a decline or a denial ("" when none was given)."""
     return clean(input_value(view, "reason"))
 
 
@@ -217,7 +217,7 @@ def propose_time_view(renderer: Renderer, *, engagement_id: int, timezone: str,
                       latest: date | None) -> dict[str, Any]:
     """"Propose another time": one datetime picker (in the advocate's Slack time zone),
     with the last day the call may take place."""
-    return render_view(renderer, "propose_time", {
+    return render_form(renderer, "propose_time", {
         "private_metadata": checked_metadata(engagement_id),
         "timezone": timezone if is_zone(timezone) else "UTC",
         "latest": latest.isoformat() if latest else None,
@@ -227,12 +227,6 @@ def propose_time_view(renderer: Renderer, *, engagement_id: int, timezone: str,
 def parse_propose_time(view: Mapping[str, Any]) -> datetime | None:
     """The proposed start as an aware UTC datetime, or None when nothing was picked."""
     return moment_value(input_value(view, "proposed_time"))
-
-
-def propose_time_errors(error: InvalidInput) -> dict[str, str]:
-    """``pick_time``'s errors (``proposed``, ``slot``) on the modal's one field."""
-    return map_errors(error, ("proposed_time",), {"proposed": "proposed_time",
-                                                  "slot": "proposed_time"})
 
 
 def proposed_block_id(moment: datetime) -> str:
@@ -256,7 +250,7 @@ def outcome_view(renderer: Renderer, *, engagement_id: int, advocate_name: str,
                  currency: str = "USD") -> dict[str, Any]:
     """The rep's report: did it happen, how helpful (1-5), how much of the deal it
     influenced (optional)."""
-    return render_view(renderer, "outcome", {
+    return render_form(renderer, "outcome", {
         "private_metadata": checked_metadata(engagement_id),
         "advocate_name": advocate_name,
         "currency": currency,
@@ -273,48 +267,36 @@ def parse_outcome(view: Mapping[str, Any]
     return outcome, helpfulness, amount
 
 
-def outcome_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("outcome", "helpfulness", "influenced_amount"),
-                      {"amount": "influenced_amount", "rating": "helpfulness"})
-
-
 def comment_view(renderer: Renderer, *, engagement_id: int) -> dict[str, Any]:
     """The advocate's one-line comment after a completed call."""
-    return render_view(renderer, "comment", {
-        "private_metadata": checked_metadata(engagement_id), "max_length": COMMENT_MAX})
+    return render_form(renderer, "comment", {
+        "private_metadata": checked_metadata(engagement_id)})
 
 
 def parse_comment(view: Mapping[str, Any]) -> str:
     return clean(input_value(view, "comment"))
 
 
-def comment_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("comment",))
-
-
 # --- the advocate's own limits ----------------------------------------------------------
 
 
-def own_limits_view(renderer: Renderer, *, advocate_id: int,
-                    current: LimitPolicy) -> dict[str, Any]:
+def own_limits_view(renderer: Renderer, *, advocate_id: int, current: LimitPolicy,
+                    program: LimitPolicy) -> dict[str, Any]:
     """"Change my limits": the four limits, pre-filled with ``current`` (the effective
-    ones). An advocate may only make them stricter; emptying a box means "the program's
-    value"."""
-    return render_view(renderer, "own_limits", {
-        "private_metadata": checked_metadata(advocate_id),
-        "fields": _limit_fields(current),
-    })
+    ones) and bounded by the ``program``'s. An advocate may only make them stricter;
+    emptying a box means "the program's value"."""
+    return _limits_view(renderer, "own_limits", advocate_id, current, program)
 
 
-def _limit_fields(current: LimitPolicy) -> list[dict[str, str]]:
-    return [{"block_id": name, "label": LIMIT_LABELS[name],
-             "initial": str(getattr(current, name)),
-             "unit": "days" if name == "cooldown_days" else ""}
-            for name in LIMIT_FIELDS]
+def _limits_view(renderer: Renderer, form: str, advocate_id: int, current: LimitPolicy,
+                 program: LimitPolicy) -> dict[str, Any]:
+    values = {f.name: f.value for f in limit_fields(current, program)}
+    return render_form(renderer, form, {"private_metadata": checked_metadata(advocate_id)},
+                       sources=Sources(limits=current, program=program), values=values)
 
 
 def parse_own_limits(view: Mapping[str, Any]) -> LimitOverrides:
-    return LimitOverrides(**{name: _whole(input_value(view, name)) for name in LIMIT_FIELDS})
+    return LimitOverrides(**{name: _whole(input_value(view, name)) for name in LIMIT_NAMES})
 
 
 def _whole(raw: object) -> int | None:
@@ -324,35 +306,24 @@ def _whole(raw: object) -> int | None:
     return int(value)
 
 
-def limits_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, LIMIT_FIELDS)
-
-
 # --- the quarterly check-in -------------------------------------------------------------
 
 
-def check_in_limits_view(renderer: Renderer, *, advocate_id: int,
-                         current: LimitPolicy) -> dict[str, Any]:
+def check_in_limits_view(renderer: Renderer, *, advocate_id: int, current: LimitPolicy,
+                         program: LimitPolicy) -> dict[str, Any]:
     """"Change my limits" opened from the check-in (callback ``ids.VIEW_CHECKIN_LIMITS``):
     the own-limits form, whose submission answers the check-in with ``change_limits``."""
-    return render_view(renderer, "check_in_limits", {
-        "private_metadata": checked_metadata(advocate_id),
-        "fields": _limit_fields(current),
-    })
+    return _limits_view(renderer, "check_in_limits", advocate_id, current, program)
 
 
 def check_in_feedback_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
     """The check-in's feedback box (callback ``ids.VIEW_CHECKIN_FEEDBACK``)."""
-    return render_view(renderer, "check_in_feedback", {
-        "private_metadata": checked_metadata(advocate_id), "max_length": FEEDBACK_MAX_CHARS})
+    return render_form(renderer, "check_in_feedback", {
+        "private_metadata": checked_metadata(advocate_id)})
 
 
 def parse_check_in_feedback(view: Mapping[str, Any]) -> str:
     return clean(input_value(view, "feedback"))
-
-
-def check_in_feedback_errors(error: InvalidInput) -> dict[str, str]:
-    return map_errors(error, ("feedback",))
 
 
 def parse_pause_value(value: str) -> tuple[int, int]:
@@ -375,36 +346,34 @@ def metadata_id(view: Mapping[str, Any]) -> int | None:
 
 __all__ = [
     "Option",
-    "check_in_feedback_errors",
     "check_in_feedback_view",
     "check_in_limits_view",
     "checked_metadata",
     "clean",
-    "comment_errors",
     "comment_view",
     "decimal_value",
     "decline_reason_view",
+    "deny_reason_view",
+    "form_errors",
+    "form_values",
     "input_value",
     "is_zone",
-    "limits_errors",
-    "map_errors",
     "metadata",
     "metadata_id",
     "moment_value",
     "option",
-    "outcome_errors",
     "outcome_view",
     "own_limits_view",
     "parse_check_in_feedback",
     "parse_comment",
-    "parse_decline_reason",
     "parse_outcome",
     "parse_own_limits",
     "parse_pause_value",
     "parse_propose_time",
     "parse_proposed_block_id",
-    "propose_time_errors",
+    "parse_reason",
     "proposed_block_id",
+    "render_form",
     "render_view",
     "small_whole",
     "text_value",

@@ -17,6 +17,7 @@ COMMAND_ADVOCATES: Final = "/advocates"
 # Modal callback ids.
 VIEW_INTAKE: Final = "intake"  # private_metadata: JSON {"channel": ...}
 VIEW_DECLINE_REASON: Final = "decline_reason"  # private_metadata: ask id
+VIEW_DENY_REASON: Final = "deny_reason"  # private_metadata: ask id
 VIEW_PROPOSE_TIME: Final = "propose_time"  # private_metadata: engagement id
 VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
 VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
@@ -35,7 +36,7 @@ ACTION_ASK_DECLINE: Final = "ask_decline"  # value "ask_id"; opens VIEW_DECLINE_
 ACTION_ASK_NOT_NOW: Final = "ask_not_now"  # value "ask_id"
 # Buttons on the account owner's approval request.
 ACTION_APPROVE: Final = "approval_approve"  # value "ask_id"
-ACTION_DENY: Final = "approval_deny"  # value "ask_id"
+ACTION_DENY: Final = "approval_deny"  # value "ask_id"; opens VIEW_DENY_REASON
 # Scheduling.
 ACTION_PICK_SLOT: Final = "pick_slot"  # value "engagement_id:slot_index"
 ACTION_PROPOSE_TIME: Final = "propose_time"  # value "engagement_id"; opens VIEW_PROPOSE_TIME

@@ -112,7 +112,7 @@ class SlackMessenger:
                     thread_ts=ts,
                     content=str(ics),
                     filename=str(message.message.context.get("ics_filename", "invite.ics")),
-                    title="Calendar invite",
+                    title=self.renderer.text("files/invite_title", {}),
                 )
             chart = message.message.context.get("chart_png")
             if chart and not message.replaces_ref:
@@ -121,7 +121,7 @@ class SlackMessenger:
                     thread_ts=ts,
                     content=base64.b64decode(str(chart)),
                     filename=str(message.message.context.get("chart_filename", "chart.png")),
-                    title="Trend",
+                    title=self.renderer.text("files/chart_title", {}),
                 )
         except SlackApiError as error:
             raise _delivery_error(error) from error

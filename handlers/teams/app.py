@@ -176,7 +176,7 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
     if adapter is None:
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(
             _BotFrameworkConfig(settings)))
-    cards = TeamsCards(bot_app.renderer)
+    cards = TeamsCards(bot_app.renderer, program=bot_app.ctx.policy.limits)
     adapter.on_turn_error = turn_error(cards)
     bot = AdvocateTeamsBot(bot_app.ctx, cards, bot_name=settings.teams_bot_name,
                            member_email=member_email)

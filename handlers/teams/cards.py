@@ -6,8 +6,11 @@ words Slack's fallback uses) laid out one TextBlock per line, plus the buttons o
 no Teams template is the text alone (``message.json.j2``). A few notifications lay out their
 own context instead (the digest: facts and its chart; the private milestone). The
 interactive cards (welcome, intake form, the status a clicked card turns into, the request
-list) have their own templates and helpers here. Nothing here imports botbuilder: cards are
-plain dicts, so they are tested against the Adaptive Card schema without an SDK.
+list) have their own templates and helpers here. A form's inputs are its spec's fields
+(``bot/conversation/formspec.py``) laid out by ``templates/teams/fields.j2``, wherever
+the form sits: the intake card, or a message card's ShowCard (``form_fields``). Nothing
+here imports botbuilder: cards are plain dicts, so they are tested against the Adaptive
+Card schema without an SDK.
 
 Teams refuses messages over about 28 KB, so ``fit`` cuts a card's text (never its buttons)
 until it fits, rather than letting the message die in the outbox.
@@ -23,14 +26,17 @@ The card's template shows ``chart_url`` or, given ``chart_follows``, says the ch
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from bot.conversation.forms import CALL_LENGTHS, DEFAULT_CALL_LENGTH, intake_choices
-from bot.conversation.forms import limit_fields as shared_limit_fields
+from bot.conversation import formspec
+from bot.conversation.forms import DEFAULT_CALL_LENGTH, LIMIT_NAMES, call_lengths, limit_fields
+from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Sources, field_errors
+from bot.domain.errors import InvalidInput
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer, local_time
 from bot.services.advocates import AdvocateProfile
@@ -113,10 +119,14 @@ def _as_list(raw: object) -> list[str]:
 class TeamsCards:
     """Renders every card the Teams front end sends or returns."""
 
-    def __init__(self, renderer: Renderer) -> None:
+    def __init__(self, renderer: Renderer, *, program: LimitPolicy | None = None) -> None:
+        """``program``: the program's limits, which bound the limits forms' fields."""
         self.renderer = renderer
         # Card templates that place what people typed themselves make it inert with this.
         renderer.env.filters["inert"] = inert_links
+        # Message cards that carry a form lay out its fields from the spec.
+        renderer.env.globals["form_fields"] = functools.partial(
+            form_fields, program=program or LimitPolicy())
 
     # --- outbox messages --------------------------------------------------------------
 
@@ -181,7 +191,9 @@ class TeamsCards:
             "advocate": profile_context(profile, timezone),
             "viewer": viewer,
             "min_date": today.isoformat() if today else None,
-            "limit_fields": limit_fields(profile, program_limits),
+            "own_limits": form_fields("own_limits", limits=profile.limits,
+                                      program=program_limits),
+            "overrides": override_fields(profile),
         })
 
     def roster(self, advocates: Iterable[Mapping[str, Any]], *,
@@ -201,29 +213,33 @@ class TeamsCards:
                 return card
             shown -= 1
 
-    def intake(self, *, form_id: str, values: Mapping[str, Any], errors: Mapping[str, str],
+    def intake(self, *, form_id: str, values: Mapping[str, Any], errors: Mapping[str, Any],
                known: KnownValues, today: date | None = None) -> dict[str, Any]:
-        """The intake form, pre-filled with ``values`` and showing ``errors`` on their
-        fields (server-side validation re-shows the form rather than dropping the input)."""
+        """The intake form (the ``intake`` spec's fields), pre-filled with ``values`` and
+        showing ``errors`` on their fields (server-side validation re-shows the form
+        rather than dropping the input)."""
         shown = {k: v for k, v in values.items() if v not in (None, "", [], ())}
-        try:
-            call_length = int(str(shown.get("call_length_minutes", 30)).split(".")[0])
-        except ValueError:
-            call_length = 30
+        for name in PROPOSED_TIMES:  # a day and a time box, as the card sent them back
+            day, clock = str(shown.pop(f"{name}.date", "")), str(shown.pop(f"{name}.time", ""))
+            if day or clock:
+                shown[name] = f"{day}T{clock}" if day and clock else day or clock
+        shown.setdefault("parallel_asks", "1")
+        length = str(shown.get("call_length_minutes", DEFAULT_CALL_LENGTH)).split(".")[0]
+        shown["call_length_minutes"] = length if length in {
+            str(n) for n in call_lengths(length)} else str(DEFAULT_CALL_LENGTH)
         keep = {name: _as_list(shown.get(name)) for name in
                 ("industry", "region", "language", "products", "use_cases")}
-        choices = intake_choices(known, timezone=str(shown.get("timezone") or "UTC"), keep=keep)
-        if call_length not in CALL_LENGTHS:
-            call_length = DEFAULT_CALL_LENGTH
-        shown["call_length_minutes"] = str(call_length)
+        zone = str(shown.get("timezone") or "UTC")
+        sources = Sources(known=known, timezone=zone,
+                          keep={**keep, "call_length_minutes": [shown["call_length_minutes"]]})
         context = {
             "form_id": form_id,
-            "values": shown,
-            "errors": dict(errors),
-            "call_length": call_length,
+            "form": "intake",
+            "fields": formspec.shown(FORMS["intake"].fields(sources), shown),
+            "errors": field_errors(self.renderer, FORMS["intake"],
+                                   InvalidInput(dict(errors))) if errors else {},
+            "timezone": zone,
             "min_date": today.isoformat() if today else None,
-            "menus": {name: [{"title": c.title, "value": c.value} for c in listed]
-                        for name, listed in choices.items()},
         }
         return self.renderer.render_json("teams/intake.json.j2", context)
 
@@ -265,12 +281,28 @@ def profile_context(profile: AdvocateProfile, timezone: str) -> dict[str, Any]:
     }
 
 
-def limit_fields(profile: AdvocateProfile, program: LimitPolicy) -> list[dict[str, Any]]:
-    """The four limits as form fields (``bot.conversation.forms.limit_fields``: an advocate
-    may only be stricter than the program); ``override`` is a manager's current value."""
-    return [{"id": f.name, "label": f.label, "min": f.low, "max": f.high, "value": f.value,
-             "override": getattr(profile.advocate.manager_limits, f.name)}
-            for f in shared_limit_fields(profile.limits, program)]
+def form_fields(form: str, values: Mapping[str, Any] | None = None, *,
+                limits: LimitPolicy | Mapping[str, int] | None = None,
+                program: LimitPolicy | Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """A form's fields for a card template (``teams/fields.j2``); a limits form is
+    pre-filled with the advocate's ``limits``, bounded by the ``program``'s."""
+    current, bounds = _policy(limits), _policy(program or limits)
+    if values is None and current is not None and bounds is not None:
+        values = {f.name: f.value for f in limit_fields(current, bounds)}
+    sources = Sources(limits=current or LimitPolicy(), program=bounds or LimitPolicy())
+    return formspec.shown(FORMS[form].fields(sources), values)
+
+
+def _policy(raw: LimitPolicy | Mapping[str, int] | None) -> LimitPolicy | None:
+    if raw is None or isinstance(raw, LimitPolicy):
+        return raw
+    return LimitPolicy(**{name: int(raw[name]) for name in LIMIT_NAMES})
+
+
+def override_fields(profile: AdvocateProfile) -> list[dict[str, Any]]:
+    """A program manager's override of the four limits: each field's current override."""
+    return [{"id": name, "override": getattr(profile.advocate.manager_limits, name)}
+            for name in LIMIT_NAMES]
 
 
 def fit(render: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:

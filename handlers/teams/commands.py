@@ -19,9 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.conversation import commands as c
-from bot.conversation.forms import LIMIT_LABELS
+from bot.conversation.forms import LIMIT_NAMES
+from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Kind, Sources, check, refused_reply
+from bot.conversation.replies import Reply
+from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
 from bot.domain.model import Actor, LimitOverrides, Outcome
+from bot.domain.policy import LimitPolicy
+from bot.rendering import Renderer
 from bot.services.intake import RequestDraft
 
 VERBS = frozenset({
@@ -31,7 +36,9 @@ VERBS = frozenset({
     "approval.approve", "approval.deny",
     "schedule.pick", "schedule.propose", "schedule.confirm", "schedule.reject",
     "schedule.reschedule",
-    "outcome.completed", "outcome.no_show", "outcome.rescheduled", "outcome.comment",
+    "outcome.record", "outcome.comment",
+    "outcome.completed", "outcome.no_show", "outcome.rescheduled",  # cards sent before
+    # outcome.record: their outcome was the button
     "checkin.answer", "checkin.feedback",
     "profile.pause", "profile.resume", "profile.limits", "profile.leave",
     "roster.show", "roster.limits",
@@ -98,19 +105,47 @@ def parse_action(value: Any) -> CardAction:
 # --- form values -------------------------------------------------------------------------
 
 
+def moment_text(data: Mapping[str, Any], name: str) -> str:
+    """A date-and-time field (``<name>.date`` and ``<name>.time`` inputs: ``fields.j2``)
+    as a naive ISO string; a day without a time, or a time without a day, as written, so
+    validation names it instead of dropping it; "" when both are empty."""
+    day = str(data.get(f"{name}.date") or "").strip()
+    clock = str(data.get(f"{name}.time") or "").strip()
+    return f"{day}T{clock}" if day and clock else day or clock
+
+
 def proposed_times(data: Mapping[str, Any]) -> list[str]:
-    """The intake form's day/time pairs as naive ISO strings (read in the rep's zone by
-    ``validate_draft``); a day without a time, or a time without a day, is passed on as
-    written so validation names it instead of dropping it."""
-    found: list[str] = []
-    for i in range(1, 4):
-        day = str(data.get(f"proposed_date_{i}") or "").strip()
-        clock = str(data.get(f"proposed_time_{i}") or "").strip()
-        if day and clock:
-            found.append(f"{day}T{clock}")
-        elif day or clock:
-            found.append(day or clock)
-    return found
+    """The intake form's proposed times, read in the rep's zone by ``validate_draft``."""
+    return [t for name in PROPOSED_TIMES if (t := moment_text(data, name))]
+
+
+def form_values(form: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a card sent for each of ``form``'s fields, for ``formspec.check``."""
+    return {f.name: moment_text(data, f.name) if f.kind is Kind.DATETIME else data.get(f.name)
+            for f in FORMS[form].fields()}
+
+
+def form_of(action: CardAction) -> str | None:
+    """The form (``formspec.FORMS``) whose fields a clicked button submits, if any."""
+    if action.verb == "checkin.answer":
+        return "check_in_limits" if action.text("choice") == "change_limits" else None
+    return FORM_VERBS.get(action.verb)
+
+
+def refusal(action: CardAction, program: LimitPolicy, renderer: Renderer) -> Reply | None:
+    """The ``invalid`` reply to a submitted form that breaks its spec (its limits bounded
+    by the ``program``'s), or None. The intake card shows each error under its field; a
+    message card's form is answered with a message, so there each error names its field."""
+    form = form_of(action)
+    if form is None:
+        return None
+    zone, length = action.text("timezone") or "UTC", action.text("call_length_minutes")
+    sources = Sources(program=program, timezone=zone, keep={"call_length_minutes": [length]})
+    try:
+        check(FORMS[form].fields(sources), form_values(form, action.data))
+    except InvalidInput as error:
+        return refused_reply(form, error, named=form != "intake")
+    return None
 
 
 def moment_in_zone(day: str, clock: str, zone: str) -> datetime:
@@ -156,8 +191,12 @@ def amount(raw: Any) -> Decimal | None:
 
 # --- buttons as conversation commands ------------------------------------------------------
 
-# The check-in card asks for three of the limits; the profile card for all four.
-CHECK_IN_LIMITS = tuple(name for name in LIMIT_LABELS if name != "max_open_asks")
+# The buttons that submit a form's fields (the check-in's limits: ``form_of``).
+FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
+              "approval.deny": "deny_reason",
+              "schedule.propose": "propose_time", "outcome.record": "outcome",
+              "outcome.comment": "comment", "profile.limits": "own_limits",
+              "checkin.feedback": "check_in_feedback"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -217,7 +256,7 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return c.AnswerCheckIn(
             actor, action.integer("advocate_id"), choice,
             months=whole(action.data.get("months")) if choice == "pause" else None,
-            limits=_limits(action, CHECK_IN_LIMITS) if choice == "change_limits" else None,
+            limits=_limits(action, LIMIT_NAMES) if choice == "change_limits" else None,
             feedback=action.text("feedback"))
     return _profile(actor, action)
 
@@ -228,7 +267,7 @@ def _schedule(actor: Actor, action: CardAction, what: str, zone: str) -> c.Comma
         return c.PickTime(actor, engagement_id, slot=action.integer("slot"))
     if what == "propose":
         return c.PickTime(actor, engagement_id, proposed=moment_in_zone(
-            action.text("proposed_date"), action.text("proposed_time"), zone))
+            action.text("proposed_time.date"), action.text("proposed_time.time"), zone))
     if what in ("confirm", "reject"):
         return c.ConfirmTime(actor, engagement_id, what == "confirm",
                              _shown(action.text("proposed_at")))
@@ -239,7 +278,10 @@ def _outcome(actor: Actor, action: CardAction, what: str) -> c.Command:
     engagement_id = action.integer("engagement_id")
     if what == "comment":
         return c.AddComment(actor, engagement_id, action.text("comment"))
-    return c.RecordOutcome(actor, engagement_id, Outcome(what),
+    chosen = action.text("outcome") if what == "record" else what
+    if chosen not in {o.value for o in Outcome}:
+        raise BadAction("no such outcome")
+    return c.RecordOutcome(actor, engagement_id, Outcome(chosen),
                            helpfulness=helpfulness(action.data.get("helpfulness")),
                            influenced_amount=amount(action.data.get("influenced_amount")))
 
@@ -253,7 +295,7 @@ def _profile(actor: Actor, action: CardAction) -> c.Command:
     if verb == "profile.resume":
         return c.ResumeProfile(actor, advocate_id)
     if verb in ("profile.limits", "roster.limits"):
-        return c.SetProfileLimits(actor, advocate_id, _limits(action, tuple(LIMIT_LABELS)),
+        return c.SetProfileLimits(actor, advocate_id, _limits(action, LIMIT_NAMES),
                                   override=verb == "roster.limits",
                                   reason=action.text("reason"))
     if verb == "profile.leave":

@@ -281,13 +281,15 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     async def run(self, actor: Actor, action: CardAction) -> Reply:
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
+        refused = commands.refusal(action, self.ctx.policy.limits, self.cards.renderer)
         try:
             draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
-            command = commands.command_of(actor, action, zone=zone_of(self.ctx, actor),
-                                          draft=draft)
+            command = None if refused is not None else commands.command_of(
+                actor, action, zone=zone_of(self.ctx, actor), draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(self.cards, "stale_button"))
-        answer = await dispatch(self.ctx, command)
+        answer = refused if refused is not None else \
+            await dispatch(self.ctx, command)  # type: ignore[arg-type]
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
             form = await dispatch(self.ctx, StartRequest(actor))

@@ -4,6 +4,7 @@ Built from settings (the bot's app id, its name) so the package always matches t
 running bot. The manifest follows Microsoft's published schema for manifest version 1.17
 (https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json):
 a personal-scope bot that supports files (the calendar invites) and lists its commands.
+Its words (descriptions, the commands Teams suggests) are `templates/teams/package/words.json.j2`.
 
 The icons are drawn here, pixel by pixel, into PNGs (zlib and struct, no imaging library):
 a 192x192 full-colour icon and a 32x32 outline icon, white on a transparent background,
@@ -26,6 +27,7 @@ from typing import Any
 
 from bot import __version__
 from bot.config import Settings
+from bot.rendering import Renderer
 
 MANIFEST_VERSION = "1.17"
 MANIFEST_SCHEMA = (
@@ -38,15 +40,6 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 
 Pixel = tuple[int, int, int, int]
-
-COMMANDS = (
-    ("reference", "New reference request; add keywords to pre-fill: reference fintech EMEA"),
-    ("reference list", "Your reference requests and where each one is"),
-    ("reference cancel", "Cancel a request: reference cancel 12"),
-    ("advocate me", "Advocates: your profile, history and limits; pause or resume"),
-    ("advocates", "Program managers: find, show, pause, resume, limits, export, digest now"),
-    ("help", "What the bot can do"),
-)
 
 
 class PackageError(ValueError):
@@ -72,6 +65,7 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
         raise PackageError(f"the package version must look like 1.2.3 (got {version!r})")
     name = settings.teams_bot_name.strip() or "Advocate Bot"
     website = _require_https("--website-url", website_url)
+    words = Renderer().render_json("teams/package/words.json.j2", {"name": name})
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -83,15 +77,9 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
             "privacyUrl": _require_https("--privacy-url", privacy_url or website),
             "termsOfUseUrl": _require_https("--terms-url", terms_url or website),
         },
-        "name": {"short": name[:30], "full": f"{name}: customer references"[:100]},
-        "description": {
-            "short": "Find happy customers to speak with your prospects."[:80],
-            "full": (
-                "Sales reps ask for a customer reference; the bot finds the best-fitting "
-                "advocates, asks them for consent, books the call with a calendar invite, "
-                "protects them from being over-asked and thanks them afterwards. Program "
-                "managers get a weekly digest."),
-        },
+        "name": {"short": name[:30], "full": words["name_full"][:100]},
+        "description": {"short": words["description_short"][:80],
+                        "full": words["description_full"][:4000]},
         "icons": {"color": COLOR_ICON[0], "outline": OUTLINE_ICON[0]},
         "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
         "bots": [{
@@ -101,8 +89,8 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
             "isNotificationOnly": False,
             "commandLists": [{
                 "scopes": ["personal"],
-                "commands": [{"title": title, "description": text[:128]}
-                             for title, text in COMMANDS],
+                "commands": [{"title": c["title"][:32], "description": c["description"][:128]}
+                             for c in words["commands"]],
             }],
         }],
         "permissions": ["identity", "messageTeamMembers"],

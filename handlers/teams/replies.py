@@ -15,6 +15,7 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.conversation.replies import Reply
+from bot.domain.errors import Problem
 from bot.services.intake import RequestDraft
 from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards, inert_links
 from handlers.teams.messenger import file_activity
@@ -82,7 +83,8 @@ def draft_values(draft: RequestDraft | None) -> dict[str, Any]:
 
 def intake_card(cards: TeamsCards, context: Mapping[str, Any], *,
                 values: Mapping[str, Any] | None = None,
-                errors: Mapping[str, str] | None = None) -> dict[str, Any]:
+                errors: Mapping[str, Problem] | None = None) -> dict[str, Any]:
+    """The intake card, pre-filled, with each field's problem worded on its field."""
     shown = dict(values) if values is not None else draft_values(context["draft"])
     shown = {"timezone": context["timezone"], **shown}
     return cards.intake(form_id=uuid.uuid4().hex, values=shown, errors=errors or {},

@@ -28,7 +28,7 @@ from bot.services.requests import submit_request
 from bot.services.scheduling import pick_time
 from storage.tables import RequestRow
 from storage.uow import SqlUnitOfWorkFactory
-from tests.fakes import FixedClock
+from tests.fakes import FixedClock, words
 from tests.unit.conftest import PM_EMAIL, actor, advocate_actor, person, sample_draft
 from tests.unit.test_scheduling import SLOT_0, seed_engagement
 
@@ -53,7 +53,7 @@ async def stored_requests(engine: AsyncEngine) -> int:
 async def refused(ctx: ServiceContext, **draft: Any) -> dict[str, str]:
     with pytest.raises(InvalidInput) as error:
         await submit_request(ctx, actor(RILEY), sample_draft(**draft))
-    return error.value.errors
+    return words(error.value)
 
 
 async def test_the_largest_amount_the_column_holds_is_stored_exactly(
@@ -111,7 +111,7 @@ async def test_an_influenced_amount_past_the_column_is_refused_and_the_edge_is_s
         with pytest.raises(InvalidInput) as error:
             await record_outcome(ctx, actor(RILEY), seeded.id, Outcome.COMPLETED,
                                  helpfulness=4, influenced_amount=too_much)
-        assert set(error.value.errors) == {"influenced_amount"}
+        assert set(words(error.value)) == {"influenced_amount"}
     await record_outcome(ctx, actor(RILEY), seeded.id, Outcome.COMPLETED, helpfulness=4,
                          influenced_amount=MAX_AMOUNT)
     async with ctx.uow() as uow:

@@ -7,12 +7,15 @@ queued and delivered through the real dispatcher, a job run, requests answered.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import aiosqlite.core
 import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,6 +71,17 @@ async def server(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Server]
                 yield Server(bot, f"http://127.0.0.1:{port}", http)
         finally:
             await runner.cleanup()
+            await bot.engine.dispose()  # an engine a test put in (unplug_database)
+            await connection_threads_finished()
+
+
+async def connection_threads_finished() -> None:
+    """Wait for aiosqlite's worker threads to finish before this test's loop closes: a
+    connection that failed to open still has its stop to answer on the loop, and a
+    thread that answers a closed loop fails the next test."""
+    for thread in threading.enumerate():
+        if getattr(thread, "_target", None) is aiosqlite.core._connection_worker_thread:
+            await asyncio.to_thread(thread.join, 2.0)
 
 
 async def queue(bot: App, key: str, *, at: datetime, to: Person) -> None:

@@ -1,7 +1,8 @@
 """Slack and Teams serve the same conversation, checked from the conversation layer's own
 tables: every command a person can give by button or form is reachable on both surfaces,
-every command has one handler, and the intake and limits forms offer the same fields and
-choices on both. (Typed words are one parser for both: tests/unit/test_conversation_words.)
+every command has one handler, and every form (``bot.conversation.formspec.FORMS``)
+shows exactly its spec's fields, requirements, bounds and choices on both. (Typed words
+are one parser for both: tests/unit/test_conversation_words.)
 """
 
 from __future__ import annotations
@@ -13,19 +14,20 @@ import pytest
 
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import HANDLERS
-from bot.conversation.forms import forgive, intake_choices, limit_fields
+from bot.conversation.forms import LIMIT_NAMES, forgive
+from bot.conversation.formspec import FORMS, Kind, Sources
+from bot.conversation.replies import Reply
 from bot.domain.model import LimitOverrides
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
 from bot.services.intake import KnownValues, RequestDraft
-from handlers.slack import forms as slack_forms
 from handlers.slack import ids
-from handlers.slack import intake as slack_intake_modal
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.listeners import actions as slack_actions
+from handlers.slack.listeners import commands as slack_commands
 from handlers.slack.listeners import views as slack_views
 from handlers.teams import commands as teams_commands
-from handlers.teams.cards import TeamsCards
+from handlers.teams.cards import TeamsCards, form_fields
 from tests.unit.conftest import actor
 
 ACTOR = actor("riley@vendor.example")
@@ -69,13 +71,14 @@ def slack_form_commands() -> set[type[c.Command]]:
                                                         "value": "x"}),
     }
     found = {type(read(ACTOR, 1, view)) for read, view in filled.items()}
-    return found | {c.SubmitIntake, c.AnswerAsk}  # the intake and decline-reason modals
+    reasons = {type(answer(ACTOR, 1, "why")) for _, answer in slack_views.REASON_FORMS.values()}
+    return found | reasons | {c.SubmitIntake}
 
 
 def teams_commands_served() -> set[type[c.Command]]:
     data = {"request_id": "1", "advocate_id": "2", "ask_id": "3", "engagement_id": "4",
-            "slot": "0", "proposed_date": "2030-01-02", "proposed_time": "10:00",
-            "choice": "keep_active", "form_id": "f"}
+            "slot": "0", "proposed_time.date": "2030-01-02", "proposed_time.time": "10:00",
+            "choice": "keep_active", "form_id": "f", "outcome": "completed"}
     found = set()
     for verb in teams_commands.VERBS:
         action = teams_commands.CardAction(verb, data)
@@ -92,64 +95,147 @@ def test_every_button_and_form_command_is_served_by_both_slack_and_teams() -> No
     assert needed - PRESENTATION_ONLY <= teams, needed - teams
 
 
-# --- the same forms -------------------------------------------------------------------------
+# --- the same forms, from their specs --------------------------------------------------------
+
+PROGRAM = LimitPolicy(max_per_90_days=4, max_per_365_days=9, cooldown_days=10, max_open_asks=3)
+CURRENT = LimitPolicy(max_per_90_days=2, max_per_365_days=9, cooldown_days=21, max_open_asks=1)
+SOURCES = Sources(known=KNOWN, timezone="Asia/Tokyo", limits=CURRENT, program=PROGRAM)
+# What each form is opened with (the dispatcher's form replies): every spec needs one, so
+# a new form is covered here the moment it is declared.
+OPENED: dict[str, dict[str, Any]] = {
+    "intake": {"known": KNOWN, "draft": None, "timezone": "Asia/Tokyo"},
+    "decline_reason": {},
+    "deny_reason": {},
+    "propose_time": {"timezone": "Asia/Tokyo", "latest": date(2030, 1, 9)},
+    "outcome": {"advocate_name": "Ada"},
+    "comment": {},
+    "own_limits": {"current": CURRENT, "program_limits": PROGRAM},
+    "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
+    "check_in_feedback": {},
+}
 
 
-def slack_intake(renderer: Renderer) -> dict[str, dict[str, Any]]:
-    view = slack_intake_modal.intake_view(renderer, known=KNOWN, draft=None,
-                                         user_timezone="Asia/Tokyo")
-    return {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+def test_every_form_spec_is_opened_here() -> None:
+    assert set(OPENED) == set(FORMS)
 
 
-def teams_intake(renderer: Renderer) -> dict[str, dict[str, Any]]:
-    card = TeamsCards(renderer).intake(form_id="f", values={"timezone": "Asia/Tokyo"},
-                                       errors={}, known=KNOWN, today=date(2030, 1, 1))
-    found: dict[str, dict[str, Any]] = {}
+def slack_form(form: str) -> list[dict[str, Any]]:
+    """The input blocks of the modal Slack opens for ``form`` (its production path)."""
+    reply = Reply(form, {"subject_id": 1, **OPENED[form]}, form=form)
+    view = slack_commands.form_view(slack_renderer(), reply, {"channel_id": "C1"})
+    return [b for b in view["blocks"] if b["type"] == "input"]
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found[node["id"]] = node
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
 
-    walk(card["body"])
+def _message_card(renderer: Renderer, template: str, **context: Any) -> dict[str, Any]:
+    card: dict[str, Any] = renderer.render_json(
+        f"teams/{template}.json.j2",
+        {"lines": [{"text": "x", "gap": False}], "fallback_text": "x", **context})
+    return card
+
+
+def teams_cards() -> list[dict[str, Any]]:
+    """Every Teams card that carries a form, as a person receives it."""
+    renderer = slack_renderer()
+    cards = TeamsCards(renderer, program=PROGRAM)
+    profile = {"advocate_id": 1, "name": "Ada", "email": "ada@x.example", "company": "X",
+               "availability": "active", "tier": "Bronze", "points": 0, "next_tier": "",
+               "usage": [], "cooldown_days": 21, "blocked": [], "can_pause": True,
+               "can_resume": False, "retired": False, "upcoming": [], "history": []}
+    limits = {name: getattr(CURRENT, name) for name in LIMIT_NAMES}
+    return [
+        cards.intake(form_id="f", values={"timezone": "Asia/Tokyo"}, errors={}, known=KNOWN),
+        _message_card(renderer, "ask", ask_id=1),
+        _message_card(renderer, "approval_request", ask_id=1),
+        _message_card(renderer, "pick_time", engagement_id=1, proposed_times=[],
+                      timezone="Asia/Tokyo"),
+        _message_card(renderer, "outcome_prompt", engagement_id=1),
+        _message_card(renderer, "thank_you", engagement_id=1),
+        _message_card(renderer, "check_in", advocate_id=1, limits=limits, pause_months=[1]),
+        renderer.render_json("teams/profile.json.j2", {
+            "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
+            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
+    ]
+
+
+def _inputs(node: Any) -> list[dict[str, Any]]:
+    """Inputs in a card body, not inside a ShowCard's card (those belong to its button)."""
+    if isinstance(node, list):
+        return [i for item in node for i in _inputs(item)]
+    if not isinstance(node, dict) or node.get("type") == "Action.ShowCard":
+        return []
+    found = [node] if str(node.get("type", "")).startswith("Input.") else []
+    return found + [i for key, value in node.items() if key != "actions"
+                    for i in _inputs(value)]
+
+
+def _submits(card: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """(verb, data, the inputs it submits) for every button of a card and its ShowCards."""
+    found = []
+    for action in card.get("actions", []):
+        if action["type"] == "Action.ShowCard":
+            found += _submits(action["card"])
+        elif action["type"] == "Action.Execute":
+            found.append((action["verb"], action["data"], _inputs(card["body"])))
     return found
 
 
-def test_the_intake_form_has_the_same_fields_on_both_surfaces() -> None:
-    slack, teams = slack_intake(slack_renderer()), teams_intake(slack_renderer())
-    # A proposed time is one date-and-time picker in Slack, a day and a time box in Teams.
-    slack_fields = {"proposed_time" if k.startswith("proposed_time_") else k for k in slack}
-    teams_fields = {"proposed_time" if k.startswith(("proposed_date_", "proposed_time_"))
-                    else k for k in teams}
-    assert slack_fields == teams_fields
+def teams_forms() -> dict[str, list[dict[str, Any]]]:
+    """The inputs each form's button submits in Teams, by the form it submits."""
+    forms: dict[str, list[dict[str, Any]]] = {}
+    for card in teams_cards():
+        for verb, data, inputs in _submits(card):
+            form = teams_commands.form_of(teams_commands.CardAction(verb, data))
+            if form is not None:
+                assert forms.setdefault(form, inputs) == inputs, form
+    return forms
 
 
-@pytest.mark.parametrize("field", ["reference_type", "company_size", "call_length_minutes",
-                                   "parallel_asks", "timezone", "industry", "region",
-                                   "language", "products", "use_cases"])
-def test_each_intake_menu_offers_the_same_choices_on_both_surfaces(field: str) -> None:
-    slack = slack_intake(slack_renderer())[field]
-    teams = teams_intake(slack_renderer())[field]
-    slack_values = [o["value"] for o in slack["options"]]
-    teams_values = [o["value"] for o in teams["choices"]]
-    shared = [ch.value for ch in intake_choices(KNOWN, timezone="Asia/Tokyo")[field]]
-    assert slack_values == teams_values == shared
+def _field_of(input_id: str) -> str:
+    return input_id.removesuffix(".date").removesuffix(".time")
 
 
-def test_the_limits_form_has_the_same_fields_labels_and_bounds_on_both_surfaces() -> None:
-    program = LimitPolicy()
-    shared = limit_fields(program, program)
-    view = slack_forms.own_limits_view(slack_renderer(), advocate_id=1, current=program)
-    slack = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
-    assert [f.name for f in shared] == list(slack)
-    assert [f.label for f in shared] == [b["label"]["text"] for b in slack.values()]
-    cooldown = next(f for f in shared if f.name == "cooldown_days")
-    assert cooldown.high == 3650  # the domain's bound, not a surface's own
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_slack_renders_exactly_the_forms_fields_and_choices(form: str) -> None:
+    spec = FORMS[form].fields(SOURCES)
+    blocks = slack_form(form)
+    assert [b["block_id"] for b in blocks] == [f.name for f in spec] == [
+        b["element"]["action_id"] for b in blocks]
+    for field, block in zip(spec, blocks, strict=True):
+        element = block["element"]
+        assert block["optional"] is not field.required, field.name
+        assert [o["value"] for o in element.get("options", [])] == [
+            c.value for c in field.choices], field.name
+        assert element.get("max_length") == field.max_length or field.kind is not Kind.TEXT
+        if field.kind is Kind.NUMBER:
+            assert (element.get("min_value"), element.get("max_value")) == (
+                str(field.low), str(field.high)), field.name
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_teams_renders_exactly_the_forms_fields_and_choices(form: str) -> None:
+    spec = {f.name: f for f in FORMS[form].fields(SOURCES)}
+    inputs = teams_forms()[form]
+    assert [i["id"] for i in inputs] == [  # a date-and-time is a day and a time box
+        name for f in spec.values() for name in (
+            [f"{f.name}.date", f"{f.name}.time"] if f.kind is Kind.DATETIME else [f.name])]
+    for element in inputs:
+        field = spec[_field_of(element["id"])]
+        assert bool(element.get("isRequired")) is field.required, field.name
+        assert [c["value"] for c in element.get("choices", [])] == [
+            c.value for c in field.choices], field.name
+        assert element.get("maxLength") == field.max_length or field.kind in (
+            Kind.SELECT, Kind.MULTI_SELECT, Kind.RADIO, Kind.NUMBER, Kind.DATE,
+            Kind.DATETIME)
+        if field.kind is Kind.NUMBER:
+            assert (element.get("min"), element.get("max")) == (
+                float(field.low or 0), float(field.high or 0)), field.name
+
+
+def test_every_form_is_served_by_both_surfaces() -> None:
+    assert set(teams_forms()) == set(FORMS)
+    slack = [form for form, _ in (*slack_views.SMALL_FORMS.values(),
+                                  *slack_views.REASON_FORMS.values())]
+    assert {"intake", *slack} == set(FORMS)
 
 
 @pytest.mark.parametrize("typed", ["en", "EN", "English", "english", "英語", "en-GB"])

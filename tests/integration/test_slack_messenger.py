@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.model import Identity, Person, Platform
 from bot.ports import DeliveryError, OutboxMessage, OutgoingMessage
-from bot.rendering import Renderer
+from bot.rendering import Renderer, templates_dir
 from handlers.slack.messenger import SECTION_TEXT_LIMIT, SlackMessenger
 from tests.slack_fake import FakeSlack
 
@@ -35,6 +36,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 def templates(tmp_path):  # a tiny template folder so these tests don't depend on the flows
     (tmp_path / "text").mkdir()
     (tmp_path / "text" / "note.txt.j2").write_text("{{ body }}\n", encoding="utf-8")
+    shutil.copytree(templates_dir() / "text" / "files", tmp_path / "text" / "files")
     return tmp_path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.model import Identity, Person, Platform
 from bot.ports import OutboxMessage, OutgoingMessage
-from bot.rendering import Renderer
+from bot.rendering import Renderer, templates_dir
 from bot.services.chart import trend_chart
 from handlers.slack.messenger import SlackMessenger
 from tests.slack_fake import FakeSlack
@@ -39,6 +40,7 @@ def message(context: dict[str, object], *, replaces_ref: str | None = None) -> O
 def messenger(slack: FakeSlack, tmp_path) -> SlackMessenger:
     (tmp_path / "text").mkdir()
     (tmp_path / "text" / "note.txt.j2").write_text("{{ body }}\n", encoding="utf-8")
+    shutil.copytree(templates_dir() / "text" / "files", tmp_path / "text" / "files")
     return SlackMessenger(AsyncWebClient(token="xoxb-test", base_url=slack.api_url),
                           Renderer(tmp_path))
 

@@ -23,7 +23,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.errors import InvalidInput
+from bot.conversation.formspec import FORMS
+from bot.domain.errors import InvalidInput, Problem
 from bot.domain.model import (
     Ask,
     AskState,
@@ -602,9 +603,11 @@ async def test_the_other_modals_and_the_home_are_valid(case: str, renderer: Rend
         "outcome": forms.outcome_view(renderer, engagement_id=3, advocate_name=text,
                                       currency="EUR"),
         "comment": forms.comment_view(renderer, engagement_id=3),
-        "own_limits": forms.own_limits_view(renderer, advocate_id=7, current=LimitPolicy()),
+        "own_limits": forms.own_limits_view(renderer, advocate_id=7, current=LimitPolicy(),
+                                            program=LimitPolicy()),
         "check_in_limits": forms.check_in_limits_view(renderer, advocate_id=7,
-                                                      current=LimitPolicy(cooldown_days=30)),
+                                                      current=LimitPolicy(cooldown_days=30),
+                                                      program=LimitPolicy(max_per_90_days=0)),
         "check_in_feedback": forms.check_in_feedback_view(renderer, advocate_id=7),
         **{f"home_{n}": home.home_view(renderer, context=context)
            for n, context in enumerate(await home_contexts(text))},
@@ -679,27 +682,26 @@ async def test_the_home_shows_a_section_per_role_and_the_right_pause_button(
     assert "JST" in dumped  # the booked call, in the advocate's zone
 
 
-def test_comment_box_allows_what_the_service_accepts() -> None:
-    assert forms.COMMENT_MAX == COMMENT_MAX_CHARS
+def test_comment_box_allows_what_the_service_accepts(renderer: Renderer) -> None:
+    view = forms.comment_view(renderer, engagement_id=1)
+    (box,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert box["element"]["max_length"] == COMMENT_MAX_CHARS
+
+
+BAD = Problem("no_such_record")
 
 
 def test_an_error_map_always_names_a_block_of_its_modal(renderer: Renderer) -> None:
     view = intake.intake_view(renderer, known=known_values("x"), draft=None,
                              user_timezone="UTC")
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
-    assert set(intake.INTAKE_BLOCKS) == inputs
-    errors = intake.intake_errors(InvalidInput({name: "bad" for name in (
+    assert set(FORMS["intake"].names) == inputs
+    errors = forms.form_errors(renderer, "intake", InvalidInput({name: BAD for name in (
         *(f.name for f in dataclasses.fields(RequestDraft)), "slot", "something_else")}))
     assert set(errors) <= inputs
-    limits = forms.own_limits_view(renderer, advocate_id=1, current=LimitPolicy())
-    limit_inputs = {b["block_id"] for b in limits["blocks"] if b["type"] == "input"}
-    assert set(forms.limits_errors(InvalidInput({"until": "x", "cooldown_days": "y"}))
-               ) <= limit_inputs
-    outcome = forms.outcome_view(renderer, engagement_id=1, advocate_name="A")
-    outcome_inputs = {b["block_id"] for b in outcome["blocks"] if b["type"] == "input"}
-    assert set(forms.outcome_errors(InvalidInput({"outcome": "x", "helpfulness": "y",
-                                                  "influenced_amount": "z", "other": "w"}))
-               ) <= outcome_inputs
+    for form, spec in FORMS.items():  # every modal: any error lands on one of its blocks
+        wrong = InvalidInput({name: BAD for name in (*spec.names, *spec.aliases, "", "x")})
+        assert set(forms.form_errors(renderer, form, wrong)) <= set(spec.names)
 
 
 def test_a_plain_renderer_is_given_the_slack_filters_by_the_form_builders() -> None:

@@ -23,6 +23,7 @@ import jsonschema
 import pytest
 
 from bot.conversation.dispatcher import advocate_view
+from bot.domain.errors import Problem
 from bot.domain.model import (
     Engagement,
     EngagementState,
@@ -343,9 +344,10 @@ def test_the_intake_form_is_valid_with_values_and_errors(case: str, cards: Teams
                         use_cases=(text,))
     values = {"prospect_company": text, "notes": LONG, "products": f"Payments {text}",
               "call_length_minutes": "45.0", "timezone": "Asia/Tokyo",
-              "proposed_date_1": "2026-03-10", "proposed_time_1": "09:30"}
-    errors = {"prospect_company": f"Bad {text}", "proposed_times": "Every proposed time must "
-              "be in the future.", "needed_by": "When do you need the reference by?"}
+              "proposed_time_1.date": "2026-03-10", "proposed_time_1.time": "09:30"}
+    bad = Problem("not_a_date_time", typed=f"Bad {text}")
+    errors = {"prospect_company": bad, "proposed_times": Problem("times_in_past"),
+              "needed_by": Problem("needed_by_missing")}
     card = cards.intake(form_id="f1", values=values, errors=errors, known=known)
     assert_card(card)
     inputs = {e["id"]: e for e in _inputs(card)}
@@ -353,7 +355,7 @@ def test_the_intake_form_is_valid_with_values_and_errors(case: str, cards: Teams
     assert inputs["call_length_minutes"]["value"] == "45"  # a choice: the shared lengths
     assert [c["value"] for c in inputs["products"]["choices"]] == [
         f"Payments {text}".strip(), "Ledger"]  # a value with a comma cannot come back
-    assert f"Bad {text}" in texts(card)
+    assert cards.renderer.problem_text(bad) in texts(card)
     empty = cards.intake(form_id="f2", values={}, errors={}, known=KnownValues())
     assert_card(empty)
     assert {e["id"]: e for e in _inputs(empty)}["products"]["type"] == "Input.Text"

@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.errors import DomainError, LimitReached, NotAllowed
+from bot.domain.errors import DomainError, LimitReached, NotAllowed, NotFound, Problem
 from bot.domain.model import (
     Actor,
     Advocate,
+    AdvocateStatus,
     AskState,
     Engagement,
     EngagementState,
@@ -29,7 +30,7 @@ from bot.services.asks import (
 from bot.services.context import ServiceContext
 from bot.services.messages import approval_key, ask_key, pick_time_key
 from bot.services.requests import submit_request
-from tests.fakes import FakeDatabase, FixedClock
+from tests.fakes import FakeDatabase, FixedClock, raises_saying, said
 from tests.unit.conftest import (
     OWNER_EMAIL,
     PM_EMAIL,
@@ -111,7 +112,7 @@ async def test_another_rep_cannot_ask_advocates_for_my_request(
         add_advocate: AddAdvocate) -> None:
     ada = await add_advocate()
     request = await open_request(ctx, rep)
-    with pytest.raises(NotAllowed, match="isn't yours"):
+    with raises_saying(NotAllowed, "isn't yours"):
         await ask_advocate(ctx, other_rep, request.id, ada.id)
     assert db.state.asks == {}
 
@@ -119,11 +120,31 @@ async def test_another_rep_cannot_ask_advocates_for_my_request(
 async def test_an_advocate_who_is_resting_cannot_be_asked_and_the_rep_learns_why(
         ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
     await add_advocate()
-    resting = await add_advocate(snoozed_until=START + timedelta(days=5))
-    request = await open_request(ctx, rep)
+    resting = await add_advocate()
+    request = await open_request(ctx, rep)  # the matches show the rep both advocates
+    advocate_of(db, resting).snoozed_until = START + timedelta(days=5)  # then one rests
     with pytest.raises(LimitReached) as blocked:
         await ask_advocate(ctx, rep, request.id, resting.id)
     assert any("snoozed until 2026-03-07" in r for r in blocked.value.reasons)
+    assert said(blocked.value).startswith(f"{resting.name} cannot be asked right now: snoozed")
+    assert db.state.asks == {}
+
+
+async def test_a_rep_asking_an_advocate_the_matches_never_showed_learns_nothing(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, pm: Actor,
+        add_advocate: AddAdvocate) -> None:
+    """An id outside the rep's matches gets the neutral refusal, whatever it belongs to:
+    a resting advocate, one who left, or nobody at all (issue 10, ids reveal nothing)."""
+    await add_advocate()
+    resting = await add_advocate(snoozed_until=START + timedelta(days=5))
+    gone = await add_advocate(status=AdvocateStatus.RETIRED)
+    request = await open_request(ctx, rep)
+    for advocate_id in (resting.id, gone.id, 999):
+        with pytest.raises(NotFound) as refused:
+            await ask_advocate(ctx, rep, request.id, advocate_id)
+        assert refused.value.problem == Problem("not_yours")
+    with pytest.raises(LimitReached):  # a program manager may ask anyone, and learns why
+        await ask_advocate(ctx, pm, request.id, resting.id)
     assert db.state.asks == {}
 
 
@@ -154,7 +175,7 @@ async def test_only_a_program_manager_can_override_and_only_with_a_reason(
     busy = await add_advocate()
     await add_engagements(db, busy, 20, 40, 60)
     request = await open_request(ctx, rep)
-    with pytest.raises(NotAllowed, match="only a program manager can override"):
+    with raises_saying(NotAllowed, "only a program manager can override"):
         await ask_advocate(ctx, rep, request.id, busy.id, override_reason="please")
     with pytest.raises(LimitReached):
         await ask_advocate(ctx, pm, request.id, busy.id, override_reason="   ")
@@ -166,7 +187,7 @@ async def test_a_request_holds_only_as_many_open_asks_as_the_rep_chose(
     ada, bob = await add_advocate(), await add_advocate()
     request = await open_request(ctx, rep)
     await ask_advocate(ctx, rep, request.id, ada.id)
-    with pytest.raises(DomainError, match="already has 1 open ask"):
+    with raises_saying(DomainError, "already has 1 open ask"):
         await ask_advocate(ctx, rep, request.id, bob.id)
 
 
@@ -177,7 +198,7 @@ async def test_the_same_advocate_is_never_asked_twice_for_a_request(
     request = await open_request(ctx, rep, parallel_asks=3)
     ask = await ask_advocate(ctx, rep, request.id, ada.id)
     await answer_ask(ctx, advocate_actor(ada), ask.id, "decline")
-    with pytest.raises(DomainError, match="already been asked"):
+    with raises_saying(DomainError, "already been asked"):
         await ask_advocate(ctx, rep, request.id, ada.id)
 
 
@@ -190,7 +211,7 @@ async def test_ask_the_best_available_skips_advocates_already_asked(
     first_ask = await ask_advocate(ctx, rep, request.id)
     second_ask = await ask_advocate(ctx, rep, request.id)
     assert (first_ask.advocate_id, second_ask.advocate_id) == (best.id, second.id)
-    with pytest.raises(DomainError, match="Nobody else fits"):
+    with raises_saying(DomainError, "Nobody else fits"):
         await ask_advocate(ctx, rep, request.id)
     assert db.state.requests[request.id].state == RequestState.ASKING
 
@@ -255,7 +276,7 @@ async def test_nobody_can_answer_for_an_advocate_not_even_a_program_manager(
     request = await open_request(ctx, rep)
     ask = await ask_advocate(ctx, rep, request.id, ada.id)
     for someone_else in (pm, rep):
-        with pytest.raises(NotAllowed, match="isn't yours"):
+        with raises_saying(NotAllowed, "isn't yours"):
             await answer_ask(ctx, someone_else, ask.id, "accept")
     assert db.state.asks[ask.id].state == AskState.PENDING
 
@@ -452,7 +473,7 @@ async def test_nobody_is_asked_for_a_request_whose_needed_by_date_has_passed(
     request = await open_request(ctx, rep, needed_by=date(2026, 3, 3),
                                  proposed_times=[datetime(2026, 3, 3, 15, tzinfo=UTC)])
     clock.set(datetime(2026, 3, 4, 5, 0, tzinfo=UTC))  # midnight has passed in New York
-    with pytest.raises(DomainError, match="has passed"):
+    with raises_saying(DomainError, "has passed"):
         await ask_advocate(ctx, rep, request.id, ada.id)
     assert db.state.asks == {}
 
@@ -560,7 +581,7 @@ async def test_only_the_account_owner_or_a_program_manager_may_approve(
     request = await open_request(approval_ctx, rep)
     ask = await ask_advocate(approval_ctx, rep, request.id, ada.id)
     for not_theirs in (rep, advocate_actor(ada)):
-        with pytest.raises(NotAllowed, match="isn't yours"):
+        with raises_saying(NotAllowed, "isn't yours"):
             await decide_approval(approval_ctx, not_theirs, ask.id, approve=True)
     assert (await decide_approval(approval_ctx, pm, ask.id, approve=True)).state == (
         AskState.PENDING)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.conversation import commands as c
 from bot.conversation import words
+from bot.domain.errors import Problem
 from bot.domain.model import LimitOverrides, Role
 from tests.unit.conftest import actor
 from tests.unit.test_architecture import ROOT, imported_modules
@@ -85,13 +86,15 @@ def test_words_the_bot_does_not_know_are_said_back_with_the_help() -> None:
 
 def test_details_that_cannot_be_read_are_named_per_part_never_raised() -> None:
     assert words.read("advocate pause until tomorrow", REP) == \
-        c.Unreadable(REP, {"until": "not_a_date"}, {"until": "tomorrow"})
+        c.Unreadable(REP, {"until": Problem("typed_not_a_date", typed="tomorrow")})
     assert read_both("advocates limits Ada weekly=2 open=x 90d=-1 180d=1e1000000") == \
-        c.Unreadable(REP, {"weekly": "unknown_limit", "max_open_asks": "not_a_whole_number",
-                           "max_per_90_days": "not_a_whole_number",
-                           "180d": "unknown_limit"})
+        c.Unreadable(REP, {"weekly": Problem("unknown_limit", typed="weekly"),
+                           "max_open_asks": Problem("limit_not_whole", field="max_open_asks"),
+                           "max_per_90_days": Problem("limit_not_whole",
+                                                      field="max_per_90_days"),
+                           "180d": Problem("unknown_limit", typed="180d")})
     assert words.read("advocates limits Ada open=9999999", REP) == \
-        c.Unreadable(REP, {"max_open_asks": "not_a_whole_number"})
+        c.Unreadable(REP, {"max_open_asks": Problem("limit_not_whole", field="max_open_asks")})
 
 
 def test_the_reason_is_split_off_once() -> None:

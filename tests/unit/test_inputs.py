@@ -19,6 +19,7 @@ from bot.domain.inputs import (
     refuse_control_characters,
     whole_number,
 )
+from tests.fakes import words
 
 HOSTILE_NUMBERS = ["1e1000000", "1e200000", Decimal("1e1000000"), Decimal("-1e1000000"),
                    "9" * 5000, float("inf"), float("nan"), 1e300, True, None, object(),
@@ -30,7 +31,7 @@ def test_values_that_are_not_numbers_a_person_typed_are_refused(raw: object) -> 
     assert decimal_or_none(raw) is None
     with pytest.raises(InvalidInput) as error:
         whole_number(raw, "limit", low=0, high=100)
-    assert error.value.errors == {"limit": "Enter a whole number from 0 to 100."}
+    assert words(error.value) == {"limit": "Enter a whole number from 0 to 100."}
     with pytest.raises(InvalidInput):
         amount(raw, "amount")
 
@@ -55,17 +56,17 @@ def test_amounts_go_up_to_what_the_column_holds_and_are_rounded_to_cents() -> No
     assert amount("0.004", "a") == Decimal("0.00")
     with pytest.raises(InvalidInput) as error:
         amount("1000000000000", "a")
-    assert "too large" in error.value.errors["a"]
+    assert "too large" in words(error.value)["a"]
     with pytest.raises(InvalidInput) as error:
         amount("-3", "a")
-    assert error.value.errors == {"a": "The amount cannot be negative."}
+    assert words(error.value) == {"a": "The amount cannot be negative."}
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "bell\x07", "esc\x1b[2J", "del\x7f", "c1\x85"])
 def test_control_characters_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as error:
         refuse_control_characters(text, "notes")
-    assert set(error.value.errors) == {"notes"}
+    assert set(words(error.value)) == {"notes"}
 
 
 def test_line_breaks_and_tabs_are_fine_where_text_may_span_lines() -> None:
@@ -81,12 +82,12 @@ def test_dates_must_fall_in_the_range() -> None:
     for bad in (date(2026, 3, 1), date(9999, 12, 31)):
         with pytest.raises(InvalidInput) as error:
             date_in_range(bad, "d", earliest=today)
-        assert error.value.errors == {"d": "Pick a date from 2026-03-02 to 2999-12-31."}
+        assert words(error.value) == {"d": "Pick a date from 2026-03-02 to 2999-12-31."}
 
 
 @pytest.mark.parametrize("raw", ["abc", "0", "-4", str(MAX_ID + 1), "9" * 30, "9" * 5000, 2**63])
 def test_ids_no_row_can_have_get_one_refusal_that_says_nothing_more(raw: object) -> None:
     with pytest.raises(InvalidInput) as error:
         record_id(raw, "ask")
-    assert error.value.errors == {"ask": "There is no such record."}
+    assert words(error.value) == {"ask": "There is no such record."}
     assert record_id(str(MAX_ID), "ask") == MAX_ID

@@ -31,6 +31,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from tests.fakes import raises_saying, said
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=1)
@@ -106,7 +107,7 @@ def test_a_request_refuses_every_other_move_and_stays_as_it_was(current: Request
     req = a_request(current)
     with pytest.raises(IllegalTransition) as raised:
         transition_request(req, target, NOW)
-    assert str(raised.value) == f"request cannot go from {current.value} to {target.value}"
+    assert said(raised.value) == f"Request cannot go from {current.value} to {target.value}."
     assert (raised.value.current, raised.value.target) == (current.value, target.value)
     assert (req.state, req.updated_at, req.closed_reason) == (current, EARLIER, "")
 
@@ -171,7 +172,7 @@ def test_an_ask_makes_every_legal_move(current: AskState, target: AskState) -> N
     set(itertools.product(A, A)) - LEGAL_ASK_MOVES))
 def test_an_ask_refuses_every_other_move(current: AskState, target: AskState) -> None:
     ask = an_ask(current)
-    with pytest.raises(IllegalTransition, match=f"ask cannot go from {current.value}"):
+    with raises_saying(IllegalTransition, f"Ask cannot go from {current.value}"):
         transition_ask(ask, target, NOW)
     assert (ask.state, ask.answered_at, ask.approved_at) == (current, None, None)
 
@@ -222,7 +223,7 @@ def test_an_engagement_makes_every_legal_move(current: EngagementState,
 def test_an_engagement_refuses_every_other_move(current: EngagementState,
                                                target: EngagementState) -> None:
     engagement = an_engagement(current, ReferenceType.EMAIL)
-    with pytest.raises(IllegalTransition, match=f"engagement cannot go from {current.value}"):
+    with raises_saying(IllegalTransition, f"Engagement cannot go from {current.value}"):
         transition_engagement(engagement, target, NOW)
     assert (engagement.state, engagement.completed_at) == (current, None)
 
@@ -235,7 +236,7 @@ def test_the_published_engagement_table_is_the_one_enforced() -> None:
 @pytest.mark.parametrize("call", [ReferenceType.CALL, ReferenceType.VIDEO_CALL])
 def test_a_call_cannot_be_completed_without_ever_being_scheduled(call: ReferenceType) -> None:
     engagement = an_engagement(E.ACCEPTED, call)
-    with pytest.raises(IllegalTransition, match="engagement cannot go from accepted to completed"):
+    with raises_saying(IllegalTransition, "Engagement cannot go from accepted to completed"):
         transition_engagement(engagement, E.COMPLETED, NOW)
     assert engagement.state == E.ACCEPTED
 

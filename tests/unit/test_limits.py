@@ -25,6 +25,7 @@ from bot.domain.limits import (
 )
 from bot.domain.model import Advocate, AdvocateStatus, LimitOverrides, Usage
 from bot.domain.policy import LimitPolicy
+from tests.fakes import words
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 POLICY = LimitPolicy()
@@ -317,24 +318,25 @@ def test_looser_or_nonsense_own_limits_are_refused_field_by_field() -> None:
     with pytest.raises(InvalidInput) as raised:
         validate_own_limits(LimitOverrides(max_per_90_days=4, max_per_365_days=-1,
                                            cooldown_days=7, max_open_asks=3), POLICY)
-    assert raised.value.errors == {
-        "max_per_90_days": "can be at most 3 (the program's limit)",
-        "max_per_365_days": "cannot be negative",
-        "cooldown_days": "must be at least 14 days (the program's minimum)",
-        "max_open_asks": "can be at most 2 (the program's limit)",
+    assert words(raised.value) == {
+        "max_per_90_days": "The 90-day limit can be at most 3 (the program's limit).",
+        "max_per_365_days": "The 365-day limit cannot be negative.",
+        "cooldown_days": "The rest between references must be at least 14 days "
+                         "(the program's minimum).",
+        "max_open_asks": "The open-asks limit can be at most 2 (the program's limit).",
     }
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("max_per_90_days", True, "must be a whole number"),
-    ("max_open_asks", 1.5, "must be a whole number"),
-    ("cooldown_days", 3651, "can be at most 3650 days"),
+    ("max_per_90_days", True, "The 90-day limit must be a whole number."),
+    ("max_open_asks", 1.5, "The open-asks limit must be a whole number."),
+    ("cooldown_days", 3651, "The rest between references can be at most 3650 days."),
 ])
 def test_own_limits_must_be_sensible_whole_numbers(field: str, value: object,
                                                    message: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         validate_own_limits(LimitOverrides(**{field: value}), POLICY)  # type: ignore[arg-type]
-    assert raised.value.errors == {field: message}
+    assert words(raised.value) == {field: message}
 
 
 # --- accepting --------------------------------------------------------------------------

@@ -1,28 +1,35 @@
-"""Every sentence a person reads is a template: no chat surface and no part of the
-conversation layer hands a person a string literal or an f-string of its own.
+"""Every sentence a person reads is a template: no chat surface, no part of the
+conversation layer and no service or domain rule hands a person a string literal or an
+f-string of its own.
 
-The scan reads the AST of every module under ``handlers/`` and ``bot/conversation/`` and
-flags a string (a literal with a space in it, or an f-string) passed to what reaches a
-person: ``respond``/``say``/``send_activity``/``chat_postMessage``/``chat_update``
-arguments, the ``text``/``message`` of a reply, a field error of ``InvalidInput``, or the
-message of a ``DomainError`` raised there.
+The scan reads the AST of every module under ``handlers/``, ``bot/conversation/``,
+``bot/services/`` and ``bot/domain/`` and flags a string (a literal with a space in it, or
+an f-string) passed to what reaches a person: ``respond``/``say``/``send_activity``/
+``chat_postMessage``/``chat_update`` arguments, the ``text``/``message`` of a reply, a
+field error of ``InvalidInput`` (or one put into an ``errors`` dict), a ``Problem``, or
+the argument of a ``DomainError`` (errors carry a code and parameters; their words are in
+``templates/text/errors/``). In ``handlers/`` a module-level constant holding a sentence is
+flagged too: words defined beside the code that shows them belong in ``templates/``.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.unit.test_architecture import ROOT
 
-SCANNED = ("handlers", "bot/conversation")
+SCANNED = ("handlers", "bot/conversation", "bot/services", "bot/domain")
 SPEAKING_CALLS = frozenset({"respond", "say", "send_activity", "chat_postMessage",
                             "chat_update", "chat_postEphemeral", "tell_text", "Reply",
                             "status", "InvalidInput", "DomainError", "NotAllowed",
-                            "NotFound"})
+                            "NotFound", "LimitReached", "IllegalTransition", "UnknownAnswer",
+                            "SlackLookupFailed", "Problem", "files_upload_v2"})
 SPEAKING_KEYWORDS = frozenset({"text", "message", "headline"})
+_WORDS = re.compile(r"[A-Za-z]+ [A-Za-z]+")
 
 
 def _name(call: ast.Call) -> str:
@@ -42,9 +49,33 @@ def _sentences(node: ast.AST) -> list[ast.AST]:
     return found
 
 
+def _error_entries(node: ast.AST) -> list[ast.AST]:
+    """``errors[name] = <value>``: a field error put into the dict an ``InvalidInput``
+    will carry."""
+    if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Subscript) and getattr(t.value, "id", "") == "errors"
+            for t in node.targets):
+        return [node.value]
+    return []
+
+
+def module_sentences(source: str) -> list[int]:
+    """Module-level constants holding words (``HINT = "Type help to start."``)."""
+    lines: list[int] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            for inner in ast.walk(node.value):
+                if isinstance(inner, ast.Constant) and isinstance(inner.value, str) \
+                        and _WORDS.search(inner.value):
+                    lines.append(inner.lineno)
+    return sorted(set(lines))
+
+
 def spoken_literals(source: str) -> list[int]:
     lines: list[int] = []
     for node in ast.walk(ast.parse(source)):
+        for value in _error_entries(node):
+            lines += [getattr(s, "lineno", 0) for s in _sentences(value)]
         if not isinstance(node, ast.Call):
             continue
         speaking = _name(node) in SPEAKING_CALLS
@@ -62,7 +93,10 @@ def modules() -> list[Path]:
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_module_hands_a_person_a_sentence_of_its_own(path: Path) -> None:
-    found = spoken_literals(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    found = spoken_literals(source)
+    if path.is_relative_to(ROOT / "handlers"):
+        found = sorted({*found, *module_sentences(source)})
     assert not found, f"{path.relative_to(ROOT)}: sentences on lines {found}; " \
                       "put them in templates/"
 
@@ -74,5 +108,16 @@ def test_the_scan_finds_what_it_is_meant_to_find() -> None:
         '    await respond(text=f"{x} is paused")\n'
         '    raise InvalidInput({"until": "not a date"})\n'
         '    return Reply(message="Sorry, no.")\n'
-        '    await respond(text=render("ok"), response_type="ephemeral")\n')
-    assert caught == [2, 3, 4, 5]
+        '    await respond(text=render("ok"), response_type="ephemeral")\n'
+        '    raise NotFound(f"no advocate with email {x}")\n'
+        '    errors["until"] = "Pick a day from today on."\n'
+        '    errors["until"] = Problem("day_before_today")\n'
+        '    raise NotAllowed("not_yours")\n'
+        '    raise LimitReached(["snoozed until " + x])\n')
+    assert caught == [2, 3, 4, 5, 7, 8, 11]
+    assert module_sentences(
+        'HINT = "Type help to start."\n'
+        'COMMANDS = (("reference", "New reference request"),)\n'
+        'BLOCKS = ("proposed_time_1", "notes")\n'
+        'def f():\n'
+        '    local = "a sentence in a function"\n') == [1, 2]

@@ -30,7 +30,7 @@ from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.messages import advocate_contact
 from bot.services.privacy import forget_advocate, forgotten_email, forgotten_name
-from tests.fakes import FakeDatabase
+from tests.fakes import FakeDatabase, raises_saying
 from tests.unit.conftest import OWNER_EMAIL, REP_EMAIL, START, AddAdvocate, last_to, outbox
 from tests.unit.test_advocate_admin import open_ask
 
@@ -150,11 +150,11 @@ async def test_forgetting_twice_or_an_unknown_email_is_not_found_and_changes_not
         ctx: ServiceContext, db: FakeDatabase, avery: Advocate) -> None:
     await forget_advocate(db.uow, EMAIL, now=START, ctx=ctx)
     commits = db.commits
-    with pytest.raises(NotFound, match="no advocate with email"):
+    with raises_saying(NotFound, "no advocate with email"):
         await forget_advocate(db.uow, EMAIL, now=START, ctx=ctx)
-    with pytest.raises(NotFound, match="already been forgotten"):
+    with raises_saying(NotFound, "already been forgotten"):
         await forget_advocate(db.uow, forgotten_email(avery.id or 0), now=START, ctx=ctx)
-    with pytest.raises(NotFound, match=re.escape("nobody@nowhere.example")):
+    with raises_saying(NotFound, re.escape("nobody@nowhere.example")):
         await forget_advocate(db.uow, "nobody@nowhere.example", now=START)
     assert db.commits == commits
 

@@ -33,7 +33,7 @@ from bot.services.intake import (
 )
 from bot.services.messages import ask_key
 from bot.services.requests import cancel_request, list_requests, submit_request
-from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock
+from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, words
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -53,7 +53,7 @@ from tests.unit.conftest import (
 def errors_of(draft: RequestDraft, now: datetime = START) -> dict[str, str]:
     with pytest.raises(InvalidInput) as invalid:
         validate_draft(draft, now=now)
-    return invalid.value.errors
+    return words(invalid.value)
 
 
 # --- validation ------------------------------------------------------------------------
@@ -288,7 +288,7 @@ async def test_an_invalid_request_is_refused_and_nothing_is_stored(
         ctx: ServiceContext, db: FakeDatabase, rep: Actor) -> None:
     with pytest.raises(InvalidInput) as invalid:
         await submit_request(ctx, rep, sample_draft(prospect_company=""))
-    assert set(invalid.value.errors) == {"prospect_company"}
+    assert set(words(invalid.value)) == {"prospect_company"}
     assert db.state.requests == {} and outbox(db) == []
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import dispatch
-from bot.domain.model import Actor, Person
+from bot.domain.errors import Problem
+from bot.domain.model import Actor, AdvocateStatus, Person
 from bot.services.asks import ask_advocate
 from bot.services.context import ServiceContext
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS, resolve_actor
-from tests.fakes import FakeDatabase
+from bot.services.roles import resolve_actor
+from tests.fakes import FakeDatabase, said
 from tests.unit.conftest import OWNER_EMAIL, PM_EMAIL, REP_EMAIL, AddAdvocate, person, sample_draft
 
 ADA_EMAIL = "ada@customer.example"
@@ -76,8 +78,8 @@ async def test_each_role_may_do_only_its_own_part(
         assert reply.template == "refused"
         assert db.state == before
         if action != "start a request":
-            assert reply.context["message"] == NOT_YOURS
-            assert "Ada" not in reply.context["message"]
+            assert reply.context["problem"] == Problem("not_yours")
+            assert "Ada" not in said(reply.context["problem"])
 
 
 async def test_a_missing_id_is_refused_in_the_same_words_as_someone_elses(
@@ -87,4 +89,25 @@ async def test_a_missing_id_is_refused_in_the_same_words_as_someone_elses(
     for missing in (c.CancelRequest(sam, 404), c.AnswerAsk(sam, 404, "accept"),
                     c.ShowProfile(sam, 404), c.PauseProfile(sam, 404)):
         reply = await dispatch(ctx, missing)
-        assert (reply.template, reply.context["message"]) == ("refused", NOT_YOURS)
+        assert (reply.template, reply.context["problem"]) == ("refused", Problem("not_yours"))
+
+
+async def test_a_rep_asking_by_an_id_the_matches_never_showed_hears_only_the_neutral_words(
+        ctx: ServiceContext, db: FakeDatabase, add_advocate: AddAdvocate) -> None:
+    """Riley's request showed Ada. Asking for Bea (resting since before the request), Cal
+    (left the program) or an id nobody has is the same refusal, and names nobody."""
+    ada = await add_advocate(email=ADA_EMAIL, name="Ada Advocate")
+    async with db.uow() as uow:
+        riley = await resolve_actor(ctx, uow, PEOPLE["rep"])
+    bea = await add_advocate(name="Bea Resting", snoozed_until=ctx.now() + timedelta(days=9))
+    submitted = await submit_request(ctx, riley, sample_draft())
+    cal = await add_advocate(name="Cal Gone", status=AdvocateStatus.RETIRED)
+    request_id = submitted.request.id
+    assert request_id is not None and [m.advocate.id for m in submitted.matches] == [ada.id]
+    before = copy.deepcopy(db.state)
+    for advocate_id in (bea.id, cal.id, 404):
+        reply = await dispatch(ctx, c.AskAdvocate(riley, request_id, advocate_id))
+        assert (reply.template, reply.context["problem"]) == ("refused", Problem("not_yours"))
+    assert db.state == before
+    reply = await dispatch(ctx, c.AskAdvocate(riley, request_id, ada.id))
+    assert reply.template != "refused"

@@ -10,7 +10,7 @@ from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Person, Role
 from bot.services.context import ServiceContext
 from bot.services.roles import is_account_owner, is_advocate, require, resolve_actor
-from tests.fakes import FakeDatabase
+from tests.fakes import FakeDatabase, said
 from tests.unit.conftest import PM_EMAIL, AddAdvocate, actor, person
 
 
@@ -65,16 +65,15 @@ async def test_a_chat_user_without_an_email_has_no_role(
 
 def test_require_lets_through_anyone_holding_one_of_the_roles() -> None:
     manager = actor(PM_EMAIL, Role.PROGRAM_MANAGER)
-    require(manager, Role.ACCOUNT_OWNER, Role.PROGRAM_MANAGER)
+    require(manager, Role.ACCOUNT_OWNER, Role.PROGRAM_MANAGER, action="see_program")
 
 
 def test_require_refuses_politely_and_says_who_can() -> None:
     rep = Actor(person=person("riley.rep@vendor.example"))
     with pytest.raises(NotAllowed) as refused:
-        require(rep, Role.ACCOUNT_OWNER, Role.PROGRAM_MANAGER, action="approve asks")
-    assert str(refused.value) == (
-        "Sorry, only an account owner or a program manager can approve asks."
-    )
+        require(rep, Role.ACCOUNT_OWNER, Role.PROGRAM_MANAGER, action="see_program")
+    assert said(refused.value) == ("Sorry, only an account owner or a program manager can "
+                                   "see the program at a glance.")
 
 
 @pytest.mark.parametrize(("who", "domains", "is_rep"), [
@@ -99,4 +98,4 @@ async def test_a_program_manager_keeps_every_right_even_outside_the_domains(
     narrowed = replace(ctx, rep_email_domains=("sales.vendor.example",))
     assert await roles_of(narrowed, db, person(PM_EMAIL)) == {Role.PROGRAM_MANAGER}
     manager = Actor(person=person(PM_EMAIL), roles=frozenset({Role.PROGRAM_MANAGER}))
-    require(manager, Role.REP, Role.PROGRAM_MANAGER, action="request a reference")
+    require(manager, Role.REP, Role.PROGRAM_MANAGER, action="request_reference")

@@ -32,7 +32,7 @@ from bot.roster_csv import (
 )
 from bot.services import roster
 from bot.services.roster import import_roster
-from tests.fakes import FakeDatabase
+from tests.fakes import FakeDatabase, raises_saying
 from tests.unit.conftest import START, audit_actions, build_advocate
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "roster"
@@ -736,7 +736,7 @@ async def test_get_advocate_finds_by_email_in_any_case_and_names_a_missing_one(
     await import_roster(db.uow, EXAMPLE, now=START)
     found = await roster.get_advocate(db.uow, " Zoe.Laurent@MaisonVerdier.example ")
     assert found.name == "Zoë Laurent"
-    with pytest.raises(NotFound, match=r"no advocate with email 'nobody@x\.example'"):
+    with raises_saying(NotFound, r"no advocate with email 'nobody@x\.example'"):
         await roster.get_advocate(db.uow, "nobody@x.example")
 
 

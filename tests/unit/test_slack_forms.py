@@ -20,12 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.errors import InvalidInput
+from bot.conversation.forms import COMMON_TIMEZONES, MAX_CHOICES, intake_choices
+from bot.domain.errors import InvalidInput, Problem
 from bot.domain.limits import validate_own_limits
 from bot.domain.model import LimitOverrides, Outcome
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
 from bot.services.intake import KnownValues, RequestDraft, parse_keywords, validate_draft
+from bot.services.outcomes import COMMENT_MAX_CHARS
 from handlers.slack import forms, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer
 from tests.unit.conftest import START
@@ -119,7 +121,7 @@ def test_an_empty_or_partial_form_never_raises_and_leaves_validation_to_the_serv
     assert draft == RequestDraft(use_cases=("Checkout", "Reporting", "checkout"))
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    errors = intake.intake_errors(refused.value)
+    errors = forms.form_errors(slack_renderer(), "intake", refused.value)
     assert set(errors) == {"prospect_company", "reference_type", "needed_by"}
     view = intake.intake_view(renderer, known=KNOWN, draft=None, user_timezone="UTC")
     assert set(errors) <= {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
@@ -134,7 +136,7 @@ def test_malformed_views_read_as_empty_forms(view: dict[str, Any]) -> None:
     assert intake.parse_intake(view) == RequestDraft()
     assert forms.parse_outcome(view) == (None, None, None)
     assert forms.parse_own_limits(view) == LimitOverrides()
-    assert forms.parse_comment(view) == "" == forms.parse_decline_reason(view)
+    assert forms.parse_comment(view) == "" == forms.parse_reason(view)
     assert forms.parse_propose_time(view) is None
     assert forms.metadata(view) == "" and forms.metadata_id(view) is None
 
@@ -146,13 +148,14 @@ def test_a_date_slack_never_sends_is_passed_on_for_the_service_to_name() -> None
     assert draft.needed_by == "20/03/2026"
     with pytest.raises(InvalidInput) as refused:
         validate_draft(draft, now=START)
-    assert "YYYY-MM-DD" in intake.intake_errors(refused.value)["needed_by"]
+    assert "YYYY-MM-DD" in forms.form_errors(slack_renderer(), "intake",
+                                             refused.value)["needed_by"]
 
 
 def test_the_small_modals_read_back_their_one_answer() -> None:
-    assert forms.parse_decline_reason(small("decline_reason")) == (
+    assert forms.parse_reason(small("decline_reason")) == (
         "Busy until April & travelling 🌍")
-    assert forms.parse_decline_reason(small("decline_reason_empty")) == ""
+    assert forms.parse_reason(small("decline_reason_empty")) == ""
     assert forms.parse_propose_time(small("propose_time")) == datetime(2026, 3, 7, 9, 0,
                                                                         tzinfo=UTC)
     assert forms.parse_outcome(small("outcome_completed")) == (
@@ -212,7 +215,7 @@ def test_a_pre_filled_value_the_roster_does_not_know_is_still_offered_and_chosen
     blocks = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
 
     industry = blocks["industry"]["element"]
-    assert len(industry["options"]) == 100
+    assert len(industry["options"]) == MAX_CHOICES  # Teams' menus too: 60, not Slack's 100
     assert industry["initial_option"] in industry["options"]
     assert industry["initial_option"]["value"] == "Space mining"
     assert blocks["products"]["element"]["initial_options"][0]["value"] == "Orbital API"
@@ -273,18 +276,19 @@ def test_the_time_zone_defaults_to_the_reps_own_even_an_uncommon_one(
 
 
 def test_every_curated_time_zone_exists() -> None:
-    assert len(intake.COMMON_TIMEZONES) == len(set(intake.COMMON_TIMEZONES)) < 100
-    assert all(forms.is_zone(z) for z in intake.COMMON_TIMEZONES)
+    assert len(COMMON_TIMEZONES) == len(set(COMMON_TIMEZONES)) < 100
+    assert all(forms.is_zone(z) for z in COMMON_TIMEZONES)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(known=st.lists(st.text(min_size=1, max_size=200), max_size=250),
        selected=st.lists(st.text(min_size=1, max_size=80), max_size=20))
-def test_menus_hold_at_most_100_unique_options_and_always_the_chosen_ones(
+def test_menus_hold_at_most_60_unique_options_and_always_the_chosen_ones(
         known: list[str], selected: list[str]) -> None:
-    options = intake.capped_options(known, selected)
-    values = [o["value"] for o in options]
-    assert len(values) == len(set(values)) <= 100
+    menus = intake_choices(KnownValues(industries=tuple(known)), timezone="UTC",
+                           keep={"industry": selected})
+    values = [c.value for c in menus["industry"]]
+    assert len(values) == len(set(values)) <= MAX_CHOICES
     assert all(0 < len(v) <= 150 for v in values)
     assert {s.strip() for s in selected if s.strip()} <= set(values)
 
@@ -295,7 +299,9 @@ text_value = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(company=text_value, notes=text_value, industry=text_value,
-       products=st.lists(text_value, min_size=1, max_size=4, unique=True))
+       # a product with a comma is not offered (Teams sends a multi-select comma-separated)
+       products=st.lists(text_value.filter(lambda v: "," not in v), min_size=1, max_size=4,
+                         unique=True))
 def test_any_typed_text_survives_the_round_trip(company: str, notes: str, industry: str,
                                                products: list[str]) -> None:
     renderer = slack_renderer()
@@ -308,29 +314,32 @@ def test_any_typed_text_survives_the_round_trip(company: str, notes: str, indust
 # --- errors inline --------------------------------------------------------------------------
 
 
-def test_intake_errors_land_on_the_field_they_are_about() -> None:
-    errors = intake.intake_errors(InvalidInput({
-        "proposed_times": "Every proposed time must be in the future.",
-        "opportunity_amount": "The amount cannot be negative.",
-        "mystery": "something odd",
+def test_intake_errors_land_on_the_field_they_are_about(renderer: Renderer) -> None:
+    errors = forms.form_errors(renderer, "intake", InvalidInput({
+        "proposed_times": Problem("several", problems=[Problem("times_in_past")]),
+        "opportunity_amount": Problem("amount_negative"),
+        "mystery": Problem("keep_under", most=80),
     }))
     assert errors == {
         "proposed_time_1": "Every proposed time must be in the future.",
         "opportunity_amount": "The amount cannot be negative.",
-        "prospect_company": "Mystery: Something odd.",
+        "prospect_company": "Please keep this under 80 characters.",
     }
 
 
-def test_an_error_about_no_field_in_particular_shows_on_the_first_field() -> None:
-    errors = forms.outcome_errors(InvalidInput({"": "Request #4 was cancelled."}))
-    assert errors == {"outcome": "Request #4 was cancelled."}
+def test_an_error_about_no_field_in_particular_shows_on_the_first_field(
+        renderer: Renderer) -> None:
+    errors = forms.form_errors(renderer, "outcome", InvalidInput(
+        {"": Problem("request_cancelled_no_call", request_id=4)}))
+    assert errors == {"outcome": "Request #4 was cancelled, so there is no call to book."}
 
 
-def test_two_errors_for_one_block_are_both_shown_and_each_is_short() -> None:
-    errors = intake.intake_errors(InvalidInput({"prospect_company": "Required.",
-                                               "prospect": "x" * 400}))
+def test_two_errors_for_one_block_are_both_shown_and_each_is_short(renderer: Renderer) -> None:
+    errors = forms.form_errors(renderer, "intake", InvalidInput({
+        "prospect_company": Problem("prospect_missing"),
+        "prospect": Problem("not_a_date_time", typed="x" * 400)}))
     (message,) = errors.values()
-    assert message.startswith("Required. ") and len(message) <= 150
+    assert message.startswith("Which company is the reference for? ") and len(message) <= 150
     assert message.endswith(ELLIPSIS)
 
 
@@ -340,27 +349,29 @@ def test_real_validation_errors_map_onto_the_modal(renderer: Renderer) -> None:
                   timezone="Nowhere/Land")
     with pytest.raises(InvalidInput) as refused:
         validate_draft(bad, now=START)
-    errors = intake.intake_errors(refused.value)
+    errors = forms.form_errors(renderer, "intake", refused.value)
     assert set(errors) == {"proposed_time_1", "meeting_link", "opportunity_amount",
                            "call_length_minutes", "timezone"}
     assert all(len(m) <= 150 for m in errors.values())
 
 
-def test_outcome_limits_comment_and_proposal_errors_map_to_their_modals() -> None:
-    assert forms.outcome_errors(InvalidInput({
-        "helpfulness": "Please rate how helpful the call was, from 1 to 5.",
-        "influenced_amount": "Enter the amount the call influenced: 0 or more."})) == {
+def test_outcome_limits_comment_and_proposal_errors_map_to_their_modals(
+        renderer: Renderer) -> None:
+    assert forms.form_errors(renderer, "outcome", InvalidInput({
+        "helpfulness": Problem("helpfulness_missing"),
+        "influenced_amount": Problem("influenced_amount")})) == {
         "helpfulness": "Please rate how helpful the call was, from 1 to 5.",
         "influenced_amount": "Enter the amount the call influenced: 0 or more."}
     with pytest.raises(InvalidInput) as refused:
         validate_own_limits(LimitOverrides(max_per_90_days=5, cooldown_days=3), LimitPolicy())
-    assert forms.limits_errors(refused.value) == {
-        "max_per_90_days": "Can be at most 3 (the program's limit).",
-        "cooldown_days": "Must be at least 14 days (the program's minimum)."}
-    assert forms.comment_errors(InvalidInput({"comment": "Write a line first."})) == {
-        "comment": "Write a line first."}
-    assert forms.propose_time_errors(InvalidInput({"proposed": "Please propose a time in "
-                                                   "the future."})) == {
+    assert forms.form_errors(renderer, "own_limits", refused.value) == {
+        "max_per_90_days": "The 90-day limit can be at most 3 (the program's limit).",
+        "cooldown_days": "The rest between references must be at least 14 days "
+                         "(the program's minimum)."}
+    assert forms.form_errors(renderer, "comment", InvalidInput({
+        "comment": Problem("comment_empty")})) == {"comment": "Write a line first."}
+    assert forms.form_errors(renderer, "propose_time", InvalidInput({
+        "proposed": Problem("time_in_past")})) == {
         "proposed_time": "Please propose a time in the future."}
 
 
@@ -371,7 +382,8 @@ def test_the_limits_modal_shows_the_current_limits_and_gives_them_back(
         renderer: Renderer) -> None:
     current = LimitPolicy(max_per_90_days=2, max_per_365_days=6, cooldown_days=21,
                           max_open_asks=1)
-    view = forms.own_limits_view(renderer, advocate_id=7, current=current)
+    view = forms.own_limits_view(renderer, advocate_id=7, current=current,
+                                 program=LimitPolicy())
     assert view["callback_id"] == ids.VIEW_OWN_LIMITS and forms.metadata_id(view) == 7
     assert forms.parse_own_limits(submitted(view)) == LimitOverrides(2, 6, 21, 1)
 
@@ -388,10 +400,10 @@ def test_the_small_modals_carry_their_ids_and_read_their_own_inputs(
     outcome = forms.outcome_view(renderer, engagement_id=17, advocate_name="Ada <&>",
                                  currency="EUR")
     assert outcome["callback_id"] == ids.VIEW_OUTCOME
-    assert "Ada &lt;&amp;&gt;" in json.dumps(outcome) and "(EUR)" in json.dumps(outcome)
+    assert "Ada &lt;&amp;&gt;" in json.dumps(outcome) and "EUR" in json.dumps(outcome)
     comment = forms.comment_view(renderer, engagement_id=17)
     (box,) = [b for b in comment["blocks"] if b["type"] == "input"]
-    assert box["element"]["max_length"] == forms.COMMENT_MAX
+    assert box["element"]["max_length"] == COMMENT_MAX_CHARS
     state = submitted(comment)
     state["state"]["values"]["comment"]["comment"]["value"] = " Lovely call "
     assert forms.parse_comment(state) == "Lovely call"

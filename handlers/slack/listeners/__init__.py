@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -42,9 +42,10 @@ from bot.services.context import ServiceContext
 from bot.services.home import home as home_of
 from bot.services.roles import resolve_actor
 from handlers.slack import home
-from handlers.slack.blockkit import reply_text
-from handlers.slack.directory import SlackDirectory, SlackLookupFailed
+from handlers.slack.blockkit import MARKUP, reply_text
+from handlers.slack.directory import SlackDirectory
 from handlers.slack.idempotency import Once, Repeat
+from handlers.slack.inflight import InFlight
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -52,8 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_ACK_BUDGET = 2.0  # seconds a form may spend validating before Slack gets its ack
-DEFAULT_WORK_SLOTS = 4  # listeners doing their after-the-ack work at once, per process
-USER_FACING: tuple[type[Exception], ...] = (DomainError, SlackLookupFailed)
 
 Ack = Callable[..., Awaitable[None]]
 
@@ -68,26 +67,13 @@ class SlackDeps:
     directory: SlackDirectory
     once: Once
     ack_budget: float = DEFAULT_ACK_BUDGET
-    work_slots: int = DEFAULT_WORK_SLOTS
-    _slots: asyncio.Semaphore | None = None
-    _urgent_slots: asyncio.Semaphore | None = None
+    in_flight: InFlight = field(default_factory=InFlight)
 
     @asynccontextmanager
     async def after_ack(self, *, urgent: bool = False) -> AsyncIterator[None]:
-        """Hold one of ``work_slots`` for the slow part of a listener.
-
-        Acks share the event loop with the work they defer. Under a burst (a channel full
-        of people clicking at once), hundreds of half-done listeners would each get a turn
-        between two acks and push every ack back; queued behind a few slots, waiting work
-        costs the loop nothing and acks stay as quick as an idle app's. The work is done
-        in arrival order, a moment later. ``urgent`` work (opening a modal, which must
-        happen within the 3 seconds its ``trigger_id`` lives) has slots of its own, so it
-        never waits behind slower clicks.
-        """
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.work_slots)
-            self._urgent_slots = asyncio.Semaphore(self.work_slots)
-        async with self._urgent_slots if urgent else self._slots:
+        """Hold one of the work slots for the slow part of a listener (see
+        ``handlers.slack.inflight``)."""
+        async with self.in_flight.work(urgent=urgent):
             yield
 
     @property
@@ -110,9 +96,10 @@ class SlackDeps:
                         respond: AsyncRespond | None = None) -> AsyncIterator[None]:
         """Around a listener's body: a failure is told to the person instead of raised
         (acknowledging first if the listener had not yet), and a ``Repeat`` is the quiet
-        no-op it is meant to be."""
+        no-op it is meant to be. The server waits for it before it stops (``in_flight``)."""
         try:
-            yield
+            async with self.in_flight.hold():
+                yield
         except Repeat as repeat:
             log.info("ignored a repeat of %s", repeat)
         except Exception as error:
@@ -122,9 +109,10 @@ class SlackDeps:
 
 
 def user_message(error: BaseException, renderer: Renderer) -> str:
-    """What the person who caused ``error`` reads: a rule's own words, else an apology."""
-    if isinstance(error, USER_FACING) and str(error):
-        return str(error)
+    """What the person who caused ``error`` reads: the words for a rule that said no (its
+    error template, in mrkdwn), else an apology."""
+    if isinstance(error, DomainError):
+        return renderer.problem_text(error, MARKUP)
     return sorry(renderer)
 
 
@@ -138,7 +126,7 @@ async def tell_user(error: BaseException, body: Mapping[str, Any], client: Async
     ephemeral through ``respond`` where the payload has a response URL (commands, message
     buttons), else in a DM (App Home buttons, modals)."""
     kind = str(body.get("type") or ("slash_command" if "command" in body else "unknown"))
-    if isinstance(error, USER_FACING):
+    if isinstance(error, DomainError):
         log.info("refused a %s: %s", kind, error)
     else:
         log.error("failed to handle a %s", kind, exc_info=error)
@@ -177,15 +165,16 @@ def user_of(body: Mapping[str, Any]) -> tuple[str, str]:
 
 
 async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
-                      errors_for: Callable[[InvalidInput], dict[str, str]]) -> Reply | None:
+                      errors_for: Callable[[InvalidInput], dict[str, str]],
+                      body: Mapping[str, Any], client: AsyncWebClient) -> Reply | None:
     """Dispatch a form's command before acknowledging it, so a refusal comes back inline
     (``response_action: errors``) on the field that is wrong.
 
     The command is a short database transaction; its messages go through the outbox
     after the ack like everything else. Should it take longer than ``deps.ack_budget``
     the modal is acknowledged (closed) anyway and the command finishes afterwards, a
-    refusal then told to the person: Slack's 3 seconds always win. Returns the reply of a
-    command that went through, None when the form was refused.
+    refusal then told to the person in their DM: Slack's 3 seconds always win. Returns
+    the reply of a command that went through, None when the form was refused.
     """
     task = asyncio.ensure_future(dispatch(deps.ctx, command))
     done, _ = await asyncio.wait({task}, timeout=deps.ack_budget)
@@ -194,16 +183,17 @@ async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
         await ack()
         reply = await task
         if reply.template in ("invalid", "refused"):
-            raise DomainError(reply_text(deps.renderer, reply))
+            await tell_text(reply_text(deps.renderer, reply), body, client, None)
+            return None
         return reply
     reply = task.result()
     if reply.template == "invalid":
-        await ack(response_action="errors",
-                  errors=errors_for(InvalidInput(dict(reply.context["errors"]))))
+        await ack(response_action="errors", errors=errors_for(
+            InvalidInput(reply.context["errors"])))
         return None
     if reply.template == "refused":  # not about one field: show it on the form anyway
-        await ack(response_action="errors",
-                  errors=errors_for(InvalidInput({"": str(reply.context["message"])})))
+        await ack(response_action="errors", errors=errors_for(
+            InvalidInput({"": reply.context["problem"]})))
         return None
     await ack()
     return reply

@@ -64,8 +64,8 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
     if name in (a.ACTION_ASK_ACCEPT, a.ACTION_ASK_NOT_NOW):
         return c.AnswerAsk(actor, _one(action),
                            "accept" if name == a.ACTION_ASK_ACCEPT else "not_now")
-    if name in (a.ACTION_APPROVE, a.ACTION_DENY):
-        return c.DecideApproval(actor, _one(action), name == a.ACTION_APPROVE)
+    if name == a.ACTION_APPROVE:
+        return c.DecideApproval(actor, _one(action), True)
     if name == a.ACTION_PICK_SLOT:
         engagement_id, slot = _two(action)
         return c.PickTime(actor, engagement_id, slot=slot)
@@ -97,6 +97,7 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
 
 OPENS_FORM: dict[str, str] = {
     ids.ACTION_ASK_DECLINE: "decline_reason",
+    ids.ACTION_DENY: "deny_reason",
     ids.ACTION_PROPOSE_TIME: "propose_time",
     ids.ACTION_RECORD_OUTCOME: "outcome",
     ids.ACTION_ADD_COMMENT: "comment",
@@ -108,7 +109,7 @@ UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST, ids.ACTION_HOME_P
                      ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW})
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
-    ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE, ids.ACTION_DENY,
+    ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE,
     ids.ACTION_PICK_SLOT, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
     ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, *UNKEYED,

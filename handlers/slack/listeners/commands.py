@@ -101,14 +101,18 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
                                  user_timezone=context["timezone"], private_metadata=metadata)
     subject = int(context["subject_id"])
     if name == "own_limits":
-        return forms.own_limits_view(renderer, advocate_id=subject, current=context["current"])
+        return forms.own_limits_view(renderer, advocate_id=subject, current=context["current"],
+                                     program=context["program_limits"])
     if name == "check_in_limits":
         return forms.check_in_limits_view(renderer, advocate_id=subject,
-                                          current=context["current"])
+                                          current=context["current"],
+                                          program=context["program_limits"])
     if name == "check_in_feedback":
         return forms.check_in_feedback_view(renderer, advocate_id=subject)
     if name == "decline_reason":
         return forms.decline_reason_view(renderer, ask_id=subject)
+    if name == "deny_reason":
+        return forms.deny_reason_view(renderer, ask_id=subject)
     if name == "propose_time":
         return forms.propose_time_view(renderer, engagement_id=subject,
                                        timezone=context["timezone"], latest=context["latest"])

@@ -1,18 +1,23 @@
 """Modal submissions (``view_submission``): each form becomes one conversation command.
 
-The intake form is checked with ``validate_draft`` (pure, no I/O) before the ack, so a
-wrong field comes back inline; matching and the rep's DM happen after. The small forms
+Every form is first checked against its spec (``formspec.check``: required fields,
+numbers, lengths, bounds, choices), so a wrong field comes back inline before any
+service runs. The intake form is then checked with ``validate_draft`` (pure, no I/O)
+before the ack; matching and the rep's DM happen after. The small forms
 whose rules need the database (an outcome for a call that has not happened yet, a time
 after the request's deadline, limits that are not stricter) are dispatched inside
 ``answer_form``'s budget for the same reason. A submission is keyed by its view id, so a
 form that Slack delivers twice is acted on once (the service claims the key).
 
-The check-in's two forms work the same way: "Change my limits" answers the check-in
+The decline and denial reasons are acknowledged before their command runs (the ask and
+approval messages are updated through the outbox). The check-in's two forms work the
+same way as the small forms: "Change my limits" answers the check-in
 (which replaces the check-in message), and the feedback box records the feedback alone.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,8 +29,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import dispatch
+from bot.conversation.formspec import FORMS, Sources, check
 from bot.conversation.replies import Reply
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 from bot.services.checkins import CheckInChoice
 from bot.services.intake import validate_draft
 from handlers.slack import forms, ids, intake
@@ -33,9 +39,6 @@ from handlers.slack.blockkit import reply_text
 from handlers.slack.listeners import Ack, SlackDeps, answer_form, publish_home, tell_text
 
 log = logging.getLogger(__name__)
-
-Errors = Callable[[InvalidInput], dict[str, str]]
-
 
 def submission_key(view: dict[str, Any]) -> str:
     return f"slack:submit:{view.get('callback_id')}:{view.get('id')}"
@@ -49,10 +52,15 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         draft = intake.parse_intake(view)
         if not draft.timezone:
             draft = replace(draft, timezone=(await deps.person(body)).timezone)
+        values = forms.form_values(view, "intake")
+        sources = Sources(timezone=str(draft.timezone or "UTC"), keep={
+            "call_length_minutes": [str(values.get("call_length_minutes") or "")]})
         try:
+            check(FORMS["intake"].fields(sources), values)
             validate_draft(draft, now=deps.ctx.now())
         except InvalidInput as error:
-            await ack(response_action="errors", errors=intake.intake_errors(error))
+            await ack(response_action="errors",
+                      errors=forms.form_errors(deps.renderer, "intake", error))
             return
         await ack()
         async with deps.after_ack():
@@ -62,10 +70,19 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
             await _tell_refusal(deps, body, client, reply)
 
 
-async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
-                            client: AsyncWebClient, context: BoltContext) -> None:
+async def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                    client: AsyncWebClient, context: BoltContext) -> None:
+    """A decline's or a denial's optional reason: checked before the ack, acted on after
+    (the ask and the approval messages are updated through the outbox)."""
     deps: SlackDeps = context["deps"]
+    form, answer = REASON_FORMS[str(view.get("callback_id"))]
     async with deps.reporting(ack, body, client):
+        try:
+            check(FORMS[form].fields(), forms.form_values(view, form))
+        except InvalidInput as error:
+            await ack(response_action="errors",
+                      errors=forms.form_errors(deps.renderer, form, error))
+            return
         await ack()
         async with deps.after_ack():
             ask_id = forms.metadata_id(view)
@@ -74,10 +91,21 @@ async def on_decline_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]
                                 client, None)
                 return
             actor = await deps.actor(body)
-            reply = await dispatch(deps.ctx, c.AnswerAsk(
-                actor, ask_id, "decline", forms.parse_decline_reason(view),
-                key=submission_key(view)))
+            command = replace(answer(actor, ask_id, forms.parse_reason(view)),
+                              key=submission_key(view))
+            reply = await dispatch(deps.ctx, command)
             await _tell_refusal(deps, body, client, reply)
+
+
+# callback id → (the form's spec, what its reason answers)
+REASON_FORMS: dict[str, tuple[str, Callable[[Any, int, str], c.Command]]] = {
+    ids.VIEW_DECLINE_REASON: ("decline_reason",
+                              lambda actor, ask_id, why: c.AnswerAsk(actor, ask_id, "decline",
+                                                                     why)),
+    ids.VIEW_DENY_REASON: ("deny_reason",
+                           lambda actor, ask_id, why: c.DecideApproval(actor, ask_id, False,
+                                                                       why)),
+}
 
 
 async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
@@ -91,23 +119,29 @@ async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                         client: AsyncWebClient, context: BoltContext) -> None:
     """A form whose command is dispatched before its ack (see ``answer_form``)."""
     deps: SlackDeps = context["deps"]
-    errors_for, read = SMALL_FORMS[str(view.get("callback_id"))]
+    form, read = SMALL_FORMS[str(view.get("callback_id"))]
+    errors_for = functools.partial(forms.form_errors, deps.renderer, form)
     async with deps.reporting(ack, body, client):
         subject = forms.metadata_id(view)
         if subject is None:
-            lost = reply_text(deps.renderer, Reply("form_lost"))
-            await ack(response_action="errors", errors=errors_for(InvalidInput({"": lost})))
+            await ack(response_action="errors", errors=errors_for(
+                InvalidInput({"": Problem("form_lost")})))
+            return
+        try:
+            check(FORMS[form].fields(Sources(program=deps.ctx.policy.limits)),
+                  forms.form_values(view, form))
+        except InvalidInput as error:
+            await ack(response_action="errors", errors=errors_for(error))
             return
         actor = await deps.actor(body)
         command = read(actor, subject, view)
         if command is None:
-            missing = reply_text(deps.renderer, Reply("form_incomplete"))
-            await ack(response_action="errors",
-                      errors=errors_for(InvalidInput({"": missing})))
+            await ack(response_action="errors", errors=errors_for(
+                InvalidInput({"": Problem("form_incomplete")})))
             return
         if not isinstance(command, c.SetProfileLimits):  # limits may be set again and again
             command = replace(command, key=submission_key(view))
-        reply = await answer_form(ack, deps, command, errors_for)
+        reply = await answer_form(ack, deps, command, errors_for, body, client)
         if reply is not None and reply.template == "profile":
             await publish_home(deps, client, actor)
 
@@ -142,22 +176,24 @@ def _check_in_feedback(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.
     return c.SendCheckInFeedback(actor, advocate_id, forms.parse_check_in_feedback(view))
 
 
-SMALL_FORMS: dict[str, tuple[Errors, Callable[..., c.Command | None]]] = {
-    ids.VIEW_PROPOSE_TIME: (forms.propose_time_errors, _propose_time),
-    ids.VIEW_OUTCOME: (forms.outcome_errors, _outcome),
-    ids.VIEW_COMMENT: (forms.comment_errors, _comment),
-    ids.VIEW_OWN_LIMITS: (forms.limits_errors, _own_limits),
-    ids.VIEW_CHECKIN_LIMITS: (forms.limits_errors, _check_in_limits),
-    ids.VIEW_CHECKIN_FEEDBACK: (forms.check_in_feedback_errors, _check_in_feedback),
+# callback id → (the form's spec, what its submission becomes)
+SMALL_FORMS: dict[str, tuple[str, Callable[..., c.Command | None]]] = {
+    ids.VIEW_PROPOSE_TIME: ("propose_time", _propose_time),
+    ids.VIEW_OUTCOME: ("outcome", _outcome),
+    ids.VIEW_COMMENT: ("comment", _comment),
+    ids.VIEW_OWN_LIMITS: ("own_limits", _own_limits),
+    ids.VIEW_CHECKIN_LIMITS: ("check_in_limits", _check_in_limits),
+    ids.VIEW_CHECKIN_FEEDBACK: ("check_in_feedback", _check_in_feedback),
 }
 
 
 def register(app: AsyncApp) -> None:
     app.view(ids.VIEW_INTAKE)(on_intake)
-    app.view(ids.VIEW_DECLINE_REASON)(on_decline_reason)
+    for callback_id in REASON_FORMS:
+        app.view(callback_id)(on_reason)
     for callback_id in SMALL_FORMS:
         app.view(callback_id)(on_small_form)
 
 
-__all__ = ["SMALL_FORMS", "on_decline_reason", "on_intake", "on_small_form", "register",
-           "submission_key"]
+__all__ = ["REASON_FORMS", "SMALL_FORMS", "on_intake", "on_reason", "on_small_form",
+           "register", "submission_key"]

@@ -162,12 +162,13 @@ class Slack:
 
     async def submit(self, user: tuple[str, ...], callback_id: str,
                      state: dict[str, Any], *, private_metadata: str = "",
-                     view_id: str = "V0MODAL") -> Response:
-        """``user`` submits a modal."""
+                     view_id: str = "V0MODAL", blocks: list[dict[str, Any]] | None = None
+                     ) -> Response:
+        """``user`` submits a modal (``blocks``: the view's blocks, which Slack sends too)."""
         payload = load_fixture("req_view_submission")
         payload["user"].update(id=user[0], username=user[1].split("@")[0])
         payload["view"].update(callback_id=callback_id, private_metadata=private_metadata,
-                               id=view_id, root_view_id=view_id)
+                               id=view_id, root_view_id=view_id, blocks=blocks or [])
         payload["view"]["state"]["values"] = state
         return await self.post_payload(payload)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.domain.model import Advocate, AdvocateStatus, AuditEntry
 from bot.services.checkins import send_check_ins
-from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import (
     ADA,
     SAM,

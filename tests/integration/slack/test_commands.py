@@ -7,8 +7,8 @@ from datetime import date
 from bot.domain.model import AdvocateStatus, LimitOverrides, ReferenceType
 from bot.services.intake import RequestDraft
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import ADA, PAT, RILEY, SAM, Slack, all_text
 
 

@@ -16,6 +16,7 @@ from bot.ports import DeliveryError
 from handlers.slack.directory import SlackDirectory, SlackLookupFailed
 from storage.db import create_engine
 from storage.uow import SqlUnitOfWorkFactory
+from tests.fakes import raises_saying
 from tests.slack_fake import FakeSlack
 
 
@@ -84,7 +85,7 @@ async def test_slack_trouble_falls_back_to_what_we_knew_or_refuses_politely(
     ticks = Ticks()
     directory = directory_for(fake, uow, ticks)
     fake.fail_next("users.info", 503, "service_unavailable")
-    with pytest.raises(SlackLookupFailed, match="try again in a minute"):
+    with raises_saying(SlackLookupFailed, "try again in a minute"):
         await directory.person("U0ADA", "T0001")
     known = await directory.person("U0ADA", "T0001")
     ticks.now += 3601

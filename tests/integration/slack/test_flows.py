@@ -3,17 +3,21 @@ the account owner, a time the advocate proposes, asks that expire, and the App H
 
 from __future__ import annotations
 
+import asyncio
+import types
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from bot.domain.errors import Problem
 from bot.domain.model import AdvocateStatus, AskState, EngagementState, RequestState
 from bot.services.asks import answer_ask, ask_advocate, expire_asks
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
 from bot.services.scheduling import pick_time
-from handlers.slack import ids
+from handlers.slack import ids, listeners
+from handlers.slack.blockkit import slack_renderer
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import (
     ADA,
     PAT,
@@ -109,6 +113,35 @@ class TestApproval:
         assert len(slack.dms_to(ADA)) == 1
         [closed] = [c for c in slack.fake.calls_to("chat.update") if c.args["channel"] == "D0OLIVE"]
         assert buttons(closed.args) == []
+
+    async def test_deny_asks_why_in_a_modal_and_keeps_the_reason_for_the_audit(
+            self, slack: Slack) -> None:
+        slack.fake.add_user(*OLIVE)
+        request_id, _ = await request_with(slack, {**ADA_FIELDS,
+                                                   "account_owner_email": OLIVE[1]})
+        [ask] = await asks_of(slack, request_id)
+        await slack.click(OLIVE, ids.ACTION_DENY, str(ask.id))
+        await slack.settle()
+        [modal] = slack.modals()
+        assert (modal["callback_id"], modal["private_metadata"]) == (ids.VIEW_DENY_REASON,
+                                                                     str(ask.id))
+        too_long = values(reason=text_input("x" * 501))
+        response = await slack.submit(OLIVE, ids.VIEW_DENY_REASON, too_long,
+                                      private_metadata=modal["private_metadata"],
+                                      view_id="V0LONG")
+        assert set(response.json()["errors"]) == {"reason"}
+        [ask] = await asks_of(slack, request_id)
+        assert ask.state is AskState.AWAITING_APPROVAL  # nothing happened
+
+        response = await slack.submit(OLIVE, ids.VIEW_DENY_REASON,
+                                      values(reason=text_input("Renewal talks this month")),
+                                      private_metadata=modal["private_metadata"])
+        assert (response.status, response.text) == (200, "")
+        await slack.deliver()
+        [ask] = await asks_of(slack, request_id)
+        assert ask.state is not AskState.AWAITING_APPROVAL
+        assert ask.decline_reason == "Renewal talks this month"
+        assert slack.dms_to(ADA) == []  # she was never asked
 
 
 async def test_the_advocate_proposes_a_time_and_the_rep_confirms_it(slack: Slack) -> None:
@@ -219,7 +252,10 @@ async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(
     response = await slack.submit(ADA, ids.VIEW_OWN_LIMITS, looser,
                                   private_metadata=str(ada.id))
     assert response.json()["response_action"] == "errors"
-    assert "max_per_90_days" in response.json()["errors"]
+    # the spec's words, the same Teams shows (tests/integration/teams/test_handler.py)
+    high = slack.bot.ctx.policy.limits.max_per_90_days
+    assert response.json()["errors"]["max_per_90_days"] == slack_renderer().problem_text(
+        Problem("field_out_of_range", low=0, high=high))
     stricter = values(max_per_90_days={"type": "number_input", "value": "1"})
     response = await slack.submit(ADA, ids.VIEW_OWN_LIMITS, stricter,
                                   private_metadata=str(ada.id))
@@ -229,6 +265,35 @@ async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(
         stored = await uow.advocates.get(ada.id or 0)
     assert stored is not None and stored.own_limits.max_per_90_days == 1
     assert len(slack.homes(ADA)) == 1  # the home shows the new limits
+
+
+async def test_a_refusal_after_a_late_ack_is_told_in_a_dm_in_its_own_words(
+        slack: Slack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the ack budget the modal closes first; the refusal then arrives in the
+    person's DM, worded by its template (not shown inline, not raised)."""
+    request_id, _ = await request_with(slack, ADA_FIELDS)
+    [ask] = await asks_of(slack, request_id)
+    await answer_ask(slack.bot.ctx, await slack.actor(ADA), ask.id or 0, "accept")
+    async with slack.bot.uow() as uow:
+        engagement = await uow.engagements.get_for_request(request_id)
+    assert engagement is not None
+
+    async def too_slow(tasks: set[Any], **_: Any) -> tuple[set[Any], set[Any]]:
+        return set(), tasks  # as if the service outlasted Slack's 3 seconds
+
+    slow = types.SimpleNamespace(**{name: getattr(asyncio, name) for name in dir(asyncio)
+                                    if not name.startswith("_")})
+    slow.wait = too_slow
+    monkeypatch.setattr(listeners, "asyncio", slow)  # this module's asyncio only
+    early = values(comment=text_input("Lovely people."))  # the call has not happened yet
+    before = len(slack.fake.calls_to("chat.postMessage"))
+    response = await slack.submit(ADA, ids.VIEW_COMMENT, early,
+                                  private_metadata=str(engagement.id))
+    assert (response.status, response.text) == (200, "")
+    await slack.settle()
+    told = [c.args["text"] for c in slack.fake.calls_to("chat.postMessage")[before:]
+            if c.args["channel"] == ADA[0]]
+    assert told == ["You can comment once the call has taken place."]
 
 
 async def test_an_outcome_before_the_call_is_refused_inline(slack: Slack) -> None:

@@ -16,8 +16,8 @@ from bot.domain.model import AskState
 from bot.ports import OutboxStatus
 from bot.services.asks import ask_advocate
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import ADA, PAT, RILEY, Slack
 from tests.unit.conftest import sample_draft
 

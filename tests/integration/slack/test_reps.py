@@ -8,14 +8,17 @@ change. Someone else's advocate id and an id nobody has get the same words.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from bot.services.roles import NOT_YOURS
+from bot.domain.model import AdvocateStatus
 from handlers.slack import ids
+from tests.fakes import NOT_YOURS
 from tests.integration.slack.conftest import ADA, RILEY, SAM, Slack, all_text
 from tests.integration.slack.test_doors import snapshot
+from tests.integration.slack.test_flows import ADA_FIELDS, request_with
 
 BEA = {"email": "bea@otherco.example", "name": "Bea Confidential", "company": "OtherCo",
        "industry": "Fintech", "health_score": 99}
@@ -110,3 +113,26 @@ async def test_someone_elses_ask_and_a_missing_one_get_the_same_words(slack: Sla
     await slack.deliver()
     assert slack.ephemeral_texts() == [NOT_YOURS] * 6
     assert await snapshot(slack) == before
+
+
+async def test_asking_an_advocate_the_matches_never_showed_says_nothing_about_them(
+        slack: Slack) -> None:
+    """Riley's matches showed Ada only. Clicking "ask" with Bea's id (resting), Cal's (left
+    the program) or an id nobody has gets the one neutral refusal: no name, no reason,
+    no ask. Ada, whom the matches showed, is asked as usual."""
+    request_id, (ada_id,) = await request_with(slack, ADA_FIELDS, ask=False)
+    bea = await slack.add_advocate(**BEA, snoozed_until=datetime(2099, 1, 1, tzinfo=UTC))
+    cal = await slack.add_advocate(email="cal@thirdco.example", name="Cal Gone",
+                                   status=AdvocateStatus.RETIRED)
+    before, seen = await snapshot(slack), len(slack.fake.calls)
+    for advocate_id in (bea.id, cal.id, 999):
+        await slack.click(RILEY, ids.ACTION_ASK_ADVOCATE, f"{request_id}:{advocate_id}")
+    await slack.deliver()
+    told = [c.args for c in slack.fake.calls[seen:] + slack.fake.responses
+            if c.args.get("channel") == RILEY[0] or "response_type" in c.args]
+    assert [a["text"] for a in told] == [NOT_YOURS] * 3
+    assert "Bea" not in str(told) and "Cal" not in str(told)
+    assert await snapshot(slack) == before
+    await slack.click(RILEY, ids.ACTION_ASK_ADVOCATE, f"{request_id}:{ada_id}")
+    await slack.deliver()
+    assert len(slack.dms_to(ADA)) == 1

@@ -13,8 +13,8 @@ from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
 from bot.domain.model import AdvocateStatus, LimitOverrides
-from bot.services.roles import NOT_YOURS
 from handlers.teams.messenger import FILE_CONSENT_CONTENT_TYPE
+from tests.fakes import NOT_YOURS
 from tests.integration.teams.conftest import (
     TeamsPerson,
     TeamsWorld,

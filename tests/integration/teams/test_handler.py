@@ -13,7 +13,7 @@ from botbuilder.schema import Activity
 from bot.domain.model import AskState, Identity, Platform
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.requests import submit_request
-from bot.services.roles import NOT_YOURS
+from tests.fakes import NOT_YOURS
 from tests.integration.teams.conftest import (
     TENANT,
     TeamsWorld,
@@ -34,8 +34,9 @@ def good_form(**changes: str) -> dict[str, str]:
     needed = (START + timedelta(days=18)).date().isoformat()
     fields = {
         "prospect_company": "Globex \"Bank\" <&> 銀行", "reference_type": "call",
-        "needed_by": needed, "proposed_date_1": (START + timedelta(days=8)).date().isoformat(),
-        "proposed_time_1": "15:00", "timezone": "Europe/Berlin", "call_length_minutes": "30",
+        "needed_by": needed, "proposed_time_1.date": (START + timedelta(days=8)).date().isoformat(),
+        "proposed_time_1.time": "15:00", "timezone": "Europe/Berlin", "call_length_minutes": "30",
+        "parallel_asks": "1",
         "industry": "Fintech", "region": "EMEA", "products": "Payments API",
         "notes": "Migration 🚀\nsecond line",
     }
@@ -323,3 +324,61 @@ async def test_a_language_typed_as_a_code_or_a_name_finds_the_advocates_who_spea
     assert "nobody fits" not in texts(answer["value"])[0]
     (request,) = world.db.state.requests.values()
     assert request.language == "English"
+
+
+async def test_the_rep_reports_the_outcome_on_its_card_and_the_spec_checks_it_first(
+        world: TeamsWorld) -> None:
+    from bot.domain.errors import Problem
+    from bot.domain.model import EngagementState
+    from bot.services.asks import answer_ask, ask_advocate
+    from bot.services.reminders import due_outcome_prompts
+    from bot.services.scheduling import pick_time
+    from tests.unit.conftest import advocate_actor
+
+    ada_id = await add_ada(world)
+    rep = make_actor(make_person(REP_EMAIL, "Rita Rep"))
+    request = (await submit_request(world.ctx, rep, sample_draft())).request
+    ask = await ask_advocate(world.ctx, rep, request.id or 0, ada_id)
+    assert ask is not None
+    ada = advocate_actor(world.db.state.advocates[ada_id])
+    await answer_ask(world.ctx, ada, ask.id or 0, "accept")
+    (engagement,) = world.db.state.engagements.values()
+    await pick_time(world.ctx, ada, engagement.id or 0, slot=0)
+    world.clock.set(request.proposed_times[0] + timedelta(hours=1))
+    assert await due_outcome_prompts(world.ctx) == 1
+    card, _ = world.cards.message("outcome_prompt", _context_of(world, "outcome_prompt"))
+    assert_valid_card(card)
+    rita = world.person("Rita Rep", REP_EMAIL)
+    save = action(card, "outcome.record")
+
+    # A rating the form never offered: refused on the spec, before the service.
+    body = await rita.click(save, outcome="completed", helpfulness="9")
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert world.cards.renderer.problem_text(Problem("field_not_a_choice")) in body["value"]
+    assert world.db.state.engagements[engagement.id or 0].state is not \
+        EngagementState.COMPLETED
+
+    body = await rita.click(save, helpfulness="5")  # no outcome chosen: said on the field
+    assert world.cards.renderer.problem_text(Problem("field_required")) in body["value"]
+    body = await rita.click(save, outcome="completed", helpfulness="5",
+                            influenced_amount="1200")
+    stored = world.db.state.engagements[engagement.id or 0]
+    assert stored.state is EngagementState.COMPLETED, body
+    assert (stored.helpfulness, stored.influenced_amount) == (5, 1200)
+
+
+async def test_limits_past_the_programs_are_refused_with_the_same_words_as_on_slack(
+        world: TeamsWorld) -> None:
+    from bot.domain.errors import Problem
+
+    ada_id = await add_ada(world)
+    ada = world.person("Ada Lovelace", ADA_EMAIL, timezone="Asia/Tokyo")
+    (card,) = cards_in(await ada.say("advocate me"))
+    body = await ada.click(action(card, "profile.limits"), max_per_90_days="9")
+    program = world.ctx.policy.limits.max_per_90_days
+    words = world.cards.renderer.problem_text(Problem("field_out_of_range", low=0,
+                                                      high=program))
+    assert f"Most references in any 90 days: {words}" in body["value"]  # which box, too
+    assert world.db.state.advocates[ada_id].own_limits.max_per_90_days is None
+    body = await ada.click(action(card, "profile.limits"), max_per_90_days="1")
+    assert world.db.state.advocates[ada_id].own_limits.max_per_90_days == 1

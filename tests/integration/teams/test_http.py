@@ -119,8 +119,9 @@ async def test_a_request_and_its_consent_over_http(
     today = datetime.now(UTC).date()
     inputs = {"prospect_company": "Globex", "reference_type": "call",
               "needed_by": (today + timedelta(days=20)).isoformat(),
-              "proposed_date_1": (today + timedelta(days=10)).isoformat(),
-              "proposed_time_1": "15:00", "timezone": "Europe/Berlin",
+              "proposed_time_1.date": (today + timedelta(days=10)).isoformat(),
+              "proposed_time_1.time": "15:00", "timezone": "Europe/Berlin",
+              "call_length_minutes": "30", "parallel_asks": "1",
               "industry": "Fintech", "region": "EMEA", "products": "Payments API"}
     status, body = await post(client, activity(RITA, url, **click(
         submit["verb"], {**submit["data"], **inputs})))

@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import App, open_app
 from bot.config import Settings
-from bot.services.roles import NOT_YOURS
 from handlers.teams.app import build_teams
 from handlers.web import create_web_app
+from tests.fakes import NOT_YOURS
 from tests.integration.teams.conftest import actions, assert_valid_card
 from tests.integration.teams.connector import FakeConnector
 from tests.integration.teams.test_doors import snapshot
