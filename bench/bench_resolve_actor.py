@@ -28,7 +28,7 @@ from bot.clock import SystemClock
 from bot.domain.model import Actor, Advocate, Person, Role
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
-from bot.services.roles import resolve_actor
+from bot.services.roles import may_be_rep, resolve_actor
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWorkFactory
@@ -37,13 +37,16 @@ Resolve = Callable[[ServiceContext, UnitOfWork, Person], Awaitable[Actor]]
 
 
 async def scan_roster(ctx: ServiceContext, uow: UnitOfWork, person: Person) -> Actor:
-    """The baseline: what ``resolve_actor`` did before the indexed lookup."""
-    roles = {Role.REP}
+    """The baseline: what ``resolve_actor`` did before the indexed lookup (with today's
+    rule that an advocate is not a rep)."""
+    roles = set()
     email = (person.email or "").strip().lower()
     if email in ctx.program_managers:
         roles.add(Role.PROGRAM_MANAGER)
     if await uow.advocates.get_by_email(email) is not None:
         roles.add(Role.ADVOCATE)
+    elif may_be_rep(person, ctx.rep_email_domains):
+        roles.add(Role.REP)
     for advocate in await uow.advocates.list():
         if (advocate.account_owner_email or "").lower() == email:
             roles.add(Role.ACCOUNT_OWNER)
@@ -86,7 +89,7 @@ async def bench(size: int, runs: int, before_runs: int, directory: Path) -> None
         await upgrade(engine)
         factory = SqlUnitOfWorkFactory(engine)
         async with factory() as uow:
-            await uow.advocates.upsert_many(roster(size))
+            await uow.advocates.upsert_many([(a, None) for a in roster(size)])
             await uow.commit()
         ctx = ServiceContext(uow=factory, clock=SystemClock())
         for resolve, label, count in ((scan_roster, "before", before_runs),

@@ -139,6 +139,7 @@ async def _serve(settings: Settings) -> None:
 
     from bot.bootstrap import open_app
     from bot.scheduler import start_scheduler
+    from bot.services.ranking import load_roster
     from handlers.web import create_web_app
 
     stop = asyncio.Event()
@@ -162,6 +163,7 @@ async def _serve(settings: Settings) -> None:
 
             socket_mode = await start_socket_mode(slack_app, settings.slack_app_token)
         scheduler = start_scheduler(bot_app)
+        await load_roster(bot_app.ctx)  # matching's copy of the roster, before the freeze
         freeze_startup_objects()
         log.info(
             "advocate-bot %s listening on http://%s:%s (database: %s)",

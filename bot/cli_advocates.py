@@ -35,7 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_PHASES = {"check": "Checking rows", "write": "Writing"}
+_PHASES = {"check": "Importing rows"}
 
 
 def _actor() -> str:

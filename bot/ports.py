@@ -158,19 +158,42 @@ class AdvocateRepository(Protocol):
         lookup: roles ask it on every action, so it must not read the roster."""
         ...
 
-    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+    async def get_many_by_email(self, emails: Sequence[str]) -> dict[str, Advocate]:
+        """The advocates with these emails (any case), keyed by lower-case email."""
+        ...
+
+    async def import_fingerprints(self) -> dict[str, str | None]:
+        """Every advocate's lower-case email with the fingerprint of the roster row
+        ``upsert_many`` stored (None if there is none: every other write of an advocate
+        clears it)."""
+        ...
+
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         """Insert or update (by email, any case) many advocates in a few statements, for
-        the roster import; ``id`` is ignored. All or nothing with the unit of work."""
+        the roster import, each with the fingerprint of its roster row (None: not from a
+        file); ``id`` is ignored.
+        All or nothing with the unit of work."""
         ...
 
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         """All advocates (or those with ``status``), ordered by email."""
         ...
 
-    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+    async def count(self, *, status: AdvocateStatus) -> int:
+        """How many advocates have ``status`` (an indexed count)."""
+        ...
+
+    async def active_roster(self) -> list[Advocate]:
+        """The active advocates, ordered by email, as this transaction sees them, for
+        matching: may come from a copy kept in memory, so treat them as read-only."""
+        ...
+
+    async def usage(self, advocate_ids: Sequence[int] | None, *,
+                    since: datetime) -> dict[int, Usage]:
         """Limits-relevant usage per advocate: counting engagements at or after ``since``,
         open asks, the current decline streak and the last engagement time. Every id asked
-        for is in the answer (an unused advocate gets ``Usage()``)."""
+        for is in the answer (an unused advocate gets ``Usage()``); with ``None``, every
+        advocate who has any usage (the others are unused)."""
         ...
 
 

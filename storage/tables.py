@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -129,6 +130,7 @@ class AdvocateRow(Base):
         UniqueConstraint("email_key"),
         Index("ix_advocates_status", "status"),
         Index("ix_advocates_account_owner_key", "account_owner_key"),
+        Index("ix_advocates_row_version", "row_version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -174,6 +176,22 @@ class AdvocateRow(Base):
     consent_source: Mapped[str] = mapped_column(Text, default="")
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The hash of the roster row the last import wrote; cleared by every other write, so
+    # an import can count an identical row as unchanged without parsing it (0006).
+    import_fingerprint: Mapped[str | None] = mapped_column(String(32))
+    # The roster version (``RosterVersionRow``) of the write that last changed this row:
+    # matching's in-process copy of the roster reads only rows newer than its own (0007).
+    row_version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RosterVersionRow(Base):
+    """One row: a counter each transaction that wrote advocates increments as it commits.
+    The row lock orders the writers, so versions become visible in order (0007)."""
+
+    __tablename__ = "roster_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class RequestRow(Base):

@@ -86,7 +86,8 @@ class SqlUnitOfWork:
         dialect = session.bind.dialect.name if session.bind is not None else ""
         self._session: AsyncSession | None = session
         self._entered = False
-        self.advocates: AdvocateRepository = SqlAdvocateRepository(session, dialect)
+        self._advocates = SqlAdvocateRepository(session, dialect)
+        self.advocates: AdvocateRepository = self._advocates
         self.requests: RequestRepository = SqlRequestRepository(session, dialect)
         self.asks: AskRepository = SqlAskRepository(session, dialect)
         self.engagements: EngagementRepository = SqlEngagementRepository(session, dialect)
@@ -125,6 +126,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         queued, session = self._watched.queued, self.session
+        await self._advocates.stamp_writes()  # the roster version, held only from here
         if queued and self._notify:
             await session.execute(text("SELECT pg_notify(:channel, '')"),
                                   {"channel": self._notify})

@@ -76,6 +76,7 @@ class FixedClock:
 @dataclass
 class _State:
     advocates: dict[int, Advocate] = field(default_factory=dict)
+    advocate_fingerprints: dict[int, str] = field(default_factory=dict)  # by upsert_many
     requests: dict[int, ReferenceRequest] = field(default_factory=dict)
     asks: dict[int, Ask] = field(default_factory=dict)
     engagements: dict[int, Engagement] = field(default_factory=dict)
@@ -120,6 +121,7 @@ class FakeAdvocates(_Repo):
     async def update(self, advocate: Advocate) -> None:
         assert advocate.id in self._s.advocates
         self._s.advocates[advocate.id] = copy.deepcopy(advocate)
+        self._s.advocate_fingerprints.pop(advocate.id, None)
 
     async def get(self, advocate_id: int) -> Advocate | None:
         return copy.deepcopy(self._s.advocates.get(advocate_id))
@@ -136,20 +138,41 @@ class FakeAdvocates(_Repo):
         return any((a.account_owner_email or "").lower() == email.lower()
                    for a in self._s.advocates.values())
 
-    async def upsert_many(self, advocates: Sequence[Advocate]) -> None:
+    async def get_many_by_email(self, emails: Sequence[str]) -> dict[str, Advocate]:
+        keys = {e.lower() for e in emails}
+        return {a.email.lower(): copy.deepcopy(a) for a in self._s.advocates.values()
+                if a.email.lower() in keys}
+
+    async def import_fingerprints(self) -> dict[str, str | None]:
+        return {a.email.lower(): self._s.advocate_fingerprints.get(advocate_id)
+                for advocate_id, a in self._s.advocates.items()}
+
+    async def upsert_many(self, advocates: Sequence[tuple[Advocate, str | None]]) -> None:
         by_email = {a.email.lower(): a.id for a in self._s.advocates.values()}
-        for advocate in advocates:
+        for advocate, fingerprint in advocates:
             known = by_email.get(advocate.email.lower())
             if known is None:
-                await self.add(advocate)
+                known = (await self.add(advocate)).id
             else:
                 await self.update(replace(advocate, id=known))
+            if fingerprint is not None:
+                self._s.advocate_fingerprints[known] = fingerprint
 
     async def list(self, *, status: AdvocateStatus | None = None) -> list[Advocate]:
         found = [a for a in self._s.advocates.values() if status is None or a.status == status]
         return copy.deepcopy(sorted(found, key=lambda a: a.email.lower()))
 
-    async def usage(self, advocate_ids: Sequence[int], *, since: datetime) -> dict[int, Usage]:
+    async def count(self, *, status: AdvocateStatus) -> int:
+        return sum(1 for a in self._s.advocates.values() if a.status == status)
+
+    async def active_roster(self) -> list[Advocate]:
+        return await self.list(status=AdvocateStatus.ACTIVE)
+
+    async def usage(self, advocate_ids: Sequence[int] | None, *,
+                    since: datetime) -> dict[int, Usage]:
+        if advocate_ids is None:  # everyone with any engagement or ask
+            advocate_ids = sorted({e.advocate_id for e in self._s.engagements.values()}
+                                  | {a.advocate_id for a in self._s.asks.values()})
         result: dict[int, Usage] = {}
         for advocate_id in advocate_ids:
             engagements = [

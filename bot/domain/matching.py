@@ -144,14 +144,12 @@ def rank_advocates(request: ReferenceRequest, advocates: Iterable[Advocate],
 def _eligible(advocates: Iterable[Advocate], usage: Mapping[int, Usage], p: Criteria,
               limits: LimitPolicy, include_caution: bool
               ) -> tuple[_Eligible, list[Advocate]]:
-    """The hard filters in one flat pass (the hot loop: locals, cheapest checks first, no
-    object allocated per advocate). Rare or costly cases (own limits, calls ahead, leave
-    ending about now) go to ``limits_load``, which the reasons use too."""
-    get_usage = usage.get
+    """The hard filters in one flat pass: locals, cheapest checks first, no object per
+    advocate. Own limits, calls ahead, leave ending now: ``limits_load`` (reasons use it)."""
     eligible, excluded = _Eligible(), []
     keep, keep_load, keep_caution, exclude = (eligible.advocates.append, eligible.loads.append,
                                               eligible.cautions.append, excluded.append)
-    asked, wanted_type, horizon = p.asked, p.reference_type, p.renewal_horizon
+    get_usage, asked, wanted_type, horizon = usage.get, p.asked, p.reference_type, p.renewal_horizon
     language, prospect, first_letter_ok = p.language, p.prospect, p.first_letter_ok
     now, today, leave_floor, low_health = p.now, p.today, p.leave_floor, p.low_health
     quarter_start, year_start, cooldown_start = p.quarter_start, p.year_start, p.cooldown_start

@@ -7,7 +7,8 @@ manager fixing a 2,000-row file wants one list of everything that is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from bot.roster_csv.columns import (
     map_columns,
     shared_field_warnings,
 )
-from bot.roster_csv.reading import CsvTable
+from bot.roster_csv.reading import CsvTable, SalesforceFooter
 from bot.roster_csv.writing import advocate_to_row
 
 CRM_IMPORT = "crm-import"
@@ -41,7 +42,8 @@ NO_CONSENT = "crm-import: no consent"
 """``consent_source`` of an advocate imported with a consent column saying no."""
 
 ProgressCallback = Callable[[str, int, int], None]
-"""``progress(phase, done, total)``; phase is ``"check"`` or ``"write"``."""
+"""``progress("check", rows done, rows in the file)``, after each chunk is checked and
+written."""
 
 PROGRESS_EVERY = 250
 
@@ -208,17 +210,150 @@ class ImportPlan:
     rows: int = 0
 
 
-def _owner_columns_without_emails(table: CsvTable, columns: ColumnMap,
-                                  warnings: list[str]) -> ColumnMap:
+#: Part of every row's fingerprint: change it when parsing or merging rules change, so that
+#: the next import checks every row again instead of trusting fingerprints of older rules.
+RULES_VERSION = "roster-rules-1"
+
+Chunk = list[tuple[ParsedRow, str]]
+"""Parsed rows, each with its fingerprint."""
+
+
+class RosterCheck:
+    """One import's validation, streamed: the file is read twice (a scan for what the
+    whole file decides — the date order, owner columns without addresses, a Salesforce
+    footer — then the rows in chunks), never held whole.
+
+    ``known`` maps the fingerprints stored by earlier imports to their advocates' email
+    keys. A row whose fingerprint is known is unchanged — the same cells under the same
+    header, date order and rules, imported into an advocate nobody has changed since
+    (every other write clears the stored fingerprint) — and is counted without being
+    parsed. The other rows come out of ``chunks`` parsed, and ``sort`` merges them into
+    the stored advocates, counting creates, updates and unchanged rows and collecting
+    every problem with its line.
+    """
+
+    def __init__(self, table: CsvTable, *, now: datetime, day_first: bool | None = None,
+                 known: Mapping[str, str] | None = None) -> None:
+        self.table, self.now, self.known = table, now, known or {}
+        columns = map_columns(table.header)
+        self.warnings: list[str] = []
+        if columns.unknown:
+            names = ", ".join(f"'{u}'" for u in columns.unknown)
+            self.warnings.append(f"ignored unknown columns: {names}")
+        self.rows, self.footer, found_day_first, columns = _scan(table, columns, self.warnings)
+        self.columns = columns
+        self.warnings.extend(shared_field_warnings(columns))
+        self.day_first = found_day_first if day_first is None else day_first
+        self.parsers = {key: cell_parser(key, self.day_first) for key in columns.sources}
+        self._fingerprints = hashlib.blake2b(digest_size=16)
+        self._fingerprints.update(repr((RULES_VERSION, table.header, self.day_first,
+                                        sorted(columns.sources.items()))).encode())
+        self.first_line: dict[str, int] = {}
+        self.created = self.updated = self.unchanged = 0
+        self.problems: list[RowProblem] = []
+
+    def fingerprint(self, cells: Sequence[str]) -> str:
+        digest = self._fingerprints.copy()
+        digest.update("\x1f".join(cells).encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def chunks(self, size: int) -> Iterator[tuple[int, Chunk]]:
+        """``(rows read so far, the parsed rows among them)`` every ``size`` rows."""
+        chunk: Chunk = []
+        done = 0
+        for line, cells in self.table.rows():
+            if self.footer and line >= self.footer:
+                break
+            done += 1
+            fingerprint = self.fingerprint(cells)
+            email = self.known.get(fingerprint)
+            if email is not None and email not in self.first_line:
+                self.first_line[email] = line
+                self.unchanged += 1
+            else:
+                chunk.append((self._parse(line, cells), fingerprint))
+            if done % size == 0:
+                yield done, chunk
+                chunk = []
+        if done % size or not done:
+            yield done, chunk
+
+    def _parse(self, line: int, cells: Sequence[str]) -> ParsedRow:
+        row = parse_row(line, cells, self.columns, self.parsers)
+        if row.email:
+            if row.email in self.first_line:
+                row.problems.append(f"email {row.email!r} already appears on line "
+                                    f"{self.first_line[row.email]}")
+            else:
+                self.first_line[row.email] = line
+        return row
+
+    def sort(self, chunk: Chunk, stored: Mapping[str, Advocate]
+             ) -> list[tuple[Advocate, str, Advocate | None]]:
+        """Merge a chunk into the stored advocates (by lower-case email): what to write,
+        as ``(advocate, fingerprint, stored advocate or None)``. Unchanged rows that were
+        checked are written too, unchanged, to store their fingerprint."""
+        writes = []
+        for row, fingerprint in chunk:
+            current = stored.get(row.email) if row.email else None
+            advocate, problems = merge_row(row, current, self.now)
+            problems = row.problems + problems
+            if problems:
+                self.problems.append(RowProblem(line=row.line, reasons=tuple(problems),
+                                                email=row.email))
+                continue
+            if current is None:
+                self.created += 1
+            elif advocate == current or advocate_to_row(advocate) == advocate_to_row(current):
+                self.unchanged += 1
+                advocate = current
+            else:
+                self.updated += 1
+            writes.append((advocate, fingerprint, current))
+        return writes
+
+
+def _scan(table: CsvTable, columns: ColumnMap, warnings: list[str]
+          ) -> tuple[int, int | None, bool | None, ColumnMap]:
+    """One pass over the rows for what the whole file decides: the row count, the first
+    line of a Salesforce footer, the date order and owner columns without addresses."""
+    owners = columns.sources.get("account_owner_email", ())
+    with_at, filled = set(), set()
+    count = run = 0
+    footer: int | None = None
+    finder = SalesforceFooter()
+
+    def date_cells() -> Iterator[str]:
+        nonlocal count, run, footer
+        date_columns = [i for key in DATE_KEYS for i in columns.sources.get(key, ())]
+        for line, cells in table.rows():
+            if finder.feed(line, cells):
+                continue
+            count += 1
+            for i in owners:
+                if i < len(cells):
+                    with_at.update((i,) if "@" in cells[i] else ())
+                    filled.update((i,) if cells[i].strip() else ())
+            yield from (cells[i] for i in date_columns if i < len(cells))
+
+    day_first = infer_day_first(date_cells())
+    if finder.span:
+        count -= finder.run
+        footer = finder.span[0]
+        warnings.append(f"ignored the Salesforce report footer (lines {finder.span[0]}-"
+                        f"{finder.span[1]})")
+    names_only = [i for i in owners if i not in with_at and i in filled]
+    return count, footer, day_first, _without_owner_columns(columns, names_only, warnings)
+
+
+def _without_owner_columns(columns: ColumnMap, names_only: Sequence[int],
+                           warnings: list[str]) -> ColumnMap:
     """CRM "Contact Owner" / "Account Owner" columns usually hold names, which the bot
     cannot reach anyone with. A column with no "@" at all is ignored with a warning instead
     of failing every row; a column with some addresses is validated cell by cell."""
     indexes = columns.sources.get("account_owner_email")
     if not indexes:
         return columns
-    names_only = [i for i in indexes
-                  if not any("@" in cells[i] for _, cells in table.rows if i < len(cells))
-                  and any(i < len(cells) and cells[i].strip() for _, cells in table.rows)]
     keep = [i for i in indexes if i not in names_only]
     if not keep:  # with an email column next to it, a names column is just not needed
         labels = " and ".join(f"'{columns.labels[i]}'" for i in names_only)
@@ -238,44 +373,17 @@ def plan_import(
     *,
     now: datetime,
     day_first: bool | None = None,
-    progress: ProgressCallback | None = None,
 ) -> ImportPlan:
-    """Validate every row against the current roster (``existing``, by lower-case email)
-    and sort the valid ones into creates, updates and unchanged. Pure: writes nothing."""
-    columns = map_columns(table.header)
-    plan = ImportPlan(warnings=list(table.warnings), rows=len(table.rows))
-    if columns.unknown:
-        names = ", ".join(f"'{u}'" for u in columns.unknown)
-        plan.warnings.append(f"ignored unknown columns: {names}")
-    columns = _owner_columns_without_emails(table, columns, plan.warnings)
-    plan.warnings.extend(shared_field_warnings(columns))
-    if day_first is None:
-        date_columns = [i for key in DATE_KEYS for i in columns.sources.get(key, ())]
-        day_first = infer_day_first(cells[i] for _, cells in table.rows for i in date_columns
-                                    if i < len(cells))
-    parsers = {key: cell_parser(key, day_first) for key in columns.sources}
-    first_line: dict[str, int] = {}
-    total = len(table.rows)
-    for done, (line, cells) in enumerate(table.rows, start=1):
-        row = parse_row(line, cells, columns, parsers)
-        if row.email:
-            if row.email in first_line:
-                row.problems.append(f"email {row.email!r} already appears on line "
-                                    f"{first_line[row.email]}")
-            else:
-                first_line[row.email] = line
-        current = existing.get(row.email) if row.email else None
-        advocate, problems = merge_row(row, current, now)
-        problems = row.problems + problems
-        if problems:
-            plan.problems.append(RowProblem(line=line, reasons=tuple(problems), email=row.email))
-        elif current is None:
-            plan.creates.append(advocate)
-        elif advocate == current or advocate_to_row(advocate) == advocate_to_row(current):
-            plan.unchanged += 1
-        else:
-            plan.updates.append(advocate)
-        if progress and (done % PROGRESS_EVERY == 0 or done == total):
-            progress("check", done, total)
+    """Validate every row against a roster in memory (``existing``, by lower-case email)
+    and sort the valid ones into creates, updates and unchanged. Pure: writes nothing.
+    (``bot.services.roster`` runs the same ``RosterCheck`` chunk by chunk on storage.)"""
+    check = RosterCheck(table, now=now, day_first=day_first)
+    plan = ImportPlan(warnings=check.warnings, rows=check.rows, problems=check.problems)
+    for _, chunk in check.chunks(PROGRESS_EVERY):
+        for advocate, _, current in check.sort(chunk, existing):
+            if current is None:
+                plan.creates.append(advocate)
+            elif advocate is not current:
+                plan.updates.append(advocate)
+    plan.unchanged = check.unchanged
     return plan
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,12 +37,37 @@ def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dic
 async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
                        now: datetime, *, already_asked: Collection[int] = (),
                        top_n: int = ALL) -> MatchResult:
-    """Rank the active roster for ``request`` with the usage committed so far."""
-    advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
-    usage = await uow.advocates.usage([a.id for a in advocates if a.id is not None],
-                                      since=now - USAGE_WINDOW)
-    return rank_advocates(request, advocates, usage, ctx.policy.matching, ctx.policy.limits,
-                          now, already_asked=already_asked, top_n=top_n)
+    """Rank the active roster for ``request`` with the usage committed so far.
+
+    The roster comes from the process's copy (``active_roster``), the usage from this
+    transaction. The matches are then read again in this transaction: should one differ
+    from the copy (changed by this very unit of work), the ranking is done again with the
+    rows as read, so every match returned passed the hard filters on current rows. The
+    matches carry copies of the advocates, which callers may change.
+    """
+    advocates = await uow.advocates.active_roster()
+    usage = await uow.advocates.usage(None, since=now - USAGE_WINDOW)
+    for _ in range(3):
+        result = rank_advocates(request, advocates, usage, ctx.policy.matching,
+                                ctx.policy.limits, now, already_asked=already_asked,
+                                top_n=top_n)
+        shown = [m.advocate for m in result.matches]
+        current = await uow.advocates.get_many_by_email([a.email for a in shown])
+        stale = {a.id for a in shown if current.get(a.email.lower()) != a}
+        if not stale:
+            break
+        fresh = {a.id: a for a in current.values()}
+        advocates = [fresh.get(a.id, a) if a.id in stale else a for a in advocates]
+        advocates = [a for a in advocates if a.status is AdvocateStatus.ACTIVE]
+    matches = tuple(replace(m, advocate=replace(m.advocate)) for m in result.matches)
+    return replace(result, matches=matches)
+
+
+async def load_roster(ctx: ServiceContext) -> int:
+    """Read the roster into this process's copy for matching (``serve`` does it as it
+    starts, so the first intake does not wait for it); the number of active advocates."""
+    async with ctx.uow() as uow:
+        return len(await uow.advocates.active_roster())
 
 
 async def usage_of(uow: UnitOfWork, advocate: Advocate, now: datetime) -> Usage:
@@ -68,6 +94,7 @@ __all__ = [
     "ALL",
     "USAGE_WINDOW",
     "exclusion_summary",
+    "load_roster",
     "rank_request",
     "reasons_not_to_ask",
     "usage_of",

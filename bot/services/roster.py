@@ -21,18 +21,17 @@ from bot.roster_csv import (
     CANONICAL_HEADERS,
     PROGRESS_EVERY,
     ProgressCallback,
+    RosterCheck,
     RosterFileError,
     RowProblem,
     describe,
-    parse_csv,
-    plan_import,
-    read_roster_source,
+    open_roster,
     render_roster_csv,
 )
 from bot.services.context import audit
 
-#: Rows per ``upsert_many`` call, so progress is reported as often as while checking.
-_WRITE_BATCH = PROGRESS_EVERY
+#: Rows read per chunk: one lookup of the stored advocates and one upsert each.
+_CHUNK = PROGRESS_EVERY
 
 __all__ = [
     "CANONICAL_HEADERS", "ImportReport", "ProgressCallback", "RosterFileError", "describe",
@@ -81,31 +80,38 @@ async def import_roster(
 
     All or nothing: with any invalid row nothing is written (the report lists every
     problem) unless ``skip_invalid``, which writes the valid rows and reports the rest as
-    skipped. The current roster is loaded once, the changed rows are upserted in batches
-    and the whole import is one unit of work, so 20,000 rows cost one read, a few dozen
-    statements and one commit. Raises ``RosterFileError`` when the file as a whole is
-    unusable.
+    skipped. The file is streamed a chunk of rows at a time: rows whose fingerprint an
+    earlier import stored are unchanged without being parsed; the others are checked
+    against their stored advocates (one query per chunk) and upserted in one statement
+    per chunk, all in one unit of work. Memory stays flat in the file's size. Raises
+    ``RosterFileError`` when the file as a whole is unusable.
     """
-    table = parse_csv(read_roster_source(source, encoding=encoding))
+    table = open_roster(source, encoding=encoding)
     async with uow_factory() as uow:
-        existing = {a.email.lower(): a for a in await uow.advocates.list()}
-        plan = plan_import(table, existing, now=now, day_first=day_first, progress=progress)
-        report = ImportReport(created=len(plan.creates), updated=len(plan.updates),
-                              unchanged=plan.unchanged, problems=plan.problems,
-                              warnings=plan.warnings, rows=plan.rows, dry_run=dry_run,
-                              skip_invalid=skip_invalid)
-        if dry_run or (plan.problems and not skip_invalid):
-            return report
-        changed = [*plan.creates, *plan.updates]
-        for start in range(0, len(changed), _WRITE_BATCH):
-            batch = changed[start:start + _WRITE_BATCH]
-            await uow.advocates.upsert_many(batch)
+        # Every stored email with its fingerprint: rows a fingerprint vouches for are not
+        # parsed, and only emails the roster has are looked up (none in a first import).
+        stored_keys = await uow.advocates.import_fingerprints()
+        check = RosterCheck(table, now=now, day_first=day_first, known={
+            fingerprint: key for key, fingerprint in stored_keys.items() if fingerprint})
+        for done, chunk in check.chunks(_CHUNK):
+            emails = [r.email for r, _ in chunk if r.email in stored_keys]
+            if chunk:
+                stored = await uow.advocates.get_many_by_email(emails) if emails else {}
+                writes = check.sort(chunk, stored)
+                if not dry_run and (skip_invalid or not check.problems):
+                    await uow.advocates.upsert_many([(a, fp) for a, fp, _ in writes])
             if progress:
-                progress("write", start + len(batch), len(changed))
+                progress("check", done, check.rows)
+        report = ImportReport(created=check.created, updated=check.updated,
+                              unchanged=check.unchanged, problems=check.problems,
+                              warnings=check.warnings, rows=check.rows, dry_run=dry_run,
+                              skip_invalid=skip_invalid)
+        if dry_run or (check.problems and not skip_invalid):
+            return report  # the unit of work ends without a commit: nothing is kept
         await audit(uow, now, actor, "roster.imported", "roster", created=report.created,
                     updated=report.updated, unchanged=report.unchanged,
                     skipped=report.skipped,
-                    skipped_lines=[p.line for p in plan.problems] if skip_invalid else [])
+                    skipped_lines=[p.line for p in check.problems] if skip_invalid else [])
         await uow.commit()
     report.written = True
     return report

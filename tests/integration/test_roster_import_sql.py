@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.domain.model import AdvocateStatus
 from bot.services.roster import export_roster, import_roster, list_advocates
 from storage.uow import SqlUnitOfWorkFactory
 
@@ -42,7 +43,7 @@ async def test_a_first_import_and_a_changed_reimport_upsert_by_email(
 async def test_an_import_that_fails_while_writing_leaves_nothing_behind(
         uow_factory: SqlUnitOfWorkFactory) -> None:
     def fail_on_the_second_batch(phase: str, done: int, total: int) -> None:
-        if phase == "write" and done > 250:
+        if done > 250:  # reported after the second chunk was written
             raise RuntimeError("the disk filled up")
 
     with pytest.raises(RuntimeError, match="disk filled up"):
@@ -60,3 +61,23 @@ async def test_one_bad_row_writes_nothing_unless_bad_rows_are_skipped(
     assert await list_advocates(uow_factory) == []
     skipped = await import_roster(uow_factory, text, now=NOW, skip_invalid=True)
     assert skipped.written and skipped.created == 3 and skipped.skipped == 1
+
+
+async def test_a_reimport_trusts_a_rows_fingerprint_only_until_someone_else_writes_it(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    text = "Email,Name,Company,Status\na@x.example,A,X,active\nb@x.example,B,X,active\n"
+    await import_roster(uow_factory, text, now=NOW)
+    async with uow_factory() as uow:
+        assert all((await uow.advocates.import_fingerprints()).values())
+        a = await uow.advocates.get_by_email("a@x.example")
+        assert a is not None
+        a.status = AdvocateStatus.PAUSED  # the bot's write, not an import's
+        await uow.advocates.update(a)
+        await uow.commit()
+    again = await import_roster(uow_factory, text, now=NOW)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 1)
+    assert {a.status for a in await list_advocates(uow_factory)} == {AdvocateStatus.ACTIVE}
+    doubled = await import_roster(uow_factory, text + "a@x.example,A,X,active\n", now=NOW)
+    assert [str(p) for p in doubled.problems] == [
+        "line 4: email 'a@x.example' already appears on line 2"]
+    assert (doubled.unchanged, doubled.written) == (2, False)

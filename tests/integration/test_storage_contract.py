@@ -9,6 +9,7 @@ comparison replaces ids with the natural keys they point at.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -27,6 +28,7 @@ from bot.domain.model import (
     ReferenceRequest,
     ReferenceType,
     RequestState,
+    Usage,
 )
 from bot.ports import OutgoingMessage, UnitOfWorkFactory
 from storage.uow import SqlUnitOfWorkFactory
@@ -159,6 +161,11 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         usage = await uow.advocates.usage([ada_id, bob_id, cy_id],
                                           since=NOW - timedelta(days=90))
         seen["usage"] = {labels.names[("advocate_id", k)]: v for k, v in usage.items()}
+        everyone = await uow.advocates.usage(None, since=NOW - timedelta(days=90))
+        seen["usage_of_everyone"] = {labels.names[("advocate_id", k)]: v
+                                     for k, v in everyone.items() if v != Usage()}
+        seen["active_roster"] = await uow.advocates.active_roster()
+        seen["counts"] = [await uow.advocates.count(status=s) for s in AdvocateStatus]
         seen["requests"] = [await uow.requests.get(r1.id or 0),
                             await uow.requests.get_for_update(r2.id or 0)]
         seen["for_rep"] = await uow.requests.list_for_rep(RITA)
@@ -181,10 +188,15 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         seen["out_of_range_id"] = [await uow.advocates.get(2**63), await uow.asks.get(-1),
                                    await uow.requests.get_for_update(2**40)]
         await uow.advocates.upsert_many([
-            Advocate("BOB@customer.example", "Bob Bobson", "Bobco",
-                     account_owner_email="Owner@Vendor.example"),
-            Advocate("dee@customer.example", "Dee", "Deeco"),
+            (Advocate("BOB@customer.example", "Bob Bobson", "Bobco",
+                      account_owner_email="Owner@Vendor.example"), "f1"),
+            (Advocate("dee@customer.example", "Dee", "Deeco"), "f2"),
         ])
+        seen["fingerprints"] = await uow.advocates.import_fingerprints()
+        many = await uow.advocates.get_many_by_email(["Dee@Customer.example", "no@x.example"])
+        seen["many"] = {key: a.name for key, a in many.items()}
+        await uow.advocates.update(replace(many["dee@customer.example"], notes="edited"))
+        seen["fingerprints_after_update"] = await uow.advocates.import_fingerprints()
         seen["after_upsert"] = [await uow.advocates.get_by_email(e) for e in (
             "bob@customer.example", "dee@customer.example")]
         seen["owners"] = [await uow.advocates.owns_accounts(e) for e in (
@@ -205,9 +217,17 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     # and the scenario is not vacuous
     assert fake["usage"]["Ada@Customer.example"].consecutive_declines == 2
     assert fake["usage"]["bob@customer.example"].open_asks == 2
+    assert fake["usage_of_everyone"] == {k: v for k, v in fake["usage"].items() if v != Usage()}
+    assert fake["active_roster"] == fake["active"]
+    assert sum(fake["counts"]) == len(fake["advocates"]) and fake["counts"][0]
     assert [m.message.key for m in fake["due"]] == ["m2", "m3"]
     assert fake["due"][1].replaces_ref == "C1:1.0"
     assert fake["claim_again"] == [False, True]
     assert fake["out_of_range_id"] == [None, None, None]
     assert [a.name for a in fake["after_upsert"]] == ["Bob Bobson", "Dee"]
+    assert {k: v for k, v in fake["fingerprints"].items() if v} == {
+        "bob@customer.example": "f1", "dee@customer.example": "f2"}
+    assert fake["many"] == {"dee@customer.example": "Dee"}
+    assert {k: v for k, v in fake["fingerprints_after_update"].items() if v} == {
+        "bob@customer.example": "f1"}
     assert fake["owners"] == [True, True, False]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.domain.errors import IllegalTransition, InvalidInput, NotAllowed
 from bot.domain.model import (
     Actor,
+    Advocate,
     AdvocateStatus,
     AskState,
     CompanySize,
@@ -32,7 +33,7 @@ from bot.services.intake import (
 )
 from bot.services.messages import ask_key
 from bot.services.requests import cancel_request, list_requests, submit_request
-from tests.fakes import FakeDatabase, FixedClock, words
+from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, words
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -475,3 +476,22 @@ async def test_a_program_that_shows_prospect_names_still_hides_contact_details(
     advocate = await add_advocate()
     await submit_request(with_policy(ctx, show_prospect_name=True), rep, sample_draft())
     assert advocate.email not in json.dumps([m.context for m in messages_to(db, REP_EMAIL)])
+
+
+async def test_matches_from_a_stale_roster_copy_are_read_again_and_never_shown_stale(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    advocates = [await add_advocate() for _ in range(5)]
+    copy = [replace(a) for a in advocates]  # the roster as a replica's copy last saw it
+    for advocate in advocates[:2]:
+        advocate.status = AdvocateStatus.PAUSED  # since then, committed elsewhere
+        db.state.advocates[advocate.id or 0] = advocate
+
+    async def stale_copy(self: object) -> list[Advocate]:
+        return copy
+
+    monkeypatch.setattr(FakeAdvocates, "active_roster", stale_copy)
+    result = await submit_request(ctx, rep, sample_draft())
+    shown = {m.advocate.id for m in result.matches}
+    assert len(shown) == 3 and not shown & {a.id for a in advocates[:2]}
+    assert all(m.advocate.status is AdvocateStatus.ACTIVE for m in result.matches)
