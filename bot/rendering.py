@@ -8,6 +8,7 @@ never HTML-escaped: Slack would show ``We&#39;ve``; Slack's own ``& < >`` escapi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,23 +100,29 @@ class Renderer:
         text = self.render(f"text/replies/{reply.template}.txt.j2", {**reply.context, "m": markup})
         return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def problem_text(self, problem: Problem | DomainError, markup: Any = PLAIN) -> str:
-        """The words for a refusal or a field error (``templates/text/errors/<code>.txt.j2``,
-        rendered with its parameters) as one line, marked up through ``markup``. Raises
-        ``UnknownProblem`` for a code without a template."""
+    def problem_text(self, problem: Problem | DomainError | Mapping[str, Any],
+                     markup: Any = PLAIN) -> str:
+        """The words for a refusal or a field error (``templates/text/errors/<code>.txt.j2``)
+        or a reason (``text/reasons/``), rendered with its parameters (a problem
+        as stored in a message context is read back first), as one line marked up through
+        ``markup``. Raises ``UnknownProblem`` for a code without a template."""
         if isinstance(problem, DomainError):
             problem = problem.problem
+        elif not isinstance(problem, Problem):  # as stored in a message context (to_json)
+            problem = Problem.from_json(problem)
         try:
-            template = self.env.get_template(f"text/errors/{problem.code}.txt.j2")
+            template = self.env.select_template([f"text/{folder}/{problem.code}.txt.j2"
+                                                 for folder in ("errors", "reasons")])
         except jinja2.TemplateNotFound:
             raise UnknownProblem(f"no template for the error code {problem.code!r}") from None
         return " ".join(template.render(**problem.params, m=markup).split())
 
     @jinja2.pass_context
     def _problem_global(self, context: jinja2.runtime.Context,
-                        problem: Problem | DomainError) -> str:
+                        problem: Problem | DomainError | Mapping[str, Any]) -> str:
         """``problem_text`` in a template, marked up like the reply that shows it."""
-        return self.problem_text(problem, context.get("m") or PLAIN)
+        markup = context.get("m")  # Slack's templates import their macros as ``m``
+        return self.problem_text(problem, markup if hasattr(markup, "t") else PLAIN)
 
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""

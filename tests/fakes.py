@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
@@ -683,6 +684,18 @@ def said(problem: Problem | DomainError) -> str:
     """The words a refusal or field error shows a person (plain text; its template)."""
     from bot.rendering import Renderer
     return Renderer().problem_text(problem)
+
+
+def phrases(reasons: Iterable[Problem | Mapping[str, Any]]) -> tuple[str, ...]:
+    """Reasons (a match's, a limit check's, or as a message context stores them) as the
+    phrases a person reads (plain text; ``templates/text/reasons/``)."""
+    return tuple(_renderer().problem_text(reason) for reason in reasons)
+
+
+@cache
+def _renderer() -> Any:
+    from bot.rendering import Renderer
+    return Renderer()
 
 
 #: The one neutral refusal, as people read it.

@@ -61,7 +61,8 @@ def profile_view(profile: AdvocateProfile, *, items: int = 10) -> dict[str, Any]
         "usage": [{"span": u.span, "used": u.used, "limit": u.limit} for u in (
             profile.last_90_days, profile.last_365_days, profile.open_asks)],
         "cooldown_days": profile.limits.cooldown_days,
-        "blocked": [] if profile.can_be_asked.allowed else list(profile.can_be_asked.reasons),
+        "blocked": [] if profile.can_be_asked.allowed else [
+            reason.to_json() for reason in profile.can_be_asked.reasons],
         "upcoming": [{
             "engagement_id": item.engagement_id,
             "reference_type_label": item.reference_type.label,

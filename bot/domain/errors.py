@@ -1,20 +1,29 @@
-"""Errors the domain raises: a code and its parameters, never a sentence.
+"""Errors the domain raises, and the reasons it gives: a code and its parameters, never a
+sentence.
 
 The words a person reads live in ``templates/text/errors/<code>.txt.j2``; the renderer's
 ``problem_text`` turns a ``Problem`` (or an error's) into them, marked up for the surface
 that shows it (``bot/rendering.py``). Parameters stay values (dates, numbers, names), so a
 template can format them for the reader. ``str(error)`` is the code and parameters, for logs.
+
+A ``Problem`` also carries a reason (why an advocate fits, why they may not be asked now):
+a code and parameters like an error's, worded by ``templates/text/reasons/<code>.txt.j2``
+through the same ``problem_text`` (reasons are phrases, errors sentences). ``to_json`` and
+``from_json`` keep one in a stored message context or an audit record, and bring it back to
+be worded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from enum import Enum
 from typing import Any
 
 
 class Problem:
-    """What is wrong, as a template code and its named parameters. Immutable; two problems
-    with the same code and parameters are equal."""
+    """What is wrong (or, for a reason, what is so), as a template code and its named
+    parameters. Immutable; two problems with the same code and parameters are equal."""
 
     __slots__ = ("code", "params")
     code: str
@@ -41,6 +50,40 @@ class Problem:
         if not self.params:
             return self.code
         return f"{self.code}(" + ", ".join(f"{k}={v!r}" for k, v in self.params.items()) + ")"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"code": ..., "params": ...}`` with JSON values: dates as ISO strings, enums as
+        their values, problems inside as their own JSON (templates word either form)."""
+        return {"code": self.code, "params": {k: _json(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Problem:
+        """The problem ``to_json`` made (dates stay ISO strings)."""
+        return cls(str(data["code"]), **{k: _unjson(v) for k, v in data["params"].items()})
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Problem):
+        return value.to_json()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json(v) for k, v in value.items()}
+    return value
+
+
+def _unjson(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if set(value) == {"code", "params"}:
+            return Problem.from_json(value)
+        return {k: _unjson(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unjson(v) for v in value]
+    return value
 
 
 class DomainError(Exception):
@@ -73,7 +116,7 @@ class NotFound(DomainError):
 class LimitReached(DomainError):
     """An advocate's burnout limit forbids this; ``reasons`` says which and why."""
 
-    def __init__(self, reasons: list[str], *, name: str | None = None) -> None:
+    def __init__(self, reasons: list[Problem], *, name: str | None = None) -> None:
         super().__init__("limit_reached", reasons=list(reasons), name=name)
         self.reasons = reasons
 

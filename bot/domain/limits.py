@@ -48,10 +48,11 @@ _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class LimitCheck:
-    """The answer to "may we?": every rule that says no, and when they all stop saying it."""
+    """The answer to "may we?": every rule that says no (a ``Problem`` each, worded by
+    ``templates/text/reasons/<code>.txt.j2``), and when they all stop saying it."""
 
     allowed: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Problem, ...] = ()
     until: datetime | None = None
 
     def raise_if_blocked(self) -> None:
@@ -177,10 +178,10 @@ class _Blockers:
     __slots__ = ("clears", "reasons")
 
     def __init__(self) -> None:
-        self.reasons: list[str] = []
+        self.reasons: list[Problem] = []
         self.clears: list[datetime | None] = []
 
-    def add(self, reason: str, clears: datetime | None) -> None:
+    def add(self, reason: Problem, clears: datetime | None) -> None:
         self.reasons.append(reason)
         self.clears.append(clears)
 
@@ -207,14 +208,14 @@ def _blockers(advocate: Advocate, times: list[datetime], open_asks: int,
     """Every rule that says no. ``times`` must be sorted."""
     found = _Blockers()
     if advocate.status != AdvocateStatus.ACTIVE:
-        found.add(f"advocate is {advocate.status}", None)
+        found.add(Problem("advocate_status", status=advocate.status), None)
     snoozed = advocate.snoozed_until
     if snoozed is not None and snoozed > now:
-        found.add(f"snoozed until {_fmt_moment(snoozed)}", snoozed.astimezone(UTC))
+        found.add(Problem("snoozed_until", until=snoozed.astimezone(UTC)),
+                  snoozed.astimezone(UTC))
     if _on_leave(advocate, now):
         assert advocate.unavailable_until is not None
-        found.add(f"on leave through {advocate.unavailable_until.isoformat()}",
-                  _leave_ends(advocate))
+        found.add(Problem("on_leave", through=advocate.unavailable_until), _leave_ends(advocate))
     if times or reserved or min(limits.max_per_90_days, limits.max_per_365_days) <= 0:
         for days, cap in ((QUARTER_WINDOW_DAYS, limits.max_per_90_days),
                           (YEAR_WINDOW_DAYS, limits.max_per_365_days)):
@@ -222,7 +223,7 @@ def _blockers(advocate: Advocate, times: list[datetime], open_asks: int,
     if times and limits.cooldown_days > 0:
         _cooldown_blocker(found, times, moment, limits.cooldown_days)
     if asking and open_asks >= limits.max_open_asks:
-        found.add(f"{open_asks} of {limits.max_open_asks} open asks", None)
+        found.add(Problem("open_asks_full", open=open_asks, most=limits.max_open_asks), None)
     return found
 
 
@@ -242,11 +243,9 @@ def _cap_blocker(found: _Blockers, times: list[datetime], moment: datetime, days
     else:  # the slot frees when enough of the oldest engagements leave the window
         drop = used + reserved - cap + 1
         clears = _shift(times[lo + drop - 1], window) if drop <= used else None
-    span = f"within {days} days of {_fmt_day(moment)}" if ahead else f"in the last {days} days"
-    held = f" and {reserved} open ask{'s' if reserved != 1 else ''} holding a slot" if (
-        reserved) else ""
-    until = f"next slot {_fmt_day(clears)}" if clears else "no slot opens with time"
-    found.add(f"{used} of {cap} engagements {span}{held} ({until})", clears)
+    found.add(Problem("engagement_cap", used=used, cap=cap, days=days,
+                      around=_day(moment) if ahead else None, reserved=reserved,
+                      next_slot=_day(clears) if clears else None), clears)
 
 
 def _cooldown_blocker(found: _Blockers, times: list[datetime], moment: datetime,
@@ -264,8 +263,8 @@ def _cooldown_blocker(found: _Blockers, times: list[datetime], moment: datetime,
         nearest = close[-1]
         clears = _first_clear(moment, (_shift(t, cooldown) for t in times),
                               lambda y: not _in_cooldown(times, y, cooldown_days))
-    text = f"engagement on {_fmt_day(nearest)} is within the {cooldown_days}-day cooldown"
-    found.add(f"{text} (clear {_fmt_day(clears)})" if clears else text, clears)
+    found.add(Problem("in_cooldown", engaged=_day(nearest), days=cooldown_days,
+                      clear=_day(clears) if clears else None), clears)
 
 
 def _in_cooldown(times: list[datetime], moment: datetime, cooldown_days: int) -> bool:
@@ -403,12 +402,7 @@ def _shift(moment: datetime, delta: timedelta) -> datetime:
         return _FAR_FUTURE
 
 
-def _fmt_moment(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return f"{utc.date().isoformat()} {utc.hour:02d}:{utc.minute:02d} UTC"
-
-
-def _fmt_day(moment: datetime) -> str:
+def _day(moment: datetime) -> date:
     """Dates in reasons are UTC days; ``LimitCheck.until`` carries the exact moment for
     anyone who wants to show it in a person's own zone."""
-    return moment.astimezone(UTC).date().isoformat()
+    return moment.astimezone(UTC).date()

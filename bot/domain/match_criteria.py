@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from bot.domain.errors import Problem
 from bot.domain.limits import MAX_COOLDOWN_DAYS, check_can_ask, days_span, effective_limits
 from bot.domain.model import (
     Advocate,
@@ -85,8 +86,8 @@ class Criteria:
     now: datetime
     today: date
     reference_type: ReferenceType
-    type_reason: str
-    language_reason: str
+    type_reason: Problem
+    language_reason: Problem
     prospect: str
     industry: str
     region: str
@@ -127,8 +128,8 @@ def prepare(request: ReferenceRequest, policy: MatchPolicy, limits: LimitPolicy,
         now=now,
         today=today,
         reference_type=reference_type,
-        type_reason=f"does not do {reference_type.label.lower()}",
-        language_reason=f"does not speak {request.language.strip()}",
+        type_reason=Problem("no_reference_type", label=reference_type.label),
+        language_reason=Problem("does_not_speak", language=request.language.strip()),
         prospect=company_key(request.prospect_company),
         industry=fold(request.industry),
         region=fold(request.region),
@@ -243,17 +244,15 @@ def _load_after_full_check(a: Advocate, use: Usage, p: Criteria, limits: LimitPo
     return count_since(use.engagement_times, p.quarter_start)
 
 
-def cautions(a: Advocate, p: Criteria) -> tuple[str, ...]:
+def cautions(a: Advocate, p: Criteria) -> tuple[Problem, ...]:
     """Reasons to be careful with this account: a renewal is close (by UTC date) or the
     account is unhappy. Renewal dates already past are ignored as stale."""
-    found: list[str] = []
+    found: list[Problem] = []
     renews, health = a.renewal_date, a.health_score
     if renews is not None and p.today <= renews <= p.renewal_horizon:
-        days = (renews - p.today).days
-        found.append("renews today" if days == 0 else
-                     f"renews in {days} day{'s' if days != 1 else ''}")
+        found.append(Problem("renews_soon", days=(renews - p.today).days))
     if health is not None and health < p.low_health:
-        found.append(f"health {health}/100")
+        found.append(Problem("low_health", score=health))
     return tuple(found)
 
 

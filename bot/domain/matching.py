@@ -31,6 +31,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.errors import Problem
 from bot.domain.match_criteria import (
     EMPTY_USAGE,
     FAIRNESS_HORIZON,
@@ -58,14 +59,14 @@ _ACTIVE = AdvocateStatus.ACTIVE
 class Match:
     advocate: Advocate
     score: float
-    reasons: tuple[str, ...]
-    cautions: tuple[str, ...] = ()
+    reasons: tuple[Problem, ...]  # worded by templates/text/reasons/<code>.txt.j2
+    cautions: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
     advocate: Advocate
-    reasons: tuple[str, ...]
+    reasons: tuple[Problem, ...]
 
 
 @dataclass(frozen=True, slots=True)

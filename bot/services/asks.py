@@ -165,7 +165,8 @@ async def _ask_chosen(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRe
         if not override_reason:
             raise LimitReached(reasons, name=advocate.name)
         await audit(uow, now, by, "limit.override", f"advocate:{advocate_id}",
-                    request_id=request.id, reasons=reasons, reason=override_reason)
+                    request_id=request.id, reasons=[r.to_json() for r in reasons],
+                    reason=override_reason)
     # The rank among the matches the rep was shown; 0 = picked from outside them.
     # (Ranking only the top few keeps this fast on a 100k roster.)
     ranking = await rank_request(ctx, uow, request, now, already_asked=already,
@@ -280,10 +281,10 @@ async def _withdraw_for_limits(uow: UnitOfWork, ask: Ask, check: LimitCheck, now
                                by: str) -> None:
     """Withdraw an ask the advocate's limits no longer allow, recording which ones."""
     transition_ask(ask, AskState.WITHDRAWN, now)
-    ask.decline_reason = "; ".join(check.reasons)
+    ask.decline_reason = "; ".join(str(r) for r in check.reasons)  # codes: no chat reads it
     await uow.asks.update(ask)
     await audit(uow, now, by, "ask.withdrawn", f"ask:{ask.id}", why="limits",
-                reasons=list(check.reasons))
+                reasons=[r.to_json() for r in check.reasons])
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -338,14 +339,14 @@ async def _accept(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceReques
         await _withdraw_for_limits(uow, ask, check, now, by)
         await close_ask_messages(ctx, uow, ask, AskState.PENDING, advocate, request, now,
                                  template="ask_closed", outcome="closed",
-                                 extra={"reasons": list(check.reasons),
+                                 extra={"reasons": [r.to_json() for r in check.reasons],
                                         "until": iso(check.until)})
         await tell_rep_no(uow, request, advocate, ask, now, answer="unavailable")
         await ask_next(ctx, uow, request, exclude={advocate.id or 0})
         return
     if not check.allowed:
         await audit(uow, now, by, "limit.override", f"advocate:{advocate.id}",
-                    request_id=request.id, reasons=list(check.reasons),
+                    request_id=request.id, reasons=[r.to_json() for r in check.reasons],
                     reason=ask.override_reason, at="accept")
     transition_ask(ask, AskState.ACCEPTED, now)
     await uow.asks.update(ask)

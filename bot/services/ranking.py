@@ -13,7 +13,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.errors import Problem
 from bot.domain.limits import check_can_ask
+from bot.domain.match_reasons import ALREADY_ASKED
 from bot.domain.matching import MatchResult, rank_advocates
 from bot.domain.model import Advocate, AdvocateStatus, ReferenceRequest, Usage
 from bot.ports import UnitOfWork
@@ -21,17 +23,19 @@ from bot.services.context import ServiceContext
 
 USAGE_WINDOW = timedelta(days=365)  # the longest limit window; older engagements never count
 ALL = 1_000_000  # "every match", for ``rank_advocates(top_n=...)`` (None means the policy's)
-ALREADY_ASKED = "already asked for this request"  # the matcher's words; listed separately
 
 
 def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dict[str, Any]]:
-    """Why the roster did not fit, most common reasons first, without naming anybody.
-    Those already asked are left out: the messages list them with their answers."""
+    """Why the roster did not fit, most common reasons first, without naming anybody:
+    ``{"reason": problem JSON, "count": n}`` (message contexts are stored as JSON; the
+    templates word each reason with ``problem_text``). Those already asked are left out:
+    the messages list them with their answers."""
     if result is None:
         return []
     counts = Counter(reason for e in result.exclusions() for reason in e.reasons
                      if reason != ALREADY_ASKED)
-    return [{"reason": reason, "count": count} for reason, count in counts.most_common(limit)]
+    return [{"reason": reason.to_json(), "count": count}
+            for reason, count in counts.most_common(limit)]
 
 
 async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
@@ -77,7 +81,7 @@ async def usage_of(uow: UnitOfWork, advocate: Advocate, now: datetime) -> Usage:
 
 
 async def reasons_not_to_ask(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
-                             advocate: Advocate, now: datetime) -> list[str]:
+                             advocate: Advocate, now: datetime) -> list[Problem]:
     """Every reason this advocate may not be asked for this request now: the burnout
     limits first, then the matcher's hard filters (type, language, prospect conflicts,
     cautions)."""

@@ -54,8 +54,8 @@ def match_context(rank: int, match: Match) -> dict[str, Any]:
         "name": advocate.name,
         "company": advocate.company,
         "score": round(match.score, 2),
-        "reasons": list(match.reasons),
-        "cautions": list(match.cautions),
+        "reasons": [reason.to_json() for reason in match.reasons],
+        "cautions": [caution.to_json() for caution in match.cautions],
     }
 
 

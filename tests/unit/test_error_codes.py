@@ -1,17 +1,20 @@
-"""Every refusal and field error is a code with a template that words it.
+"""Every refusal, field error and reason is a code with a template that words it.
 
 The scan reads the AST of ``bot/`` and ``handlers/`` for every code an error is raised
 with (``NotAllowed("not_yours")``, ``Problem("time_in_past", ...)``, the codes error
 subclasses pass to ``super().__init__``, and ``require(..., action=...)``'s actions), and
-renders each one's template (``templates/text/errors/<code>.txt.j2``) with the parameters
+renders each one's template (``templates/text/errors/<code>.txt.j2``, or for a reason the
+matcher or the limits give, ``templates/text/reasons/<code>.txt.j2``) with the parameters
 the raise site names: a literal where the site has one, else a sample value of the kind
 that parameter carries. A code without a template, a parameter its template does not
 expect to be missing, or a template no code uses fails here, not in front of a person.
+Reasons also survive the JSON a stored message context keeps them in.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -36,7 +39,8 @@ SAMPLES: dict[str, Any] = {
     "latest": datetime(2026, 3, 21, 4, 0, tzinfo=UTC),
     "start": datetime(2026, 3, 10, 14, 0, tzinfo=UTC), "zone": "America/New_York",
     "name": "Ada Lovelace", "email": "ada@customer.example", "text": "ada", "typed": "tue",
-    "answer": "maybe", "reasons": ["snoozed until 2026-03-07"],
+    "answer": "maybe", "reasons": [Problem("snoozed_until",
+                                           until=datetime(2026, 3, 7, 9, 0, tzinfo=UTC))],
     "engagement_state": "completed", "request_state": "cancelled", "state": "unfulfilled",
     "recorded": "completed", "outcome": "no_show", "kind": "Case study",
     "fits": [("Ada Lovelace", "a1@x.example"), ("Ada Byron", "a2@x.example")],
@@ -47,7 +51,20 @@ SAMPLES: dict[str, Any] = {
     "roles": ["account_owner", "program_manager"], "action": "manage_roster",
     "errors": {"needed_by": Problem("not_a_date")},
     "problems": [Problem("times_in_past"), Problem("times_repeated")],
+    # reasons (templates/text/reasons/)
+    "status": "paused", "until": datetime(2026, 3, 7, 9, 30, tzinfo=UTC),
+    "through": date(2026, 4, 3), "open": 2, "used": 3, "cap": 3, "days": 90,
+    "around": date(2026, 4, 1), "reserved": 1, "next_slot": date(2026, 5, 1),
+    "engaged": date(2026, 3, 1), "clear": date(2026, 3, 15), "label": "Reference call",
+    "language": "German", "industry": "Fintech", "products": ["Payments API", "Ledger"],
+    "use_cases": ["Onboarding"], "region": "EMEA", "same": True, "size": "1001-5000",
+    "score": 80, "caution": Problem("renews_soon", days=3),
 }
+REASONS = templates_dir() / "text" / "reasons"
+
+
+def _is_reason(code: str) -> bool:
+    return (REASONS / f"{code}.txt.j2").exists()
 
 
 @dataclass(frozen=True)
@@ -125,15 +142,23 @@ def test_the_scan_sees_the_errors_it_is_meant_to_see() -> None:
 def test_every_code_raised_has_a_template_that_renders_its_parameters(site: Site) -> None:
     renderer = Renderer()
     for markup in (PLAIN, SLACK, TEAMS):
-        text = renderer.problem_text(Problem(site.code, **site.params), markup)
+        problem = Problem(site.code, **site.params)
+        text = renderer.problem_text(problem, markup)
         assert text and "{" not in text and "Undefined" not in text, text
-        assert text[-1] in ".?)" or text.startswith(("no advocate", "advocate #")), text
+        if _is_reason(site.code):  # a phrase, listed with others; kept as JSON in messages
+            assert text[-1] != "." and text == text.strip(), text
+            assert renderer.problem_text(json.loads(json.dumps(problem.to_json())),
+                                         markup) == text
+        else:
+            assert text[-1] in ".?)" or text.startswith(("no advocate", "advocate #")), text
 
 
 def test_every_error_template_is_a_code_something_raises() -> None:
-    folder = templates_dir() / "text" / "errors"
-    templates = {p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
-    assert templates == {site.code for site in SITES}
+    errors, reasons = ({p.name.removesuffix(".txt.j2") for p in folder.glob("*.txt.j2")}
+                       for folder in (templates_dir() / "text" / "errors", REASONS))
+    assert not errors & reasons  # one code, one template
+    assert errors | reasons == {site.code for site in SITES}
+    assert {"engagement_cap", "same_industry", "caution"} <= reasons
 
 
 def test_an_unknown_code_or_a_missing_parameter_fails_loudly() -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.errors import Problem
 from bot.domain.limits import check_can_ask
 from bot.domain.match_criteria import company_key
 from bot.domain.matching import Exclusion, Match, MatchResult, rank_advocates
@@ -24,6 +25,7 @@ from bot.domain.model import (
     Usage,
 )
 from bot.domain.policy import LimitPolicy, MatchPolicy, MatchWeights
+from tests.fakes import phrases
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -64,7 +66,7 @@ def ids(matches: Iterable[Match]) -> list[int | None]:
     return [m.advocate.id for m in matches]
 
 
-def reasons_for(result: MatchResult, advocate_id: int | None) -> tuple[str, ...]:
+def reasons_for(result: MatchResult, advocate_id: int | None) -> tuple[Problem, ...]:
     [found] = [a for a in result.excluded if a.id == advocate_id]
     return result.why_not(found)
 
@@ -82,7 +84,7 @@ def test_a_good_fit_outranks_a_poor_one_and_the_rep_is_told_why() -> None:
                    health_score=90)
     result = rank([advocate(2), fit])
     assert ids(result.matches) == [1, 2]
-    assert result.matches[0].reasons == (
+    assert phrases(result.matches[0].reasons) == (
         "same industry: Fintech",
         "uses Payments API",
         "use case: Checkout",
@@ -92,14 +94,14 @@ def test_a_good_fit_outranks_a_poor_one_and_the_rep_is_told_why() -> None:
         "healthy account (90/100)",
         "0 of 3 this quarter",
     )
-    assert result.matches[1].reasons == ("no reference given yet", "0 of 3 this quarter")
+    assert phrases(result.matches[1].reasons) == ("no reference given yet", "0 of 3 this quarter")
 
 
 def test_labels_match_whatever_their_case_and_spacing() -> None:
     shouty = advocate(1, industry=" FINTECH ", region="emea", products=("payments api",),
                       use_cases=("CHECKOUT",))
     [match] = rank([shouty]).matches
-    assert match.reasons[:4] == ("same industry: FINTECH", "uses payments api",
+    assert phrases(match.reasons)[:4] == ("same industry: FINTECH", "uses payments api",
                                  "use case: CHECKOUT", "emea")
 
 
@@ -114,8 +116,8 @@ def test_the_score_is_the_weighted_sum_of_the_fit() -> None:
     [match] = rank([fit], usage, req=req, policy=MatchPolicy(weights=weights)).matches
     expected = 3 + 2 * 2 + 1.5 * 1 + 1.5 + 0.5 + 1 + 2 * (73 / 365) + 1 * 0.9
     assert match.score == pytest.approx(expected)
-    assert "similar company size (1001-5000 employees)" in match.reasons
-    assert "speaks German" in match.reasons
+    assert "similar company size (1001-5000 employees)" in phrases(match.reasons)
+    assert "speaks German" in phrases(match.reasons)
 
 
 def test_products_in_common_count_only_up_to_max_overlap() -> None:
@@ -126,7 +128,7 @@ def test_products_in_common_count_only_up_to_max_overlap() -> None:
     [match] = rank([advocate(1, products=many)], req=req,
                    policy=MatchPolicy(weights=weights)).matches
     assert match.score == pytest.approx(2.0 * 3)
-    assert match.reasons == ("uses A, B, C", "0 of 3 this quarter")
+    assert phrases(match.reasons) == ("uses A, B, C", "0 of 3 this quarter")
 
 
 def test_the_same_product_spelt_twice_counts_once() -> None:
@@ -135,7 +137,7 @@ def test_the_same_product_spelt_twice_counts_once() -> None:
     [match] = rank([twice], req=request(use_cases=()),
                    policy=MatchPolicy(weights=weights)).matches
     assert match.score == pytest.approx(2.0)
-    assert match.reasons == ("uses Payments API", "0 of 3 this quarter")
+    assert phrases(match.reasons) == ("uses Payments API", "0 of 3 this quarter")
 
 
 @pytest.mark.parametrize(("size", "points"), [
@@ -178,7 +180,7 @@ def test_health_scales_its_weight_and_unknown_health_counts_as_half(
 def test_a_factor_weighted_zero_neither_scores_nor_shows_up_in_the_reasons() -> None:
     weights = MatchWeights(industry=0)
     [match] = rank([advocate(1, industry="Fintech")], policy=MatchPolicy(weights=weights)).matches
-    assert not any("industry" in reason for reason in match.reasons)
+    assert not any("industry" in reason for reason in phrases(match.reasons))
 
 
 def test_the_load_is_shown_against_the_advocates_own_quarterly_limit() -> None:
@@ -186,14 +188,14 @@ def test_the_load_is_shown_against_the_advocates_own_quarterly_limit() -> None:
              2: Usage(engagement_times=(ago(30), ago(200)), last_engaged_at=ago(30))}
     shy = advocate(2, own_limits=LimitOverrides(max_per_90_days=2))
     result = rank([advocate(1), shy], usage)
-    loads = {m.advocate.id: m.reasons[-1] for m in result.matches}
+    loads = {m.advocate.id: phrases(m.reasons)[-1] for m in result.matches}
     assert loads == {1: "1 of 3 this quarter", 2: "1 of 2 this quarter"}
 
 
 def test_a_long_unused_advocate_is_introduced_as_such() -> None:
     usage = {1: Usage(last_engaged_at=ago(120)), 2: Usage(last_engaged_at=ago(500))}
     result = rank([advocate(1), advocate(2)], usage)
-    reasons = {m.advocate.id: m.reasons for m in result.matches}
+    reasons = {m.advocate.id: phrases(m.reasons) for m in result.matches}
     assert "last reference 120 days ago" in reasons[1]
     assert "last reference over a year ago" in reasons[2]
 
@@ -246,7 +248,7 @@ def test_exclusions_are_listed_by_id_whatever_the_input_order() -> None:
 
 def test_an_advocate_missing_from_the_usage_is_treated_as_unused() -> None:
     [match] = rank([advocate(1)], {}).matches
-    assert match.reasons[-1] == "0 of 3 this quarter"
+    assert phrases(match.reasons)[-1] == "0 of 3 this quarter"
 
 
 # --- hard filters -----------------------------------------------------------------------
@@ -256,8 +258,8 @@ def test_an_advocate_the_limits_protect_is_excluded_with_the_limit_reasons() -> 
     usage = {1: Usage(open_asks=2), 2: Usage(engagement_times=(ago(3),), last_engaged_at=ago(3))}
     result = rank([advocate(1), advocate(2)], usage)
     assert result.matches == ()
-    assert reasons_for(result, 1) == ("2 of 2 open asks",)
-    assert reasons_for(result, 2) == (
+    assert phrases(reasons_for(result, 1)) == ("2 of 2 open asks",)
+    assert phrases(reasons_for(result, 2)) == (
         "engagement on 2026-02-27 is within the 14-day cooldown (clear 2026-03-13)",)
 
 
@@ -284,15 +286,15 @@ def test_a_managers_looser_limit_lets_a_busy_advocate_be_matched() -> None:
 
 def test_an_advocate_who_does_not_do_the_reference_type_is_excluded() -> None:
     result = rank([advocate(1, reference_types=frozenset({ReferenceType.EMAIL}))])
-    assert reasons_for(result, 1) == ("does not do reference call",)
+    assert phrases(reasons_for(result, 1)) == ("does not do reference call",)
 
 
 def test_the_language_must_be_spoken_whatever_its_case() -> None:
     speaker = advocate(1, languages=("English", "German"))
     result = rank([speaker, advocate(2)], req=request(language="german"))
     assert ids(result.matches) == [1]
-    assert "speaks German" in result.matches[0].reasons
-    assert reasons_for(result, 2) == ("does not speak german",)
+    assert "speaks German" in phrases(result.matches[0].reasons)
+    assert phrases(reasons_for(result, 2)) == ("does not speak german",)
 
 
 @pytest.mark.parametrize(("prospect", "company"), [
@@ -305,7 +307,7 @@ def test_the_language_must_be_spoken_whatever_its_case() -> None:
 def test_nobody_is_asked_to_give_a_reference_to_their_own_company(prospect: str,
                                                                   company: str) -> None:
     result = rank([advocate(1, company=company)], req=request(prospect_company=prospect))
-    assert reasons_for(result, 1) == ("works at the prospect's company",)
+    assert phrases(reasons_for(result, 1)) == ("works at the prospect's company",)
 
 
 def test_a_similar_but_different_company_is_not_the_prospect() -> None:
@@ -316,29 +318,29 @@ def test_a_similar_but_different_company_is_not_the_prospect() -> None:
 def test_a_prospect_the_advocate_must_not_meet_is_matched_the_same_way() -> None:
     barred = advocate(1, do_not_use_with=("Globex", "acme gmbh"))
     result = rank([barred], req=request(prospect_company="ACME"))
-    assert reasons_for(result, 1) == ("must not be used with this prospect",)
+    assert phrases(reasons_for(result, 1)) == ("must not be used with this prospect",)
 
 
 def test_an_advocate_already_asked_for_this_request_is_not_asked_again() -> None:
     result = rank([advocate(1), advocate(2)], already_asked={1})
     assert ids(result.matches) == [2]
-    assert reasons_for(result, 1) == ("already asked for this request",)
+    assert phrases(reasons_for(result, 1)) == ("already asked for this request",)
 
 
 def test_an_advocate_without_an_id_cannot_be_asked() -> None:
     result = rank([advocate(None)])
     assert result.matches == ()
-    assert result.why_not(result.excluded[0]) == ("not saved yet (no id)",)
+    assert phrases(result.why_not(result.excluded[0])) == ("not saved yet (no id)",)
 
 
 def test_an_account_about_to_renew_is_left_alone_by_default() -> None:
     result = rank([advocate(1, renewal_date=TODAY + timedelta(days=21))])
-    assert reasons_for(result, 1) == ("caution: renews in 21 days",)
+    assert phrases(reasons_for(result, 1)) == ("caution: renews in 21 days",)
 
 
 def test_an_unhappy_account_is_left_alone_by_default() -> None:
     result = rank([advocate(1, health_score=42)])
-    assert reasons_for(result, 1) == ("caution: health 42/100",)
+    assert phrases(reasons_for(result, 1)) == ("caution: health 42/100",)
 
 
 @pytest.mark.parametrize(("days", "cautioned"), [(0, True), (60, True), (61, False), (-1, False)])
@@ -353,8 +355,8 @@ def test_with_caution_allowed_a_cautioned_advocate_is_kept_lower_and_flagged() -
     policy = MatchPolicy(include_caution=True, top_n=5)
     result = rank([renewing, advocate(2, health_score=42)], policy=policy)
     assert ids(result.matches) == [2, 1]
-    assert result.matches[0].cautions == ("health 42/100",)
-    assert result.matches[1].cautions == ("renews in 1 day",
+    assert phrases(result.matches[0].cautions) == ("health 42/100",)
+    assert phrases(result.matches[1].cautions) == ("renews in 1 day",
                                           "health 42/100")
     assert result.matches[0].score > result.matches[1].score
     assert result.excluded == ()
@@ -365,14 +367,16 @@ def test_an_excluded_advocate_is_given_every_reason_not_just_the_first() -> None
                         reference_types=frozenset({ReferenceType.EMAIL}),
                         snoozed_until=NOW + timedelta(days=2), health_score=10)
     result = rank([hopeless], req=request(language="German"), already_asked={1})
-    assert result.exclusions() == (Exclusion(hopeless, (
+    [excluded] = result.exclusions()
+    assert excluded == Exclusion(hopeless, result.why_not(hopeless))
+    assert phrases(excluded.reasons) == (
         "already asked for this request",
         "does not do reference call",
         "does not speak German",
         "works at the prospect's company",
         "snoozed until 2026-03-04 09:00 UTC",
         "caution: health 10/100",
-    )),)
+    )
 
 
 # --- the result ------------------------------------------------------------------------
@@ -381,15 +385,15 @@ def test_an_excluded_advocate_is_given_every_reason_not_just_the_first() -> None
 def test_why_not_names_nothing_for_someone_who_may_be_asked() -> None:
     fits, out = advocate(1), advocate(2, reference_types=frozenset())
     result = rank([fits, out])
-    assert result.why_not(fits) == ()
-    assert result.why_not(out) == ("does not do reference call",)
+    assert phrases(result.why_not(fits)) == ()
+    assert phrases(result.why_not(out)) == ("does not do reference call",)
 
 
 def test_why_not_explains_an_advocate_the_ranking_never_saw() -> None:
     result = rank([advocate(1)])
     stranger = advocate(7, languages=("French",))
-    assert result.why_not(stranger) == ()
-    assert rank([advocate(1)], req=request(language="German")).why_not(stranger) == (
+    assert phrases(result.why_not(stranger)) == ()
+    assert phrases(rank([advocate(1)], req=request(language="German")).why_not(stranger)) == (
         "does not speak German",)
 
 

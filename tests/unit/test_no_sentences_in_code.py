@@ -10,6 +10,11 @@ field error of ``InvalidInput`` (or one put into an ``errors`` dict), a ``Proble
 the argument of a ``DomainError`` (errors carry a code and parameters; their words are in
 ``templates/text/errors/``). In ``handlers/`` a module-level constant holding a sentence is
 flagged too: words defined beside the code that shows them belong in ``templates/``.
+
+``bot/domain`` also gives reasons (why an advocate fits, why a limit says no); those are
+``Problem``s worded by ``templates/text/reasons/``, so there a string is flagged where a
+reason is collected: passed to ``append``/``extend``/``add``/``insert``, returned or yielded
+in a list or tuple, or given as a keyword named ``*reason``/``*reasons``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ SPEAKING_CALLS = frozenset({"respond", "say", "send_activity", "chat_postMessage
                             "NotFound", "LimitReached", "IllegalTransition", "UnknownAnswer",
                             "SlackLookupFailed", "Problem", "files_upload_v2"})
 SPEAKING_KEYWORDS = frozenset({"text", "message", "headline"})
+COLLECTING_CALLS = frozenset({"append", "extend", "add", "insert"})
 _WORDS = re.compile(r"[A-Za-z]+ [A-Za-z]+")
 
 
@@ -87,6 +93,25 @@ def spoken_literals(source: str) -> list[int]:
     return sorted(set(lines))
 
 
+def reason_literals(source: str) -> list[int]:
+    """Strings collected as reasons (``reasons.append(f"speaks {x}")``, ``return ["..."]``,
+    ``type_reason=f"..."``), where a ``Problem`` belongs."""
+    lines: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        values: list[ast.AST] = []
+        if isinstance(node, ast.Call):
+            if _name(node) in COLLECTING_CALLS and isinstance(node.func, ast.Attribute):
+                values += node.args
+            values += [k.value for k in node.keywords
+                       if k.arg and k.arg.endswith(("reason", "reasons"))]
+        elif isinstance(node, ast.Return | ast.Yield) and isinstance(
+                node.value, ast.List | ast.Tuple | ast.ListComp | ast.GeneratorExp):
+            values.append(node.value)
+        for value in values:
+            lines += [getattr(s, "lineno", 0) for s in _sentences(value)]
+    return sorted(set(lines))
+
+
 def modules() -> list[Path]:
     return sorted(p for folder in SCANNED for p in (ROOT / folder).rglob("*.py"))
 
@@ -97,6 +122,8 @@ def test_no_module_hands_a_person_a_sentence_of_its_own(path: Path) -> None:
     found = spoken_literals(source)
     if path.is_relative_to(ROOT / "handlers"):
         found = sorted({*found, *module_sentences(source)})
+    if path.is_relative_to(ROOT / "bot" / "domain"):
+        found = sorted({*found, *reason_literals(source)})
     assert not found, f"{path.relative_to(ROOT)}: sentences on lines {found}; " \
                       "put them in templates/"
 
@@ -121,3 +148,13 @@ def test_the_scan_finds_what_it_is_meant_to_find() -> None:
         'BLOCKS = ("proposed_time_1", "notes")\n'
         'def f():\n'
         '    local = "a sentence in a function"\n') == [1, 2]
+    assert reason_literals(
+        'def f(a, found, reasons):\n'
+        '    reasons.append(f"speaks {a.language}")\n'
+        '    found.add("on leave", None)\n'
+        '    reasons.extend(f"caution: {c}" for c in a.cautions)\n'
+        '    Criteria(type_reason=f"does not do {a.kind}", name="x y")\n'
+        '    reasons.append(Problem("speaks", language=a.language))\n'
+        '    reasons.append(a.region.strip())\n'
+        '    return ["no reference given yet"]\n'
+        '    return [Problem("never_referenced")]\n') == [2, 3, 4, 5, 8]

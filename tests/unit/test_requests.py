@@ -22,6 +22,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from bot.rendering import Renderer
 from bot.services.asks import answer_ask, ask_advocate
 from bot.services.context import ServiceContext
 from bot.services.intake import (
@@ -33,7 +34,7 @@ from bot.services.intake import (
 )
 from bot.services.messages import ask_key
 from bot.services.requests import cancel_request, list_requests, submit_request
-from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, words
+from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, phrases, words
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -274,8 +275,10 @@ async def test_a_rep_sees_the_top_three_matches_with_reasons_and_no_contact_deta
     assert templates_to(db, REP_EMAIL) == ["matches"]
     shown = last_to(db, REP_EMAIL, "matches").context
     assert [m["rank"] for m in shown["matches"]] == [1, 2, 3]
-    assert "same industry: Fintech" in shown["matches"][0]["reasons"]
+    assert "same industry: Fintech" in phrases(shown["matches"][0]["reasons"])
     as_text = json.dumps(shown)
+    worded = Renderer().text("matches", json.loads(as_text))  # as the outbox keeps it
+    assert "same industry: Fintech · " in worded and " of 3 this quarter" in worded
     for advocate in advocates:
         assert advocate.email not in as_text
         assert advocate.title not in as_text
@@ -312,7 +315,8 @@ async def test_a_request_nobody_fits_is_unfulfilled_and_program_managers_hear_of
     assert templates_to(db, REP_EMAIL) == ["no_matches"]
     pm_note = last_to(db, PM_EMAIL, "request_unfulfilled").context
     assert pm_note["considered"] == 2
-    assert {e["reason"] for e in pm_note["exclusions"]} >= {"does not do reference call"}
+    assert set(phrases(e["reason"] for e in pm_note["exclusions"])) >= {
+        "does not do reference call"}
     assert "request.unfulfilled" in audit_actions(db)
 
 
