@@ -121,6 +121,8 @@ class Renderer:
     def _problem_global(self, context: jinja2.runtime.Context,
                         problem: Problem | DomainError | Mapping[str, Any]) -> str:
         """``problem_text`` in a template, marked up like the reply that shows it."""
+        if isinstance(problem, str):  # a reason worded before reasons were codes, in a
+            return problem  # message queued (or dead-lettered) then
         markup = context.get("m")  # Slack's templates import their macros as ``m``
         return self.problem_text(problem, markup if hasattr(markup, "t") else PLAIN)
 

@@ -186,6 +186,20 @@ def test_an_error_is_its_code_for_the_log_and_its_template_for_a_person() -> Non
         invalid.problem.code = "x"  # type: ignore[misc]
 
 
+def test_a_stored_reason_is_worded_back_even_one_queued_before_reasons_were_codes() -> None:
+    renderer = Renderer()
+    stored = {"request": {"id": 7, "reference_type_label": "Reference call",
+                          "prospect_company": "Globex", "needed_by": "2026-03-20"},
+              "reason": "no_matches", "asked": [], "considered": 2, "exclusions": [
+                  {"reason": Problem("engagement_cap", used=3, cap=3, days=90, around=None,
+                                     reserved=1, next_slot=None).to_json(), "count": 2},
+                  {"reason": "does not do reference call", "count": 1}]}
+    text = renderer.text("no_matches", json.loads(json.dumps(stored)))
+    assert "3 of 3 engagements in the last 90 days and 1 open ask holding a slot " \
+           "(no slot opens with time) (2)" in text
+    assert "does not do reference call (1)" in text  # queued before the upgrade
+
+
 def test_what_people_typed_stays_inert_on_each_surface() -> None:
     renderer = Renderer()
     problem = Problem("no_advocate_named", text="<!channel> [x](https://evil.example)")
