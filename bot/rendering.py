@@ -8,6 +8,7 @@ never HTML-escaped: Slack would show ``We&#39;ve``; Slack's own ``& < >`` escapi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,21 @@ class Renderer:
                         problem: Problem | DomainError) -> str:
         """``problem_text`` in a template, marked up like the reply that shows it."""
         return self.problem_text(problem, context.get("m") or PLAIN)
+
+    def chart_png(self, context: Mapping[str, Any]) -> bytes | None:
+        """The chart a message carries, as PNG: drawn from its ``trend`` (``{"week",
+        "opened", "fulfilled"}`` rows) when ``chart`` is set, with the words of
+        ``text/files/chart.j2``; None for a message without one."""
+        if not context.get("chart"):
+            return None
+        from bot.chart import ChartWords, trend_chart  # Pillow: only where a chart is drawn
+
+        words: Any = self.env.get_template("text/files/chart.j2").module
+        series = [(str(w["week"]), int(w["opened"]), int(w["fulfilled"]))
+                  for w in context.get("trend") or ()]
+        return trend_chart(series, ChartWords(
+            title=str(words.title(len(series))), requests=str(words.requests()),
+            fulfilled=str(words.fulfilled()), axis=str(words.axis())))
 
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""

@@ -17,7 +17,6 @@ restart in the middle of the run, send each manager one digest.
 
 from __future__ import annotations
 
-import base64
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -36,7 +35,6 @@ from bot.ports import (
     UnitOfWork,
     WaitingRequest,
 )
-from bot.services.chart import trend_chart
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.roles import manager_people
 
@@ -184,8 +182,9 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
 def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
     """The neutral message context (JSON-serialisable) the ``digest`` templates render.
 
-    With ``chart`` the trend chart travels as base64 PNG (``chart_png``) and a filename;
-    the Slack messenger uploads it with the message.
+    With ``chart`` the message carries the trend chart: the messengers draw it from
+    ``trend`` as they render the message (``Renderer.chart_png``, words from the templates)
+    and show it under ``chart_filename``.
     """
     last_day: date = local_date(digest.end - timedelta(seconds=1), digest.timezone)
     context: dict[str, Any] = {
@@ -215,8 +214,7 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
         "trend": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in digest.series],
     }
     if chart:
-        png = trend_chart(digest.series, title=f"Requests vs fulfilled, {TREND_WEEKS} weeks")
-        context["chart_png"] = base64.b64encode(png).decode("ascii")
+        context["chart"] = True
         context["chart_filename"] = f"digest-{digest.period}.png"
     return context
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -64,9 +63,10 @@ async def test_digest_renders_with_a_png_chart(db: FakeDatabase,
                                                digest_ctx: ServiceContext) -> None:
     await digest_fixture.load(db.uow)
     context = digest_context(await digest_for_week(digest_ctx, digest_fixture.PERIOD_DAY))
-    png = base64.b64decode(context["chart_png"])
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    png = Renderer().chart_png(context)
+    assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n")
     assert context["chart_filename"] == "digest-2026-W10.png"
+    assert Renderer().chart_png({**context, "chart": False}) is None
     text = Renderer().text("digest", context)
     assert "Requests opened: *4* (up 2)" in text
     assert "Ada is at a limit: 3 of 3 in 90 days" in text

@@ -281,8 +281,8 @@ async def test_the_weekly_digest_arrives_as_one_card_carrying_its_chart_under_28
     assert await send_weekly_digest(digest_ctx(db, clock), START, "2026-W10",
                                     digest_fixture.PERIOD_DAY) == 1
     (queued,) = [m.message for m in db.state.outbox.values() if m.message.template == "digest"]
-    chart = base64.b64decode(queued.context["chart_png"])
-    assert chart.startswith(PNG_SIGNATURE)
+    chart = messenger.cards.renderer.chart_png(queued.context)
+    assert chart is not None and chart.startswith(PNG_SIGNATURE)
 
     stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
     assert stats.sent == 1
@@ -309,9 +309,9 @@ async def test_a_chart_too_big_for_the_card_follows_it_as_an_inline_image(
     context = digest_context(await digest_for_week(digest_ctx(db, clock),
                                                    digest_fixture.PERIOD_DAY))
     busy = PNG_SIGNATURE + random.Random(7).randbytes(19_000)  # ~25 KB once in base64
+    messenger.cards.renderer.chart_png = lambda _context: busy  # type: ignore[method-assign]
     await queue(db, OutgoingMessage(recipient=PAT, template="digest", key="digest:big",
-                                    context={**context,
-                                             "chart_png": base64.b64encode(busy).decode()}))
+                                    context=context))
     stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
     assert stats.sent == 1
     card_call, image_call = connector.calls
