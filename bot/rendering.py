@@ -133,6 +133,32 @@ class Renderer:
             title=str(words.title(len(series))), requests=str(words.requests()),
             fulfilled=str(words.fulfilled()), axis=str(words.axis())))
 
+    def invite_ics(self, context: Mapping[str, Any]) -> str | None:
+        """The ``.ics`` a message carries (its ``invite``, from
+        ``bot.services.bookings.invite_for``), worded by ``text/files/invite.j2``; None for
+        a message without one."""
+        invite = context.get("invite")
+        if not invite:
+            return None
+        from bot.calendar import CalendarPerson, build_invite
+
+        words: Any = self.env.get_template("text/files/invite.j2").module
+        advocate, rep = invite["advocate"], invite["rep"]
+        return build_invite(
+            engagement_id=int(invite["engagement_id"]),
+            start=datetime.fromisoformat(invite["start"]),
+            end=datetime.fromisoformat(invite["end"]),
+            summary=str(words.summary(invite)),
+            description=str(words.description(invite)).strip(),
+            meeting_link=invite["meeting_link"],
+            organizer=CalendarPerson(rep["name"], rep["email"] or None),
+            attendees=[CalendarPerson(advocate["name"], advocate["email"]),
+                       CalendarPerson(rep["name"], rep["email"] or None)],
+            sequence=int(invite["sequence"]),
+            now=datetime.fromisoformat(invite["now"]),
+            cancelled=bool(invite["cancelled"]),
+        )
+
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""
         return self.render(f"text/{template}.txt.j2", context).strip()

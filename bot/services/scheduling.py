@@ -221,7 +221,7 @@ async def _ask_to_pick_again(ctx: ServiceContext, uow: UnitOfWork, booking: Book
         "call_length_minutes": engagement.duration_minutes,
         "needed_by": request.needed_by.isoformat(),
         "timezone": booking.advocate.timezone or "UTC",
-        "ics": (cancel or {}).get("ics", ""),
+        "invite": (cancel or {}).get("invite"),
         "ics_filename": (cancel or {}).get("ics_filename", ""),
     }, key=f"pick_time_again:{engagement.id}:{revision}")
 
@@ -282,7 +282,7 @@ async def reschedule_in(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
         "previous_at": iso(previous),
         "was": was.value,
         "timezone": rep_zone(request),
-        "ics": rep_cancel.get("ics", ""),
+        "invite": rep_cancel.get("invite"),
         "ics_filename": rep_cancel.get("ics_filename", ""),
     }, key=f"call_rescheduled:{engagement.id}:{revision}")
     await _ask_to_pick_again(ctx, uow, booking, now, reason="rescheduled", who=who,

@@ -104,7 +104,7 @@ class SlackMessenger:
                     channel=recipient.identity.user_id, **payload
                 )
             channel, ts = str(response["channel"]), str(response["ts"])
-            ics = message.message.context.get("ics")
+            ics = self.renderer.invite_ics(message.message.context)
             if ics and not message.replaces_ref:
                 await self.client.files_upload_v2(
                     channel=channel,

@@ -254,7 +254,7 @@ async def test_rescheduled_after_the_call_books_the_same_advocate_again(
 
     again = last_to(db, held.advocate.email, "pick_time_again")
     assert [s["slot"] for s in again.context["slots"]] == [1]
-    assert again.context["ics"] == ""  # the old time is past: nothing to take out
+    assert again.context["invite"] is None  # the old time is past: nothing to take out
     booked = await pick_time(ctx, advocate_actor(held.advocate), held.id, slot=1)
     assert booked.state is EngagementState.SCHEDULED and booked.scheduled_at == SLOT_1
     assert await usage_times(db, held) == (SLOT_1,)
