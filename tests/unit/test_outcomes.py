@@ -18,6 +18,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from bot.rendering import Renderer
 from bot.services.advocates import Tier, next_tier, tier_for
 from bot.services.asks import ask_advocate
 from bot.services.context import ServiceContext
@@ -270,6 +271,8 @@ async def test_reporting_rescheduled_is_the_same_as_rescheduling(
     assert (await reload(db, held))[1].state is RequestState.ACCEPTED
     assert templates_to(db, held.advocate.email)[-1] == "pick_time_again"
     assert templates_to(db, REP_EMAIL)[-1] == "call_rescheduled"
+    told = last_to(db, REP_EMAIL, "call_rescheduled")
+    assert "(reported as rescheduled)" in Renderer().text(told.template, told.context)
     count = len(outbox(db))
     await record_outcome(ctx, rep, held.id, Outcome.RESCHEDULED, helpfulness=None,
                          influenced_amount=None)
