@@ -10,7 +10,6 @@ delivers it.
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -60,8 +59,8 @@ async def _run(settings: Settings, day: date | None, *, dry_run: bool,
         if dry_run:
             digest = await digest_for_week(ctx, day)
             context = digest_context(digest, chart=chart)
-            png = base64.b64decode(context.pop("chart_png")) if chart else None
-            return Renderer().text("digest", context), png
+            renderer = Renderer()
+            return renderer.text("digest", context), renderer.chart_png(context)
         if not ctx.program_managers:
             return ("No program managers are configured (PROGRAM_MANAGERS): nobody to send "
                     "to.", None)

@@ -126,6 +126,47 @@ class Renderer:
         markup = context.get("m")  # Slack's templates import their macros as ``m``
         return self.problem_text(problem, markup if hasattr(markup, "t") else PLAIN)
 
+    def chart_png(self, context: Mapping[str, Any]) -> bytes | None:
+        """The chart a message carries, as PNG: drawn from its ``trend`` (``{"week",
+        "opened", "fulfilled"}`` rows) when ``chart`` is set, with the words of
+        ``text/files/chart.j2``; None for a message without one."""
+        if not context.get("chart"):
+            return None
+        from bot.chart import ChartWords, trend_chart  # Pillow: only where a chart is drawn
+
+        words: Any = self.env.get_template("text/files/chart.j2").module
+        series = [(str(w["week"]), int(w["opened"]), int(w["fulfilled"]))
+                  for w in context.get("trend") or ()]
+        return trend_chart(series, ChartWords(
+            title=str(words.title(len(series))), requests=str(words.requests()),
+            fulfilled=str(words.fulfilled()), axis=str(words.axis())))
+
+    def invite_ics(self, context: Mapping[str, Any]) -> str | None:
+        """The ``.ics`` a message carries (its ``invite``, from
+        ``bot.services.bookings.invite_for``), worded by ``text/files/invite.j2``; None for
+        a message without one."""
+        invite = context.get("invite")
+        if not invite:
+            return None
+        from bot.calendar import CalendarPerson, build_invite
+
+        words: Any = self.env.get_template("text/files/invite.j2").module
+        advocate, rep = invite["advocate"], invite["rep"]
+        return build_invite(
+            engagement_id=int(invite["engagement_id"]),
+            start=datetime.fromisoformat(invite["start"]),
+            end=datetime.fromisoformat(invite["end"]),
+            summary=str(words.summary(invite)),
+            description=str(words.description(invite)).strip(),
+            meeting_link=invite["meeting_link"],
+            organizer=CalendarPerson(rep["name"], rep["email"] or None),
+            attendees=[CalendarPerson(advocate["name"], advocate["email"]),
+                       CalendarPerson(rep["name"], rep["email"] or None)],
+            sequence=int(invite["sequence"]),
+            now=datetime.fromisoformat(invite["now"]),
+            cancelled=bool(invite["cancelled"]),
+        )
+
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""
         return self.render(f"text/{template}.txt.j2", context).strip()

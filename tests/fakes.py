@@ -698,6 +698,15 @@ def _renderer() -> Any:
     return Renderer()
 
 
+def ics_of(message: Any) -> str:
+    """The ``.ics`` a message (outbox or delivery, anything with a ``context``) carries,
+    as the messengers make it."""
+    from bot.rendering import Renderer
+    ics = Renderer().invite_ics(message.context)
+    assert ics is not None, "the message carries no invite"
+    return ics
+
+
 #: The one neutral refusal, as people read it.
 NOT_YOURS = said(Problem("not_yours"))
 

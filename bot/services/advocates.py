@@ -211,7 +211,7 @@ async def _load(uow: UnitOfWork, advocate_id: int, *, for_update: bool = False) 
     return advocate
 
 
-def _require_self_or_manager(actor: Actor, advocate: Advocate, action: str) -> None:
+def _require_self_or_manager(actor: Actor, advocate: Advocate) -> None:
     if actor.is_program_manager or is_advocate(actor, advocate):
         return
     raise NotAllowed("not_yours")
@@ -266,7 +266,7 @@ async def pause_advocate(ctx: ServiceContext, actor: Actor, advocate_id: int, *,
     now = ctx.now()
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)
-        _require_self_or_manager(actor, advocate, "pause them")
+        _require_self_or_manager(actor, advocate)
         _refuse_if_retired(advocate)
         refuse_control_characters(reason, "reason")
         if until is not None:
@@ -300,7 +300,7 @@ async def resume_advocate(ctx: ServiceContext, actor: Actor, advocate_id: int) -
     now = ctx.now()
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)
-        _require_self_or_manager(actor, advocate, "resume them")
+        _require_self_or_manager(actor, advocate)
         _refuse_if_retired(advocate)
         if advocate.status is AdvocateStatus.ACTIVE and advocate.unavailable_until is None:
             return advocate
@@ -420,7 +420,7 @@ async def leave_program(ctx: ServiceContext, actor: Actor, advocate_id: int) -> 
     now = ctx.now()
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id, for_update=True)
-        _require_self_or_manager(actor, advocate, "take them off the program")
+        _require_self_or_manager(actor, advocate)
         if advocate.status is AdvocateStatus.RETIRED:
             return LeaveResult(advocate, (), ())
         by = actor_label(actor.person)
@@ -497,7 +497,7 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
     now = ctx.now()
     async with ctx.uow() as uow:
         advocate = await _load(uow, advocate_id)
-        _require_self_or_manager(actor, advocate, "see this profile")
+        _require_self_or_manager(actor, advocate)
         assert advocate.id is not None
         usage = (await uow.advocates.usage([advocate.id], since=now - USAGE_WINDOW))[advocate.id]
         engagements = await uow.engagements.list_for_advocate(advocate.id)

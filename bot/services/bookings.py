@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.calendar import ics_filename
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.limits import advocate_zone
 from bot.domain.model import (
@@ -27,7 +28,6 @@ from bot.domain.model import (
     ensure_utc,
 )
 from bot.ports import UnitOfWork
-from bot.services.calendar import CalendarPerson, build_invite, ics_filename
 from bot.services.context import ServiceContext, actor_label
 from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
 from bot.services.roles import advocate_person, is_advocate, is_request_owner
@@ -175,40 +175,23 @@ def call_context(ctx: ServiceContext, booking: Booking, role: Role) -> dict[str,
 
 
 def invite_for(ctx: ServiceContext, booking: Booking, role: Role, *, start: datetime,
-            sequence: int, now: datetime, cancelled: bool = False) -> dict[str, str]:
-    """The ``.ics`` for one recipient: the same event (UID) for both, worded for each."""
+               sequence: int, now: datetime, cancelled: bool = False) -> dict[str, Any]:
+    """The ``.ics`` invite for one recipient, as the values the messengers make it from
+    (``Renderer.invite_ics``): the same event (UID) for both, worded for each."""
     engagement, request, advocate = booking.engagement, booking.request, booking.advocate
     assert engagement.id is not None
-    rep_name = person_name(request.rep)
-    if role == "rep":
-        summary = f"Reference call with {advocate.name} ({advocate.company})"
-        prospect = request.prospect_company
-    else:
-        summary = f"Reference call with {rep_name}"
-        prospect = request.prospect_company if ctx.policy.show_prospect_name else ""
-    lines = [f"{request.reference_type.label} for reference request #{request.id}."]
-    if prospect:
-        lines.append(f"Prospect: {prospect}.")
-    lines.append(f"Advocate: {advocate.name}, {advocate.title + ', ' if advocate.title else ''}"
-                 f"{advocate.company}.")
-    lines.append(f"Sales rep: {rep_name}.")
-    if request.meeting_link:
-        lines.append(f"Join: {request.meeting_link}")
-    ics = build_invite(
-        engagement_id=engagement.id,
-        start=start,
-        end=start + timedelta(minutes=engagement.duration_minutes),
-        summary=summary,
-        description="\n".join(lines),
-        meeting_link=request.meeting_link,
-        organizer=CalendarPerson(rep_name, request.rep.email),
-        attendees=[CalendarPerson(advocate.name, advocate.email),
-                   CalendarPerson(rep_name, request.rep.email)],
-        sequence=sequence,
-        now=now,
-        cancelled=cancelled,
-    )
-    return {"ics": ics, "ics_filename": ics_filename(engagement.id)}
+    show = role == "rep" or ctx.policy.show_prospect_name
+    return {"invite": {
+        "engagement_id": engagement.id, "request_id": request.id, "role": role,
+        "start": iso(start), "end": iso(start + timedelta(minutes=engagement.duration_minutes)),
+        "sequence": sequence, "now": iso(now), "cancelled": cancelled,
+        "reference_type_label": request.reference_type.label,
+        "prospect": request.prospect_company if show else "",
+        "meeting_link": request.meeting_link or "",
+        "advocate": {"name": advocate.name, "title": advocate.title or "",
+                     "company": advocate.company, "email": advocate.email},
+        "rep": {"name": person_name(request.rep), "email": request.rep.email or ""},
+    }, "ics_filename": ics_filename(engagement.id)}
 
 
 async def cancellation_invites(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,

@@ -17,7 +17,6 @@ restart in the middle of the run, send each manager one digest.
 
 from __future__ import annotations
 
-import base64
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -36,7 +35,6 @@ from bot.ports import (
     UnitOfWork,
     WaitingRequest,
 )
-from bot.services.chart import trend_chart
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.roles import manager_people
 
@@ -51,45 +49,15 @@ class Metric:
     to show it: count, percent (0-1), hours, money."""
 
     key: str
-    label: str
     value: float | int | Decimal | None
     previous: float | int | Decimal | None
-    kind: str = "count"
+    kind: str = "count"  # or "percent", "hours", "money": how the templates show it
 
     @property
     def change(self) -> float | int | Decimal | None:
         if self.value is None or self.previous is None:
             return None
         return self.value - self.previous  # type: ignore[operator]
-
-    def text(self, value: float | int | Decimal | None) -> str:
-        if value is None:
-            return "n/a"
-        if self.kind == "percent":
-            return f"{float(value) * 100:.0f}%"
-        if self.kind == "hours":
-            return f"{float(value):.1f} h"
-        if self.kind == "money":
-            return f"{Decimal(value):,.2f}"
-        return str(value)
-
-    def change_text(self) -> str:
-        change = self.change
-        if change is None:
-            return "no comparison"
-        if change == 0:
-            return "same as the week before"
-        arrow = "up" if change > 0 else "down"
-        size = abs(change)
-        if self.kind == "percent":
-            shown = f"{float(size) * 100:.0f} points"
-        elif self.kind == "hours":
-            shown = f"{float(size):.1f} h"
-        elif self.kind == "money":
-            shown = f"{Decimal(size):,.2f}"
-        else:
-            shown = str(size)
-        return f"{arrow} {shown}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +74,8 @@ class Digest:
     renewals_total: int
     dead_letters: tuple[DeadLetter, ...]
     series: tuple[tuple[str, int, int], ...] = field(default=())
+    sla_hours: int = 0  # the windows two metrics are about, for their labels
+    idle_days: int = 0
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
@@ -161,31 +131,31 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
                    for day, (opened, fulfilled) in zip(weeks, counts, strict=True))
 
     metrics = (
-        Metric("opened", "Requests opened", flow.opened, before.opened),
-        Metric("fulfilled", "Requests fulfilled", flow.fulfilled, before.fulfilled),
-        Metric("unfulfilled", "Requests unfulfilled", flow.unfulfilled, before.unfulfilled),
-        Metric("fulfilment_rate", "Fulfilment rate", _rate(flow), _rate(before), "percent"),
-        Metric("median_time_to_accept", "Median time to accept", _median_hours(flow),
-               _median_hours(before), "hours"),
-        Metric("waiting_past_sla", f"Waiting past SLA ({jobs.request_sla_hours} h)",
-               waiting_count, waiting_before),
-        Metric("upcoming_calls", "Calls in the next 7 days", upcoming, upcoming_before),
-        Metric("near_limit", "Advocates at or near a limit", len(loads), len(loads_before)),
-        Metric("idle", f"Advocates idle {jobs.idle_days}+ days", idle, idle_before),
-        Metric("influenced", "Influenced pipeline", flow.influenced, before.influenced, "money"),
-        Metric("dead_letters", "Messages not delivered", dead_count, dead_before),
+        Metric("opened", flow.opened, before.opened),
+        Metric("fulfilled", flow.fulfilled, before.fulfilled),
+        Metric("unfulfilled", flow.unfulfilled, before.unfulfilled),
+        Metric("fulfilment_rate", _rate(flow), _rate(before), "percent"),
+        Metric("median_time_to_accept", _median_hours(flow), _median_hours(before), "hours"),
+        Metric("waiting_past_sla", waiting_count, waiting_before),
+        Metric("upcoming_calls", upcoming, upcoming_before),
+        Metric("near_limit", len(loads), len(loads_before)),
+        Metric("idle", idle, idle_before),
+        Metric("influenced", flow.influenced, before.influenced, "money"),
+        Metric("dead_letters", dead_count, dead_before),
     )
     return Digest(period=period, start=start, end=end, timezone=ctx.program_timezone,
                   metrics=metrics, top_advocates=tuple(top), waiting=tuple(waiting),
                   loads=tuple(loads[:ATTENTION_ITEMS]), renewals=tuple(renewals),
-                  renewals_total=renewals_total, dead_letters=tuple(dead), series=series)
+                  renewals_total=renewals_total, dead_letters=tuple(dead), series=series,
+                  sla_hours=jobs.request_sla_hours, idle_days=jobs.idle_days)
 
 
 def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
     """The neutral message context (JSON-serialisable) the ``digest`` templates render.
 
-    With ``chart`` the trend chart travels as base64 PNG (``chart_png``) and a filename;
-    the Slack messenger uploads it with the message.
+    With ``chart`` the message carries the trend chart: the messengers draw it from
+    ``trend`` as they render the message (``Renderer.chart_png``, words from the templates)
+    and show it under ``chart_filename``.
     """
     last_day: date = local_date(digest.end - timedelta(seconds=1), digest.timezone)
     context: dict[str, Any] = {
@@ -193,8 +163,9 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
         "from_day": local_date(digest.start, digest.timezone).isoformat(),
         "to_day": last_day.isoformat(),
         "timezone": digest.timezone,
-        "metrics": [{"key": m.key, "label": m.label, "value": m.text(m.value),
-                     "change": m.change_text()} for m in digest.metrics],
+        "metrics": [{"key": m.key, "kind": m.kind, "value": _number(m.value),
+                     "change": _number(m.change)} for m in digest.metrics],
+        "sla_hours": digest.sla_hours, "idle_days": digest.idle_days,
         "top_advocates": [{"name": a.name, "points": a.points, "engagements": a.engagements}
                           for a in digest.top_advocates],
         "attention": {
@@ -215,10 +186,14 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
         "trend": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in digest.series],
     }
     if chart:
-        png = trend_chart(digest.series, title=f"Requests vs fulfilled, {TREND_WEEKS} weeks")
-        context["chart_png"] = base64.b64encode(png).decode("ascii")
+        context["chart"] = True
         context["chart_filename"] = f"digest-{digest.period}.png"
     return context
+
+
+def _number(value: float | int | Decimal | None) -> float | int | None:
+    """A metric as JSON carries it (the outbox stores contexts as JSON)."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def weekly_window(ctx: ServiceContext, period_day: date) -> tuple[datetime, datetime, datetime]:

@@ -98,7 +98,7 @@ async def record_outcome(ctx: ServiceContext, actor: Actor, engagement_id: int,
             if engagement.state in _CLOSED:
                 _refuse_closed(engagement, outcome)
             changed = await reschedule_in(ctx, uow, booking, now, who=initiator(actor, booking),
-                                          reason="reported as rescheduled")
+                                          reported=True)
             if changed:
                 await uow.commit()
             return engagement

@@ -154,7 +154,7 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
                     "scheduled_at": engagement.scheduled_at.isoformat()
                     if engagement.scheduled_at else None,
                     "timezone": advocate.timezone or "UTC",
-                    "ics": cancels.get("advocate", {}).get("ics", ""),
+                    "invite": cancels.get("advocate", {}).get("invite"),
                     "ics_filename": cancels.get("advocate", {}).get("ics_filename", ""),
                 }, key=f"request_cancelled_advocate:{request.id}:{engagement.id}")
         by_someone_else = not is_request_owner(actor, request)
@@ -163,7 +163,7 @@ async def cancel_request(ctx: ServiceContext, actor: Actor, request_id: int,
             "reason": reason,
             "cancelled_by": person_name(actor.person) if by_someone_else else "",
             "timezone": rep_zone(request),
-            "ics": cancels.get("rep", {}).get("ics", ""),
+            "invite": cancels.get("rep", {}).get("invite"),
             "ics_filename": cancels.get("rep", {}).get("ics_filename", ""),
         }, key=f"request_cancelled:{request.id}")
         await uow.commit()

@@ -14,7 +14,7 @@ first asks "is this still a change?" and returns the engagement untouched when i
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from bot.domain.errors import InvalidInput, NotAllowed, Problem
 from bot.domain.lifecycle import transition_engagement
@@ -221,7 +221,7 @@ async def _ask_to_pick_again(ctx: ServiceContext, uow: UnitOfWork, booking: Book
         "call_length_minutes": engagement.duration_minutes,
         "needed_by": request.needed_by.isoformat(),
         "timezone": booking.advocate.timezone or "UTC",
-        "ics": (cancel or {}).get("ics", ""),
+        "invite": (cancel or {}).get("invite"),
         "ics_filename": (cancel or {}).get("ics_filename", ""),
     }, key=f"pick_time_again:{engagement.id}:{revision}")
 
@@ -247,9 +247,10 @@ async def reschedule(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
 
 
 async def reschedule_in(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
-                        now: datetime, *, who: Initiator, reason: str = "") -> bool:
-    """Reschedule inside the caller's unit of work (``outcomes`` reuses it); True if
-    anything changed."""
+                        now: datetime, *, who: Initiator, reason: str = "",
+                        reported: bool = False) -> bool:
+    """Reschedule inside the caller's unit of work (``outcomes`` reuses it, ``reported``:
+    the call was reported as rescheduled after its time); True if anything changed."""
     engagement, request = booking.engagement, booking.request
     require_live(booking)
     if awaiting_pick(engagement):
@@ -261,11 +262,11 @@ async def reschedule_in(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
     sequence = sum(1 for action in history if action in CALENDAR_ACTIONS)
     await audit(uow, now, who.by, "engagement.rescheduled", f"engagement:{engagement.id}",
                 request_id=request.id, was=was.value, previous_at=iso(previous),
-                reason=reason.strip())
+                reason=reason.strip(), reported=reported)
     await move_request(uow, request, RequestState.ACCEPTED, now, by=who.by,
                        engagement_id=engagement.id)
     await uow.requests.update(request)
-    cancels: dict[Role, dict[str, str]] = {}
+    cancels: dict[Role, dict[str, Any]] = {}
     if was is EngagementState.SCHEDULED and previous is not None and previous > now:
         # Take the old event out of both calendars; the new booking re-adds it (same UID).
         cancels = {role: invite_for(ctx, booking, role, start=previous, sequence=sequence,
@@ -279,10 +280,11 @@ async def reschedule_in(ctx: ServiceContext, uow: UnitOfWork, booking: Booking,
         "by_name": who.name,
         "by_role": who.role,
         "reason": reason.strip(),
+        "reported": reported,
         "previous_at": iso(previous),
         "was": was.value,
         "timezone": rep_zone(request),
-        "ics": rep_cancel.get("ics", ""),
+        "invite": rep_cancel.get("invite"),
         "ics_filename": rep_cancel.get("ics_filename", ""),
     }, key=f"call_rescheduled:{engagement.id}:{revision}")
     await _ask_to_pick_again(ctx, uow, booking, now, reason="rescheduled", who=who,

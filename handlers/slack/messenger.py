@@ -4,8 +4,8 @@ DMs are posted with the user id as the channel (Slack opens the IM itself; no
 ``conversations.open`` per message). A message that replaces an earlier one is a
 ``chat.update`` of that message (``platform_ref`` is ``"channel:ts"``). A message whose
 context carries an ``ics`` invite gets it uploaded into the same conversation, and one
-with a ``chart_png`` (base64, e.g. the digest's trend chart) gets the image uploaded in
-its thread.
+with a ``chart`` (the digest's trend, drawn by ``Renderer.chart_png``) gets the image
+uploaded in its thread.
 
 Rendering: ``templates/slack/<template>.json.j2`` when it exists (Block Kit with buttons),
 else the plain-text template in one section block. Slack's errors become ``DeliveryError``:
@@ -15,7 +15,6 @@ can fix (a deleted user, a revoked token) are permanent.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -105,7 +104,7 @@ class SlackMessenger:
                     channel=recipient.identity.user_id, **payload
                 )
             channel, ts = str(response["channel"]), str(response["ts"])
-            ics = message.message.context.get("ics")
+            ics = self.renderer.invite_ics(message.message.context)
             if ics and not message.replaces_ref:
                 await self.client.files_upload_v2(
                     channel=channel,
@@ -114,12 +113,13 @@ class SlackMessenger:
                     filename=str(message.message.context.get("ics_filename", "invite.ics")),
                     title=self.renderer.text("files/invite_title", {}),
                 )
-            chart = message.message.context.get("chart_png")
-            if chart and not message.replaces_ref:
+            chart = None if message.replaces_ref else self.renderer.chart_png(
+                message.message.context)
+            if chart:
                 await self.client.files_upload_v2(
                     channel=channel,
                     thread_ts=ts,
-                    content=base64.b64decode(str(chart)),
+                    content=chart,
                     filename=str(message.message.context.get("chart_filename", "chart.png")),
                     title=self.renderer.text("files/chart_title", {}),
                 )

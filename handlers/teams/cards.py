@@ -15,17 +15,19 @@ Card schema without an SDK.
 Teams refuses messages over about 28 KB, so ``fit`` cuts a card's text (never its buttons)
 until it fits, rather than letting the message die in the outbox.
 
-A message carrying a chart (``chart_png``, base64 PNG: the digest's 12-week trend) shows it
-in its card as an Image with a ``data:`` URI when the card, chart included, leaves room
-under 28 KB for the rest of the activity (the digest's chart is 8-11 KB of base64). The
-limit counts the whole activity, so an image attachment on the same activity would not
-save a byte: a chart too big for the card follows in a message of its own, as an inline
+A message carrying a chart (``chart``: the digest's 12-week trend, drawn by
+``Renderer.chart_png``) shows it in its card as an Image with a ``data:`` URI when the
+card, chart included, leaves room under 28 KB for the rest of the activity (the digest's
+chart is 8-11 KB of base64). The limit counts the whole activity, so an image attachment
+on the same activity would not save a byte: a chart too big for the card follows in a
+message of its own, as an inline
 image attachment, and one too big even for that is left out (the card lists the numbers).
 The card's template shows ``chart_url`` or, given ``chart_follows``, says the chart follows.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Iterable, Mapping
@@ -147,14 +149,15 @@ class TeamsCards:
         return fit(render, lines), text
 
     def outgoing(self, template: str, context: Mapping[str, Any]) -> RenderedMessage:
-        """``message``, with the chart a message carries (``chart_png``) placed: in the card
-        when it fits there with room to spare, else after it as an inline image."""
-        chart = str(context.get("chart_png") or "")
-        base = {k: v for k, v in context.items() if k != "chart_png"}
-        if not chart:
+        """``message``, with the chart a message carries (``Renderer.chart_png``) placed:
+        in the card when it fits there with room to spare, else after it as an inline
+        image."""
+        png = self.renderer.chart_png(context)
+        base = {k: v for k, v in context.items() if k != "chart"}
+        if not png:
             card, text = self.message(template, base)
             return RenderedMessage(card, text)
-        data_url = "data:image/png;base64," + chart
+        data_url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         try:
             card, text = self.message(template, {**base, "chart_url": data_url})
         except ValueError:  # over 28 KB even with its text cut

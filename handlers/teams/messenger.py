@@ -135,7 +135,7 @@ class TeamsMessenger:
                 "not opened the bot in Teams yet (program managers told)", recipient)
         reference = ConversationReference().deserialize(stored)
         activity, *follow_ups = self.render(message.message)
-        ics = str(message.message.context.get("ics") or "")
+        ics = self.cards.renderer.invite_ics(message.message.context) or ""
         filename = str(message.message.context.get("ics_filename") or "invite.ics")
         sent: list[str | None] = []
 

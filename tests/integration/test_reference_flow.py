@@ -23,7 +23,7 @@ from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.requests import submit_request
 from bot.services.scheduling import pick_time
 from storage.uow import SqlUnitOfWorkFactory
-from tests.fakes import FakeMessenger, FixedClock
+from tests.fakes import FakeMessenger, FixedClock, ics_of
 from tests.unit.conftest import PM_EMAIL, actor, build_advocate, person, sample_draft
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -91,7 +91,7 @@ async def test_a_request_goes_from_intake_to_a_recorded_outcome_and_everyone_see
     for who, local in ((riley.email, "11:00 EDT"), (ada.email, "16:00 CET")):
         [confirmed] = [d for d in slack.sent_to(who) if d.template == "call_confirmed"]
         assert local in renderer.text("call_confirmed", confirmed.context)
-        assert "BEGIN:VCALENDAR" in confirmed.context["ics"]
+        assert "BEGIN:VCALENDAR" in ics_of(confirmed)
 
     # 5. Reminders a day before, once each, however often the sweep runs.
     clock.set(datetime(2026, 3, 9, 16, 0, tzinfo=UTC))

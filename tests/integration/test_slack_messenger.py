@@ -114,14 +114,20 @@ async def test_an_ics_invite_is_uploaded_into_the_same_conversation(
     slack: FakeSlack, templates
 ) -> None:
     messenger = await messenger_for(slack, templates)
-    await messenger.deliver(
-        outbox_message(
-            "Booked", ics="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", ics_filename="reference-call.ics"
-        )
-    )
+    invite = {"engagement_id": 7, "request_id": 3, "role": "rep",
+              "start": "2026-03-10T14:00:00+00:00", "end": "2026-03-10T14:30:00+00:00",
+              "sequence": 0, "now": "2026-03-02T09:00:00+00:00", "cancelled": False,
+              "reference_type_label": "Reference call", "prospect": "Globex",
+              "meeting_link": "", "rep": {"name": "Riley Rep", "email": "r@vendor.example"},
+              "advocate": {"name": "Alex", "title": "", "company": "Harbor",
+                           "email": "alex@harbor.example"}}
+    message = outbox_message("Booked", invite=invite, ics_filename="reference-call.ics")
+    await messenger.deliver(message)
     [complete] = slack.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "D0ALEX"
-    assert slack.uploads == [b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"]
+    [uploaded] = slack.uploads
+    assert uploaded.decode() == messenger.renderer.invite_ics(message.message.context)
+    assert b"SUMMARY:Reference call with Alex (Harbor)" in uploaded
 
 
 async def test_a_rate_limit_becomes_a_retry_with_slacks_delay(slack: FakeSlack, templates) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.model import Identity, Person, Platform
 from bot.ports import OutboxMessage, OutgoingMessage
 from bot.rendering import Renderer, templates_dir
-from bot.services.chart import trend_chart
 from handlers.slack.messenger import SlackMessenger
 from tests.slack_fake import FakeSlack
 
@@ -47,9 +45,12 @@ def messenger(slack: FakeSlack, tmp_path) -> SlackMessenger:
 
 async def test_the_chart_is_uploaded_as_png_bytes_in_the_digests_thread(
         slack: FakeSlack, messenger: SlackMessenger) -> None:
-    png = trend_chart([("2026-W08", 3, 1), ("2026-W09", 4, 2)])
-    ref = await messenger.deliver(message({"chart_png": base64.b64encode(png).decode("ascii"),
-                                           "chart_filename": "digest-2026-W10.png"}))
+    context = {"chart": True, "chart_filename": "digest-2026-W10.png",
+               "trend": [{"week": "2026-W08", "opened": 3, "fulfilled": 1},
+                         {"week": "2026-W09", "opened": 4, "fulfilled": 2}]}
+    png = messenger.renderer.chart_png(context)
+    assert png is not None and png.startswith(b"\x89PNG")
+    ref = await messenger.deliver(message(context))
     assert ref is not None
     [post] = slack.calls_to("chat.postMessage")
     [get_url] = slack.calls_to("files.getUploadURLExternal")
@@ -63,8 +64,9 @@ async def test_the_chart_is_uploaded_as_png_bytes_in_the_digests_thread(
 
 async def test_an_update_in_place_does_not_upload_the_chart_again(
         slack: FakeSlack, messenger: SlackMessenger) -> None:
-    png = base64.b64encode(trend_chart([("2026-W09", 1, 1)])).decode("ascii")
-    await messenger.deliver(message({"chart_png": png}, replaces_ref="D0PAT:1.000001"))
+    trend = [{"week": "2026-W09", "opened": 1, "fulfilled": 1}]
+    await messenger.deliver(message({"chart": True, "trend": trend},
+                                    replaces_ref="D0PAT:1.000001"))
     assert slack.calls_to("chat.update") and not slack.uploads
 
 

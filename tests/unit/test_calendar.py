@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from bot.services.calendar import CalendarPerson, build_invite, ics_filename, invite_uid
+from bot.calendar import CalendarPerson, build_invite, ics_filename, invite_uid
 
 START = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -53,20 +53,25 @@ async def test_digest_numbers_match_the_hand_computed_fixture(
 async def test_digest_changes_read_as_up_down_or_same(
         db: FakeDatabase, digest_ctx: ServiceContext) -> None:
     await digest_fixture.load(db.uow)
-    digest = await digest_for_week(digest_ctx, digest_fixture.PERIOD_DAY)
-    assert digest.metric("opened").change_text() == "up 2"
-    assert digest.metric("median_time_to_accept").change_text() == "down 9.0 h"
-    assert digest.metric("fulfilment_rate").change_text() == "same as the week before"
-    assert digest.metric("influenced").text(digest.metric("influenced").value) == "10,000.00"
+    context = digest_context(await digest_for_week(digest_ctx, digest_fixture.PERIOD_DAY))
+    labels: Any = Renderer().env.get_template("text/replies/labels.j2").module
+    metric = {m["key"]: m for m in context["metrics"]}
+    assert str(labels.metric_change(metric["opened"])) == "up 2"
+    assert str(labels.metric_change(metric["median_time_to_accept"])) == "down 9.0 h"
+    assert str(labels.metric_change(metric["fulfilment_rate"])) == "same as the week before"
+    assert str(labels.metric_value(metric["influenced"])) == "10,000.00"
+    assert str(labels.metric_value({**metric["opened"], "value": None})) == "n/a"
+    assert str(labels.metric_change({**metric["opened"], "change": None})) == "no comparison"
 
 
 async def test_digest_renders_with_a_png_chart(db: FakeDatabase,
                                                digest_ctx: ServiceContext) -> None:
     await digest_fixture.load(db.uow)
     context = digest_context(await digest_for_week(digest_ctx, digest_fixture.PERIOD_DAY))
-    png = base64.b64decode(context["chart_png"])
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    png = Renderer().chart_png(context)
+    assert png is not None and png.startswith(b"\x89PNG\r\n\x1a\n")
     assert context["chart_filename"] == "digest-2026-W10.png"
+    assert Renderer().chart_png({**context, "chart": False}) is None
     text = Renderer().text("digest", context)
     assert "Requests opened: *4* (up 2)" in text
     assert "Ada is at a limit: 3 of 3 in 90 days" in text

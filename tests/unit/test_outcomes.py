@@ -18,6 +18,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from bot.rendering import Renderer
 from bot.services.advocates import Tier, next_tier, tier_for
 from bot.services.asks import ask_advocate
 from bot.services.context import ServiceContext
@@ -254,7 +255,7 @@ async def test_rescheduled_after_the_call_books_the_same_advocate_again(
 
     again = last_to(db, held.advocate.email, "pick_time_again")
     assert [s["slot"] for s in again.context["slots"]] == [1]
-    assert again.context["ics"] == ""  # the old time is past: nothing to take out
+    assert again.context["invite"] is None  # the old time is past: nothing to take out
     booked = await pick_time(ctx, advocate_actor(held.advocate), held.id, slot=1)
     assert booked.state is EngagementState.SCHEDULED and booked.scheduled_at == SLOT_1
     assert await usage_times(db, held) == (SLOT_1,)
@@ -270,6 +271,8 @@ async def test_reporting_rescheduled_is_the_same_as_rescheduling(
     assert (await reload(db, held))[1].state is RequestState.ACCEPTED
     assert templates_to(db, held.advocate.email)[-1] == "pick_time_again"
     assert templates_to(db, REP_EMAIL)[-1] == "call_rescheduled"
+    told = last_to(db, REP_EMAIL, "call_rescheduled")
+    assert "(reported as rescheduled)" in Renderer().text(told.template, told.context)
     count = len(outbox(db))
     await record_outcome(ctx, rep, held.id, Outcome.RESCHEDULED, helpfulness=None,
                          influenced_amount=None)

@@ -34,7 +34,7 @@ from bot.services.intake import (
 )
 from bot.services.messages import ask_key
 from bot.services.requests import cancel_request, list_requests, submit_request
-from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, phrases, words
+from tests.fakes import FakeAdvocates, FakeDatabase, FixedClock, ics_of, phrases, words
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -419,13 +419,13 @@ async def test_cancelling_a_booked_call_takes_it_out_of_both_calendars(
     await answer_ask(ctx, advocate_actor(advocate), ask.id, "accept")
     (engagement,) = db.state.engagements.values()
     await pick_time(ctx, advocate_actor(advocate), engagement.id, slot=0)
-    booked = Calendar.from_ical(last_to(db, advocate.email, "call_confirmed").context["ics"])
+    booked = Calendar.from_ical(ics_of(last_to(db, advocate.email, "call_confirmed")))
 
     await cancel_request(ctx, rep, request.id)
 
     for email, template in ((advocate.email, "request_cancelled_advocate"),
                             (REP_EMAIL, "request_cancelled")):
-        cancel = Calendar.from_ical(last_to(db, email, template).context["ics"])
+        cancel = Calendar.from_ical(ics_of(last_to(db, email, template)))
         assert str(cancel["method"]) == "CANCEL"
         [event] = cancel.walk("VEVENT")
         [original] = booked.walk("VEVENT")
@@ -442,8 +442,8 @@ async def test_cancelling_before_a_call_is_booked_attaches_no_calendar_file(
 
     await cancel_request(ctx, rep, request.id)
 
-    assert last_to(db, advocate.email, "request_cancelled_advocate").context["ics"] == ""
-    assert last_to(db, REP_EMAIL, "request_cancelled").context["ics"] == ""
+    assert last_to(db, advocate.email, "request_cancelled_advocate").context["invite"] is None
+    assert last_to(db, REP_EMAIL, "request_cancelled").context["invite"] is None
 
 
 async def test_only_the_owning_rep_or_a_program_manager_can_cancel(

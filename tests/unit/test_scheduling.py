@@ -15,6 +15,7 @@ from typing import Any
 import icalendar
 import pytest
 
+from bot.calendar import invite_uid
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed
 from bot.domain.model import (
     Actor,
@@ -31,11 +32,10 @@ from bot.domain.model import (
 )
 from bot.ports import OutgoingMessage
 from bot.rendering import Renderer
-from bot.services.calendar import invite_uid
 from bot.services.context import ServiceContext
 from bot.services.reminders import due_outcome_prompts, due_reminders
 from bot.services.scheduling import awaiting_pick, confirm_time, pick_time, reschedule
-from tests.fakes import FakeDatabase, FixedClock, raises_saying, words
+from tests.fakes import FakeDatabase, FixedClock, ics_of, raises_saying, words
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -121,7 +121,7 @@ def render_everything(db: FakeDatabase) -> list[str]:
 
 
 def parse_ics(message: OutgoingMessage) -> tuple[icalendar.Calendar, icalendar.Event]:
-    calendar = icalendar.Calendar.from_ical(message.context["ics"])
+    calendar = icalendar.Calendar.from_ical(ics_of(message))
     [event] = calendar.walk("VEVENT")
     return calendar, event
 
@@ -182,7 +182,7 @@ async def test_the_invite_parses_back_with_utc_times_and_a_stable_uid(
         assert event.decoded("dtstart") == SLOT_0
         assert event.decoded("dtstart").utcoffset() == timedelta(0)
         assert event.decoded("dtend") == SLOT_0 + timedelta(minutes=45)
-        assert "DTSTART:20260310T140000Z" in message.context["ics"]
+        assert "DTSTART:20260310T140000Z" in ics_of(message)
         assert str(event["uid"]) == invite_uid(booking.id)
         assert str(event["url"]) == LINK and str(event["location"]) == LINK
         assert str(event["organizer"]) == f"mailto:{REP_EMAIL}"
@@ -202,6 +202,22 @@ async def test_the_prospect_is_named_to_the_advocate_when_the_program_allows_it(
     to_advocate = last_to(db, booking.advocate.email, "call_confirmed")
     assert "Northwind Bank" in render(to_advocate)
     assert "Northwind Bank" in str(parse_ics(to_advocate)[1]["description"])
+
+
+async def test_each_invite_is_worded_for_its_reader_and_hides_the_prospect_by_default(
+        ctx: ServiceContext, db: FakeDatabase, booking: Seeded) -> None:
+    await pick_time(ctx, advocate_actor(booking.advocate), booking.id, slot=0)
+    ada = booking.advocate
+    _, for_rep = parse_ics(last_to(db, REP_EMAIL, "call_confirmed"))
+    _, for_advocate = parse_ics(last_to(db, ada.email, "call_confirmed"))
+    assert str(for_rep["summary"]) == f"Reference call with {ada.name} ({ada.company})"
+    assert str(for_advocate["summary"]).startswith("Reference call with ")
+    assert str(for_rep["uid"]) == str(for_advocate["uid"])  # one event, two wordings
+    rep_lines = str(for_rep["description"]).splitlines()
+    assert rep_lines[0].endswith(f"for reference request #{booking.request.id}.")
+    assert "Prospect: Northwind Bank." in rep_lines
+    assert any(line.startswith("Sales rep: ") for line in rep_lines)
+    assert "Northwind Bank" not in str(for_advocate["description"])
 
 
 async def test_picking_twice_changes_nothing_the_second_time(
@@ -467,7 +483,7 @@ async def test_rescheduling_a_proposal_withdraws_it(
 
     assert awaiting_pick(engagement)
     notice = last_to(db, REP_EMAIL, "call_rescheduled")
-    assert notice.context["ics"] == ""  # nothing was in anyone's calendar yet
+    assert notice.context["invite"] is None  # nothing was in anyone's calendar yet
     assert "the time Aiko Tanaka proposed" in render(notice)
     # The rep's stale Confirm button now does nothing.
     assert awaiting_pick(await confirm_time(ctx, rep, booking.id, True))

@@ -28,7 +28,7 @@ from bot.services.notices import unreachable_notices
 from handlers.teams.cards import CARD_CONTENT_TYPE, MAX_CARD_BYTES, TeamsCards
 from handlers.teams.messenger import SendPacer, TeamsMessenger
 from tests import digest_fixture
-from tests.fakes import FakeDatabase, FixedClock
+from tests.fakes import FakeDatabase, FixedClock, ics_of
 from tests.integration.teams.conftest import action, assert_valid_card
 from tests.integration.teams.connector import FakeConnector
 from tests.unit.conftest import PM_EMAIL, START
@@ -142,8 +142,18 @@ async def test_an_invite_follows_as_a_file_consent_card(
         db: FakeDatabase, clock: FixedClock, messenger: TeamsMessenger,
         connector: FakeConnector) -> None:
     await know_ada(db, connector.url)
-    ics = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-    await queue(db, ask_message(ics=ics, ics_filename="reference-7.ics"))
+    invite = {"engagement_id": 7, "request_id": 1, "role": "advocate",
+              "start": (START + timedelta(days=8)).isoformat(),
+              "end": (START + timedelta(days=8, minutes=30)).isoformat(), "sequence": 0,
+              "now": START.isoformat(), "cancelled": False,
+              "reference_type_label": "Reference call", "prospect": "", "meeting_link": "",
+              "advocate": {"name": "Ada Lovelace", "title": "", "company": "Harbor",
+                           "email": "ada@harbor.example"},
+              "rep": {"name": "Riley Rep", "email": "riley@vendor.example"}}
+    message = ask_message(invite=invite, ics_filename="reference-7.ics")
+    ics = ics_of(message)
+    assert "SUMMARY:Reference call with Riley Rep" in ics
+    await queue(db, message)
     await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
     consent = connector.calls[-1].body["attachments"][0]
     assert consent["contentType"] == "application/vnd.microsoft.teams.card.file.consent"
@@ -281,8 +291,8 @@ async def test_the_weekly_digest_arrives_as_one_card_carrying_its_chart_under_28
     assert await send_weekly_digest(digest_ctx(db, clock), START, "2026-W10",
                                     digest_fixture.PERIOD_DAY) == 1
     (queued,) = [m.message for m in db.state.outbox.values() if m.message.template == "digest"]
-    chart = base64.b64decode(queued.context["chart_png"])
-    assert chart.startswith(PNG_SIGNATURE)
+    chart = messenger.cards.renderer.chart_png(queued.context)
+    assert chart is not None and chart.startswith(PNG_SIGNATURE)
 
     stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
     assert stats.sent == 1
@@ -309,9 +319,9 @@ async def test_a_chart_too_big_for_the_card_follows_it_as_an_inline_image(
     context = digest_context(await digest_for_week(digest_ctx(db, clock),
                                                    digest_fixture.PERIOD_DAY))
     busy = PNG_SIGNATURE + random.Random(7).randbytes(19_000)  # ~25 KB once in base64
+    messenger.cards.renderer.chart_png = lambda _context: busy  # type: ignore[method-assign]
     await queue(db, OutgoingMessage(recipient=PAT, template="digest", key="digest:big",
-                                    context={**context,
-                                             "chart_png": base64.b64encode(busy).decode()}))
+                                    context=context))
     stats = await OutboxDispatcher(db.uow, {Platform.TEAMS: messenger}, clock).run_once()
     assert stats.sent == 1
     card_call, image_call = connector.calls

@@ -1,5 +1,7 @@
 """The digest's trend chart: requests vs fulfilled per week, as a small PNG.
 
+Drawn where messages are rendered (``Renderer.chart_png``), so its words come from the
+templates like every other word a person reads (``templates/text/files/chart.j2``).
 Drawn with Pillow rather than a plotting library: it is a dozen bars and two labels, and
 Pillow is a small, wheel-only dependency that needs no display or font files (its built-in
 bitmap font is enough). Deterministic for the same numbers, so tests can compare bytes.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -20,7 +23,15 @@ INK = (40, 40, 40)
 GRID = (225, 225, 225)
 
 
-def trend_chart(series: Sequence[tuple[str, int, int]], *, title: str = "") -> bytes:
+@dataclass(frozen=True, slots=True)
+class ChartWords:
+    title: str
+    requests: str
+    fulfilled: str
+    axis: str
+
+
+def trend_chart(series: Sequence[tuple[str, int, int]], words: ChartWords) -> bytes:
     """A grouped bar chart of (week label, requests, fulfilled), oldest week first."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
@@ -48,18 +59,18 @@ def trend_chart(series: Sequence[tuple[str, int, int]], *, title: str = "") -> b
         draw.text((x - 2, base_y + 6), label.split("-")[-1], fill=INK, font=font)
 
     draw.line([(MARGIN_LEFT, base_y), (WIDTH - MARGIN_RIGHT, base_y)], fill=INK)
-    draw.text((MARGIN_LEFT, 8), title or "Requests vs fulfilled, by week", fill=INK, font=font)
+    draw.text((MARGIN_LEFT, 8), words.title, fill=INK, font=font)
     legend_x = WIDTH - MARGIN_RIGHT - 190
-    for i, (name, colour) in enumerate((("requests", OPENED_COLOUR),
-                                        ("fulfilled", FULFILLED_COLOUR))):
+    for i, (name, colour) in enumerate(((words.requests, OPENED_COLOUR),
+                                        (words.fulfilled, FULFILLED_COLOUR))):
         x = legend_x + i * 95
         draw.rectangle([x, 10, x + 10, 20], fill=colour)
         draw.text((x + 14, 9), name, fill=INK, font=font)
-    draw.text((MARGIN_LEFT, HEIGHT - 16), "ISO week", fill=INK, font=font)
+    draw.text((MARGIN_LEFT, HEIGHT - 16), words.axis, fill=INK, font=font)
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
-__all__ = ["trend_chart"]
+__all__ = ["ChartWords", "trend_chart"]
