@@ -371,6 +371,8 @@ async def test_buttons_carry_the_ids_of_what_they_act_on(renderer: Renderer) -> 
     request_id = message.context["request"]["id"]
     asks = [b["value"] for b in buttons(payload) if b["action_id"] == ids.ACTION_ASK_ADVOCATE]
     assert asks == [f"{request_id}:{m['advocate_id']}" for m in message.context["matches"]]
+    shown = json.dumps(payload)  # each match's reasons worded, not their codes
+    assert " this quarter" in shown and "quarter_load" not in shown
     message, payload = by_template["pick_time"][0]
     slots = [b["value"] for b in buttons(payload) if b["action_id"] == ids.ACTION_PICK_SLOT]
     eid = message.context["engagement_id"]

@@ -426,6 +426,10 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
     # floor, even when a manager loosened the 90-day limit to 5.
     assert (limits["max_per_90_days"]["max"], limits["max_per_90_days"]["value"]) == (3, 3)
     assert limits["cooldown_days"]["min"] == 14
+    [blocked] = [t for t in texts(mine) if t.startswith("Not asked right now: ")]
+    assert blocked.startswith(  # the reasons, worded: 31 done and 12 to come
+        "Not asked right now: 43 of 5 engagements within 90 days of 2026-03-02 (next slot ")
+    assert "-day cooldown (clear " in blocked and "{" not in blocked
 
     await pause_advocate(w.ctx, her, ada.id or 0)
     profile = await advocate_profile(w.ctx, pat, ada.id or 0)
@@ -438,6 +442,7 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
     assert "value" not in override["cooldown_days"]  # no override: the program's value
     assert override["reason"]["isRequired"] is True
     assert any(ada.email in t for t in texts(theirs))
+    assert any(t.startswith("Not asked right now: advocate is paused; ") for t in texts(theirs))
 
     bob = await w.advocate("Bob", LONG * 4)
     long_one = cards.profile(await advocate_profile(w.ctx, pat, bob.id or 0),
