@@ -25,7 +25,7 @@ class Problem:
     """What is wrong (or, for a reason, what is so), as a template code and its named
     parameters. Immutable; two problems with the same code and parameters are equal."""
 
-    __slots__ = ("code", "params")
+    __slots__ = ("_hash", "code", "params")
     code: str
     params: Mapping[str, Any]
 
@@ -43,7 +43,18 @@ class Problem:
                 and self.params == other.params)
 
     def __hash__(self) -> int:
-        return hash((self.code, tuple(sorted(self.params))))
+        # By value, and kept: reasons are counted (``exclusion_summary``) by the ten
+        # thousand, most of them one shared problem ("does not speak German").
+        try:
+            return self._hash
+        except AttributeError:
+            pass
+        try:
+            value = hash((self.code, frozenset(self.params.items())))
+        except TypeError:  # a list or a mapping among the values
+            value = hash((self.code, frozenset(self.params)))
+        _SET_HASH(self, value)
+        return value
 
     def __repr__(self) -> str:
         return f"Problem({self!s})"
@@ -66,6 +77,7 @@ class Problem:
 
 _SET_CODE = Problem.code.__set__  # type: ignore[attr-defined]
 _SET_PARAMS = Problem.params.__set__  # type: ignore[attr-defined]
+_SET_HASH = Problem._hash.__set__  # type: ignore[attr-defined]
 
 
 def _json(value: Any) -> Any:

@@ -32,8 +32,9 @@ def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dic
     the messages list them with their answers."""
     if result is None:
         return []
+    skip = ALREADY_ASKED.code
     counts = Counter(reason for e in result.exclusions() for reason in e.reasons
-                     if reason != ALREADY_ASKED)
+                     if reason.code != skip)
     return [{"reason": reason.to_json(), "count": count}
             for reason, count in counts.most_common(limit)]
 
