@@ -186,6 +186,27 @@ def test_an_error_is_its_code_for_the_log_and_its_template_for_a_person() -> Non
         invalid.problem.code = "x"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(("problem", "words"), [
+    (Problem("renews_soon", days=0), "renews today"),
+    (Problem("renews_soon", days=1), "renews in 1 day"),
+    (Problem("caution", caution=Problem("renews_soon", days=21)), "caution: renews in 21 days"),
+    (Problem("shared_use_cases", use_cases=["Checkout", "Payouts"]),
+     "use cases: Checkout, Payouts"),
+    (Problem("company_size_fits", same=False, size="51-200"),
+     "similar company size (51-200 employees)"),
+    (Problem("in_cooldown", engaged=date(2026, 3, 1), days=14, clear=None),
+     "engagement on 2026-03-01 is within the 14-day cooldown"),
+    (Problem("engagement_cap", used=2, cap=3, days=90, around=date(2026, 4, 1), reserved=1,
+             next_slot=date(2026, 6, 1)),
+     "2 of 3 engagements within 90 days of 2026-04-01 and 1 open ask holding a slot "
+     "(next slot 2026-06-01)"),
+])
+def test_each_way_a_reason_reads(problem: Problem, words: str) -> None:
+    renderer = Renderer()
+    assert renderer.problem_text(problem) == words
+    assert renderer.problem_text(json.loads(json.dumps(problem.to_json()))) == words
+
+
 def test_a_stored_reason_is_worded_back_even_one_queued_before_reasons_were_codes() -> None:
     renderer = Renderer()
     stored = {"request": {"id": 7, "reference_type_label": "Reference call",
