@@ -208,6 +208,18 @@ def deny_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
                        {"private_metadata": checked_metadata(ask_id)})
 
 
+def pause_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
+    """Opened by "Pause my requests": until when (optional), and why (optional)."""
+    return render_form(renderer, "pause", {"private_metadata": checked_metadata(advocate_id)})
+
+
+def parse_pause(view: Mapping[str, Any]) -> tuple[date | None, str]:
+    """The pause modal's day (None: until resumed) and reason; ``ValueError`` for a day
+    Slack's date picker never sends."""
+    day = clean(input_value(view, "until"))
+    return (date.fromisoformat(day) if day else None), clean(input_value(view, "reason"))
+
+
 def parse_reason(view: Mapping[str, Any]) -> str:
     """The reason of a decline or a denial ("" when none was given)."""
     return clean(input_value(view, "reason"))

@@ -198,6 +198,7 @@ class TeamsCards:
             "min_date": today.isoformat() if today else None,
             "own_limits": form_fields("own_limits", limits=profile.limits,
                                       program=program_limits),
+            "pause": form_fields("pause"),
             "overrides": override_fields(profile),
         })
 
