@@ -68,9 +68,10 @@ def decode_csv_bytes(data: bytes, encoding: str | None = None) -> str:
                 "Save it as 'CSV UTF-8', or import it with --encoding cp1252"
             ) from None
     if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
         raise RosterFileError(
-            "the file contains NUL characters, so it is not a text CSV (is it UTF-16 without "
-            "a byte-order mark, or a spreadsheet?)"
+            f"the file contains NUL characters (the first on line {line}), so it is not a "
+            "text CSV (is it UTF-16 without a byte-order mark, or a spreadsheet?)"
         )
     return text
 

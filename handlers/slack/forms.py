@@ -128,7 +128,9 @@ def input_value(view: Mapping[str, Any], block_id: str) -> Any:
         selected = action.get("selected_option")
         return selected.get("value") if isinstance(selected, Mapping) else None
     if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        selected = action.get("selected_options") or []
+        selected = action.get("selected_options")
+        if not isinstance(selected, list):
+            return None
         return [o["value"] for o in selected if isinstance(o, Mapping) and "value" in o]
     if kind == "datepicker":
         return action.get("selected_date")

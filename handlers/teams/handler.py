@@ -34,6 +34,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
+from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from bot.conversation import words
@@ -104,8 +105,9 @@ def identity_of(activity: Activity) -> Identity:
     """A Teams user is (tenant, ``from.id``); the Emulator has no tenant, so its channel
     stands in."""
     channel_data = activity.channel_data if isinstance(activity.channel_data, Mapping) else {}
+    named = channel_data.get("tenant")
     tenant = (getattr(activity.conversation, "tenant_id", None)
-              or (channel_data.get("tenant") or {}).get("id")
+              or (named.get("id") if isinstance(named, Mapping) else None)
               or activity.channel_id or "unknown")
     return Identity(Platform.TEAMS, str(tenant), str(activity.from_property.id))
 
@@ -115,7 +117,7 @@ def valid_zone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         return None
     return name
 
@@ -142,9 +144,11 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
     if activity.channel_id == "msteams":
         try:
             member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
-        except Exception:  # the roster call failing must not lose the user's message
-            log.warning("could not read the Teams roster for %s", activity.from_property.id,
-                        exc_info=True)
+        except Exception as error:  # the roster call failing must not lose the message
+            # One line, no traceback: a user the roster does not know is the sender's
+            # doing (an id anyone can type in an activity), not a bug of ours.
+            log.warning("could not read the Teams roster for %.60r: %s: %.200s",
+                        activity.from_property.id, type(error).__name__, error)
             return Member(None)
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         role = str(getattr(member, "user_role", None) or "").lower()
@@ -263,7 +267,14 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            try:
+                if not isinstance(turn_context.activity.value, Mapping):
+                    raise DeserializationError("the invoke's value is not an object")
+                return await super().on_invoke_activity(turn_context)
+            except DeserializationError:  # botbuilder read a value of the wrong shape
+                log.info("an invoke %.40r with a value of the wrong shape",
+                         turn_context.activity.name)
+                return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
         reply = await self.act(self.actor(turn_context), turn_context.activity.value)
         if reply.card is not None:
             body = InvokeBody(status_code=200, type=CARD_RESPONSE, value=reply.card)
