@@ -72,8 +72,8 @@ def small_whole(raw: object) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    text = str(raw).strip()
-    return int(text) if text.isdigit() else None
+    text = str(raw).strip()  # "²" and 5,000 digits are digits that int() refuses
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def clean(raw: object) -> str:
@@ -372,7 +372,7 @@ def metadata(view: Mapping[str, Any]) -> str:
 def metadata_id(view: Mapping[str, Any]) -> int | None:
     """``private_metadata`` as the id it carries for every modal but intake."""
     text = metadata(view).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 __all__ = [

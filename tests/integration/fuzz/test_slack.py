@@ -455,10 +455,13 @@ def test_every_route_answers_any_request_without_a_5xx(
         query, errors="surrogatepass")
 
     async def go() -> int:
-        async with door.http.request(method, url, headers={"X-Odd": header},
-                                     data=b"x" if method != "GET" else None) as response:
-            await response.read()
-            return response.status
+        try:
+            async with door.http.request(method, url, headers={"X-Odd": header},
+                                         data=b"x" if method != "GET" else None) as response:
+                await response.read()
+                return response.status
+        except aiohttp.ClientResponseError as error:  # e.g. a 400 to a HEAD, with a body
+            return error.status
 
     door.reset()
     status = door.served.run(go)
@@ -505,6 +508,14 @@ def test_a_click_without_a_user_id_is_refused_politely(door: Door) -> None:
     assert_served(door, status, answer)
 
 
+def test_a_5000_digit_private_metadata_is_a_lost_form(door: Door) -> None:
+    state = {"reason": {"reason": {"type": "plain_text_input", "value": "busy"}}}
+    payload = submission("decline_reason", ADA[0], state, "1" * 5000)
+    door.reset()
+    status, answer = door.send(payload_body(payload), sign(payload_body(payload)))
+    assert_served(door, status, answer, modal=True)
+
+
 def test_a_multi_select_that_is_not_a_list_gets_inline_errors(door: Door) -> None:
     state = {"products": {"products": {"type": "multi_static_select", "selected_options": 7}}}
     payload = submission("intake", RILEY[0], state, json.dumps({"channel": "C0SALES"}))
@@ -525,3 +536,15 @@ def test_a_header_line_over_8_kb_is_one_short_warning(door: Door) -> None:
     assert not door.tap.loud()
     assert any("malformed HTTP request: LineTooLong" in r.getMessage()
                for r in door.tap.warnings())
+
+
+@pytest.mark.parametrize("helpfulness", ["²", "1" * 5000])
+def test_digits_int_refuses_are_an_inline_error(door: Door, helpfulness: str) -> None:
+    state = {"outcome": {"outcome": {"type": "radio_buttons",
+                                     "selected_option": {"value": "completed"}}},
+             "helpfulness": {"helpfulness": {"type": "static_select",
+                                             "selected_option": {"value": helpfulness}}}}
+    payload = submission("outcome", RILEY[0], state, "1")
+    door.reset()
+    status, answer = door.send(payload_body(payload), sign(payload_body(payload)))
+    assert_served(door, status, answer, modal=True)
