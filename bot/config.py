@@ -144,6 +144,9 @@ class Settings(BaseSettings):
         description="Comma-separated email domains of the sales reps (e.g. example.com); "
                     "empty = every internal person who is not an advocate",
     )
+    rep_slack_usergroup: str = Field(
+        "", description="Slack user group id (S0…) the sales reps belong to; when set, "
+                        "only its members can request references on Slack")
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
     program_channel: str = Field("", description="Channel for recognition posts")
     require_approval: bool = Field(
@@ -310,6 +313,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{domain!r} is not an email domain (expected e.g. "
                                  "example.com, without the part before the @)")
         return domains
+
+    @field_validator("rep_slack_usergroup")
+    @classmethod
+    def _check_usergroup(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"S[A-Z0-9]{2,20}", value):
+            raise ValueError(f"{value[:40]!r} is not a Slack user group id (expected e.g. "
+                             "S0123ABCD, from the group's profile, not its @handle)")
+        return value
 
     @field_validator("program_timezone")
     @classmethod
