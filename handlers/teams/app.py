@@ -38,6 +38,7 @@ from botbuilder.schema import Activity
 from bot.config import Settings
 from handlers.payloads import has_lone_surrogate
 from handlers.teams.cards import TeamsCards
+from handlers.teams.graph import GraphGroups
 from handlers.teams.handler import AdvocateTeamsBot, MemberEmail, teams_member_email
 from handlers.teams.messenger import TeamsMessenger
 from handlers.teams.replies import text_of
@@ -202,8 +203,12 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
             _BotFrameworkConfig(settings)))
     cards = TeamsCards(bot_app.renderer)
     adapter.on_turn_error = turn_error(cards)
+    rep_group = GraphGroups(
+        settings.rep_teams_group, settings.microsoft_app_tenant_id, settings.microsoft_app_id,
+        settings.microsoft_app_password, graph_url=settings.graph_api_url,
+        login_url=settings.microsoft_login_url) if settings.rep_teams_group else None
     bot = AdvocateTeamsBot(bot_app.ctx, cards, bot_name=settings.teams_bot_name,
-                           member_email=member_email)
+                           member_email=member_email, rep_group=rep_group)
     messenger = TeamsMessenger(adapter, cards, bot_app.uow, app_id=settings.microsoft_app_id)
     front = TeamsFrontEnd(adapter=adapter, bot=bot, messenger=messenger,
                           app_id=settings.microsoft_app_id, tenants=settings.teams_tenants)

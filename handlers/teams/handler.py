@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +53,7 @@ from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.commands import BadAction, CardAction
+from handlers.teams.graph import GraphGroups
 from handlers.teams.replies import EXPORT_CONTEXT, card_activity
 
 log = logging.getLogger(__name__)
@@ -165,12 +166,14 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
 
 class AdvocateTeamsBot(TeamsActivityHandler):
     def __init__(self, ctx: ServiceContext, cards: TeamsCards, *, bot_name: str,
-                 member_email: MemberEmail = teams_member_email) -> None:
+                 member_email: MemberEmail = teams_member_email,
+                 rep_group: GraphGroups | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.cards = cards
         self.bot_name = bot_name
         self.member_email = member_email
+        self.rep_group = rep_group  # REP_TEAMS_GROUP: only its members are reps
 
     # --- every turn -------------------------------------------------------------------
 
@@ -203,6 +206,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             identity=identity,
             timezone=valid_zone(activity.local_timezone) or (known.timezone if known else None),
         )
+        judged = person  # what the roles are read from; the table keeps what Teams said
+        if self.rep_group is not None and person.internal is not False and not (
+                await self.rep_group.contains(activity.from_property.aad_object_id)):
+            judged = replace(person, internal=False)
         async with self.ctx.uow() as uow:
             if person != known:
                 await uow.people.upsert(person)
@@ -210,7 +217,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                 reference = reference_of(activity)
                 if reference != stored_reference:
                     await uow.people.save_conversation_reference(identity, reference)
-            actor = await resolve_actor(self.ctx, uow, person)
+            actor = await resolve_actor(self.ctx, uow, judged)
             await uow.commit()
         return actor
 
@@ -227,7 +234,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         """Teams also sends an installationUpdate on install (welcomed there); the
         Emulator sends only this, so it is welcomed here."""
         activity = turn_context.activity
-        bot_added = any(m.id == activity.recipient.id for m in activity.members_added or [])
+        bot = activity.recipient.id if activity.recipient is not None else None
+        bot_added = bool(bot) and any(m.id == bot for m in activity.members_added or [])
         if bot_added and activity.channel_id != "msteams":
             await self._welcome(turn_context)
 

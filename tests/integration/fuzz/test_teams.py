@@ -350,6 +350,10 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
         "a 10,000-character activity id": (activity(door, "29:rita", id="x" * 10_000), 400),
         "channelData.tenant as text": (
             activity(door, "29:rita", text="help", channelData={"tenant": "t"}), 201),
+        "a conversation update without a recipient": (
+            {k: v for k, v in activity(door, "29:ada", type="conversationUpdate",
+                                       membersAdded=[{"id": "29:ada"}]).items()
+             if k != "recipient"}, 201),
         "a 10,000-character time zone": (
             activity(door, "29:rita", text="help", localTimezone="x" * 10_000), 201),
     }
@@ -360,7 +364,8 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
     "an invoke whose value is text", "a lone surrogate in from.id",
     "a NUL in the conversation id", "a non-ASCII conversation id",
     "a brace in the conversation id", "a 10,000-character activity id",
-    "channelData.tenant as text", "a 10,000-character time zone"])
+    "channelData.tenant as text", "a conversation update without a recipient",
+    "a 10,000-character time zone"])
 def test_what_the_fuzzing_found(door: Door, name: str) -> None:
     body, expected = pinned(door)[name]
     door.reset()
