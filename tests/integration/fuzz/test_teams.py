@@ -354,6 +354,10 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
             {k: v for k, v in activity(door, "29:ada", type="conversationUpdate",
                                        membersAdded=[{"id": "29:ada"}]).items()
              if k != "recipient"}, 201),
+        "an intake whose industry is a number": (
+            activity(door, "29:pat", type="invoke", name="adaptiveCard/action", value={
+                "action": {"type": "Action.Execute", "verb": "intake.submit",
+                           "data": {"industry": 0}}}), 200),
         "a 10,000-character time zone": (
             activity(door, "29:rita", text="help", localTimezone="x" * 10_000), 201),
     }
@@ -365,7 +369,7 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
     "a NUL in the conversation id", "a non-ASCII conversation id",
     "a brace in the conversation id", "a 10,000-character activity id",
     "channelData.tenant as text", "a conversation update without a recipient",
-    "a 10,000-character time zone"])
+    "an intake whose industry is a number", "a 10,000-character time zone"])
 def test_what_the_fuzzing_found(door: Door, name: str) -> None:
     body, expected = pinned(door)[name]
     door.reset()
