@@ -129,4 +129,6 @@ def shape_problem(body: Mapping[str, Any]) -> str | None:
             return "event has no type"
     if not isinstance(body.get("callback_id", ""), str):
         return "callback_id is not text"
+    if not isinstance(body.get("response_url", ""), str):  # Bolt's respond() posts to it
+        return "response_url is not text"
     return None

@@ -481,17 +481,21 @@ def pinned() -> dict[str, tuple[bytes, int]]:
     del no_view_type["view"]["type"]
     no_trigger = load_fixture("req_slash_command")
     del no_trigger["trigger_id"]
+    response_url_a_number = click("ask_advocate", RILEY[0], "1", response_url="x")
+    response_url_a_number["response_url"] = 1
     return {
         "a lone surrogate in user.id": (payload_body(surrogate), 400),
         "an action without action_id": (payload_body(no_action_id), 400),
         "a view without a type (was 500)": (payload_body(no_view_type), 400),
         "a command without trigger_id": (form_body(no_trigger), 400),
+        "a response_url that is a number": (payload_body(response_url_a_number), 400),
     }
 
 
 @pytest.mark.parametrize("name", ["a lone surrogate in user.id", "an action without action_id",
                                   "a view without a type (was 500)",
-                                  "a command without trigger_id"])
+                                  "a command without trigger_id",
+                                  "a response_url that is a number"])
 def test_a_signed_body_the_listeners_cannot_read_is_a_400(door: Door, name: str) -> None:
     body, expected = pinned()[name]
     door.reset()
@@ -516,8 +520,13 @@ def test_a_5000_digit_private_metadata_is_a_lost_form(door: Door) -> None:
     assert_served(door, status, answer, modal=True)
 
 
-def test_a_multi_select_that_is_not_a_list_gets_inline_errors(door: Door) -> None:
-    state = {"products": {"products": {"type": "multi_static_select", "selected_options": 7}}}
+@pytest.mark.parametrize("products", [
+    {"type": "multi_static_select", "selected_options": 7},
+    {"type": "users_select", "selected_user": 0},
+], ids=["selected_options a number", "a picker's number"])
+def test_a_multi_select_that_is_not_a_list_gets_inline_errors(
+        door: Door, products: dict[str, Any]) -> None:
+    state = {"products": {"products": products}}
     payload = submission("intake", RILEY[0], state, json.dumps({"channel": "C0SALES"}))
     door.reset()
     status, answer = door.send(payload_body(payload), sign(payload_body(payload)))
