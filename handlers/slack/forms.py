@@ -131,7 +131,7 @@ def input_value(view: Mapping[str, Any], block_id: str) -> Any:
         selected = action.get("selected_options")
         if not isinstance(selected, list):
             return None
-        return [o["value"] for o in selected if isinstance(o, Mapping) and "value" in o]
+        return [str(o["value"]) for o in selected if isinstance(o, Mapping) and "value" in o]
     if kind == "datepicker":
         return action.get("selected_date")
     if kind == "datetimepicker":

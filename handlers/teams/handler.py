@@ -235,7 +235,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         Emulator sends only this, so it is welcomed here."""
         activity = turn_context.activity
         bot = activity.recipient.id if activity.recipient is not None else None
-        bot_added = bool(bot) and any(m.id == bot for m in activity.members_added or [])
+        bot_added = bool(bot) and any(m is not None and m.id == bot
+                                      for m in activity.members_added or [])
         if bot_added and activity.channel_id != "msteams":
             await self._welcome(turn_context)
 

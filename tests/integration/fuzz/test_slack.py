@@ -523,10 +523,12 @@ def test_a_5000_digit_private_metadata_is_a_lost_form(door: Door) -> None:
 @pytest.mark.parametrize("products", [
     {"type": "multi_static_select", "selected_options": 7},
     {"type": "users_select", "selected_user": 0},
-], ids=["selected_options a number", "a picker's number"])
+    {"type": "multi_static_select", "selected_options": [{"value": 0}]},
+], ids=["selected_options a number", "a picker's number", "an option's value a number"])
 def test_a_multi_select_that_is_not_a_list_gets_inline_errors(
         door: Door, products: dict[str, Any]) -> None:
-    state = {"products": {"products": products}}
+    state = {"products": {"products": products}, "call_length_minutes": {
+        "call_length_minutes": products}}
     payload = submission("intake", RILEY[0], state, json.dumps({"channel": "C0SALES"}))
     door.reset()
     status, answer = door.send(payload_body(payload), sign(payload_body(payload)))

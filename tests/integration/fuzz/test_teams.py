@@ -354,6 +354,9 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
             {k: v for k, v in activity(door, "29:ada", type="conversationUpdate",
                                        membersAdded=[{"id": "29:ada"}]).items()
              if k != "recipient"}, 201),
+        "a member added who is null": (
+            activity(door, "29:ada", type="conversationUpdate",
+                     membersAdded=[None, {"id": "28:bot"}]), 201),
         "an intake whose industry is a number": (
             activity(door, "29:pat", type="invoke", name="adaptiveCard/action", value={
                 "action": {"type": "Action.Execute", "verb": "intake.submit",
@@ -369,7 +372,8 @@ def pinned(door: Door) -> dict[str, tuple[dict[str, Any], int]]:
     "a NUL in the conversation id", "a non-ASCII conversation id",
     "a brace in the conversation id", "a 10,000-character activity id",
     "channelData.tenant as text", "a conversation update without a recipient",
-    "an intake whose industry is a number", "a 10,000-character time zone"])
+    "a member added who is null", "an intake whose industry is a number",
+    "a 10,000-character time zone"])
 def test_what_the_fuzzing_found(door: Door, name: str) -> None:
     body, expected = pinned(door)[name]
     door.reset()
