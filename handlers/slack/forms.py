@@ -74,8 +74,8 @@ def small_whole(raw: object) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    text = str(raw).strip()
-    return int(text) if text.isdigit() else None
+    text = str(raw).strip()  # "²" and 5,000 digits are digits that int() refuses
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def clean(raw: object) -> str:
@@ -130,8 +130,10 @@ def input_value(view: Mapping[str, Any], block_id: str) -> Any:
         selected = action.get("selected_option")
         return selected.get("value") if isinstance(selected, Mapping) else None
     if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        selected = action.get("selected_options") or []
-        return [o["value"] for o in selected if isinstance(o, Mapping) and "value" in o]
+        selected = action.get("selected_options")
+        if not isinstance(selected, list):
+            return None
+        return [str(o["value"]) for o in selected if isinstance(o, Mapping) and "value" in o]
     if kind == "datepicker":
         return action.get("selected_date")
     if kind == "datetimepicker":
@@ -353,7 +355,7 @@ def metadata(view: Mapping[str, Any]) -> str:
 def metadata_id(view: Mapping[str, Any]) -> int | None:
     """``private_metadata`` as the id it carries for every modal but intake."""
     text = metadata(view).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 __all__ = [
