@@ -109,12 +109,14 @@ async def run_replica(port: int, api_url: str, database_url: str) -> None:
     from bot.cli import freeze_startup_objects
     from bot.config import Settings
     from bot.scheduler import start_scheduler
+    from bot.services.ranking import load_roster
     from handlers.web import create_web_app
 
     settings = Settings(database_url=database_url, slack_bot_token=TOKEN,
                         slack_signing_secret=SECRET, slack_api_url=api_url,
                         program_managers=[PM], log_level="WARNING")
     async with open_app(settings) as bot:
+        await load_roster(bot.ctx)  # matching's copy of the roster, as `serve` reads it
         runner = web.AppRunner(create_web_app(bot), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()

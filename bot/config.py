@@ -128,6 +128,15 @@ class Settings(BaseSettings):
         False, description="Serve /api/messages for Teams (on when MicrosoftAppId is set)"
     )
     teams_bot_name: str = Field("Advocate Bot", description="Bot name in the Teams app package")
+    rep_teams_group: str = Field(
+        "", description="Object id (a GUID) of the Azure AD group the sales reps belong to; "
+                        "when set, only its members (nested included) can request "
+                        "references on Teams")
+    graph_api_url: str = Field("https://graph.microsoft.com/v1.0",
+                               description="Microsoft Graph base URL (a local fake in tests)")
+    microsoft_login_url: str = Field(
+        "https://login.microsoftonline.com",
+        description="Azure AD token endpoint base URL (a local fake in tests)")
     teams_allowed_tenants: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated Azure AD tenant ids whose users may use the bot; empty = "
@@ -144,6 +153,9 @@ class Settings(BaseSettings):
         description="Comma-separated email domains of the sales reps (e.g. example.com); "
                     "empty = every internal person who is not an advocate",
     )
+    rep_slack_usergroup: str = Field(
+        "", description="Slack user group id (S0…) the sales reps belong to; when set, "
+                        "only its members can request references on Slack")
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
     program_channel: str = Field("", description="Channel for recognition posts")
     require_approval: bool = Field(
@@ -311,6 +323,24 @@ class Settings(BaseSettings):
                                  "example.com, without the part before the @)")
         return domains
 
+    @field_validator("rep_slack_usergroup")
+    @classmethod
+    def _check_usergroup(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"S[A-Z0-9]{2,20}", value):
+            raise ValueError(f"{value[:40]!r} is not a Slack user group id (expected e.g. "
+                             "S0123ABCD, from the group's profile, not its @handle)")
+        return value
+
+    @field_validator("rep_teams_group")
+    @classmethod
+    def _check_group(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and not re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", value):
+            raise ValueError(f"{value[:40]!r} is not an Azure AD group object id (a GUID "
+                             "like 3f2504e0-4f89-41d3-9a0c-0305e82c3301)")
+        return value
+
     @field_validator("program_timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
@@ -391,6 +421,11 @@ class Settings(BaseSettings):
             )
         if self.microsoft_app_password and not self.microsoft_app_id:
             raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is missing")
+        if self.rep_teams_group and not (self.microsoft_app_id and self.microsoft_app_password
+                                         and self.microsoft_app_tenant_id):
+            raise ValueError("REP_TEAMS_GROUP needs MicrosoftAppId, MicrosoftAppPassword and "
+                             "MicrosoftAppTenantId: the bot reads the group with its own app "
+                             "credentials")
         if self.teams_active and not self.microsoft_app_id and not is_loopback(self.host):
             raise ValueError(
                 f"HOST={self.host} with Teams in unauthenticated local mode (TEAMS_ENABLED "

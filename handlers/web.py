@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import __version__
 from bot.bootstrap import App
@@ -107,9 +108,31 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs a request it cannot even parse (a header line over 8 KB, a broken
+    request line) at ERROR with a traceback, so anyone could fill the log with them: one
+    short warning instead. Installed on the ``aiohttp.server`` logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "refused a malformed HTTP request: %s", (
+                type(error).__name__,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _quiet_bad_requests() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _QuietBadRequests) for f in server_log.filters):
+        server_log.addFilter(_QuietBadRequests())
+
+
 def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Application:
     """The server's routes. ``slack_app`` is built from the settings when not given and
     Slack is configured for HTTP (a bot token and a signing secret)."""
+    _quiet_bad_requests()
     web_app = web.Application()
     web_app[APP_KEY] = bot_app
     web_app.router.add_get("/healthz", healthz)

@@ -83,6 +83,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # id -> member user ids
     uploads: list[bytes] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)  # posts to a response_url
     delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to stall
@@ -257,6 +258,10 @@ class FakeSlack:
             return {"ok": True, "view": {**(view or {}), "id": f"V{next(self._ts):06d}"}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(args.get("usergroup")))
+            return {"ok": True, "users": members} if members is not None else {
+                "ok": False, "error": "no_such_subteam"}
         if method == "auth.test":
             return {"ok": True, "user_id": "UBOT", "team_id": "T0001", "bot_id": "BBOT"}
         return {"ok": True}

@@ -154,7 +154,7 @@ class ImportRoster(Command):
 
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
-                   "own_limits", "check_in_limits", "check_in_feedback"]
+                   "own_limits", "check_in_limits", "check_in_feedback", "pause"]
 
 
 @dataclass(frozen=True, slots=True)

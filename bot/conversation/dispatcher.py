@@ -372,6 +372,9 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     elif command.form in ("own_limits", "check_in_limits"):
         profile = await advocate_profile(ctx, command.actor, command.subject_id)
         context.update(current=profile.limits, program_limits=ctx.policy.limits)
+    elif command.form == "pause":
+        await advocate_profile(ctx, command.actor, command.subject_id)  # theirs, or a PM's
+        context.update(today=today_for(ctx, command.actor))
     return Reply(command.form, context, form=command.form)
 
 

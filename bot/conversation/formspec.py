@@ -190,6 +190,8 @@ FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
         "stage": "opportunity_stage", "opportunity": "opportunity_name",
         "link": "meeting_link", "zone": "timezone", "size": "company_size"}),
     FormSpec("decline_reason", _one("reason", Kind.LONG_TEXT, max_length=REASON_MAX_CHARS)),
+    FormSpec("pause", lambda _sources: (
+        Field("until", Kind.DATE), Field("reason", Kind.LONG_TEXT, max_length=REASON_MAX_CHARS))),
     FormSpec("deny_reason", _one("reason", Kind.LONG_TEXT, max_length=REASON_MAX_CHARS)),
     FormSpec("propose_time", _one("proposed_time", Kind.DATETIME, required=True),
              aliases={"proposed": "proposed_time", "slot": "proposed_time"}),

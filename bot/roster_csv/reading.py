@@ -62,7 +62,7 @@ def decode_csv_bytes(data: bytes, encoding: str | None = None) -> str:
                 "Save it as 'CSV UTF-8', or import it with --encoding cp1252"
             ) from None
     if "\x00" in text:
-        raise RosterFileError(_NUL)
+        raise RosterFileError(_nul(text.count("\n", 0, text.index("\x00")) + 1))
     return text
 
 
@@ -144,14 +144,15 @@ def _records(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, tuple[
 
 
 def _text_lines(lines: Iterator[str]) -> Iterator[str]:
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         if "\x00" in line:
-            raise RosterFileError(_NUL)
+            raise RosterFileError(_nul(number))
         yield line
 
 
-_NUL = ("the file contains NUL characters, so it is not a text CSV (is it UTF-16 without "
-        "a byte-order mark, or a spreadsheet?)")
+def _nul(line: int) -> str:
+    return (f"the file contains NUL characters (the first on line {line}), so it is not a "
+            "text CSV (is it UTF-16 without a byte-order mark, or a spreadsheet?)")
 
 
 def _csv_error(error: csv.Error, start: int, end: int) -> str:

@@ -23,7 +23,6 @@ from bot.domain.errors import InvalidInput, Problem
 from bot.domain.inputs import amount as parse_amount
 from bot.domain.inputs import date_in_range, refuse_control_characters, whole_number
 from bot.domain.model import (
-    AdvocateStatus,
     CompanySize,
     Person,
     ReferenceRequest,
@@ -409,8 +408,10 @@ def _distinct(values: Iterable[str]) -> tuple[str, ...]:
 
 
 async def known_values(uow: UnitOfWork) -> KnownValues:
-    """What the active roster offers; also what the intake form's menus can list."""
-    advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
+    """What the active roster offers; also what the intake form's menus can list. Read
+    from matching's copy of the roster (``active_roster``), never by loading the roster:
+    the intake opens and is filed within Slack's 3 seconds at 100,000 advocates."""
+    advocates = await uow.advocates.active_roster()
     return KnownValues(
         industries=_distinct(a.industry for a in advocates),
         products=_distinct(p for a in advocates for p in a.products),

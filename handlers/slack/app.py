@@ -62,7 +62,8 @@ class SlackParts:
 def build_slack(settings: Settings, uow: UnitOfWorkFactory) -> SlackParts:
     client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     return SlackParts(client, SlackMessenger(client, slack_renderer()),
-                      SlackDirectory(client, uow, home_teams=settings.slack_team_id))
+                      SlackDirectory(client, uow, home_teams=settings.slack_team_id,
+                                     rep_group=settings.rep_slack_usergroup))
 
 
 def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncApp:

@@ -32,6 +32,7 @@ from bot.ports import DeliveryError, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_AFTER = 12 * 3600.0  # seconds a known user's profile is trusted
+GROUP_REFRESH_AFTER = 300.0  # seconds the reps' user group is trusted
 NOT_FOUND_ERRORS = frozenset({"users_not_found", "user_not_found"})
 
 
@@ -102,9 +103,13 @@ class SlackDirectory:
         refresh_after: float = DEFAULT_REFRESH_AFTER,
         monotonic: Callable[[], float] = time.monotonic,
         home_teams: Iterable[str] = (),
+        rep_group: str = "",
     ) -> None:
         self._client = client
         self._home_teams = frozenset(home_teams)
+        self._rep_group = rep_group
+        self._group_members: frozenset[str] = frozenset()
+        self._group_read_at: float | None = None  # monotonic seconds
         self._uow = uow
         self.refresh_after = refresh_after
         self._monotonic = monotonic
@@ -120,6 +125,9 @@ class SlackDirectory:
         first time this process meets them (a restart does not re-ask Slack for everyone);
         else from ``users.info``. Concurrent calls for one user share a single lookup.
         """
+        return await self._narrowed(await self._person(user_id, workspace_id))
+
+    async def _person(self, user_id: str, workspace_id: str) -> Person:
         identity = Identity(Platform.SLACK, workspace_id, user_id)
         entry = self._cache.get(identity)
         now = self._monotonic()
@@ -179,6 +187,36 @@ class SlackDirectory:
             self._home_teams = frozenset(
                 str(answer[key]) for key in ("team_id", "enterprise_id") if answer.get(key))
         return self._home_teams
+
+    # --- the reps' user group ----------------------------------------------------------
+
+    async def _narrowed(self, person: Person) -> Person:
+        """``person``, not internal (so never a rep) when ``REP_SLACK_USERGROUP`` is set
+        and they are not in it. Only what the actor is judged by changes: the people table
+        keeps what Slack says about them."""
+        if not self._rep_group or person.internal is False or person.identity is None:
+            return person
+        if person.identity.user_id in await self.rep_group_members():
+            return person
+        return replace(person, internal=False)
+
+    async def rep_group_members(self) -> frozenset[str]:
+        """The user ids in the reps' group (``usergroups.users.list``), read again after
+        ``GROUP_REFRESH_AFTER``. When Slack cannot answer, the last answer stands; with
+        none, nobody is a rep (closed, not open, on failure)."""
+        now = self._monotonic()
+        if self._group_read_at is not None and now - self._group_read_at < GROUP_REFRESH_AFTER:
+            return self._group_members
+        try:
+            response = await self._client.usergroups_users_list(usergroup=self._rep_group)
+            users = response.get("users") or []
+            self._group_members = frozenset(str(u) for u in users if isinstance(u, str))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("usergroups.users.list failed for %s: %s; %s", self._rep_group,
+                        _error_code(error) if isinstance(error, SlackApiError) else error,
+                        "keeping the last answer" if self._group_read_at else "nobody is a rep")
+        self._group_read_at = now
+        return self._group_members
 
     # --- who is this email (the outbox's Directory) ------------------------------------
 

@@ -74,8 +74,8 @@ def small_whole(raw: object) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    text = str(raw).strip()
-    return int(text) if text.isdigit() else None
+    text = str(raw).strip()  # "²" and 5,000 digits are digits that int() refuses
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 def clean(raw: object) -> str:
@@ -130,8 +130,10 @@ def input_value(view: Mapping[str, Any], block_id: str) -> Any:
         selected = action.get("selected_option")
         return selected.get("value") if isinstance(selected, Mapping) else None
     if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        selected = action.get("selected_options") or []
-        return [o["value"] for o in selected if isinstance(o, Mapping) and "value" in o]
+        selected = action.get("selected_options")
+        if not isinstance(selected, list):
+            return None
+        return [str(o["value"]) for o in selected if isinstance(o, Mapping) and "value" in o]
     if kind == "datepicker":
         return action.get("selected_date")
     if kind == "datetimepicker":
@@ -206,6 +208,18 @@ def deny_reason_view(renderer: Renderer, *, ask_id: int) -> dict[str, Any]:
     """Opened by Deny on an approval request: an optional reason, for the audit log."""
     return render_form(renderer, "deny_reason",
                        {"private_metadata": checked_metadata(ask_id)})
+
+
+def pause_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
+    """Opened by "Pause my requests": until when (optional), and why (optional)."""
+    return render_form(renderer, "pause", {"private_metadata": checked_metadata(advocate_id)})
+
+
+def parse_pause(view: Mapping[str, Any]) -> tuple[date | None, str]:
+    """The pause modal's day (None: until resumed) and reason; ``ValueError`` for a day
+    Slack's date picker never sends."""
+    day = clean(input_value(view, "until"))
+    return (date.fromisoformat(day) if day else None), clean(input_value(view, "reason"))
 
 
 def parse_reason(view: Mapping[str, Any]) -> str:
@@ -341,7 +355,7 @@ def metadata(view: Mapping[str, Any]) -> str:
 def metadata_id(view: Mapping[str, Any]) -> int | None:
     """``private_metadata`` as the id it carries for every modal but intake."""
     text = metadata(view).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 __all__ = [

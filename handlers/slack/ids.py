@@ -22,6 +22,7 @@ VIEW_PROPOSE_TIME: Final = "propose_time"  # private_metadata: engagement id
 VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
 VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
 VIEW_OWN_LIMITS: Final = "own_limits"  # private_metadata: advocate id
+VIEW_PAUSE: Final = "pause"  # private_metadata: advocate id
 # The check-in's own forms: saving them answers the check-in (or records feedback).
 VIEW_CHECKIN_LIMITS: Final = "checkin_limits"  # private_metadata: advocate id
 VIEW_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # private_metadata: advocate id
@@ -48,7 +49,7 @@ ACTION_RECORD_OUTCOME: Final = "record_outcome"  # value "engagement_id"; opens 
 ACTION_ADD_COMMENT: Final = "add_comment"  # value "engagement_id"; opens VIEW_COMMENT
 # App Home.
 ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
-ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"
+ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"; opens VIEW_PAUSE
 ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
 ACTION_PROFILE_LEAVE: Final = "profile_leave"  # value "advocate_id"; has a confirm dialog

@@ -174,6 +174,8 @@ def _list_value(view: Mapping[str, Any], block_id: str) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return tuple(_as_list(value))  # the free-text fallback of an empty roster
+    if not isinstance(value, list):  # a picker's number where a list was expected
+        return (str(value),)
     return tuple(str(v) for v in value)
 
 

@@ -18,8 +18,11 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from handlers.payloads import has_lone_surrogate
 
 #: How old a timestamp may be, in seconds (Slack's own recommendation: five minutes).
 MAX_AGE_SECONDS = 5 * 60
@@ -87,4 +90,45 @@ def parse(body: bytes, headers: Mapping[str, str], query: str) -> AsyncBoltReque
         raise SlackRequestError("payload does not have the shape of a Slack request") from None
     if not isinstance(request.body, dict):
         raise SlackRequestError("payload is not a JSON object")
+    problem = shape_problem(request.body)
+    if problem is not None:
+        raise SlackRequestError(problem)
     return request
+
+
+def shape_problem(body: Mapping[str, Any]) -> str | None:
+    """What Bolt's listener matching would trip over, or None.
+
+    Bolt indexes a few fields before any listener runs (``actions[0].action_id``,
+    ``view.callback_id``, ``view.type``, ``event.type``) and the listeners a command's or
+    a click's ``trigger_id``; one missing or of the wrong type raised inside its
+    dispatch, which logged a traceback (or answered 500) and apologised to whoever the
+    body named.
+    Text with a lone surrogate failed later, in the database driver
+    (``handlers.payloads``). Slack sends neither.
+    """
+    if has_lone_surrogate(body):
+        return "payload has text that is not valid Unicode"
+    kind = body.get("type")
+    if ("command" in body or kind == "block_actions") and not isinstance(
+            body.get("trigger_id"), str):  # Slack sends one with every command and click
+        return "no trigger_id"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not (isinstance(actions, list) and actions and all(
+                isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)):
+            return "actions is not a list of actions with an action_id"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not (isinstance(view, dict) and isinstance(view.get("callback_id"), str)
+                and isinstance(view.get("type"), str)):
+            return "view has no callback_id or type"
+    if kind == "event_callback":
+        event = body.get("event")
+        if not (isinstance(event, dict) and isinstance(event.get("type"), str)):
+            return "event has no type"
+    if not isinstance(body.get("callback_id", ""), str):
+        return "callback_id is not text"
+    if not isinstance(body.get("response_url", ""), str):  # Bolt's respond() posts to it
+        return "response_url is not text"
+    return None

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -34,7 +36,9 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 
 from bot.config import Settings
+from handlers.payloads import has_lone_surrogate
 from handlers.teams.cards import TeamsCards
+from handlers.teams.graph import GraphGroups
 from handlers.teams.handler import AdvocateTeamsBot, MemberEmail, teams_member_email
 from handlers.teams.messenger import TeamsMessenger
 from handlers.teams.replies import text_of
@@ -45,6 +49,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
+# Teams' ids ("29:1f…", "a:1Qb…", "19:…@thread.tacv2;messageid=…", the Emulator's GUIDs and
+# "|livechat") are short and URL-safe; the conversation's id goes into the connector's URL
+# for the reply, where a control character, a brace, a non-ASCII character or a URL
+# longer than servers take fails inside botbuilder.
+_TEAMS_ID = re.compile(r"[\w:@.;=,+/|~!*'()$-]{1,512}", re.ASCII)
+# A token botbuilder can take apart: "Bearer " and a JWT (base64url parts, dots).
+_BEARER = re.compile(r"Bearer [A-Za-z0-9_=-]+\.[A-Za-z0-9_=.-]+")
 
 
 class _BotFrameworkConfig:
@@ -70,6 +81,8 @@ def activity_problem(body: Any) -> str | None:
     """
     if not isinstance(body, dict):
         return "the body is not a JSON object (an activity)"
+    if has_lone_surrogate(body):
+        return "the activity has text that is not valid Unicode"
     try:
         activity = Activity().deserialize(body)
     except Exception:  # msrest's DeserializationError, or an AttributeError inside it
@@ -84,6 +97,12 @@ def activity_problem(body: Any) -> str | None:
         return "the activity has no from.id"
     if activity.conversation is None or not activity.conversation.id:
         return "the activity has no conversation.id"
+    if not all(_TEAMS_ID.fullmatch(str(value)) for value in (
+            activity.from_property.id, activity.conversation.id)):
+        return "the activity's from.id or conversation.id is not a Teams id"
+    if not all(_TEAMS_ID.fullmatch(str(value)) for value in (
+            activity.id, activity.reply_to_id) if value):  # replies go to their URLs
+        return "the activity's id or replyToId is not a Teams id"
     return None
 
 
@@ -146,7 +165,8 @@ class TeamsFrontEnd:
         """POST /api/messages: one activity in, its (invoke) response out."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
-        if self.authenticated and not request.headers.get("Authorization"):
+        if self.authenticated and not _BEARER.fullmatch(
+                request.headers.get("Authorization", "")):
             return web.json_response({"error": "no Bot Framework token"}, status=401)
         try:
             body = await request.json()
@@ -166,6 +186,11 @@ class TeamsFrontEnd:
                         "TEAMS_ALLOWED_TENANTS", refused.args[0])
             return web.json_response({"error": "this tenant is not served by this bot"},
                                      status=403)
+        if response is not None and response.status == HTTPStatus.NOT_IMPLEMENTED:
+            # botbuilder's answer to an invoke the bot has no handler for: the sender's
+            # request is what is unsupported, not the server broken.
+            return web.json_response({"error": "this invoke is not handled by this bot"},
+                                     status=400)
         return response if response is not None else web.Response(status=201)
 
 
@@ -178,8 +203,12 @@ def build_teams(bot_app: App, *, member_email: MemberEmail = teams_member_email,
             _BotFrameworkConfig(settings)))
     cards = TeamsCards(bot_app.renderer, program=bot_app.ctx.policy.limits)
     adapter.on_turn_error = turn_error(cards)
+    rep_group = GraphGroups(
+        settings.rep_teams_group, settings.microsoft_app_tenant_id, settings.microsoft_app_id,
+        settings.microsoft_app_password, graph_url=settings.graph_api_url,
+        login_url=settings.microsoft_login_url) if settings.rep_teams_group else None
     bot = AdvocateTeamsBot(bot_app.ctx, cards, bot_name=settings.teams_bot_name,
-                           member_email=member_email)
+                           member_email=member_email, rep_group=rep_group)
     messenger = TeamsMessenger(adapter, cards, bot_app.uow, app_id=settings.microsoft_app_id)
     front = TeamsFrontEnd(adapter=adapter, bot=bot, messenger=messenger,
                           app_id=settings.microsoft_app_id, tenants=settings.teams_tenants)

@@ -115,8 +115,11 @@ def _cut(text: str, limit: int) -> str:
 def _as_list(raw: object) -> list[str]:
     if raw is None:
         return []
-    parts = raw.split(",") if isinstance(raw, str) else raw
-    return [str(p).strip() for p in parts if str(p).strip()]  # type: ignore[union-attr]
+    if isinstance(raw, str):
+        parts: list[Any] | tuple[Any, ...] = raw.split(",")
+    else:  # a card's data is anyone's JSON: a number where a list was sent, too
+        parts = raw if isinstance(raw, list | tuple) else [raw]
+    return [str(p).strip() for p in parts if str(p).strip()]
 
 
 class TeamsCards:
@@ -198,6 +201,7 @@ class TeamsCards:
             "min_date": today.isoformat() if today else None,
             "own_limits": form_fields("own_limits", limits=profile.limits,
                                       program=program_limits),
+            "pause": form_fields("pause"),
             "overrides": override_fields(profile),
         })
 

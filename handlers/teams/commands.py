@@ -196,7 +196,7 @@ FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
               "approval.deny": "deny_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
-              "checkin.feedback": "check_in_feedback"}
+              "profile.pause": "pause", "checkin.feedback": "check_in_feedback"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +34,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
+from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from bot.conversation import words
@@ -52,6 +53,7 @@ from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.commands import BadAction, CardAction
+from handlers.teams.graph import GraphGroups
 from handlers.teams.replies import EXPORT_CONTEXT, card_activity
 
 log = logging.getLogger(__name__)
@@ -104,8 +106,9 @@ def identity_of(activity: Activity) -> Identity:
     """A Teams user is (tenant, ``from.id``); the Emulator has no tenant, so its channel
     stands in."""
     channel_data = activity.channel_data if isinstance(activity.channel_data, Mapping) else {}
+    named = channel_data.get("tenant")
     tenant = (getattr(activity.conversation, "tenant_id", None)
-              or (channel_data.get("tenant") or {}).get("id")
+              or (named.get("id") if isinstance(named, Mapping) else None)
               or activity.channel_id or "unknown")
     return Identity(Platform.TEAMS, str(tenant), str(activity.from_property.id))
 
@@ -115,7 +118,7 @@ def valid_zone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         return None
     return name
 
@@ -142,9 +145,11 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
     if activity.channel_id == "msteams":
         try:
             member = await TeamsInfo.get_member(turn_context, activity.from_property.id)
-        except Exception:  # the roster call failing must not lose the user's message
-            log.warning("could not read the Teams roster for %s", activity.from_property.id,
-                        exc_info=True)
+        except Exception as error:  # the roster call failing must not lose the message
+            # One line, no traceback: a user the roster does not know is the sender's
+            # doing (an id anyone can type in an activity), not a bug of ours.
+            log.warning("could not read the Teams roster for %.60r: %s: %.200s",
+                        activity.from_property.id, type(error).__name__, error)
             return Member(None)
         email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
         role = str(getattr(member, "user_role", None) or "").lower()
@@ -161,12 +166,14 @@ async def teams_member_email(turn_context: TurnContext) -> Member:
 
 class AdvocateTeamsBot(TeamsActivityHandler):
     def __init__(self, ctx: ServiceContext, cards: TeamsCards, *, bot_name: str,
-                 member_email: MemberEmail = teams_member_email) -> None:
+                 member_email: MemberEmail = teams_member_email,
+                 rep_group: GraphGroups | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.cards = cards
         self.bot_name = bot_name
         self.member_email = member_email
+        self.rep_group = rep_group  # REP_TEAMS_GROUP: only its members are reps
 
     # --- every turn -------------------------------------------------------------------
 
@@ -199,6 +206,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             identity=identity,
             timezone=valid_zone(activity.local_timezone) or (known.timezone if known else None),
         )
+        judged = person  # what the roles are read from; the table keeps what Teams said
+        if self.rep_group is not None and person.internal is not False and not (
+                await self.rep_group.contains(activity.from_property.aad_object_id)):
+            judged = replace(person, internal=False)
         async with self.ctx.uow() as uow:
             if person != known:
                 await uow.people.upsert(person)
@@ -206,7 +217,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                 reference = reference_of(activity)
                 if reference != stored_reference:
                     await uow.people.save_conversation_reference(identity, reference)
-            actor = await resolve_actor(self.ctx, uow, person)
+            actor = await resolve_actor(self.ctx, uow, judged)
             await uow.commit()
         return actor
 
@@ -223,7 +234,9 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         """Teams also sends an installationUpdate on install (welcomed there); the
         Emulator sends only this, so it is welcomed here."""
         activity = turn_context.activity
-        bot_added = any(m.id == activity.recipient.id for m in activity.members_added or [])
+        bot = activity.recipient.id if activity.recipient is not None else None
+        bot_added = bool(bot) and any(m is not None and m.id == bot
+                                      for m in activity.members_added or [])
         if bot_added and activity.channel_id != "msteams":
             await self._welcome(turn_context)
 
@@ -263,7 +276,14 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            try:
+                if not isinstance(turn_context.activity.value, Mapping):
+                    raise DeserializationError("the invoke's value is not an object")
+                return await super().on_invoke_activity(turn_context)
+            except DeserializationError:  # botbuilder read a value of the wrong shape
+                log.info("an invoke %.40r with a value of the wrong shape",
+                         turn_context.activity.name)
+                return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
         reply = await self.act(self.actor(turn_context), turn_context.activity.value)
         if reply.card is not None:
             body = InvokeBody(status_code=200, type=CARD_RESPONSE, value=reply.card)

@@ -66,6 +66,7 @@ def slack_form_commands() -> set[type[c.Command]]:
             "type": "static_select", "selected_option": {"value": "completed"}}),
         slack_views._comment: state(comment={"type": "plain_text_input", "value": "x"}),
         slack_views._own_limits: state(),
+        slack_views._pause: state(until={"type": "datepicker", "selected_date": "2030-01-02"}),
         slack_views._check_in_limits: state(),
         slack_views._check_in_feedback: state(feedback={"type": "plain_text_input",
                                                         "value": "x"}),
@@ -112,6 +113,7 @@ OPENED: dict[str, dict[str, Any]] = {
     "own_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_feedback": {},
+    "pause": {"today": date(2030, 1, 1)},
 }
 
 
@@ -154,7 +156,7 @@ def teams_cards() -> list[dict[str, Any]]:
         _message_card(renderer, "check_in", advocate_id=1, limits=limits, pause_months=[1]),
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
-            "timezone": "Asia/Tokyo",
+            "timezone": "Asia/Tokyo", "pause": form_fields("pause"),
             "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
     ]
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.periods import (
@@ -83,6 +83,7 @@ def test_names_parse_or_say_what_they_expected() -> None:
         parse_weekday("someday")
 
 
+@settings(max_examples=100)  # hypothesis' own default, as before the ci profile
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
                     timezones=st.just(UTC)),
        st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kolkata",

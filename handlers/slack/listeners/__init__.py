@@ -158,8 +158,10 @@ def user_of(body: Mapping[str, Any]) -> tuple[str, str]:
         return str(body["user_id"]), str(body.get("team_id") or "")
     user = body.get("user")
     if isinstance(user, Mapping):  # block_actions, view_submission
-        team = user.get("team_id") or (body.get("team") or {}).get("id") or ""
-        return str(user["id"]), str(team)
+        workspace = body.get("team")
+        team = user.get("team_id") or (
+            workspace.get("id") if isinstance(workspace, Mapping) else "") or ""
+        return str(user.get("id") or ""), str(team)  # no id: a lookup that fails politely
     event = body.get("event") or {}
     return str(event.get("user") or ""), str(body.get("team_id") or "")
 

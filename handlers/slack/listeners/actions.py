@@ -76,8 +76,6 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
         return c.Reschedule(actor, _one(action))
     if name == a.ACTION_HOME_NEW_REQUEST:
         return c.StartRequest(actor)
-    if name == a.ACTION_HOME_PAUSE:
-        return c.PauseProfile(actor, _one(action))
     if name == a.ACTION_HOME_RESUME:
         return c.ResumeProfile(actor, _one(action))
     if name == a.ACTION_PROFILE_LEAVE:
@@ -102,10 +100,11 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_RECORD_OUTCOME: "outcome",
     ids.ACTION_ADD_COMMENT: "comment",
     ids.ACTION_HOME_LIMITS: "own_limits",
+    ids.ACTION_HOME_PAUSE: "pause",
     ids.ACTION_CHECKIN_LIMITS: "check_in_limits",
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
 }
-UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST, ids.ACTION_HOME_PAUSE,
+UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST,
                      ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW})
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,

@@ -121,6 +121,8 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
                                   advocate_name=context["advocate_name"])
     if name == "comment":
         return forms.comment_view(renderer, engagement_id=subject)
+    if name == "pause":
+        return forms.pause_view(renderer, advocate_id=subject)
     raise KeyError(f"no Slack modal for the form {name!r}")
 
 

@@ -167,6 +167,11 @@ def _own_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command
     return c.SetProfileLimits(actor, advocate_id, forms.parse_own_limits(view))
 
 
+def _pause(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    until, reason = forms.parse_pause(view)
+    return c.PauseProfile(actor, advocate_id, until, reason)
+
+
 def _check_in_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
     return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.CHANGE_LIMITS,
                            limits=forms.parse_own_limits(view))
@@ -182,6 +187,7 @@ SMALL_FORMS: dict[str, tuple[str, Callable[..., c.Command | None]]] = {
     ids.VIEW_OUTCOME: ("outcome", _outcome),
     ids.VIEW_COMMENT: ("comment", _comment),
     ids.VIEW_OWN_LIMITS: ("own_limits", _own_limits),
+    ids.VIEW_PAUSE: ("pause", _pause),
     ids.VIEW_CHECKIN_LIMITS: ("check_in_limits", _check_in_limits),
     ids.VIEW_CHECKIN_FEEDBACK: ("check_in_feedback", _check_in_feedback),
 }

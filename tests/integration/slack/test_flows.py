@@ -4,6 +4,7 @@ the account owner, a time the advocate proposes, asks that expire, and the App H
 from __future__ import annotations
 
 import asyncio
+import json
 import types
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from tests.integration.slack.conftest import (
     Slack,
     all_text,
     buttons,
+    date_input,
     moment_input,
     text_input,
     values,
@@ -229,6 +231,18 @@ async def test_pausing_from_the_app_home_redraws_it(slack: Slack) -> None:
     ada = await slack.add_advocate(**ADA_FIELDS)
     await slack.click(ADA, ids.ACTION_HOME_PAUSE, str(ada.id), home=True)
     await slack.settle()
+    [modal] = slack.modals()  # until when and why, both optional: the same form as Teams'
+    assert modal["callback_id"] == ids.VIEW_PAUSE
+    assert [b["block_id"] for b in modal["blocks"] if b["type"] == "input"] == [
+        "until", "reason"]
+    past = values(until=date_input("2026-01-01"))
+    response = await slack.submit(ADA, ids.VIEW_PAUSE, past, private_metadata=str(ada.id))
+    assert response.json()["response_action"] == "errors"  # refused on its field
+    assert list(response.json()["errors"]) == ["until"]
+    response = await slack.submit(ADA, ids.VIEW_PAUSE, values(), private_metadata=str(ada.id),
+                                  view_id="V0PAUSE")
+    assert (response.status, response.text) == (200, "")
+    await slack.settle()
     async with slack.bot.uow() as uow:
         stored = await uow.advocates.get(ada.id or 0)
     assert stored is not None and stored.status is AdvocateStatus.PAUSED
@@ -237,12 +251,19 @@ async def test_pausing_from_the_app_home_redraws_it(slack: Slack) -> None:
     await slack.click(ADA, ids.ACTION_HOME_RESUME, str(ada.id), home=True)
     await slack.settle()
     assert ids.ACTION_HOME_PAUSE in str(slack.homes(ADA)[-1]["blocks"])
-    # Pausing someone else from a forged home button is refused, in a DM (no response_url).
+    # Pausing someone else from a forged home button is refused, in a DM (no response_url),
+    # and so is a forged submission of the form.
     await slack.click(SAM, ids.ACTION_HOME_PAUSE, str(ada.id), home=True)
     await slack.settle()
     [refusal] = [c for c in slack.fake.calls_to("chat.postMessage")
                  if c.args["channel"] == SAM[0]]
     assert refusal.args["text"] == NOT_YOURS
+    response = await slack.submit(SAM, ids.VIEW_PAUSE, values(), private_metadata=str(ada.id),
+                                  view_id="V0FORGED")
+    assert NOT_YOURS in json.dumps(response.json())
+    async with slack.bot.uow() as uow:
+        stored = await uow.advocates.get(ada.id or 0)
+    assert stored is not None and stored.status is AdvocateStatus.ACTIVE
 
 
 async def test_own_limits_can_only_be_stricter_and_errors_come_back_inline(

@@ -37,6 +37,7 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "files_upload_v2": frozenset({"files:write"}),
     "users_info": frozenset({"users:read"}),
     "users_lookupByEmail": frozenset({"users:read.email"}),
+    "usergroups_users_list": frozenset({"usergroups:read"}),
     "views_open": frozenset(),
     "views_publish": frozenset(),
     "views_update": frozenset(),
