@@ -224,8 +224,8 @@ async def answer_check_in(ctx: ServiceContext, actor: Actor, advocate_id: int,
             raise InvalidInput({"months": Problem("pause_months", choices=list(PAUSE_MONTHS))})
         today = local_date(now, advocate.timezone or "UTC")
         until = add_months(today, months) - timedelta(days=1)
-        advocate = await pause_advocate(ctx, actor, advocate_id, until=until,
-                                        reason=f"check-in: pause for {months} months")
+        # The check-in's own audit entry says why (its choice and months).
+        advocate = await pause_advocate(ctx, actor, advocate_id, until=until)
         detail["until"] = until.isoformat()
     else:
         advocate = (await leave_program(ctx, actor, advocate_id)).advocate
