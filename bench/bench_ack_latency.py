@@ -65,6 +65,7 @@ async def run_fake_slack(port: int) -> None:
 
     fake = FakeSlack()
     fake.add_user(*REP)
+    fake.add_user("U0PAT", "pat.manager@vendor.example", "Pat Manager")  # told of closed requests
     for n in range(50):
         fake.add_user(f"U0ADV{n:03d}", f"advocate{n}@customer.example", f"Advocate {n}")
     app = web.Application()
