@@ -44,8 +44,7 @@ from bench_replicas import (  # noqa: E402
     ask_best,
     intake,
     rep,
-    run_fake_slack,
-    run_replica,
+    run_role,
     signed,
 )
 
@@ -190,11 +189,7 @@ def main() -> None:
                         help="on a throwaway PostgreSQL server instead of SQLite")
     parser.add_argument("--role", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
-    if args.role == "fake":
-        asyncio.run(run_fake_slack(int(rest[0]), int(rest[1])))
-        return
-    if args.role == "replica":
-        asyncio.run(run_replica(int(rest[0]), rest[1], rest[2]))
+    if run_role(args.role, rest):
         return
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "roster.csv"

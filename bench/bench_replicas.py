@@ -376,6 +376,16 @@ async def bench(replicas: int, reps: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def run_role(role: str | None, args: list[str]) -> bool:
+    """Be one of the benchmark's processes (``spawn`` starts this script with ``--role``):
+    the fake Slack or a replica; False when this is the benchmark itself."""
+    if role == "fake":
+        asyncio.run(run_fake_slack(int(args[0]), int(args[1])))
+    elif role == "replica":
+        asyncio.run(run_replica(int(args[0]), args[1], args[2]))
+    return role is not None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, default=3)
@@ -384,11 +394,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--role", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
-    if args.role == "fake":
-        asyncio.run(run_fake_slack(int(rest[0]), int(rest[1])))
-        return
-    if args.role == "replica":
-        asyncio.run(run_replica(int(rest[0]), rest[1], rest[2]))
+    if run_role(args.role, rest):
         return
     summary = asyncio.run(bench(args.replicas, args.reps, args.seconds))
     if args.json:
