@@ -150,6 +150,7 @@ class AdvocateRow(Base):
     use_cases: Mapped[list[str]] = mapped_column(JSONValue)
     languages: Mapped[list[str]] = mapped_column(JSONValue)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    call_hours: Mapped[str | None] = mapped_column(String(80))  # None: the program's default
     reference_types: Mapped[list[str]] = mapped_column(JSONValue)
     public_recognition: Mapped[bool] = mapped_column(Boolean, default=False)
     account_owner_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, Problem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = frozenset(range(5))  # Monday-Friday
@@ -70,11 +70,11 @@ class WorkingHours:
         if not cleaned:
             return WorkingHours(base.start, base.end, base.days, zone, base.holidays)
         if len(cleaned) > MAX_TEXT:
-            raise InvalidInput({field_name: "hours_too_long"})
+            raise InvalidInput({field_name: Problem("hours_too_long", most=MAX_TEXT)})
         days, window = _split_days(cleaned, field_name)
         found = _RANGE.match(window)
         if found is None:
-            raise InvalidInput({field_name: "hours_unreadable"})
+            raise InvalidInput({field_name: Problem("hours_unreadable")})
         start = _clock(*found.group(1, 2, 3), field_name)
         end = _clock(*found.group(4, 5, 6), field_name)
         return cls(start, end, days if days is not None else base.days, zone, base.holidays)
@@ -178,7 +178,7 @@ def _split_days(cleaned: str, field_name: str) -> tuple[frozenset[int] | None, s
         index += 1
     window = "".join(words[index:]).replace("to", "-")
     if not window:
-        raise InvalidInput({field_name: "hours_unreadable"})
+        raise InvalidInput({field_name: Problem("hours_unreadable")})
     return (frozenset(days) if days else None), window
 
 
@@ -191,12 +191,12 @@ def _clock(hour: str, minute: str | None, half: str | None, field_name: str) -> 
     h, m = int(hour), int(minute or 0)
     if half:
         if not 1 <= h <= 12:
-            raise InvalidInput({field_name: "hours_unreadable"})
+            raise InvalidInput({field_name: Problem("hours_unreadable")})
         h = h % 12 + (12 if half == "pm" else 0)
     if h == 24 and m == 0:
         return time(0)
     if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise InvalidInput({field_name: "hours_unreadable"})
+        raise InvalidInput({field_name: Problem("hours_unreadable")})
     return time(h, m)
 
 

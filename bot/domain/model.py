@@ -218,6 +218,9 @@ class Advocate:
     use_cases: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("English",)
     timezone: str = "UTC"
+    # When they take calls, in their own zone ("Mon-Fri 09:00-18:00", bot/domain/hours.py);
+    # "" is the program's default.
+    call_hours: str = ""
     reference_types: frozenset[ReferenceType] = frozenset({ReferenceType.CALL})
     public_recognition: bool = False
     account_owner_email: str | None = None

@@ -18,6 +18,7 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from bot.domain.errors import InvalidInput
+from bot.domain.hours import WorkingHours
 from bot.domain.inputs import (
     LATEST_DATE,
     MAX_LIMIT_COUNT,
@@ -125,6 +126,19 @@ def _zones() -> dict[str, str]:
 _GMT_PREFIX = re.compile(r"^\(?\s*(?:gmt|utc)\s*(?:[+\-\u2212]\s*\d{1,2}(?::?\d{2})?)?\s*\)\s*",
                          re.IGNORECASE)
 _TRAILING_ZONE = re.compile(r"\(([^()]+/[^()]+)\)\s*$")
+
+
+def parse_call_hours(value: str, label: str = "call hours") -> str:
+    """When an advocate takes calls, in the canonical spelling (``Mon-Fri 09:00-18:00``);
+    people write it many ways ("9-17", "weekdays 8:30am-5pm", "Mon, Wed 10-16"). Blank →
+    "" (the program's default)."""
+    if not value:
+        return ""
+    try:
+        return WorkingHours.parse(value).text()
+    except InvalidInput:
+        raise BadCell(f"{label} {value[:60]!r} are not hours like 'Mon-Fri 09:00-18:00' "
+                      "or '9-17'") from None
 
 
 def parse_timezone(value: str, label: str = "time zone") -> str:
@@ -500,6 +514,7 @@ def cell_parser(key: str, day_first: bool | None) -> Callable[[str, str], Any]:
         "do_not_use_with": lambda v, label: split_multi(v),
         "languages": lambda v, label: parse_languages(v),
         "timezone": parse_timezone,
+        "call_hours": parse_call_hours,
         "reference_types": parse_reference_types,
         "public_recognition": lambda v, label: bool(parse_bool(v, label)),
         "consent": parse_bool,

@@ -68,6 +68,8 @@ COLUMNS: tuple[Column, ...] = (
     _col("languages", "Languages", "Language", "Preferred Language", "Spoken Languages",
          "Languages Spoken"),
     _col("timezone", "Time Zone", "Timezone", "TZ", "IANA Time Zone", "Time Zone Sid Key"),
+    _col("call_hours", "Call Hours", "Working Hours", "Business Hours", "Available Hours",
+         "Call Availability"),
     _col("reference_types", "Reference Types", "Reference Type", "Reference Activities",
          "Reference Activity", "Reference Availability", "Available For", "Willing To Do"),
     _col("public_recognition", "Public Recognition", "Public Thanks", "Thank Publicly",
@@ -118,7 +120,7 @@ LIMIT_FIELDS = ("max_per_90_days", "max_per_365_days", "cooldown_days", "max_ope
 NAME_KEYS = ("name", "first_name", "last_name")
 # Plain attributes: a present column sets them; a blank cell sets the field's empty value.
 SIMPLE_KEYS = ("name", "title", "company", "account_id", "industry", "region", "country",
-                "company_size", "products", "use_cases", "languages", "timezone",
+                "company_size", "products", "use_cases", "languages", "timezone", "call_hours",
                 "reference_types", "public_recognition", "account_owner_email", "health_score",
                 "nps", "renewal_date", "unavailable_until", "do_not_use_with", "notes")
 # Program-managed attributes: a blank cell leaves the stored value alone (see docs).

@@ -43,6 +43,7 @@ def advocate_to_row(advocate: Advocate) -> tuple[str, ...]:
         "company_size": a.company_size.value if a.company_size else "",
         "products": join_multi(a.products), "use_cases": join_multi(a.use_cases),
         "languages": join_multi(a.languages), "timezone": a.timezone,
+        "call_hours": a.call_hours,
         "reference_types": "; ".join(types),
         "public_recognition": "yes" if a.public_recognition else "no",
         "account_owner_email": a.account_owner_email or "",

@@ -67,6 +67,7 @@ def full_advocate(email: str = "Ada.Lovelace@Example.com") -> Advocate:
         use_cases=("payouts", "reconciliation"),
         languages=("English", "日本語"),
         timezone="Europe/London",
+        call_hours="Mon-Thu 08:30-16:00",
         reference_types=frozenset({ReferenceType.CALL, ReferenceType.CASE_STUDY}),
         public_recognition=True,
         account_owner_email="csm@vendor.example",

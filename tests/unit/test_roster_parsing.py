@@ -366,6 +366,25 @@ def test_invalid_time_zones_are_reported(cell: str) -> None:
     assert problems(result)[2].startswith(f"Time Zone '{cell}' is not an IANA time zone")
 
 
+@pytest.mark.parametrize(("header", "cell", "hours"), [
+    ("Call Hours", "Mon-Fri 09:00-18:00", "Mon-Fri 09:00-18:00"),
+    ("Working Hours", "9-17", "Mon-Fri 09:00-17:00"),
+    ("Business Hours", "weekdays 8:30am-5pm", "Mon-Fri 08:30-17:00"),
+    ("Call Hours", "Mon, Wed 10-16", "Mon,Wed 10:00-16:00"),
+    ("Call Hours", "", ""),  # the program's default
+])
+def test_call_hours_are_read_as_people_write_them(header: str, cell: str, hours: str) -> None:
+    result = plan(f'Email,Name,Company,{header}\na@x.example,A,X,"{cell}"\n')
+    assert by_email(result)["a@x.example"].call_hours == hours
+
+
+def test_hours_that_are_not_hours_are_reported_on_their_line() -> None:
+    result = plan("Email,Name,Company,Call Hours\na@x.example,A,X,9-17\n"
+                  "b@x.example,B,X,whenever\n")
+    assert problems(result) == {3: "Call Hours 'whenever' are not hours like "
+                                   "'Mon-Fri 09:00-18:00' or '9-17'"}
+
+
 @pytest.mark.parametrize(("cell", "band"), [
     ("12", CompanySize.XS), ("50", CompanySize.XS), ("51", CompanySize.S),
     ("200", CompanySize.S), ("201", CompanySize.M), ("1,000", CompanySize.M),
