@@ -157,6 +157,9 @@ class Settings(BaseSettings):
         "", description="Slack user group id (S0…) the sales reps belong to; when set, "
                         "only its members can request references on Slack")
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
+    program_default_hours: str = Field(
+        "Mon-Fri 09:00-18:00", description="When advocates take calls, in their own zone, "
+                                           "unless the roster's Call Hours says otherwise")
     program_channel: str = Field("", description="Channel for recognition posts")
     require_approval: bool = Field(
         False, description="Ask the account owner before contacting their customer"
@@ -341,6 +344,18 @@ class Settings(BaseSettings):
                              "like 3f2504e0-4f89-41d3-9a0c-0305e82c3301)")
         return value
 
+    @field_validator("program_default_hours")
+    @classmethod
+    def _valid_hours(cls, value: str) -> str:
+        from bot.domain.errors import InvalidInput
+        from bot.domain.hours import WorkingHours
+
+        try:
+            return WorkingHours.parse(value).text() if value.strip() else WorkingHours().text()
+        except InvalidInput:
+            raise ValueError(f"{value[:60]!r} are not hours like 'Mon-Fri 09:00-18:00' or "
+                             "'9-17'") from None
+
     @field_validator("program_timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
@@ -502,6 +517,7 @@ class Settings(BaseSettings):
             not_now_snooze_days=self.not_now_snooze_days,
             require_approval=self.require_approval,
             show_prospect_name=self.show_prospect_name,
+            default_hours=self.program_default_hours,
             points=(
                 ("call", self.points_call),
                 ("video_call", self.points_video_call),

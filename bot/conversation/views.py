@@ -61,6 +61,8 @@ def profile_view(profile: AdvocateProfile, *, items: int = 10) -> dict[str, Any]
         "usage": [{"span": u.span, "used": u.used, "limit": u.limit} for u in (
             profile.last_90_days, profile.last_365_days, profile.open_asks)],
         "cooldown_days": profile.limits.cooldown_days,
+        "call_hours": profile.call_hours,
+        "timezone": advocate.timezone,
         "blocked": [] if profile.can_be_asked.allowed else [
             reason.to_json() for reason in profile.can_be_asked.reasons],
         "upcoming": [{

@@ -184,6 +184,7 @@ class AdvocateProfile:
     open_asks: LimitUsage
     can_be_asked: LimitCheck  # allowed, or every reason not and when that ends
     availability: Availability
+    call_hours: str  # when they take calls, in their zone: their own, else the program's
     tier: Tier
     next_tier: tuple[Tier, int] | None
     upcoming: tuple[HistoryItem, ...]
@@ -522,6 +523,7 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
         open_asks=LimitUsage(usage.open_asks, limits.max_open_asks, "open_asks"),
         can_be_asked=check_can_ask(advocate, usage, ctx.policy.limits, now),
         availability=_availability(advocate, now),
+        call_hours=advocate.call_hours or ctx.policy.default_hours,
         tier=tier_for(advocate.points, policy_tiers(ctx.policy)),
         next_tier=next_tier(advocate.points, policy_tiers(ctx.policy)),
         upcoming=tuple(upcoming),

@@ -143,6 +143,7 @@ def teams_cards() -> list[dict[str, Any]]:
                "availability": {"state": "active", "until": None}, "tier": "Bronze",
                "points": 0, "next_tier": None, "usage": [], "cooldown_days": 21,
                "blocked": [], "can_pause": True, "can_resume": False, "retired": False,
+               "call_hours": "Mon-Fri 09:00-18:00", "timezone": "Asia/Tokyo",
                "upcoming": [], "history": []}  # bot.conversation.views.profile_view
     limits = {name: getattr(CURRENT, name) for name in LIMIT_NAMES}
     return [

@@ -685,6 +685,7 @@ async def test_the_home_shows_a_section_per_role_and_the_right_pause_button(
     assert ids.ACTION_HOME_RESUME in actions[2] and ids.ACTION_HOME_PAUSE not in actions[2]
     dumped = json.dumps(advocate, ensure_ascii=False)
     assert "JST" in dumped  # the booked call, in the advocate's zone
+    assert "*Call hours*" in dumped and "Mon-Fri 09:00-18:00 (Asia/Tokyo)" in dumped
     # Why a paused advocate is not asked, in words, as Teams' profile card says it too.
     assert "Not asked right now: advocate is paused" in json.dumps(paused, ensure_ascii=False)
     assert "Not asked right now" not in json.dumps(rep_only)

@@ -132,3 +132,15 @@ def test_rep_email_domains_are_lower_case_domains(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SettingsError, match=r"REP_EMAIL_DOMAINS: 'riley@vendor\.example' is "
                                             r"not an email domain"):
         load_settings()
+
+
+def test_the_default_call_hours_are_read_as_people_write_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().program_policy().default_hours == "Mon-Fri 09:00-18:00"
+    monkeypatch.setenv("PROGRAM_DEFAULT_HOURS", "weekdays 8:30am-5pm")
+    assert load_settings().program_policy().default_hours == "Mon-Fri 08:30-17:00"
+    monkeypatch.setenv("PROGRAM_DEFAULT_HOURS", "whenever")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert "PROGRAM_DEFAULT_HOURS" in str(refused.value)
+    assert "Mon-Fri 09:00-18:00" in str(refused.value)
