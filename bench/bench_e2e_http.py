@@ -48,7 +48,7 @@ from bench_replicas import (  # noqa: E402
     signed,
 )
 
-from bench.processes import free_port, spawn, stop  # noqa: E402
+from bench.processes import bench_database, free_port, spawn, stop  # noqa: E402
 
 RUNS = 15
 
@@ -194,20 +194,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "roster.csv"
         write_csv(csv_path, args.advocates)
-        server = None
-        if args.postgres:
-            from tests.postgres import PostgresServer
-            server = PostgresServer().start()
-            url = server.url()
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        print(f"{'postgres' if server else 'sqlite'}, {args.advocates} advocates, "
-              f"{args.runs} runs, over HTTP", flush=True)
-        try:
+        with bench_database(args.postgres, Path(tmp)) as url:
+            print(f"{'postgres' if args.postgres else 'sqlite'}, {args.advocates} advocates, "
+                  f"{args.runs} runs, over HTTP", flush=True)
             asyncio.run(bench(url, csv_path, args.runs))
-        finally:
-            if server is not None:
-                server.stop()
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_import import INDUSTRIES, PRODUCTS, write_csv
 
+from bench.processes import bench_database
 from bot.clock import SystemClock
 from bot.domain.model import Actor, Person, Role
 from bot.services.asks import answer_ask, ask_advocate
@@ -147,20 +148,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "roster.csv"
         write_csv(csv_path, args.advocates)
-        server = None
-        if args.postgres:
-            from tests.postgres import PostgresServer
-            server = PostgresServer().start()
-            url = server.create_database("bench_e2e")
-        else:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        print(f"{'postgres' if server else 'sqlite'}, {args.advocates} advocates, "
-              f"{args.runs} runs", flush=True)
-        try:
+        with bench_database(args.postgres, Path(tmp)) as url:
+            print(f"{'postgres' if args.postgres else 'sqlite'}, {args.advocates} advocates, "
+                  f"{args.runs} runs", flush=True)
             asyncio.run(bench(url, csv_path, args.runs))
-        finally:
-            if server is not None:
-                server.stop()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS {peak:.0f} MB", flush=True)
 

@@ -4,11 +4,13 @@ with ``--role``, each role prints ``READY`` once it serves, and stops on SIGTERM
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +51,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def bench_database(postgres: bool, folder: Path) -> Iterator[str]:
+    """A database URL for a benchmark: a SQLite file in ``folder``, or with ``postgres`` a
+    throwaway PostgreSQL server (the test suite's ``tests/postgres.py``), stopped after."""
+    if not postgres:
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server.create_database("bench")
+    finally:
+        server.stop()
