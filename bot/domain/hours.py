@@ -112,6 +112,18 @@ class WorkingHours:
         return _instant(day, self.start, self.tz), _instant(end_day, self.end, self.tz)
 
 
+def hours_of(text: str, zone: str, default: str) -> WorkingHours:
+    """Someone's hours: their own ``text``, else the program's ``default``, in ``zone``.
+    A stored text or zone that no longer reads falls back to the default, then to UTC:
+    hours never stop a message or a call from being offered at all."""
+    for candidate, where in ((text or default, zone), (default, zone), (default, "UTC")):
+        try:
+            return WorkingHours.parse(candidate, zone=where)
+        except (InvalidInput, ValueError):
+            continue
+    return WorkingHours()
+
+
 def fits(hours: WorkingHours, start: datetime, length: timedelta = timedelta(0)) -> bool:
     """Does ``[start, start + length]`` lie wholly inside one of ``hours``' windows?"""
     end = start + length

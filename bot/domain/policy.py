@@ -79,7 +79,9 @@ class ProgramPolicy:
     not_now_snooze_days: int = 14
     require_approval: bool = False
     show_prospect_name: bool = False
-    default_hours: str = "Mon-Fri 09:00-18:00"  # when an advocate takes calls, unless set
+    # When an advocate takes calls unless their own hours say (``bot.domain.hours``); ""
+    # is any time. The product's default, Mon-Fri 09:00-18:00, comes from the settings.
+    default_hours: str = ""
     points: tuple[tuple[str, int], ...] = (
         ("call", 10),
         ("video_call", 10),

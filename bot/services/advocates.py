@@ -185,6 +185,7 @@ class AdvocateProfile:
     can_be_asked: LimitCheck  # allowed, or every reason not and when that ends
     availability: Availability
     call_hours: str  # when they take calls, in their zone: their own, else the program's
+    # ("" : any time)
     tier: Tier
     next_tier: tuple[Tier, int] | None
     upcoming: tuple[HistoryItem, ...]

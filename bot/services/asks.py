@@ -40,6 +40,7 @@ from bot.services.ask_messages import (
     tell_rep_ask_sent,
     tell_rep_no,
 )
+from bot.services.bookings import time_choices
 from bot.services.cascade import ask_next, create_ask, withdraw_open_asks
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import (
@@ -392,7 +393,8 @@ async def _announce_acceptance(ctx: ServiceContext, uow: UnitOfWork, request: Re
             "rep_email": request.rep.email or "",
             "request": request_context_for_advocate(
                 request, show_prospect_name=ctx.policy.show_prospect_name),
-            "proposed_times": [iso(t) for t in request.proposed_times],
+            **time_choices(ctx, request, advocate, now, minutes=request.call_length_minutes),
+            "needed_by": request.needed_by.isoformat(),
             "call_length_minutes": request.call_length_minutes,
             "timezone": advocate.timezone or "UTC",
         }, key=pick_time_key(engagement.id))

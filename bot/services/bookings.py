@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import ics_filename
 from bot.domain.errors import DomainError, NotFound
+from bot.domain.hours import WorkingHours, common_slots, fits, hours_of
 from bot.domain.limits import advocate_zone
 from bot.domain.model import (
     Actor,
@@ -208,13 +209,43 @@ async def cancellation_invites(ctx: ServiceContext, uow: UnitOfWork, booking: Bo
                           cancelled=True) for role in ("rep", "advocate")}
 
 
-def open_slots(request: ReferenceRequest, now: datetime, *, besides: datetime | None = None
-           ) -> list[dict[str, Any]]:
-    """The rep's proposed times still ahead (but the one just called off), with their index
-    in ``request.proposed_times`` for the slot buttons."""
+def open_slots(request: ReferenceRequest, now: datetime, *, besides: datetime | None = None,
+               hours: WorkingHours | None = None, minutes: int = 0) -> list[dict[str, Any]]:
+    """The rep's proposed times still ahead (but the one just called off) that fit the
+    advocate's ``hours`` for a call of ``minutes``, with their index in
+    ``request.proposed_times`` for the slot buttons."""
+    length = timedelta(minutes=minutes)
     return [{"slot": index, "starts_at": iso(moment)}
             for index, moment in enumerate(request.proposed_times)
-            if moment > now and moment != besides]
+            if moment > now and moment != besides
+            and (hours is None or fits(hours, moment, length))]
+
+
+def advocate_hours(ctx: ServiceContext, advocate: Advocate) -> WorkingHours | None:
+    """When the advocate takes calls: their own hours, else the program's, in their zone;
+    None when neither says (any time)."""
+    if not (advocate.call_hours or ctx.policy.default_hours):
+        return None
+    return hours_of(advocate.call_hours, advocate.timezone or "UTC", ctx.policy.default_hours)
+
+
+def time_choices(ctx: ServiceContext, request: ReferenceRequest, advocate: Advocate,
+                 now: datetime, *, minutes: int, besides: datetime | None = None
+                 ) -> dict[str, Any]:
+    """What the advocate is offered to pick from: the rep's times inside their hours
+    (``slots``), how many of the rep's times fell outside (``outside_hours``), and, when
+    none fit, up to three times inside both people's hours before the request is needed
+    (``suggested``), for them to propose."""
+    hours = advocate_hours(ctx, advocate)
+    slots = open_slots(request, now, besides=besides, hours=hours, minutes=minutes)
+    ahead = open_slots(request, now, besides=besides)
+    suggested: list[str] = []
+    if not slots and hours is not None:
+        rep = hours_of("", rep_zone(request), ctx.policy.default_hours)
+        latest = needed_by_end(request)
+        suggested = [iso(t) for t in common_slots(hours, rep, now, timedelta(minutes=minutes))
+                     if t + timedelta(minutes=minutes) <= latest]
+    return {"slots": slots, "outside_hours": len(ahead) - len(slots), "suggested": suggested}
 
 
 __all__ = [
@@ -222,6 +253,7 @@ __all__ = [
     "Booking",
     "Initiator",
     "Role",
+    "advocate_hours",
     "call_context",
     "cancellation_invites",
     "engagement_history",
@@ -236,5 +268,6 @@ __all__ = [
     "recipient",
     "require_call",
     "require_live",
+    "time_choices",
     "zone_name",
 ]

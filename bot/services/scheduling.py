@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.domain.errors import InvalidInput, NotAllowed, Problem
+from bot.domain.hours import fits
 from bot.domain.lifecycle import transition_engagement
 from bot.domain.model import Actor, Engagement, EngagementState, RequestState, ensure_utc
 from bot.ports import UnitOfWork
@@ -25,6 +26,7 @@ from bot.services.bookings import (
     Booking,
     Initiator,
     Role,
+    advocate_hours,
     call_context,
     engagement_history,
     initiator,
@@ -32,10 +34,10 @@ from bot.services.bookings import (
     is_rep_or_manager,
     load_booking,
     needed_by_end,
-    open_slots,
     recipient,
     require_call,
     require_live,
+    time_choices,
     zone_name,
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
@@ -61,9 +63,10 @@ def _back_to_picking(engagement: Engagement, now: datetime) -> None:
 # --- picking a time ---------------------------------------------------------------------
 
 
-def _chosen_time(booking: Booking, now: datetime, slot: int | None,
+def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int | None,
                  proposed: datetime | None) -> tuple[datetime, bool]:
-    """Validate the advocate's choice; return the start and whether it was the rep's own."""
+    """Validate the advocate's choice; return the start and whether it was the rep's own.
+    One of the rep's times must fit the advocate's hours (only those are offered)."""
     request = booking.request
     if (slot is None) == (proposed is None):
         raise InvalidInput({"slot": Problem("pick_or_propose")})
@@ -73,6 +76,10 @@ def _chosen_time(booking: Booking, now: datetime, slot: int | None,
         start = request.proposed_times[slot]
         if start <= now:
             raise InvalidInput({"slot": Problem("proposed_time_passed")})
+        length = timedelta(minutes=booking.engagement.duration_minutes)
+        hours = advocate_hours(ctx, booking.advocate)
+        if hours is not None and not fits(hours, start, length):
+            raise InvalidInput({"slot": Problem("slot_outside_hours")})
         return start, True
     assert proposed is not None
     try:
@@ -109,7 +116,7 @@ async def pick_time(ctx: ServiceContext, actor: Actor, engagement_id: int, *,
             return engagement  # a double submission or an old message
         require_live(booking)
         require_call(booking)
-        start, from_rep = _chosen_time(booking, now, slot, proposed)
+        start, from_rep = _chosen_time(ctx, booking, now, slot, proposed)
         by = actor_label(actor.person)
         if from_rep:
             await _book(ctx, uow, booking, start, now, by=by)
@@ -217,7 +224,8 @@ async def _ask_to_pick_again(ctx: ServiceContext, uow: UnitOfWork, booking: Book
         "by_name": who.name,
         "by_role": who.role,
         "previous_at": iso(previous),
-        "slots": open_slots(request, now, besides=previous),
+        **time_choices(ctx, request, booking.advocate, now,
+                       minutes=engagement.duration_minutes, besides=previous),
         "call_length_minutes": engagement.duration_minutes,
         "needed_by": request.needed_by.isoformat(),
         "timezone": booking.advocate.timezone or "UTC",

@@ -376,7 +376,7 @@ async def test_buttons_carry_the_ids_of_what_they_act_on(renderer: Renderer) -> 
     message, payload = by_template["pick_time"][0]
     slots = [b["value"] for b in buttons(payload) if b["action_id"] == ids.ACTION_PICK_SLOT]
     eid = message.context["engagement_id"]
-    assert slots == [f"{eid}:{i}" for i in range(len(message.context["proposed_times"]))]
+    assert slots == [f"{eid}:{s['slot']}" for s in message.context["slots"]]
     for message, payload in by_template["time_proposed"]:
         (actions,) = [b for b in payload["blocks"] if b["type"] == "actions"]
         shown = forms.parse_proposed_block_id(actions["block_id"])
@@ -685,7 +685,7 @@ async def test_the_home_shows_a_section_per_role_and_the_right_pause_button(
     assert ids.ACTION_HOME_RESUME in actions[2] and ids.ACTION_HOME_PAUSE not in actions[2]
     dumped = json.dumps(advocate, ensure_ascii=False)
     assert "JST" in dumped  # the booked call, in the advocate's zone
-    assert "*Call hours*" in dumped and "Mon-Fri 09:00-18:00 (Asia/Tokyo)" in dumped
+    assert "*Call hours*" in dumped and "any time (Asia/Tokyo)" in dumped  # none set
     # Why a paused advocate is not asked, in words, as Teams' profile card says it too.
     assert "Not asked right now: advocate is paused" in json.dumps(paused, ensure_ascii=False)
     assert "Not asked right now" not in json.dumps(rep_only)
@@ -750,3 +750,23 @@ async def test_the_home_services_result_becomes_a_valid_home_for_each_person(
     assert headers == {"rep": ["Your reference requests"],
                        "advocate": ["Your advocate profile"],
                        "manager": ["Your reference requests", "Program at a glance"]}
+
+
+def test_the_time_pickers_say_what_fell_outside_the_hours_and_what_would_suit_both(
+        renderer: Renderer) -> None:
+    suggested = ["2026-03-09T21:00:00+00:00", "2026-03-09T21:30:00+00:00"]
+    request = {"reference_type_label": "Reference call", "needs_call_time": True}
+    common = {"engagement_id": 7, "advocate_name": "Aiko", "rep_name": "Riley",
+              "slots": [], "outside_hours": 2, "suggested": suggested,
+              "call_length_minutes": 30, "timezone": "Asia/Tokyo", "needed_by": "2026-03-20"}
+    first = renderer.render_json("slack/pick_time.json.j2", {
+        **common, "rep_email": "", "request": request})
+    again = renderer.render_json("slack/pick_time_again.json.j2", {
+        **common, "reason": "declined", "by_role": "rep", "by_name": "Riley",
+        "previous_at": "2026-03-09T14:00:00+00:00", "invite": None, "ics_filename": ""})
+    for payload in (first, again):
+        check_message("pick_time with no fitting time", payload)
+        text = json.dumps(payload)
+        assert "2 of the rep's times fall outside your call hours" in text
+        assert "Tue 10 Mar, 06:00; Tue 10 Mar, 06:30" in text  # in her zone
+        assert [b["action_id"] for b in buttons(payload)] == [ids.ACTION_PROPOSE_TIME]

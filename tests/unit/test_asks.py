@@ -8,7 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.errors import DomainError, LimitReached, NotAllowed, NotFound, Problem
+from bot.domain.errors import (
+    DomainError,
+    InvalidInput,
+    LimitReached,
+    NotAllowed,
+    NotFound,
+    Problem,
+)
+from bot.domain.hours import WorkingHours, fits
 from bot.domain.model import (
     Actor,
     Advocate,
@@ -20,6 +28,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from bot.rendering import Renderer
 from bot.services.asks import (
     UnknownAnswer,
     answer_ask,
@@ -30,6 +39,7 @@ from bot.services.asks import (
 from bot.services.context import ServiceContext
 from bot.services.messages import approval_key, ask_key, pick_time_key
 from bot.services.requests import submit_request
+from bot.services.scheduling import pick_time
 from tests.fakes import FakeDatabase, FixedClock, phrases, raises_saying, said
 from tests.unit.conftest import (
     OWNER_EMAIL,
@@ -240,8 +250,10 @@ async def test_a_yes_creates_an_engagement_shares_contact_details_and_asks_for_a
     assert last_to(db, ada.email, "ask_answered").replaces == ask_key(ask.id)
     pick = last_to(db, ada.email, "pick_time")
     assert pick.key == pick_time_key(engagement.id)
-    assert pick.context["proposed_times"] == ["2026-03-10T15:00:00+00:00",
-                                              "2026-03-11T16:30:00+00:00"]
+    assert pick.context["slots"] == [  # the program sets no hours here: every time is offered
+        {"slot": 0, "starts_at": "2026-03-10T15:00:00+00:00"},
+        {"slot": 1, "starts_at": "2026-03-11T16:30:00+00:00"}]
+    assert (pick.context["outside_hours"], pick.context["suggested"]) == (0, [])
     yes = last_to(db, REP_EMAIL, "ask_accepted").context
     assert yes["advocate"] == {"id": ada.id, "name": "Ada Lovelace", "company": ada.company,
                                "title": "CFO", "email": ada.email}
@@ -631,3 +643,58 @@ async def test_an_approval_for_an_advocate_who_filled_up_meanwhile_is_not_sent_o
     assert decided.state == AskState.WITHDRAWN
     assert messages_to(db, ada.email) == []
     assert last_to(db, OWNER_EMAIL).context["outcome"] == "unavailable"
+
+
+RENDERER = Renderer()
+
+
+# --- the advocate's call hours -----------------------------------------------------------
+
+# Monday 9 March, New York (EDT since the 8th): 10:00 is 23:00 in Tokyo, 21:00 is Tuesday
+# 10:00 there.
+MIDNIGHT_IN_TOKYO = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+MORNING_IN_TOKYO = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+
+
+async def test_a_tokyo_advocate_is_offered_only_the_reps_times_inside_her_hours(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    hours = replace(ctx, policy=replace(ctx.policy, default_hours="Mon-Fri 09:00-18:00"))
+    aiko = await add_advocate(name="Aiko", timezone="Asia/Tokyo")
+    request = await open_request(hours, rep,
+                                 proposed_times=(MIDNIGHT_IN_TOKYO, MORNING_IN_TOKYO))
+    ask = await ask_advocate(hours, rep, request.id, aiko.id)
+    await answer_ask(hours, advocate_actor(aiko), ask.id, "accept")
+
+    pick = last_to(db, aiko.email, "pick_time")
+    assert pick.context["slots"] == [{"slot": 1, "starts_at": MORNING_IN_TOKYO.isoformat()}]
+    assert (pick.context["outside_hours"], pick.context["suggested"]) == (1, [])
+    said = RENDERER.text("pick_time", pick.context)
+    assert "Tue 10 Mar 2026, 10:00 JST" in said and "23:00" not in said
+    assert "One of the rep's times falls outside your call hours" in said
+
+    (engagement,) = db.state.engagements.values()
+    with raises_saying(InvalidInput, "outside your call hours"):  # an old or forged button
+        await pick_time(hours, advocate_actor(aiko), engagement.id or 0, slot=0)
+    booked = await pick_time(hours, advocate_actor(aiko), engagement.id or 0, slot=1)
+    assert booked.scheduled_at == MORNING_IN_TOKYO
+
+
+async def test_when_none_of_the_reps_times_fit_three_times_inside_both_are_suggested(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    hours = replace(ctx, policy=replace(ctx.policy, default_hours="Mon-Fri 09:00-18:00"))
+    aiko = await add_advocate(name="Aiko", timezone="Asia/Tokyo", call_hours="Mon-Fri 6-9")
+    request = await open_request(hours, rep, proposed_times=(MIDNIGHT_IN_TOKYO,))
+    ask = await ask_advocate(hours, rep, request.id, aiko.id)
+    await answer_ask(hours, advocate_actor(aiko), ask.id, "accept")
+
+    pick = last_to(db, aiko.email, "pick_time")
+    assert (pick.context["slots"], pick.context["outside_hours"]) == ([], 1)
+    suggested = [datetime.fromisoformat(t) for t in pick.context["suggested"]]
+    assert len(suggested) == 3
+    theirs = WorkingHours.parse("Mon-Fri 6-9", zone="Asia/Tokyo")
+    reps = WorkingHours.parse("Mon-Fri 09:00-18:00", zone="America/New_York")
+    for moment in suggested:  # her early morning is the rep's late afternoon: inside both
+        assert fits(theirs, moment, timedelta(minutes=30))
+        assert fits(reps, moment, timedelta(minutes=30))
+    said = RENDERER.text("pick_time", pick.context)
+    assert "Propose a time that suits you." in said and "Times inside your hours" in said
