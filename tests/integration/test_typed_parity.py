@@ -30,7 +30,6 @@ import handlers.teams.handler as teams_handler
 from bot.bootstrap import open_app
 from bot.conversation import commands as c
 from bot.conversation.replies import Reply
-from handlers.teams.app import build_teams
 from handlers.web import create_web_app
 from tests.fakes import FixedClock
 from tests.integration.slack.conftest import ADA, PAT, RILEY, START, Slack, settings_for
@@ -139,8 +138,7 @@ async def program(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Callab
             await uow.advocates.add(build_advocate(email=ADA[1], name=ADA[2], timezone=ZONE,
                                                    industry="Fintech", company="Harbor Bank"))
             await uow.commit()
-        web_app = create_web_app(bot)
-        build_teams(bot).add_routes(web_app)
+        web_app = create_web_app(bot)  # Slack's route, and Teams' (bot.teams)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         stack.append(runner.cleanup)

@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 from bot.bootstrap import App, open_app
 from bot.cli import app as cli
 from bot.config import Settings, SettingsError, load_settings
-from handlers.teams.app import build_teams
 from handlers.web import create_web_app
 from tests.integration.teams.connector import FakeConnector
 
@@ -96,9 +95,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 async def serve(settings: Settings) -> AsyncIterator[tuple[TestClient, App]]:
     async with open_app(settings) as bot_app:
-        front = build_teams(bot_app)
-        web_app = create_web_app(bot_app)
-        front.add_routes(web_app)
+        web_app = create_web_app(bot_app)  # mounts bot_app.teams at /api/messages
         async with TestClient(TestServer(web_app)) as client:
             yield client, bot_app
 

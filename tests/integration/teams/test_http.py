@@ -20,7 +20,7 @@ from bot.bootstrap import App, open_app
 from bot.config import Settings
 from bot.domain.model import Identity, Platform
 from bot.services.dispatch import OutboxDispatcher
-from handlers.teams.app import TeamsFrontEnd, build_teams
+from handlers.teams.app import TeamsFrontEnd
 from handlers.web import create_web_app
 from tests.integration.teams.conftest import action, actions, assert_valid_card, texts
 from tests.integration.teams.connector import FakeConnector
@@ -75,9 +75,8 @@ async def bot_app(tmp_path: Path) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def served(bot_app: App) -> AsyncIterator[tuple[TestClient, TeamsFrontEnd]]:
-    front = build_teams(bot_app)
+    front = bot_app.teams  # the front end bootstrap built and create_web_app mounts
     web_app = create_web_app(bot_app)
-    front.add_routes(web_app)
     client = TestClient(TestServer(web_app))
     await client.start_server()
     yield client, front
@@ -256,10 +255,8 @@ async def test_with_an_app_id_a_request_without_a_valid_token_gets_401(
                         microsoft_app_id="7d3c9a1e-5b2f-4c8d-9e0a-1f2b3c4d5e6f",
                         microsoft_app_password="secret")
     async with open_app(settings) as bot_app:
-        front = build_teams(bot_app)
-        assert "Bot Framework tokens required" in front.startup_message()
+        assert "Bot Framework tokens required" in bot_app.teams.startup_message()
         web_app = create_web_app(bot_app)
-        front.add_routes(web_app)
         async with TestClient(TestServer(web_app)) as client:
             body = activity(RITA, "https://smba.trafficmanager.net/emea/", type="message",
                             text="reference")

@@ -18,7 +18,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import App, open_app
 from bot.config import Settings
-from handlers.teams.app import build_teams
 from handlers.web import create_web_app
 from tests.fakes import NOT_YOURS
 from tests.integration.teams.conftest import actions, assert_valid_card
@@ -54,8 +53,7 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[TestClient, App]]:
                 email="bea@otherco.example", name="Bea Confidential", company="OtherCo",
                 industry="Fintech"))
             await uow.commit()
-        web_app = create_web_app(bot_app)
-        build_teams(bot_app).add_routes(web_app)
+        web_app = create_web_app(bot_app)  # mounts bot_app.teams at /api/messages
         async with TestClient(TestServer(web_app)) as client:
             yield client, bot_app
 
