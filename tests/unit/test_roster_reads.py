@@ -39,3 +39,26 @@ async def test_opening_and_filing_the_intake_reads_the_roster_copy_not_the_roste
     filed = await dispatch(ctx, c.SubmitIntake(rep, sample_draft()))
     assert filed.template in ("request_filed", "nobody_fits")
     assert loads == []
+
+
+async def test_the_intakes_menus_are_worked_out_again_only_when_the_roster_changes(
+        ctx: ServiceContext, add_advocate: AddAdvocate,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services.intake import known_values
+
+    await add_advocate(industry="Fintech")
+    shared: list[Any] = []
+
+    async def the_copy(self: FakeAdvocates) -> Any:  # one list until the roster changes
+        if not shared:
+            shared.append(await FakeAdvocates.list(self, status=AdvocateStatus.ACTIVE))
+        return shared[0]
+
+    monkeypatch.setattr(FakeAdvocates, "active_roster", the_copy)
+    async with ctx.uow() as uow:
+        first = await known_values(uow)
+        assert await known_values(uow) is first and first.industries == ("Fintech",)
+    await add_advocate(industry="Retail")
+    shared.clear()  # the roster changed: the copy hands out a new list
+    async with ctx.uow() as uow:
+        assert (await known_values(uow)).industries == ("Fintech", "Retail")
