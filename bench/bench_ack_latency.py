@@ -146,14 +146,25 @@ async def run_ours(port: int, api_url: str, database: str) -> None:
 
 
 
+def sample_advocate(n: int) -> Any:
+    """Advocate ``n`` of the benchmarks' small rosters (Slack knows ``advocate{n}@…``)."""
+    from bot.domain.model import Advocate, CompanySize, ReferenceType
+
+    return Advocate(
+        email=f"advocate{n}@customer.example", name=f"Advocate {n}",
+        company=f"Customer {n}", industry=("Fintech", "Retail", "Health")[n % 3],
+        region=("EMEA", "NA", "APAC")[n % 3], company_size=CompanySize.M,
+        products=("Payments API",), use_cases=("Checkout",),
+        reference_types=frozenset({ReferenceType.EMAIL, ReferenceType.CALL}),
+        health_score=80, timezone="Europe/Berlin")
+
+
 async def seed(database: str, requests: int) -> list[int]:
     """A migrated database with a roster and ``requests`` open requests by the rep, each
     ready for "ask the best available"."""
     from bot.bootstrap import open_app
     from bot.config import Settings
     from bot.domain.model import (
-        Advocate,
-        CompanySize,
         Identity,
         Person,
         Platform,
@@ -169,13 +180,7 @@ async def seed(database: str, requests: int) -> list[int]:
     async with open_app(settings) as bot:
         async with bot.uow() as uow:
             for n in range(50):
-                await uow.advocates.add(Advocate(
-                    email=f"advocate{n}@customer.example", name=f"Advocate {n}",
-                    company=f"Customer {n}", industry=("Fintech", "Retail", "Health")[n % 3],
-                    region=("EMEA", "NA", "APAC")[n % 3], company_size=CompanySize.M,
-                    products=("Payments API",), use_cases=("Checkout",),
-                    reference_types=frozenset({ReferenceType.EMAIL, ReferenceType.CALL}),
-                    health_score=80, timezone="Europe/Berlin"))
+                await uow.advocates.add(sample_advocate(n))
             ids = []
             for n in range(requests):
                 request = await uow.requests.add(ReferenceRequest(

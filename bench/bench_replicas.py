@@ -44,6 +44,8 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_ack_latency import sample_advocate  # noqa: E402
+
 from bench.processes import free_port, serve_until_stopped, spawn, stop  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789ab"
@@ -143,18 +145,11 @@ async def run_replica(port: int, api_url: str, database_url: str) -> None:
 async def seed(database_url: str) -> None:
     from bot.bootstrap import open_app
     from bot.config import Settings
-    from bot.domain.model import Advocate, CompanySize, ReferenceType
 
     settings = Settings(database_url=database_url, log_level="WARNING")
     async with open_app(settings) as bot, bot.uow() as uow:
         for n in range(ADVOCATES):
-            await uow.advocates.add(Advocate(
-                email=f"advocate{n}@customer.example", name=f"Advocate {n}",
-                company=f"Customer {n}", industry=("Fintech", "Retail", "Health")[n % 3],
-                region=("EMEA", "NA", "APAC")[n % 3], company_size=CompanySize.M,
-                products=("Payments API",), use_cases=("Checkout",),
-                reference_types=frozenset({ReferenceType.EMAIL, ReferenceType.CALL}),
-                health_score=80, timezone="Europe/Berlin"))
+            await uow.advocates.add(sample_advocate(n))
         await uow.commit()
 
 
