@@ -72,7 +72,12 @@ class Renderer:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        # Words go through gettext (`{% trans %}`, `_()`): whitespace inside a trans block
+        # is collapsed so the catalog's ids do not depend on a template's line breaks.
+        self.env.policies["ext.i18n.trimmed"] = True
+        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.filters["slack_escape"] = slack_escape
         self.env.filters["local_time"] = local_time
         # The limits' bound, declared once (bot/domain/limits.py).
