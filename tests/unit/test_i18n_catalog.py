@@ -192,3 +192,16 @@ def test_a_language_folder_is_what_makes_a_language() -> None:
         f for f in folders if (locales_dir() / f / "LC_MESSAGES").is_dir()}
     assert all(Path(p).suffix == ".po" for f in folders
                for p in (locales_dir() / f / "LC_MESSAGES").iterdir())
+
+
+def test_a_japanese_chart_is_drawn_with_a_font_that_has_the_glyphs() -> None:
+    from PIL import ImageFont
+
+    from bot.i18n import chart_font
+
+    assert chart_font("en") is None and chart_font("fr") is None
+    font = ImageFont.truetype(str(chart_font("ja-JP")), 11)
+    # IPAexGothic maps these characters; a font without them draws one .notdef box for each,
+    # all alike.
+    masks = {bytes(font.getmask(ch)) for ch in "依頼対応済"}
+    assert len(masks) == 5
