@@ -205,3 +205,56 @@ def test_a_japanese_chart_is_drawn_with_a_font_that_has_the_glyphs() -> None:
     # all alike.
     masks = {bytes(font.getmask(ch)) for ch in "依頼対応済"}
     assert len(masks) == 5
+
+
+@CONVERTING
+async def test_every_form_home_and_card_passes_through_the_catalog(
+        pseudo_slack: Renderer, pseudo_teams: TeamsCards) -> None:
+    from bot.domain.policy import LimitPolicy
+    from bot.services.advocates import advocate_profile
+    from bot.services.intake import KnownValues
+    from handlers.slack import forms, home, intake
+    from tests.templates.test_slack_templates import START, home_contexts, known_values
+    from tests.unit.conftest import advocate_actor
+    from tests.unit.test_templates_text import World
+
+    r, cards, program = pseudo_slack, pseudo_teams, LimitPolicy()
+    contexts = await home_contexts("plain")
+    w = World()
+    ada = await w.advocate("Ada", "plain", timezone="Asia/Tokyo")
+    profile = await advocate_profile(w.ctx, advocate_actor(ada), ada.id or 0)
+    shown: dict[str, Any] = {
+        "slack/intake": intake.intake_view(r, known=known_values("plain"), draft=None,
+                                           user_timezone="Asia/Tokyo", private_metadata="{}"),
+        "slack/decline_reason": forms.decline_reason_view(r, ask_id=12),
+        "slack/propose_time": forms.propose_time_view(r, engagement_id=3, timezone="Asia/Tokyo",
+                                                      latest=START.date()),
+        "slack/outcome": forms.outcome_view(r, engagement_id=3, advocate_name="Ada",
+                                            currency="EUR"),
+        "slack/comment": forms.comment_view(r, engagement_id=3),
+        "slack/own_limits": forms.own_limits_view(r, advocate_id=7, current=program,
+                                                  program=program),
+        "slack/check_in_limits": forms.check_in_limits_view(r, advocate_id=7, current=program,
+                                                            program=program),
+        "slack/check_in_feedback": forms.check_in_feedback_view(r, advocate_id=7),
+        **{f"slack/home_{n}": home.home_view(r, context=c) for n, c in enumerate(contexts)},
+        "slack/profile": home.profile_message(r, advocate=contexts[1]["advocate"],
+                                              timezone="Asia/Tokyo"),
+        "teams/intake": cards.intake(form_id="f1", values={}, errors={}, known=KnownValues()),
+        "teams/welcome": cards.welcome(name="Ada", bot_name="Advocate Bot"),
+        "teams/request_list": cards.request_list([]),
+        **{f"teams/profile_{viewer}": cards.profile(profile, viewer=viewer,
+                                                    timezone="Asia/Tokyo",
+                                                    program_limits=program,
+                                                    today=START.date())
+           for viewer in ("self", "manager")},
+    }
+    from bot.conversation.forms import COMMON_TIMEZONES
+
+    # Data, not words: the roster's values, time zone names, what the contexts carry.
+    data = [*data_strings(contexts), *data_strings(profile), *data_strings(
+        known_values("plain")), *COMMON_TIMEZONES, *(z.replace("_", " ") for z in COMMON_TIMEZONES),
+        "Ada plain", "Advocate Bot"]
+    stray = {name: sorted(set(words)) for name, payload in shown.items()
+             if (words := [w for t in visible_strings(payload) for w in stray_words(t, data)])}
+    assert not stray, "\n".join(f"{k}: {v}" for k, v in stray.items())
