@@ -60,7 +60,6 @@ async def test_every_message_in_japanese_is_valid_on_both_surfaces(
         assert JAPANESE.search(str(rendered.card)), where
 
 
-@CONVERTING
 async def test_the_modals_and_the_home_in_japanese_are_valid(slack_ja: Renderer) -> None:
     from handlers.slack import home, intake
 
