@@ -1,70 +1,27 @@
-"""The shared words (``templates/text/errors``, ``reasons``, ``replies``, ``forms``,
-``files``) all pass through the catalog, and the Japanese catalog words them.
+"""The shared words (``templates/text/replies``, ``forms``, ``files`` and the labels) pass
+through the catalog, and read in Japanese.
 
-Each template is rendered under a pseudo-locale that wraps every message in ⟦ ⟧; what is
-left once the wrapped parts are taken out may only be what the context carried (names,
-companies, what people typed) and punctuation, never an English word of the template's own.
+Refusals, field errors and reasons are checked with every message in
+``test_i18n_catalog.py``; the replies a conversation gives and the words of forms, charts
+and invites are checked here: rendered in the pseudo-locale (every catalog word wrapped in
+⟦ ⟧), nothing but data may be left outside the brackets; rendered in Japanese, no English
+word may be left but data and what is typed as is (commands, date formats).
 """
 
 # ruff: noqa: RUF001  (the Japanese sentences use full-width punctuation)
 from __future__ import annotations
 
-import gettext
-import io
 import itertools
 import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-from babel.messages.pofile import read_po
-
 from bot.domain.errors import Problem
-from bot.rendering import PLAIN, Renderer, local_time, templates_dir
+from bot.rendering import PLAIN, Renderer, templates_dir
 from handlers.slack.blockkit import MARKUP as SLACK
 from handlers.teams.replies import MARKUP as TEAMS
-from tests.unit.test_error_codes import SITES
-
-WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
-WORD = re.compile(r"[A-Za-z]{2,}")
-CATALOG = templates_dir() / "locales" / "ja" / "LC_MESSAGES" / "conv-a.po"
-FOLDERS = ("errors", "reasons", "replies", "forms", "files")
-
-
-def pseudo_renderer() -> Renderer:
-    renderer = Renderer()
-    renderer.env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: f"⟦{s}⟧",
-        ngettext=lambda s, p, n: f"⟦{s if n == 1 else p}⟧",
-        newstyle=True)
-    return renderer
-
-
-def words_of(value: Any) -> set[str]:
-    """Every word a context value could show (the data a template may print as is)."""
-    if isinstance(value, dict):
-        return {w for k, v in value.items() for w in words_of(k) | words_of(v)}
-    if isinstance(value, list | tuple | set):
-        return {w for v in value for w in words_of(v)}
-    if isinstance(value, Problem):
-        return words_of(value.params)
-    return set(WORD.findall(str(value)))
-
-
-def untranslated(text: str, context: Any) -> set[str]:
-    while WRAPPED.search(text):
-        text = WRAPPED.sub(" ", text)
-    return set(WORD.findall(text)) - words_of(context) - {"amp", "lt", "gt"}
-
-
-@pytest.mark.parametrize("site", SITES, ids=lambda s: f"{s.code}@{s.where}")
-def test_every_error_and_reason_passes_through_the_catalog(site: Any) -> None:
-    renderer = pseudo_renderer()
-    for markup in (PLAIN, SLACK, TEAMS):
-        text = renderer.problem_text(Problem(site.code, **site.params), markup)
-        assert not untranslated(text, site.params), text
-
+from tests.i18n_check import data_strings, pseudo_renderer, stray_words
 
 # Sample view models of the replies, with every branch a variation takes.
 BASE: dict[str, Any] = {
@@ -109,7 +66,8 @@ def test_every_reply_passes_through_the_catalog() -> None:
         for markup in (PLAIN, SLACK, TEAMS):
             lines = renderer.reply_lines(SimpleNamespace(template=template, context=context),
                                          markup)
-            assert lines and not untranslated(" ".join(lines), context), (template, lines)
+            assert lines and not stray_words(" ".join(lines), data_strings(context)), \
+                (template, lines)
             seen += 1
     assert seen > 300
 
@@ -141,62 +99,12 @@ def test_labels_form_words_and_file_words_pass_through_the_catalog() -> None:
          "reference_type_label": "Xylo"}
     shown += [invite.summary(i), invite.description(i)]
     for text in map(str, shown):
-        assert "⟦" in text and not untranslated(text, ["Gold", "Rex", "Zoe", "Acme",
+        assert "⟦" in text and not stray_words(text, ["Gold", "Rex", "Zoe", "Acme",
                                                       "Globex", "CTO", "Xylo", "https"]), text
 
 
-def catalog_ids() -> set[str]:
-    """The message ids of the shared words' templates, as Babel's extractor finds them."""
-    from babel.messages.extract import extract_from_dir
-
-    root = templates_dir()
-    found = set()
-    for folder in FOLDERS:
-        for _file, _line, message, _comments, _context in extract_from_dir(
-                str(root / "text" / folder), method_map=[("**.j2", "jinja2")],
-                options_map={"**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}):
-            found.add(message if isinstance(message, str) else message[0])
-    return found
-
-
-def test_the_japanese_catalog_words_every_id_keeping_its_placeholders() -> None:
-    with CATALOG.open("rb") as f:
-        catalog = read_po(f)
-    assert catalog.locale is not None and str(catalog.locale) == "ja"
-    assert catalog.plural_forms.startswith("nplurals=1")
-    ids = catalog_ids()
-    assert len(ids) > 250
-    assert ids <= {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
-    placeholder = re.compile(r"%\((\w+)\)s")
-    for message in catalog:
-        if not message.id:
-            continue
-        assert not message.fuzzy, message.id
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        originals = message.id if isinstance(message.id, tuple) else (message.id,)
-        wanted = set().union(*(placeholder.findall(o) for o in originals)) - {"count"}
-        for string in strings:
-            assert string, message.id
-            assert wanted <= set(placeholder.findall(string)) <= wanted | {"count"}, message.id
-
-
-def japanese_renderer() -> Renderer:
-    """The shared words under the Japanese catalog alone (compiled in memory)."""
-    from babel.messages.mofile import write_mo
-
-    with CATALOG.open("rb") as f:
-        catalog = read_po(f)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    renderer = Renderer()
-    renderer.env.install_gettext_translations(  # type: ignore[attr-defined]
-        gettext.GNUTranslations(compiled), newstyle=True)
-    return renderer
-
-
 def test_the_shared_words_read_in_japanese() -> None:
-    renderer = japanese_renderer()
+    renderer = Renderer().for_locale("ja")
     assert renderer.problem_text(Problem("request_asks_full", request_id=7, open_count=2)) \
         .startswith("依頼 #7 にはすでに未回答のお願いが 2 件あります。")
     assert renderer.problem_text(Problem("caution", caution=Problem("renews_soon", days=3))) \
@@ -230,15 +138,31 @@ class CommandsHidden:
     cmd = code
 
 
+# Kept as they are: products, a command's parts, an hours example, a time zone's name;
+# and every upper-case word (CSV, YYYY-MM-DD, the zones' abbreviations: JST, EDT).
+AS_TYPED = frozenset({"OneDrive", "Slack", "clear", "https", "Mon", "Fri", "weekdays", "am", "pm",
+                      "Europe", "Berlin", "cooldown", "open"})
+
+
+def english_left(text: str, data: Any) -> set[str]:
+    """English words left in a Japanese text that are not data (as is, or lower-cased)."""
+    shown = [s for d in data_strings(data) for s in (d, d.lower())]
+    return {w for w in stray_words(text, shown) if w.isascii() and not w.isupper()} - AS_TYPED
+
+
 def test_every_reply_reads_in_japanese_without_english_left() -> None:
-    renderer = japanese_renderer()
+    renderer = Renderer().for_locale("ja")
     for template, context in reply_cases():
         text = " ".join(renderer.reply_lines(SimpleNamespace(template=template,
                                                              context=context),
                                              CommandsHidden()))
-        # Kept as they are: a product, a file type, a command's parts, a date's form.
-        # The date is the local_time filter's (Babel's, once the renderer has a locale).
-        left = set(WORD.findall(text)) - words_of(context) - {"OneDrive", "CSV", "WHO", "clear",
-                                                              "YYYY", "MM", "DD"} \
-            - words_of(local_time(BASE["at"], BASE["timezone"]))
-        assert not left, (template, text)
+        assert not english_left(text, context), (template, text)
+
+
+def test_every_refusal_and_reason_reads_in_japanese_without_english_left() -> None:
+    from tests.unit.test_error_codes import SITES
+
+    renderer = Renderer().for_locale("ja")
+    for site in SITES:
+        text = renderer.problem_text(Problem(site.code, **site.params), CommandsHidden())
+        assert not english_left(text, site.params), (site, text)
