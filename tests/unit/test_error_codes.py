@@ -44,7 +44,7 @@ SAMPLES: dict[str, Any] = {
     "engagement_state": "completed", "request_state": "cancelled", "state": "unfulfilled",
     "recorded": "completed", "outcome": "no_show", "kind": "Case study",
     "fits": [("Ada Lovelace", "a1@x.example"), ("Ada Byron", "a2@x.example")],
-    "choices": ["Call", "Case study"], "bands": ["1-50", "51-200"],
+    "choices": [1, 3, 6], "bands": ["1-50", "51-200"],
     "most": 500, "length": 612, "least": 14, "low": 1, "high": 100,
     "field": "max_per_90_days", "program": True,
     "what": "request", "current": "open", "target": "closed",
