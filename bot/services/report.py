@@ -208,8 +208,10 @@ async def program_report(ctx: ServiceContext, period: ReportPeriod) -> ProgramRe
 
 
 def _metric(m: Metric) -> dict[str, Any]:
+    change = _number(m.change)  # a difference of rates: 0.3, not 0.30000000000000004
     return {"key": m.key, "kind": m.kind, "value": _number(m.value),
-            "previous": _number(m.previous), "change": _number(m.change)}
+            "previous": _number(m.previous),
+            "change": round(change, 6) if isinstance(change, float) else change}
 
 
 def report_context(report: ProgramReport) -> dict[str, Any]:
