@@ -135,6 +135,8 @@ class TeamsMessenger:
                 "not opened the bot in Teams yet (program managers told)", recipient)
         reference = ConversationReference().deserialize(stored)
         activity, *follow_ups = self.render(message.message)
+        follow_ups += await asyncio.to_thread(report_activities, self.cards.renderer,
+                                              message.message.context)
         ics = self.cards.renderer.invite_ics(message.message.context) or ""
         filename = str(message.message.context.get("ics_filename") or "invite.ics")
         sent: list[str | None] = []
@@ -164,6 +166,15 @@ class TeamsMessenger:
             raise delivery_error(error) from error
         return sent[0] if sent else None
 
+
+
+def report_activities(renderer: Any, context: Mapping[str, Any]) -> list[Activity]:
+    """The program report's charts as inline images after its card (the CSV and XLSX are
+    Slack's; in Teams ``advocate-bot report`` writes them)."""
+    return [image_activity(InlineImage(
+        file.filename, f"data:{file.media_type};base64," + base64.b64encode(file.content).decode(
+            "ascii"), file.media_type))
+        for file in renderer.report_files(context) if file.media_type.startswith("image/")]
 
 
 def image_activity(image: InlineImage) -> Activity:
