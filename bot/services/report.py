@@ -38,7 +38,7 @@ from bot.services.digest import Metric, _number
 
 #: Outcomes are entered in the outcome form's currency (``handlers/slack/forms.py``).
 CURRENCY = "USD"
-CHART_ADVOCATES = 30  # bars in the engagements-per-advocate chart: the busiest
+CHART_ADVOCATES = 25  # bars in the engagements-per-advocate chart: the busiest
 _QUARTER = re.compile(r"^(\d{4})-?q([1-4])$", re.IGNORECASE)
 HEALTH_NOW = ("active", "paused")  # as the roster stands now: no comparison
 
@@ -203,8 +203,21 @@ def _months(period: ReportPeriod, zone: str, start: datetime, end: datetime
 
 
 async def program_report(ctx: ServiceContext, period: ReportPeriod) -> ProgramReport:
+    """The report (the command line, where whoever runs it holds the database)."""
     async with ctx.uow() as uow:
         return await build_report(ctx, uow, period)
+
+
+def _require_manager(actor: Actor) -> None:
+    if not actor.is_program_manager:
+        raise NotAllowed("report_managers_only")
+
+
+async def report_for(ctx: ServiceContext, actor: Actor, period: ReportPeriod) -> ProgramReport:
+    """The report for a person in chat (a Teams file made again when they accept it):
+    program managers only."""
+    _require_manager(actor)
+    return await program_report(ctx, period)
 
 
 def _metric(m: Metric) -> dict[str, Any]:
@@ -239,15 +252,14 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
         "per_advocate": [{"name": g["name"], "engagements": g["engagements"]}
                          for g in busiest[:CHART_ADVOCATES] if g["engagements"]],
         "advocate_limit": report.advocate_limit,
-        "file_stem": f"program-report-{report.period.label.replace('..', '_')}",
+        "file_stem": f"program-report-{report.period.label.replace('..', '_')}",  # FILE_PREFIX
     }
 
 
 async def send_report(ctx: ServiceContext, actor: Actor, period_text: str) -> ProgramReport:
     """``/advocates report``: the report, to the program manager who asked, as a message
     the outbox delivers with its charts and files. Program managers only; audited."""
-    if not actor.is_program_manager:
-        raise NotAllowed("report_managers_only")
+    _require_manager(actor)
     now = ctx.now()
     period = parse_period(period_text, local_date(now, ctx.program_timezone))
     async with ctx.uow() as uow:
@@ -272,5 +284,6 @@ __all__ = [
     "program_report",
     "quarter_period",
     "report_context",
+    "report_for",
     "send_report",
 ]

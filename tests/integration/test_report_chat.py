@@ -79,8 +79,10 @@ async def test_a_manager_gets_the_report_with_its_charts_and_files(
             "Value": "3"} in rows
     assert openpyxl.load_workbook(io.BytesIO(xlsx_bytes))["Regions"]["A2"].value == "EMEA"
 
-    activities = report_activities(Renderer(), queued.message.context)
-    assert [a.attachments[0].content_type for a in activities] == ["image/png"] * 3
+    files = Renderer().report_files(queued.message.context)
+    activities = report_activities(files, queued.message.context, "emulator")
+    assert [a.attachments[0].content_type for a in activities] == ["image/png"] * 3 + [
+        "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
     assert activities[0].attachments[0].content_url.startswith("data:image/png;base64,")
 
 
