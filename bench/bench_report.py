@@ -111,7 +111,8 @@ async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) 
                 print(f"    {_summary(context)}")
             started = time.perf_counter()
             files = chat_files(Renderer(), context)
-            sizes = ", ".join(f"{f.filename.rsplit('-', 1)[-1]} {len(f.content) // 1024} KB"
+            sizes = ", ".join(f"{f.filename.removeprefix(context['file_stem'])} "
+                              f"{len(f.content) // 1024} KB"
                               for f in files)
             print(f"    files and charts of the year once: "
                   f"{1000 * (time.perf_counter() - started):.0f} ms ({sizes})")
