@@ -473,7 +473,6 @@ class ReportTotals:
     unfulfilled: int = 0
     influenced: Decimal = Decimal("0.00")
     won: Decimal = Decimal("0.00")
-    first_accepts: int = 0
     median_accept_seconds: float | None = None
     p90_accept_seconds: float | None = None
 

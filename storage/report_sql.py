@@ -70,16 +70,16 @@ class ProgramReportSql:
             select(func.count()).select_from(RequestRow)
             .where(RequestRow.state == RequestState.UNFULFILLED.value,
                    RequestRow.updated_at >= start, RequestRow.updated_at < end))
-        count, median, p90 = await self._accept_waits(start, end)
+        median, p90 = await self._accept_waits(start, end)
         return ReportTotals(opened=opened or 0, fulfilled=fulfilled or 0,
                             unfulfilled=unfulfilled or 0, influenced=_money(influenced),
-                            won=_money(won), first_accepts=count,
-                            median_accept_seconds=median, p90_accept_seconds=p90)
+                            won=_money(won), median_accept_seconds=median,
+                            p90_accept_seconds=p90)
 
     async def _accept_waits(self, start: datetime, end: datetime
-                            ) -> tuple[int, float | None, float | None]:
-        """How many requests were first accepted in the window, and the median and 90th
-        percentile of their waits from creation, in seconds."""
+                            ) -> tuple[float | None, float | None]:
+        """The median and 90th percentile of the waits, from creation, of the requests
+        first accepted in the window, in seconds (None when there are none)."""
         first = (select(EngagementRow.request_id.label("request_id"),
                         func.min(EngagementRow.accepted_at).label("first_at"))
                  .group_by(EngagementRow.request_id).subquery())
@@ -89,7 +89,7 @@ class ProgramReportSql:
                  .where(first.c.first_at >= start, first.c.first_at < end).subquery())
         count = int(await self._session.scalar(select(func.count()).select_from(waits)) or 0)
         if not count:
-            return 0, None, None
+            return None, None
 
         async def nth(rank: int, take: int = 1) -> list[float]:  # 0-based rank, ascending
             rows = await self._session.scalars(
@@ -98,7 +98,7 @@ class ProgramReportSql:
 
         middle = await nth((count - 1) // 2, 1 if count % 2 else 2)
         p90 = await nth(math.ceil(0.9 * count) - 1)
-        return count, sum(middle) / len(middle), p90[0]
+        return sum(middle) / len(middle), p90[0]
 
     async def engagements_by_type(self, start: datetime, end: datetime) -> dict[str, int]:
         rows = await self._session.execute(
