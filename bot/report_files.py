@@ -15,6 +15,7 @@ never in a service: a service hands over numbers only.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Mapping, Sequence
@@ -219,8 +220,8 @@ async def file_again(ctx: ServiceContext, actor: Actor, renderer: Renderer,
     except ValueError:
         raise DomainError("report_period", typed=str(accepted.get("period", ""))[:40]) from None
     context = report_context(await report_for(ctx, actor, checked_days(first, last)))
-    if accepted.get("report") == "xlsx":
-        return xlsx_bytes(renderer, context)
+    if accepted.get("report") == "xlsx":  # a year's workbook is half a second of work
+        return await asyncio.to_thread(xlsx_bytes, renderer, context)
     return csv_text(renderer, context).encode()
 
 

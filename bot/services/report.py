@@ -233,7 +233,6 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
     groups = {by: [{"name": g.name, "requests": g.requests, "engagements": g.engagements,
                     "influenced": float(g.influenced), "won": float(g.won)} for g in rows]
               for by, rows in report.groups.items()}
-    busiest = sorted(groups["advocate"], key=lambda g: (-g["engagements"], g["name"]))
     return {
         "report": True,
         "period": report.period.label,
@@ -249,8 +248,8 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
         "groups": groups,
         "weekly": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in report.weekly],
         "monthly": [{"month": m, "influenced": a} for m, a in report.monthly],
-        "per_advocate": [{"name": g["name"], "engagements": g["engagements"]}
-                         for g in busiest[:CHART_ADVOCATES] if g["engagements"]],
+        "per_advocate": [{"name": g["name"], "engagements": g["engagements"]}  # busiest first
+                         for g in groups["advocate"][:CHART_ADVOCATES] if g["engagements"]],
         "advocate_limit": report.advocate_limit,
         "file_stem": f"program-report-{report.period.label.replace('..', '_')}",  # FILE_PREFIX
     }

@@ -33,6 +33,8 @@ async def test_report_numbers_from_sql_match_the_fixture(
     assert {w: (o, f) for w, o, f in report.weekly if o or f} == fx.WEEKS
     assert list(report.monthly) == fx.MONTHS
     assert report.advocate_limit == 3
+    assert report_context(report)["per_advocate"] == [{"name": "Ada", "engagements": 2},
+                                                      {"name": "Ben", "engagements": 1}]
 
 
 async def test_an_empty_period_has_no_rates_or_times(uow_factory: SqlUnitOfWorkFactory) -> None:
