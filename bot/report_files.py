@@ -173,8 +173,22 @@ def _bars(axes: Any, labels: Sequence[str], series: Sequence[tuple[str, Sequence
 
 
 def charts(renderer: Renderer, context: Mapping[str, Any]) -> dict[str, bytes]:
-    """The three charts as PNG, by name (``CHARTS``)."""
-    w = words(renderer)
+    """The three charts as PNG, by name (``CHARTS``), in the font the renderer's locale
+    needs (``bot.i18n.chart_font``: IPAexGothic for Japanese)."""
+    from matplotlib import font_manager, rc_context
+
+    from bot.i18n import chart_font
+
+    font = chart_font(renderer.locale)
+    rc: dict[str, Any] = {}
+    if font is not None:
+        font_manager.fontManager.addfont(str(font))
+        rc["font.family"] = [font_manager.FontProperties(fname=str(font)).get_name()]
+    with rc_context(rc):  # text takes its font when it is made
+        return _draw(words(renderer), context)
+
+
+def _draw(w: Any, context: Mapping[str, Any]) -> dict[str, bytes]:
     made = {}
     figure, axes = _figure(str(w.chart_title("weekly")))
     weekly = context["weekly"]

@@ -51,7 +51,7 @@ def test_markdown_prints_the_fixture_numbers(run) -> None:  # type: ignore[no-un
     assert "# Program report 2026-01-01..2026-03-31 (2026-01-01 to 2026-03-31)" in result.output
     assert "| Requests opened | 6 | 2 | +4 |" in result.output
     assert "| 90th percentile time to first accept | 48.0 h | 24.0 h | +24.0 h |" in result.output
-    assert "| Won | 12,000.00 USD | 5,000.00 USD | +7,000.00 USD |" in result.output
+    assert "| Won | $12,000.00 | $5,000.00 | +$7,000.00 |" in result.output
     assert "| sam.seller@vendor.example | 3 | 2 | 6,000.50 | 2,000.00 |" in result.output
 
 

@@ -14,12 +14,15 @@ import openpyxl
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import report_files
 from bot.conversation import words
 from bot.conversation.dispatcher import dispatch
+from bot.conversation.replies import text_reply
 from bot.domain.model import Role
 from bot.domain.policy import ProgramPolicy
-from bot.rendering import Renderer
+from bot.rendering import PLAIN, Renderer
 from bot.services.context import ServiceContext
+from bot.services.report import parse_period, program_report, report_context
 from handlers.slack.messenger import SlackMessenger
 from handlers.teams.messenger import report_activities
 from storage.db import create_engine
@@ -27,6 +30,7 @@ from storage.migrate import prepare_database
 from storage.uow import SqlUnitOfWorkFactory
 from tests import report_fixture as fx
 from tests.fakes import FixedClock
+from tests.i18n_check import data_strings, pseudo_renderer, stray_words
 from tests.slack_fake import FakeSlack
 from tests.unit.conftest import actor, person
 
@@ -106,3 +110,21 @@ class _Plain:
         return str(text)
 
     t = code = cmd = b
+
+
+async def test_every_word_of_the_report_passes_through_the_catalog(ctx: ServiceContext) -> None:
+    context = report_context(await program_report(ctx, parse_period("2026-Q1", fx.TODAY)))
+    renderer, data = pseudo_renderer(), list(data_strings(context))
+    shown = [renderer.text("report", context), report_files.markdown(renderer, context),
+             report_files.csv_text(renderer, context),
+             *(" ".join(map(str, (*t.headings, *(r[0] for r in t.rows))))
+               for t in report_files.tables(renderer, context)),
+             *(str(report_files.words(renderer).file_title(k))
+               for k in (*report_files.CHARTS, "csv", "xlsx")),
+             renderer.reply_lines(text_reply("report_sent", period="2026-Q1",
+                                             from_day="2026-01-01", to_day="2026-03-31"),
+                                  PLAIN)[0],
+             *(renderer.reply_lines(text_reply(name), PLAIN)[0]
+               for name in ("report_file_declined", "report_file_not_saved"))]
+    stray = {text[:60]: stray_words(text, data) for text in shown if stray_words(text, data)}
+    assert not stray
