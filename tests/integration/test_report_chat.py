@@ -128,3 +128,10 @@ async def test_every_word_of_the_report_passes_through_the_catalog(ctx: ServiceC
                for name in ("report_file_declined", "report_file_not_saved"))]
     stray = {text[:60]: stray_words(text, data) for text in shown if stray_words(text, data)}
     assert not stray
+
+
+async def test_japanese_charts_are_drawn_with_the_glyphs_they_need(ctx: ServiceContext) -> None:
+    """matplotlib warns of a glyph its font lacks, and the suite makes warnings errors."""
+    context = report_context(await program_report(ctx, parse_period("2026-Q1", fx.TODAY)))
+    charts = report_files.charts(Renderer().for_locale("ja"), context)
+    assert all(png.startswith(b"\x89PNG") for png in charts.values())
