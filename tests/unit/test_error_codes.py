@@ -59,6 +59,7 @@ SAMPLES: dict[str, Any] = {
     "language": "German", "industry": "Fintech", "products": ["Payments API", "Ledger"],
     "use_cases": ["Onboarding"], "region": "EMEA", "same": True, "size": "1001-5000",
     "score": 80, "caution": Problem("renews_soon", days=3),
+    "first": "2026-12-31", "last": "2026-10-01",  # a report's period, backwards
 }
 REASONS = templates_dir() / "text" / "reasons"
 
