@@ -66,8 +66,11 @@ def _back_to_picking(engagement: Engagement, now: datetime) -> None:
 def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int | None,
                  proposed: datetime | None) -> tuple[datetime, bool]:
     """Validate the advocate's choice; return the start and whether it was the rep's own.
-    One of the rep's times must fit the advocate's hours (only those are offered)."""
+    A time must fit the advocate's hours: one of the rep's (only those are offered) or one
+    they propose (a suggestion's button, the form, a reschedule's new time)."""
     request = booking.request
+    length = timedelta(minutes=booking.engagement.duration_minutes)
+    hours = advocate_hours(ctx, booking.advocate)
     if (slot is None) == (proposed is None):
         raise InvalidInput({"slot": Problem("pick_or_propose")})
     if slot is not None:
@@ -76,8 +79,6 @@ def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int
         start = request.proposed_times[slot]
         if start <= now:
             raise InvalidInput({"slot": Problem("proposed_time_passed")})
-        length = timedelta(minutes=booking.engagement.duration_minutes)
-        hours = advocate_hours(ctx, booking.advocate)
         if hours is not None and not fits(hours, start, length):
             raise InvalidInput({"slot": Problem("slot_outside_hours")})
         return start, True
@@ -94,6 +95,8 @@ def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int
         raise InvalidInput({"proposed": Problem("time_after_needed_by",
                                                 needed_by=request.needed_by, latest=latest,
                                                 zone=zone_name(zone))})
+    if hours is not None and not fits(hours, start, length):
+        raise InvalidInput({"proposed": Problem("slot_outside_hours")})
     return start, start in request.proposed_times
 
 

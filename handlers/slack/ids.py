@@ -7,6 +7,7 @@ Button values (and menu option values) carry the ids the service needs, joined w
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 # Slash commands (also in manifest.yml).
@@ -41,6 +42,7 @@ ACTION_DENY: Final = "approval_deny"  # value "ask_id"; opens VIEW_DENY_REASON
 # Scheduling.
 ACTION_PICK_SLOT: Final = "pick_slot"  # value "engagement_id:slot_index"
 ACTION_PROPOSE_TIME: Final = "propose_time"  # value "engagement_id"; opens VIEW_PROPOSE_TIME
+ACTION_PROPOSE_SUGGESTED: Final = "propose_suggested"  # value "engagement_id:ISO instant"
 ACTION_CONFIRM_TIME: Final = "confirm_time"  # value "engagement_id"
 ACTION_REJECT_TIME: Final = "reject_time"  # value "engagement_id"
 ACTION_RESCHEDULE: Final = "reschedule"  # value "engagement_id"
@@ -71,3 +73,17 @@ def split_value(value: str, parts: int) -> tuple[int, ...]:
                                        for p in pieces):  # ids are 32-bit on PostgreSQL
         raise ValueError(f"malformed button value {value!r}")
     return tuple(int(p) for p in pieces)
+
+
+def split_moment(value: str) -> tuple[int, datetime]:
+    """``"12:2026-12-08T14:00:00+00:00"`` → ``(12, that instant)``; a malformed value, or
+    a time without its offset, is a ``ValueError`` (never trusted)."""
+    first, _, moment = value.partition(":")
+    (number,) = split_value(first, 1)
+    try:
+        at = datetime.fromisoformat(moment) if len(moment) <= 40 else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise ValueError(f"malformed button value {value!r}")
+    return number, at

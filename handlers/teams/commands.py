@@ -34,8 +34,8 @@ VERBS = frozenset({
     "request.ask", "request.ask_best", "request.cancel",
     "ask.accept", "ask.decline", "ask.not_now",
     "approval.approve", "approval.deny",
-    "schedule.pick", "schedule.propose", "schedule.confirm", "schedule.reject",
-    "schedule.reschedule",
+    "schedule.pick", "schedule.propose", "schedule.suggest", "schedule.confirm",
+    "schedule.reject", "schedule.reschedule",
     "outcome.record", "outcome.comment",
     "outcome.completed", "outcome.no_show", "outcome.rescheduled",  # cards sent before
     # outcome.record: their outcome was the button
@@ -268,6 +268,11 @@ def _schedule(actor: Actor, action: CardAction, what: str, zone: str) -> c.Comma
     if what == "propose":
         return c.PickTime(actor, engagement_id, proposed=moment_in_zone(
             action.text("proposed_time.date"), action.text("proposed_time.time"), zone))
+    if what == "suggest":
+        suggested = _shown(action.text("at"))
+        if suggested is None:
+            raise BadAction("a suggested time needs its time")
+        return c.PickTime(actor, engagement_id, proposed=suggested)
     if what in ("confirm", "reject"):
         return c.ConfirmTime(actor, engagement_id, what == "confirm",
                              _shown(action.text("proposed_at")))

@@ -45,7 +45,8 @@ def test_every_command_has_exactly_one_handler() -> None:
 
 
 def slack_button_commands() -> set[type[c.Command]]:
-    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0"}
+    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0",
+              ids.ACTION_PROPOSE_SUGGESTED: "1:2030-01-02T10:00:00+00:00"}
     found = set()
     for action_id in slack_actions.BUTTONS:
         action: dict[str, Any] = {"action_id": action_id, "value": values.get(action_id, "1"),
@@ -79,7 +80,8 @@ def slack_form_commands() -> set[type[c.Command]]:
 def teams_commands_served() -> set[type[c.Command]]:
     data = {"request_id": "1", "advocate_id": "2", "ask_id": "3", "engagement_id": "4",
             "slot": "0", "proposed_time.date": "2030-01-02", "proposed_time.time": "10:00",
-            "choice": "keep_active", "form_id": "f", "outcome": "completed"}
+            "choice": "keep_active", "form_id": "f", "outcome": "completed",
+            "at": "2030-01-02T10:00:00+00:00"}
     found = set()
     for verb in teams_commands.VERBS:
         action = teams_commands.CardAction(verb, data)

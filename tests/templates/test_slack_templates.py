@@ -769,4 +769,10 @@ def test_the_time_pickers_say_what_fell_outside_the_hours_and_what_would_suit_bo
         text = json.dumps(payload)
         assert "2 of the rep's times fall outside your call hours" in text
         assert "Tue 10 Mar, 06:00; Tue 10 Mar, 06:30" in text  # in her zone
-        assert [b["action_id"] for b in buttons(payload)] == [ids.ACTION_PROPOSE_TIME]
+        assert [b["action_id"] for b in buttons(payload)] == [
+            ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_PROPOSE_TIME]
+        first_two = buttons(payload)[:2]
+        assert [b["text"]["text"] for b in first_two] == [
+            "Tue 10 Mar, 06:00 JST", "Tue 10 Mar, 06:30 JST"]  # the suggestions, as buttons
+        assert [ids.split_moment(b["value"]) for b in first_two] == [
+            (7, datetime.fromisoformat(t)) for t in suggested]  # …that propose that time

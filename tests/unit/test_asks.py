@@ -39,7 +39,7 @@ from bot.services.asks import (
 from bot.services.context import ServiceContext
 from bot.services.messages import approval_key, ask_key, pick_time_key
 from bot.services.requests import submit_request
-from bot.services.scheduling import pick_time
+from bot.services.scheduling import confirm_time, pick_time, reschedule
 from tests.fakes import FakeDatabase, FixedClock, phrases, raises_saying, said
 from tests.unit.conftest import (
     OWNER_EMAIL,
@@ -698,3 +698,23 @@ async def test_when_none_of_the_reps_times_fit_three_times_inside_both_are_sugge
         assert fits(reps, moment, timedelta(minutes=30))
     said = RENDERER.text("pick_time", pick.context)
     assert "Propose a time that suits you." in said and "Times inside your hours" in said
+    engagement_id = (await only_engagement(db)).id or 0
+    with raises_saying(InvalidInput, "outside your call hours"):  # proposed by hand, at night
+        await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=MIDNIGHT_IN_TOKYO)
+    proposed = await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=suggested[1])
+    assert proposed.proposed_at == suggested[1]  # the suggestion's button proposes it
+    booked = await confirm_time(hours, rep, engagement_id, True, proposed=suggested[1])
+    assert booked.scheduled_at == suggested[1]
+
+    await reschedule(hours, rep, engagement_id)  # the new pick follows the same rules
+    again = last_to(db, aiko.email, "pick_time_again")
+    assert again.context["slots"] == [] and len(again.context["suggested"]) == 3
+    assert all(fits(theirs, datetime.fromisoformat(t), timedelta(minutes=30))
+               for t in again.context["suggested"])
+    with raises_saying(InvalidInput, "outside your call hours"):
+        await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=MIDNIGHT_IN_TOKYO)
+
+
+async def only_engagement(db: FakeDatabase) -> Engagement:
+    (engagement,) = db.state.engagements.values()
+    return engagement
