@@ -29,6 +29,7 @@ from bot.domain.errors import InvalidInput, Problem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = frozenset(range(5))  # Monday-Friday
+ALL_DAYS = frozenset(range(7))
 MAX_TEXT = 80  # longer than any sensible hours text; bounded before any parsing
 SEARCH_DAYS = 21  # how far ahead to look for an opening or a common slot
 SLOT_STEP = timedelta(minutes=30)
@@ -176,7 +177,7 @@ def _split_days(cleaned: str, field_name: str) -> tuple[frozenset[int] | None, s
         if word in ("weekdays", "workdays"):
             days |= DEFAULT_DAYS
         elif word in ("daily", "everyday", "weekends"):
-            days |= set(range(7)) if word != "weekends" else {5, 6}
+            days |= ALL_DAYS if word != "weekends" else {5, 6}
         elif (span := _DAYS_RANGE.match(word)) is not None:
             days |= _day_span(span.group(1), span.group(2))
         elif index + 2 < len(words) and words[index + 1] in ("-", "to") \

@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from bot.domain.hours import WorkingHours, hours_of
 from bot.domain.model import Advocate, Person, ReferenceRequest
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
@@ -129,6 +130,16 @@ def rep_zone(request: ReferenceRequest) -> str:
     return request.rep.timezone or request.timezone or "UTC"
 
 
+def person_hours(ctx: ServiceContext, zone: str | None, own: str = "") -> WorkingHours | None:
+    """When someone may be asked for a call or sent a message that can wait: their ``own``
+    hours (an advocate's call hours), else the program's default, in their ``zone`` (else
+    the program's zone); None when neither says (any time). Reps and program managers
+    have no hours of their own: theirs are the program's default where they are."""
+    if not (own or ctx.policy.default_hours):
+        return None
+    return hours_of(own, zone or ctx.program_timezone, ctx.policy.default_hours)
+
+
 async def colleague(ctx: ServiceContext, uow: UnitOfWork, email: str) -> Person:
     """A colleague addressed by email, in their own chat time zone when the bot has met
     them, else in the program's."""
@@ -152,6 +163,7 @@ __all__ = [
     "colleague",
     "iso",
     "managers",
+    "person_hours",
     "person_name",
     "pick_time_key",
     "rep_person",

@@ -718,3 +718,22 @@ async def test_when_none_of_the_reps_times_fit_three_times_inside_both_are_sugge
 async def only_engagement(db: FakeDatabase) -> Engagement:
     (engagement,) = db.state.engagements.values()
     return engagement
+
+
+async def test_a_reps_hours_are_the_programs_default_where_the_rep_is(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    from bot.services.bookings import rep_hours
+
+    aiko = await add_advocate(name="Aiko", timezone="Asia/Tokyo", call_hours="Mon-Fri 6-9")
+    request = await open_request(ctx, rep, proposed_times=(MIDNIGHT_IN_TOKYO,))
+    anytime = rep_hours(ctx, request)  # the program sets no hours: the rep takes any time
+    assert fits(anytime, MIDNIGHT_IN_TOKYO + timedelta(hours=7), timedelta(hours=2))
+    hours = replace(ctx, policy=replace(ctx.policy, default_hours="Mon-Fri 09:00-18:00"))
+    theirs = rep_hours(hours, request)
+    assert theirs.text() == "Mon-Fri 09:00-18:00" and theirs.zone == request.timezone
+    # With no program hours, only the advocate's own hours limit the suggestions.
+    ask = await ask_advocate(ctx, rep, request.id, aiko.id)
+    await answer_ask(ctx, advocate_actor(aiko), ask.id, "accept")
+    suggested = last_to(db, aiko.email, "pick_time").context["suggested"]
+    assert suggested == ["2026-03-02T21:00:00+00:00", "2026-03-02T21:30:00+00:00",
+                         "2026-03-02T22:00:00+00:00"]  # Tue 06:00 in Tokyo, every half hour
