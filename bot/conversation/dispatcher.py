@@ -27,6 +27,7 @@ from bot.conversation.views import (
     zone_of,
 )
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.hours import WorkingHours
 from bot.domain.model import Actor, Advocate, AskState, Engagement, EngagementState, Role
 from bot.services import asks, checkins, outcomes, requests, scheduling
 from bot.services.advocates import (
@@ -40,7 +41,8 @@ from bot.services.advocates import (
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
-from bot.services.intake import known_values, parse_keywords
+from bot.services.intake import known_values, parse_keywords, with_suggested_times
+from bot.services.messages import person_hours
 from bot.services.requests import cancel_request, list_requests
 from bot.services.roles import may_request, require
 from bot.services.roster import export_roster
@@ -87,8 +89,10 @@ async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None
-    context = {"known": known, "draft": draft, "timezone": zone_of(ctx, command.actor),
-               "today": today_for(ctx, command.actor)}
+    zone = zone_of(ctx, command.actor)
+    hours = person_hours(ctx, zone) or WorkingHours(zone=zone)  # else business hours
+    context = {"known": known, "draft": with_suggested_times(draft, hours, ctx.now()),
+               "timezone": zone, "today": today_for(ctx, command.actor)}
     return Reply("intake", context, form="intake")
 
 

@@ -15,6 +15,8 @@ is as long on the clock as on the wall.
 - ``next_opening(hours, at)``: the first moment at or after ``at`` inside a window (for a
   message that should not arrive at night).
 - ``common_slots(a, b, after, length)``: the next start times that fit both people.
+- ``day_openings(hours, after)``: when the next few working days begin (the times the
+  intake pre-fills).
 """
 
 from __future__ import annotations
@@ -159,6 +161,19 @@ def common_slots(first: WorkingHours, second: WorkingHours, after: datetime,
         if len(slots) == count:
             break
     return slots
+
+
+def day_openings(hours: WorkingHours, after: datetime, count: int = 3) -> list[datetime]:
+    """The first moment of each of the next ``count`` working days after ``after``'s own
+    day (in ``hours``' zone): one time a day, never today."""
+    today = after.astimezone(hours.tz).date()
+    found: list[datetime] = []
+    for opens, _ in hours.windows(after):
+        if opens.astimezone(hours.tz).date() > today:
+            found.append(opens)
+        if len(found) == count:
+            break
+    return found
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -4,16 +4,24 @@ recipient's hours."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.conversation.commands import StartRequest
+from bot.conversation.dispatcher import dispatch
 from bot.domain.model import Actor
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
+from bot.services.intake import KnownValues, RequestDraft, validate_draft
 from bot.services.ranking import HOURS_WEIGHT
 from bot.services.requests import submit_request
+from handlers.slack.blockkit import slack_renderer
+from handlers.slack.intake import intake_view
+from handlers.teams.cards import TeamsCards
+from handlers.teams.replies import intake_card
 from tests.fakes import FakeDatabase
 from tests.unit.conftest import AddAdvocate, last_to, sample_draft
 
@@ -60,3 +68,39 @@ async def test_with_no_hours_anywhere_the_matches_say_nothing_about_them(
     assert context["matches"][0]["times"] == [{"at": TEN_IN_NEW_YORK.isoformat(),
                                                "fits": None}]
     assert "your time" not in RENDERER.text("matches", context)
+
+
+async def test_the_intake_is_prefilled_with_the_start_of_the_reps_next_three_working_days(
+        hours: ServiceContext, rep: Actor) -> None:
+    # Friday 6 March 2026, 20:00 in New York: Monday to Wednesday, 09:00 there.
+    now = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)
+    hours.clock.set(now)  # type: ignore[attr-defined]
+    reply = await dispatch(hours, StartRequest(rep))
+    draft = reply.context["draft"]
+    assert [t.isoformat() for t in draft.proposed_times] == [
+        "2026-03-09T13:00:00+00:00",  # Monday 09:00 EDT (the clocks went forward on the 8th)
+        "2026-03-10T13:00:00+00:00", "2026-03-11T13:00:00+00:00"]
+    typed = await dispatch(hours, StartRequest(rep, keywords="fintech"))
+    assert len(typed.context["draft"].proposed_times) == 3  # keywords keep the times too
+    # The suggestions pass the intake's own checks, and both surfaces show them.
+    validate_draft(replace(draft, prospect_company="P", reference_type="call",
+                           needed_by="2026-03-20", timezone="America/New_York"), now=now)
+    view = intake_view(slack_renderer(), known=KnownValues(), draft=draft,
+                       user_timezone="America/New_York")
+    pickers = {b["block_id"]: b["element"].get("initial_date_time") for b in view["blocks"]
+               if b["type"] == "input" and b["element"]["type"] == "datetimepicker"}
+    assert sorted(pickers.values()) == [int(t.timestamp()) for t in draft.proposed_times]
+    cards = TeamsCards(slack_renderer())
+    card = intake_card(cards, {**reply.context, "known": KnownValues()})
+    shown = json.dumps(card)
+    for day in ("2026-03-09", "2026-03-10", "2026-03-11"):
+        assert f'"value": "{day}"' in shown
+    assert shown.count('"value": "09:00"') == 3  # in the rep's zone
+
+
+async def test_times_the_rep_typed_are_kept_as_typed() -> None:
+    from bot.domain.hours import WorkingHours
+    from bot.services.intake import with_suggested_times
+
+    mine = RequestDraft(proposed_times=("2026-03-12T10:00",))
+    assert with_suggested_times(mine, WorkingHours(), datetime(2026, 3, 7, tzinfo=UTC)) is mine
