@@ -38,6 +38,7 @@ from bot.services.advocates import (
     set_manager_limits,
     set_own_limits,
 )
+from bot.services.call_hours import set_own_hours
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
@@ -145,6 +146,15 @@ async def set_my_limits(ctx: ServiceContext, command: c.SetMyLimits) -> Reply:
                                     "current": profile.limits}, form="own_limits")
     await set_own_limits(ctx, command.actor, profile.advocate.id, command.limits)
     return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def set_my_hours(ctx: ServiceContext, command: c.SetMyHours) -> Reply:
+    profile = await my_profile(ctx, command.actor)
+    assert profile.advocate.id is not None
+    if command.hours:
+        await set_own_hours(ctx, command.actor, profile.advocate.id, command.hours)
+        profile = await my_profile(ctx, command.actor)
+    return profile_reply(ctx, command.actor, profile)
 
 
 async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
@@ -411,6 +421,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PauseMe: pause_me,
     c.ResumeMe: resume_me,
     c.SetMyLimits: set_my_limits,
+    c.SetMyHours: set_my_hours,
     c.LeaveProgram: leave,
     c.FindAdvocates: find,
     c.ShowAdvocate: show_advocate,

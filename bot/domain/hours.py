@@ -176,6 +176,12 @@ def day_openings(hours: WorkingHours, after: datetime, count: int = 3) -> list[d
     return found
 
 
+def local_instant(day: date, clock: time, zone: str) -> datetime:
+    """The instant the wall clock in ``zone`` shows ``clock`` on ``day`` (the moment the
+    clocks resume if they skip it)."""
+    return _instant(day, clock, _zone(zone))
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from bot.domain.model import (
     ensure_utc,
 )
 from bot.ports import UnitOfWork
-from bot.services.context import ServiceContext, actor_label
+from bot.services.context import ServiceContext, actor_label, audit
 from bot.services.messages import (
     advocate_contact,
     iso,
@@ -38,6 +38,7 @@ from bot.services.messages import (
     rep_person,
     rep_zone,
 )
+from bot.services.request_progress import SYSTEM
 from bot.services.roles import advocate_person, is_advocate, is_request_owner
 
 CALENDAR_ACTIONS = frozenset({"engagement.scheduled", "engagement.rescheduled"})
@@ -260,8 +261,25 @@ def time_choices(ctx: ServiceContext, request: ReferenceRequest, advocate: Advoc
     return {"slots": slots, "outside_hours": len(ahead) - len(slots), "suggested": suggested}
 
 
+NO_FITTING_TIME = "request.no_fitting_time"  # audited; the weekly digest lists them
+
+
+async def offer_times(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
+                      advocate: Advocate, now: datetime, *, minutes: int,
+                      besides: datetime | None = None) -> dict[str, Any]:
+    """``time_choices`` for a pick-time message; when none of the rep's times fit the
+    advocate's hours, that is audited on the request (``NO_FITTING_TIME``) for the
+    program managers' digest."""
+    choices = time_choices(ctx, request, advocate, now, minutes=minutes, besides=besides)
+    if not choices["slots"] and choices["outside_hours"]:
+        await audit(uow, now, SYSTEM, NO_FITTING_TIME, f"request:{request.id}",
+                    advocate_id=advocate.id, outside_hours=choices["outside_hours"])
+    return choices
+
+
 __all__ = [
     "CALENDAR_ACTIONS",
+    "NO_FITTING_TIME",
     "Booking",
     "Initiator",
     "Role",
@@ -276,6 +294,7 @@ __all__ = [
     "key_stamp",
     "load_booking",
     "needed_by_end",
+    "offer_times",
     "open_slots",
     "recipient",
     "rep_hours",

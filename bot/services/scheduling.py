@@ -34,10 +34,10 @@ from bot.services.bookings import (
     is_rep_or_manager,
     load_booking,
     needed_by_end,
+    offer_times,
     recipient,
     require_call,
     require_live,
-    time_choices,
     zone_name,
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
@@ -227,8 +227,8 @@ async def _ask_to_pick_again(ctx: ServiceContext, uow: UnitOfWork, booking: Book
         "by_name": who.name,
         "by_role": who.role,
         "previous_at": iso(previous),
-        **time_choices(ctx, request, booking.advocate, now,
-                       minutes=engagement.duration_minutes, besides=previous),
+        **await offer_times(ctx, uow, request, booking.advocate, now,
+                            minutes=engagement.duration_minutes, besides=previous),
         "call_length_minutes": engagement.duration_minutes,
         "needed_by": request.needed_by.isoformat(),
         "timezone": booking.advocate.timezone or "UTC",
