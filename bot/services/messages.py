@@ -14,10 +14,10 @@ ask loses its buttons instead of lingering as a second message.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.domain.hours import WorkingHours, hours_of, local_instant, next_opening
+from bot.domain.hours import WorkingHours, fits, hours_of, local_instant, next_opening
 from bot.domain.model import Advocate, Person, ReferenceRequest
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
@@ -154,11 +154,17 @@ def quiet_until(ctx: ServiceContext, to: Person, now: datetime, own: str = ""
 def morning_of(ctx: ServiceContext, to: Person, now: datetime, day: date, clock: time,
                own: str = "") -> datetime | None:
     """When a scheduled message of ``day`` (the weekly digest, the quarterly check-in)
-    reaches ``to``: at ``clock`` on that day in their own zone, or now if that has passed,
-    held further for their quiet hours; None for now."""
+    reaches ``to``: at ``clock`` on that day in their own zone; if that has passed, now
+    when they are inside their hours, else at ``clock`` on their next working day (held
+    further until their hours open); None for now."""
     hours = person_hours(ctx, to.timezone, own)
     zone = hours.zone if hours is not None else _zone_or_utc(to.timezone or ctx.program_timezone)
-    at = max(now, local_instant(day, clock, zone))
+    at = local_instant(day, clock, zone)
+    if at < now and (hours is None or fits(hours, now)):
+        return None
+    while at < now:  # passed while they were away: that time on a later day
+        day += timedelta(days=1)
+        at = local_instant(day, clock, zone)
     at = next_opening(hours, at) if hours is not None else at
     return at if at > now else None
 
