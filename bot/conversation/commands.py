@@ -162,7 +162,8 @@ class ImportRoster(Command):
 
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
-                   "own_limits", "check_in_limits", "check_in_feedback", "pause"]
+                   "own_limits", "check_in_limits", "check_in_feedback", "pause",
+                   "call_hours"]
 
 
 @dataclass(frozen=True, slots=True)

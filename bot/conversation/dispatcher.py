@@ -389,6 +389,9 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     elif command.form == "pause":
         await advocate_profile(ctx, command.actor, command.subject_id)  # theirs, or a PM's
         context.update(today=today_for(ctx, command.actor))
+    elif command.form == "call_hours":
+        profile = await advocate_profile(ctx, command.actor, command.subject_id)
+        context.update(hours=profile.advocate.call_hours)
     return Reply(command.form, context, form=command.form)
 
 

@@ -24,6 +24,7 @@ VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
 VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
 VIEW_OWN_LIMITS: Final = "own_limits"  # private_metadata: advocate id
 VIEW_PAUSE: Final = "pause"  # private_metadata: advocate id
+VIEW_CALL_HOURS: Final = "call_hours"  # private_metadata: advocate id
 # The check-in's own forms: saving them answers the check-in (or records feedback).
 VIEW_CHECKIN_LIMITS: Final = "checkin_limits"  # private_metadata: advocate id
 VIEW_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # private_metadata: advocate id
@@ -54,6 +55,7 @@ ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
 ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"; opens VIEW_PAUSE
 ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
+ACTION_HOME_HOURS: Final = "home_hours"  # value "advocate_id"; opens VIEW_CALL_HOURS
 ACTION_PROFILE_LEAVE: Final = "profile_leave"  # value "advocate_id"; has a confirm dialog
 # /advocates find: each advocate's profile.
 ACTION_ROSTER_SHOW: Final = "roster_show"  # value "advocate_id"

@@ -40,7 +40,7 @@ VERBS = frozenset({
     "outcome.completed", "outcome.no_show", "outcome.rescheduled",  # cards sent before
     # outcome.record: their outcome was the button
     "checkin.answer", "checkin.feedback",
-    "profile.pause", "profile.resume", "profile.limits", "profile.leave",
+    "profile.pause", "profile.resume", "profile.limits", "profile.leave", "profile.hours",
     "roster.show", "roster.limits",
 })
 
@@ -196,7 +196,8 @@ FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
               "approval.deny": "deny_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
-              "profile.pause": "pause", "checkin.feedback": "check_in_feedback"}
+              "profile.pause": "pause", "checkin.feedback": "check_in_feedback",
+              "profile.hours": "call_hours"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -305,6 +306,8 @@ def _profile(actor: Actor, action: CardAction) -> c.Command:
                                   reason=action.text("reason"))
     if verb == "profile.leave":
         return c.LeaveFromProfile(actor, advocate_id)
+    if verb == "profile.hours":  # the advocate's own; empty: the program's
+        return c.SetMyHours(actor, action.text("hours") or "default")
     if verb == "roster.show":
         return c.ShowProfile(actor, advocate_id)
     raise BadAction(verb)

@@ -68,6 +68,7 @@ def slack_form_commands() -> set[type[c.Command]]:
         slack_views._comment: state(comment={"type": "plain_text_input", "value": "x"}),
         slack_views._own_limits: state(),
         slack_views._pause: state(until={"type": "datepicker", "selected_date": "2030-01-02"}),
+        slack_views._call_hours: state(hours={"type": "plain_text_input", "value": "9-17"}),
         slack_views._check_in_limits: state(),
         slack_views._check_in_feedback: state(feedback={"type": "plain_text_input",
                                                         "value": "x"}),
@@ -116,6 +117,7 @@ OPENED: dict[str, dict[str, Any]] = {
     "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_feedback": {},
     "pause": {"today": date(2030, 1, 1)},
+    "call_hours": {"hours": "Mon-Fri 09:00-17:00"},
 }
 
 
@@ -160,7 +162,8 @@ def teams_cards() -> list[dict[str, Any]]:
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
             "timezone": "Asia/Tokyo", "pause": form_fields("pause"),
-            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
+            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM),
+            "call_hours": form_fields("call_hours", {"hours": "Mon-Fri 09:00-17:00"})}),
     ]
 
 

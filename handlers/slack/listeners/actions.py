@@ -104,6 +104,7 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_ADD_COMMENT: "comment",
     ids.ACTION_HOME_LIMITS: "own_limits",
     ids.ACTION_HOME_PAUSE: "pause",
+    ids.ACTION_HOME_HOURS: "call_hours",
     ids.ACTION_CHECKIN_LIMITS: "check_in_limits",
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
 }

@@ -19,6 +19,7 @@ from handlers.slack import ids
 from tests.integration.slack.conftest import (
     RILEY,
     START,
+    Response,
     Slack,
     all_text,
     buttons,
@@ -143,3 +144,43 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours(
     slack.clock.set(datetime(2026, 3, 3, 0, 0, tzinfo=UTC))  # 09:00 JST, Tuesday
     await slack.deliver()
     assert len(slack.dms_to(AIKO)) == counts[AIKO] + 1
+
+
+async def test_an_advocate_changes_her_call_hours_from_her_app_home(slack: Slack) -> None:
+    slack.fake.add_user(*AIKO)
+    aiko = await slack.add_advocate(email=AIKO[1], name=AIKO[2], timezone=AIKO[3],
+                                    call_hours="Mon-Fri 07:00-18:00")
+    await slack.open_home(AIKO, "EvHours")
+    await slack.settle()
+    home = slack.homes(AIKO)[-1]
+    assert "Mon-Fri 07:00-18:00" in all_text(home)
+    change = next(b for b in buttons(home) if b["action_id"] == ids.ACTION_HOME_HOURS)
+    await slack.click(AIKO, ids.ACTION_HOME_HOURS, change["value"], home=True)
+    await slack.settle()
+    modal = slack.modals()[-1]
+    assert modal["callback_id"] == ids.VIEW_CALL_HOURS
+    (field,) = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert field["element"]["initial_value"] == "Mon-Fri 07:00-18:00"
+
+    async def submit(text: str) -> Response:
+        return await slack.submit(AIKO, ids.VIEW_CALL_HOURS,
+                                  values(hours=text_input(text)),
+                                  private_metadata=modal["private_metadata"],
+                                  view_id=f"V0HOURS{len(text)}")
+
+    async def stored() -> str:
+        async with slack.bot.uow() as uow:
+            found = await uow.advocates.get(aiko.id or 0)
+        assert found is not None
+        return found.call_hours
+
+    refused = await submit("whenever")  # unreadable: said on the field, nothing changes
+    assert refused.json()["response_action"] == "errors" and "hours" in refused.json()["errors"]
+    assert await stored() == "Mon-Fri 07:00-18:00"
+    assert (await submit("weekdays 8am-5pm")).status == 200
+    await slack.settle()
+    assert await stored() == "Mon-Fri 08:00-17:00"
+    assert "Mon-Fri 08:00-17:00" in all_text(slack.homes(AIKO)[-1])  # the home redrawn
+    await submit("")  # empty: back to the program's hours
+    await slack.settle()
+    assert await stored() == ""

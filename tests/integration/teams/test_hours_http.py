@@ -105,9 +105,18 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
                 email=NORA["email"], name=NORA["name"], timezone=NORA["zone"], industry="Retail"))
             await uow.commit()
 
-        # 1. Aiko says when she takes calls, in words.
-        await post(AIKO, type="message", text="advocate hours Mon-Fri 7am-6pm")
-        assert "Mon-Fri 07:00-18:00 (Asia/Tokyo)" in json.dumps(last_card(AIKO))  # profile
+        # 1. Aiko says when she takes calls, in words, then on her profile card.
+        await post(AIKO, type="message", text="advocate hours 9-17")
+        profile = last_card(AIKO)
+        assert "Mon-Fri 09:00-17:00 (Asia/Tokyo)" in json.dumps(profile)
+        change = action(profile, "profile.hours")
+        refused = await post(AIKO, **click(change, hours="whenever"))
+        assert "Write the hours like Mon-Fri 09:00-18:00" in json.dumps(refused)  # said why
+        body = await post(AIKO, **click(change, hours="Mon-Fri 7am-6pm"))
+        assert "Mon-Fri 07:00-18:00 (Asia/Tokyo)" in json.dumps(body)  # the card refreshed
+        async with bot_app.uow() as uow:
+            stored = await uow.advocates.get(aiko.id or 0)
+        assert stored is not None and stored.call_hours == "Mon-Fri 07:00-18:00"
 
         # 2. Rita's form comes with her next three working mornings filled in.
         await post(RITA, type="message", text="reference")
