@@ -5,7 +5,8 @@ DMs are posted with the user id as the channel (Slack opens the IM itself; no
 ``chat.update`` of that message (``platform_ref`` is ``"channel:ts"``). A message whose
 context carries an ``ics`` invite gets it uploaded into the same conversation, and one
 with a ``chart`` (the digest's trend, drawn by ``Renderer.chart_png``) gets the image
-uploaded in its thread.
+uploaded in its thread; the program report's charts, CSV and XLSX
+(``Renderer.report_files``) follow in the thread too.
 
 Rendering: ``templates/slack/<template>.json.j2`` when it exists (Block Kit with buttons),
 else the plain-text template in one section block. Slack's errors become ``DeliveryError``:
@@ -15,6 +16,7 @@ can fix (a deleted user, a revoked token) are permanent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -67,10 +69,11 @@ class SlackMessenger:
     def render(self, message: OutboxMessage) -> dict[str, Any]:
         """``{"text": ..., "blocks": [...]}`` for ``chat.postMessage`` / ``chat.update``."""
         m = message.message
-        text = self.renderer.text(m.template, m.context)
+        renderer = self.renderer.for_locale(message.locale)
+        text = renderer.text(m.template, m.context)
         rich = f"slack/{m.template}.json.j2"
-        if self.renderer.has(rich):
-            payload = self.renderer.render_json(rich, m.context)
+        if renderer.has(rich):
+            payload = renderer.render_json(rich, m.context)
             payload.setdefault("text", truncate(slack_escape(text), FALLBACK_TEXT_LIMIT))
             return payload
         # The top-level text is the notification and the fallback, and Slack reads it as
@@ -95,6 +98,7 @@ class SlackMessenger:
                 f"{recipient.email or 'recipient'} has no Slack identity", permanent=True
             )
         payload = self.render(message)
+        renderer = self.renderer.for_locale(message.locale)
         try:
             if message.replaces_ref:
                 channel, ts = message.replaces_ref.split(":", 1)
@@ -104,16 +108,16 @@ class SlackMessenger:
                     channel=recipient.identity.user_id, **payload
                 )
             channel, ts = str(response["channel"]), str(response["ts"])
-            ics = self.renderer.invite_ics(message.message.context)
+            ics = renderer.invite_ics(message.message.context)
             if ics and not message.replaces_ref:
                 await self.client.files_upload_v2(
                     channel=channel,
                     thread_ts=ts,
                     content=str(ics),
                     filename=str(message.message.context.get("ics_filename", "invite.ics")),
-                    title=self.renderer.text("files/invite_title", {}),
+                    title=renderer.text("files/invite_title", {}),
                 )
-            chart = None if message.replaces_ref else self.renderer.chart_png(
+            chart = None if message.replaces_ref else renderer.chart_png(
                 message.message.context)
             if chart:
                 await self.client.files_upload_v2(
@@ -121,8 +125,14 @@ class SlackMessenger:
                     thread_ts=ts,
                     content=chart,
                     filename=str(message.message.context.get("chart_filename", "chart.png")),
-                    title=self.renderer.text("files/chart_title", {}),
+                    title=renderer.text("files/chart_title", {}),
                 )
+            if not message.replaces_ref:  # the program report's charts and files
+                for file in await asyncio.to_thread(renderer.report_files,
+                                                    message.message.context):
+                    await self.client.files_upload_v2(
+                        channel=channel, thread_ts=ts, content=file.content,
+                        filename=file.filename, title=file.title)
         except SlackApiError as error:
             raise _delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:
