@@ -790,8 +790,8 @@ def test_the_matches_show_which_of_the_reps_times_fit_each_advocate(
         "request": request, "matches": [match], "considered": 1, "choose": "rep",
         "timezone": "America/New_York"})
     check_message("matches with hours", payload)
-    assert ("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko &lt;3, outside their call hours"
-            in json.dumps(payload))
+    assert ("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko &lt;3, "
+            "outside their call hours") in json.dumps(payload)
     old = {k: v for k, v in match.items() if k not in ("times", "timezone")}  # queued before
     renderer.render_json("slack/matches.json.j2", {
         "request": request, "matches": [old], "considered": 1, "choose": "rep",

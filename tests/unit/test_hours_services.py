@@ -55,8 +55,10 @@ async def test_the_matches_say_which_times_fit_and_prefer_an_advocate_with_one(
 
     context = last_to(db, rep.person.email or "", "matches").context
     text = RENDERER.text("matches", context)
-    assert "Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko, outside their call hours" in text
-    assert "Tue 03 Mar, 10:00 your time = Tue 03 Mar, 16:00 for Bo, inside their call hours" in text
+    assert ("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko, outside their call hours"
+            in text)
+    assert ("Tue 03 Mar, 10:00 your time = Tue 03 Mar, 16:00 for Bo, inside their call hours"
+            in text)
     assert "one of your times is inside their call hours" in text
 
 

@@ -81,7 +81,8 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours(
     await slack.deliver()
     matches = slack.dms_to(RILEY)[-1]
     shown = all_text(matches.args)
-    assert "Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko Tanaka, outside their call hours" in shown
+    assert ("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko Tanaka, "
+            "outside their call hours") in shown
     ask = next(b for b in buttons(matches.args) if b["action_id"] == ids.ACTION_ASK_ADVOCATE
                and b["value"].endswith(f":{aiko.id}"))
     await slack.click(RILEY, ids.ACTION_ASK_ADVOCATE, ask["value"], message_ts=ts_of(matches))

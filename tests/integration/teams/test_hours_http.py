@@ -138,8 +138,8 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
         assert body["statusCode"] == 200, body
         await dispatcher.run_once()
         matches = last_card(RITA)
-        assert any("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko Tanaka, outside their call hours"
-                   in t for t in texts(matches))
+        assert any("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko Tanaka, "
+                   "outside their call hours" in t for t in texts(matches))
         await post(RITA, **click(action(matches, "request.ask", advocate_id=aiko.id)))
 
         # 4. Aiko accepts: none of Rita's times is offered; three suggestions are.
