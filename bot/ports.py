@@ -55,7 +55,9 @@ class OutgoingMessage:
     ``template`` names a template family (``templates/<platform>/<template>.*.j2``) and
     ``context`` is its JSON-serialisable data. ``key`` makes writing it idempotent: a second
     message with the same key is dropped. ``replaces`` names the key of an earlier message
-    to update in place (e.g. an ask whose buttons disappear once answered).
+    to update in place (e.g. an ask whose buttons disappear once answered). ``not_before``
+    holds a message that can wait until the recipient's hours open (quiet hours): it is
+    queued as of then (its ``next_attempt_at`` and ``created_at``).
     """
 
     recipient: Person
@@ -63,6 +65,11 @@ class OutgoingMessage:
     context: dict[str, Any]
     key: str
     replaces: str | None = None
+    not_before: datetime | None = None
+
+    def queued_at(self, now: datetime) -> datetime:
+        """When the message may first go: ``now``, or later for one held for quiet hours."""
+        return max(now, self.not_before) if self.not_before is not None else now
 
 
 @dataclass(slots=True)

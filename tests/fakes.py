@@ -354,8 +354,9 @@ class FakeOutbox(_Repo):
         if any(m.message.key == message.key for m in self._s.outbox.values()):
             return False
         message_id = self._next_id()
+        at = message.queued_at(now)
         self._s.outbox[message_id] = OutboxMessage(
-            id=message_id, message=message, created_at=now, next_attempt_at=now
+            id=message_id, message=message, created_at=at, next_attempt_at=at
         )
         return True
 

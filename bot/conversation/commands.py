@@ -96,6 +96,14 @@ class SetMyLimits(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class SetMyHours(Command):
+    """The hours one takes calls in, as typed (``Mon-Fri 09:00-17:00``; ``default``
+    clears them); empty shows the profile, where they are."""
+
+    hours: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LeaveProgram(Command):
     pass
 
@@ -162,7 +170,8 @@ class SendReport(Command):
 
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
-                   "own_limits", "check_in_limits", "check_in_feedback", "pause"]
+                   "own_limits", "check_in_limits", "check_in_feedback", "pause",
+                   "call_hours"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +307,7 @@ BUTTON_COMMANDS: tuple[type[Command], ...] = (
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
-    ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram,
+    ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram, SetMyHours,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
     ExportRoster, SendDigestNow, ImportRoster, SendReport,
 )

@@ -27,6 +27,7 @@ from bot.conversation.views import (
     zone_of,
 )
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.hours import WorkingHours
 from bot.domain.model import Actor, Advocate, AskState, Engagement, EngagementState, Role
 from bot.services import asks, checkins, outcomes, requests, scheduling
 from bot.services.advocates import (
@@ -37,10 +38,12 @@ from bot.services.advocates import (
     set_manager_limits,
     set_own_limits,
 )
+from bot.services.call_hours import set_own_hours
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
-from bot.services.intake import known_values, parse_keywords
+from bot.services.intake import known_values, parse_keywords, with_suggested_times
+from bot.services.messages import person_hours
 from bot.services.report import send_report
 from bot.services.requests import cancel_request, list_requests
 from bot.services.roles import may_request, require
@@ -88,8 +91,10 @@ async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None
-    context = {"known": known, "draft": draft, "timezone": zone_of(ctx, command.actor),
-               "today": today_for(ctx, command.actor)}
+    zone = zone_of(ctx, command.actor)
+    hours = person_hours(ctx, zone) or WorkingHours(zone=zone)  # else business hours
+    context = {"known": known, "draft": with_suggested_times(draft, hours, ctx.now()),
+               "timezone": zone, "today": today_for(ctx, command.actor)}
     return Reply("intake", context, form="intake")
 
 
@@ -142,6 +147,15 @@ async def set_my_limits(ctx: ServiceContext, command: c.SetMyLimits) -> Reply:
                                     "current": profile.limits}, form="own_limits")
     await set_own_limits(ctx, command.actor, profile.advocate.id, command.limits)
     return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def set_my_hours(ctx: ServiceContext, command: c.SetMyHours) -> Reply:
+    profile = await my_profile(ctx, command.actor)
+    assert profile.advocate.id is not None
+    if command.hours:
+        await set_own_hours(ctx, command.actor, profile.advocate.id, command.hours)
+        profile = await my_profile(ctx, command.actor)
+    return profile_reply(ctx, command.actor, profile)
 
 
 async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
@@ -385,6 +399,9 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     elif command.form == "pause":
         await advocate_profile(ctx, command.actor, command.subject_id)  # theirs, or a PM's
         context.update(today=today_for(ctx, command.actor))
+    elif command.form == "call_hours":
+        profile = await advocate_profile(ctx, command.actor, command.subject_id)
+        context.update(hours=profile.advocate.call_hours)
     return Reply(command.form, context, form=command.form)
 
 
@@ -417,6 +434,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.PauseMe: pause_me,
     c.ResumeMe: resume_me,
     c.SetMyLimits: set_my_limits,
+    c.SetMyHours: set_my_hours,
     c.LeaveProgram: leave,
     c.FindAdvocates: find,
     c.ShowAdvocate: show_advocate,

@@ -42,6 +42,7 @@ from bot.conversation.forms import (
 )
 from bot.conversation.replies import Reply, text_reply
 from bot.domain.errors import InvalidInput, Problem
+from bot.domain.hours import MAX_TEXT as HOURS_MAX_TEXT
 from bot.domain.inputs import MAX_AMOUNT, decimal_or_none
 from bot.domain.model import Outcome
 from bot.domain.policy import LimitPolicy
@@ -203,6 +204,8 @@ FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
     FormSpec("check_in_limits", _limits),
     FormSpec("check_in_feedback", _one("feedback", Kind.LONG_TEXT, required=True,
                                        max_length=FEEDBACK_MAX_CHARS)),
+    # empty: the program's hours (``/advocate hours default``)
+    FormSpec("call_hours", _one("hours", Kind.TEXT, max_length=HOURS_MAX_TEXT)),
 )}
 assert all(set(spec.names) == set(LIMIT_NAMES) for spec in
            (FORMS["own_limits"], FORMS["check_in_limits"]))

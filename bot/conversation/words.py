@@ -178,6 +178,8 @@ def _advocate(words: str, actor: Actor) -> c.Command:
         return c.SetMyLimits(actor, parse_limits(rest).limits)
     if word == "leave":
         return c.LeaveProgram(actor)
+    if word == "hours":
+        return c.SetMyHours(actor, rest.strip())
     return c.Help(actor, "advocate")
 
 

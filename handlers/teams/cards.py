@@ -219,6 +219,7 @@ class TeamsCards:
             "own_limits": form_fields("own_limits", limits=profile.limits,
                                       program=program_limits),
             "pause": form_fields("pause"),
+            "call_hours": form_fields("call_hours", {"hours": profile.advocate.call_hours}),
             "overrides": override_fields(profile),
         })
 

@@ -34,13 +34,13 @@ VERBS = frozenset({
     "request.ask", "request.ask_best", "request.cancel",
     "ask.accept", "ask.decline", "ask.not_now",
     "approval.approve", "approval.deny",
-    "schedule.pick", "schedule.propose", "schedule.confirm", "schedule.reject",
-    "schedule.reschedule",
+    "schedule.pick", "schedule.propose", "schedule.suggest", "schedule.confirm",
+    "schedule.reject", "schedule.reschedule",
     "outcome.record", "outcome.comment",
     "outcome.completed", "outcome.no_show", "outcome.rescheduled",  # cards sent before
     # outcome.record: their outcome was the button
     "checkin.answer", "checkin.feedback",
-    "profile.pause", "profile.resume", "profile.limits", "profile.leave",
+    "profile.pause", "profile.resume", "profile.limits", "profile.leave", "profile.hours",
     "roster.show", "roster.limits",
 })
 
@@ -196,7 +196,8 @@ FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
               "approval.deny": "deny_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
-              "profile.pause": "pause", "checkin.feedback": "check_in_feedback"}
+              "profile.pause": "pause", "checkin.feedback": "check_in_feedback",
+              "profile.hours": "call_hours"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -268,6 +269,11 @@ def _schedule(actor: Actor, action: CardAction, what: str, zone: str) -> c.Comma
     if what == "propose":
         return c.PickTime(actor, engagement_id, proposed=moment_in_zone(
             action.text("proposed_time.date"), action.text("proposed_time.time"), zone))
+    if what == "suggest":
+        suggested = _shown(action.text("at"))
+        if suggested is None:
+            raise BadAction("a suggested time needs its time")
+        return c.PickTime(actor, engagement_id, proposed=suggested)
     if what in ("confirm", "reject"):
         return c.ConfirmTime(actor, engagement_id, what == "confirm",
                              _shown(action.text("proposed_at")))
@@ -300,6 +306,8 @@ def _profile(actor: Actor, action: CardAction) -> c.Command:
                                   reason=action.text("reason"))
     if verb == "profile.leave":
         return c.LeaveFromProfile(actor, advocate_id)
+    if verb == "profile.hours":  # the advocate's own; empty: the program's
+        return c.SetMyHours(actor, action.text("hours") or "default")
     if verb == "roster.show":
         return c.ShowProfile(actor, advocate_id)
     raise BadAction(verb)

@@ -45,7 +45,8 @@ def test_every_command_has_exactly_one_handler() -> None:
 
 
 def slack_button_commands() -> set[type[c.Command]]:
-    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0"}
+    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0",
+              ids.ACTION_PROPOSE_SUGGESTED: "1:2030-01-02T10:00:00+00:00"}
     found = set()
     for action_id in slack_actions.BUTTONS:
         action: dict[str, Any] = {"action_id": action_id, "value": values.get(action_id, "1"),
@@ -67,6 +68,7 @@ def slack_form_commands() -> set[type[c.Command]]:
         slack_views._comment: state(comment={"type": "plain_text_input", "value": "x"}),
         slack_views._own_limits: state(),
         slack_views._pause: state(until={"type": "datepicker", "selected_date": "2030-01-02"}),
+        slack_views._call_hours: state(hours={"type": "plain_text_input", "value": "9-17"}),
         slack_views._check_in_limits: state(),
         slack_views._check_in_feedback: state(feedback={"type": "plain_text_input",
                                                         "value": "x"}),
@@ -79,7 +81,8 @@ def slack_form_commands() -> set[type[c.Command]]:
 def teams_commands_served() -> set[type[c.Command]]:
     data = {"request_id": "1", "advocate_id": "2", "ask_id": "3", "engagement_id": "4",
             "slot": "0", "proposed_time.date": "2030-01-02", "proposed_time.time": "10:00",
-            "choice": "keep_active", "form_id": "f", "outcome": "completed"}
+            "choice": "keep_active", "form_id": "f", "outcome": "completed",
+            "at": "2030-01-02T10:00:00+00:00"}
     found = set()
     for verb in teams_commands.VERBS:
         action = teams_commands.CardAction(verb, data)
@@ -114,6 +117,7 @@ OPENED: dict[str, dict[str, Any]] = {
     "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_feedback": {},
     "pause": {"today": date(2030, 1, 1)},
+    "call_hours": {"hours": "Mon-Fri 09:00-17:00"},
 }
 
 
@@ -158,7 +162,8 @@ def teams_cards() -> list[dict[str, Any]]:
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
             "timezone": "Asia/Tokyo", "pause": form_fields("pause"),
-            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
+            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM),
+            "call_hours": form_fields("call_hours", {"hours": "Mon-Fri 09:00-17:00"})}),
     ]
 
 

@@ -69,6 +69,9 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
     if name == a.ACTION_PICK_SLOT:
         engagement_id, slot = _two(action)
         return c.PickTime(actor, engagement_id, slot=slot)
+    if name == a.ACTION_PROPOSE_SUGGESTED:
+        engagement_id, moment = ids.split_moment(str(action.get("value") or ""))
+        return c.PickTime(actor, engagement_id, proposed=moment)
     if name in (a.ACTION_CONFIRM_TIME, a.ACTION_REJECT_TIME):
         return c.ConfirmTime(actor, _one(action), name == a.ACTION_CONFIRM_TIME,
                              forms.parse_proposed_block_id(action.get("block_id")))
@@ -101,6 +104,7 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_ADD_COMMENT: "comment",
     ids.ACTION_HOME_LIMITS: "own_limits",
     ids.ACTION_HOME_PAUSE: "pause",
+    ids.ACTION_HOME_HOURS: "call_hours",
     ids.ACTION_CHECKIN_LIMITS: "check_in_limits",
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
 }
@@ -109,7 +113,8 @@ UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST,
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
     ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE,
-    ids.ACTION_PICK_SLOT, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
+    ids.ACTION_PICK_SLOT, ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_CONFIRM_TIME,
+    ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
     ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, *UNKEYED,
 )

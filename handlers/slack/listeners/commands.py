@@ -123,6 +123,8 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
         return forms.comment_view(renderer, engagement_id=subject)
     if name == "pause":
         return forms.pause_view(renderer, advocate_id=subject)
+    if name == "call_hours":
+        return forms.call_hours_view(renderer, advocate_id=subject, hours=context["hours"])
     raise KeyError(f"no Slack modal for the form {name!r}")
 
 

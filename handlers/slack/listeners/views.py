@@ -172,6 +172,10 @@ def _pause(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
     return c.PauseProfile(actor, advocate_id, until, reason)
 
 
+def _call_hours(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    return c.SetMyHours(actor, forms.parse_call_hours(view) or "default")
+
+
 def _check_in_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
     return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.CHANGE_LIMITS,
                            limits=forms.parse_own_limits(view))
@@ -188,6 +192,7 @@ SMALL_FORMS: dict[str, tuple[str, Callable[..., c.Command | None]]] = {
     ids.VIEW_COMMENT: ("comment", _comment),
     ids.VIEW_OWN_LIMITS: ("own_limits", _own_limits),
     ids.VIEW_PAUSE: ("pause", _pause),
+    ids.VIEW_CALL_HOURS: ("call_hours", _call_hours),
     ids.VIEW_CHECKIN_LIMITS: ("check_in_limits", _check_in_limits),
     ids.VIEW_CHECKIN_FEEDBACK: ("check_in_feedback", _check_in_feedback),
 }
