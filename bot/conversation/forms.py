@@ -16,23 +16,20 @@ roster's own spelling so matching finds it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
-
-from babel import Locale, UnknownLocaleError
 
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import CompanySize, ReferenceType
 from bot.domain.policy import LimitPolicy
 from bot.services.intake import MAX_PARALLEL_ASKS, KnownValues, RequestDraft
+from bot.services.locales import language_code
 
 CALL_LENGTHS: Final = (15, 30, 45, 60, 90)
 DEFAULT_CALL_LENGTH: Final = 30
 MAX_CHOICES: Final = 60  # a big roster's vocabulary per menu: under Slack's 100, and a
 # Teams card with five such menus stays under its 28 KB
-LANGUAGE_NAME_LOCALES: Final = ("en", "ja", "de", "fr", "es", "pt", "it", "zh", "ko", "nl")
 
 # Common IANA zones for the time-zone menu; the person's own zone is always added.
 COMMON_TIMEZONES: Final = (
@@ -66,32 +63,6 @@ class Choice:
 
 
 # --- forgiving reading of typed values -------------------------------------------------------
-
-
-@functools.cache
-def _language_codes() -> dict[str, str]:
-    """Every language name (in the locales people here write in) and code → its code."""
-    codes: dict[str, str] = {}
-    for shown_in in LANGUAGE_NAME_LOCALES:
-        for code, name in Locale.parse(shown_in).languages.items():
-            codes.setdefault(name.casefold(), code)
-            codes.setdefault(code.casefold(), code)
-    return codes
-
-
-def language_code(text: str) -> str | None:
-    """``en``, ``EN``, ``English``, ``英語``, ``en-US``, ``en_GB`` → ``en``; None when
-    it names no language."""
-    folded = text.strip().casefold()
-    if not folded:
-        return None
-    found = _language_codes().get(folded)
-    if found is not None:
-        return found.split("_")[0]
-    try:
-        return Locale.parse(folded.replace("-", "_")).language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return None
 
 
 def same_value(known: Iterable[str], typed: str | None) -> str | None:

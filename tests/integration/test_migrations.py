@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,34 @@ async def test_unrelated_tables_do_not_make_a_database_non_empty(
     assert (await schema_status(empty_engine)).state == "empty"
     await prepare_database(empty_engine, auto_migrate=False)
     assert (await schema_status(empty_engine)).state == "current"
+
+
+async def test_0009_adds_the_locales_and_keeps_the_people_and_advocates_it_finds(
+    empty_engine: AsyncEngine,
+) -> None:
+    def to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+        return run
+
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0008"))
+        await connection.execute(text(
+            "INSERT INTO people (platform, workspace_id, user_id, email, display_name, "
+            "updated_at) VALUES ('slack', 'T1', 'U1', 'ken@x.example', 'Ken', "
+            "'2026-12-01 00:00:00')"))
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0009"))
+        before = (await connection.execute(text(
+            "SELECT locale, chosen_locale FROM people"))).one()
+        await connection.execute(text("UPDATE people SET locale = 'ja_JP', chosen_locale = 'en'"))
+    assert tuple(before) == (None, None)  # nobody said yet: the program's language
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0008", down=True))
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("people")})
+        kept = (await connection.execute(text("SELECT email FROM people"))).scalar_one()
+    assert "locale" not in columns and "chosen_locale" not in columns
+    assert kept == "ken@x.example"
