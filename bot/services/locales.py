@@ -10,71 +10,29 @@ A person's locale is, first that wins:
 4. the program's ``PROGRAM_LOCALE`` (also the language of channel posts).
 
 Nothing here asks a platform: the outbox dispatcher and the surfaces read stored values.
-Locales are Babel identifiers (``ja_JP``, ``en``); ``normalize_locale`` reads what people
-and platforms write (``ja``, ``ja-JP``, ``ja_JP``, ``Japanese``, ``日本語``). The
-languages a person may choose are the catalogs shipped under ``templates/locales/`` plus
-English (``available_languages``).
+Locales are Babel identifiers (``ja_JP``, ``en``); ``normalize_locale`` (``bot.i18n``)
+reads what people and platforms write (``ja``, ``ja-JP``, ``ja_JP``, ``Japanese``,
+``日本語``). The languages a person may choose are the catalogs shipped under
+``templates/locales/`` plus English (``available_languages``).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Final
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 
 from bot.domain.model import Person
+from bot.i18n import DEFAULT_LOCALE, normalize, parse_locale, supported_languages
 
-DEFAULT_LOCALE: Final = "en"
-# The languages whose names people here write language names in ("Japanese", "日本語",
-# "Japanisch" all name ``ja``).
-LANGUAGE_NAME_LOCALES: Final = ("en", "ja", "de", "fr", "es", "pt", "it", "zh", "ko", "nl")
+normalize_locale = normalize
 
 
-@functools.cache
-def _language_codes() -> dict[str, str]:
-    """Every language name (in the locales people here write in) and code → its code."""
-    codes: dict[str, str] = {}
-    for shown_in in LANGUAGE_NAME_LOCALES:
-        for code, name in Locale.parse(shown_in).languages.items():
-            codes.setdefault(name.casefold(), code)
-            codes.setdefault(code.casefold(), code)
-    return codes
-
-
-def language_code(text: str) -> str | None:
+def language_code(text: str | None) -> str | None:
     """``en``, ``EN``, ``English``, ``英語``, ``en-US``, ``en_GB`` → ``en``; None when
     it names no language."""
-    folded = text.strip().casefold()
-    if not folded:
-        return None
-    found = _language_codes().get(folded)
-    if found is not None:
-        return found.split("_")[0]
-    parsed = normalize_locale(folded)
-    return parsed.split("_")[0] if parsed else None
-
-
-def normalize_locale(text: str | None) -> str | None:
-    """A locale as Babel names it (``ja_JP``, ``en``, ``zh_Hant_TW``) from a code in any
-    case or separator (``ja-JP``, ``ja_jp``) or a language's name in one of
-    ``LANGUAGE_NAME_LOCALES`` (``Japanese``, ``日本語``); None when it names none."""
-    raw = (text or "").strip()
-    if not raw or len(raw) > 35:
-        return None
-    try:
-        return str(Locale.parse(raw.replace("-", "_")))
-    except (UnknownLocaleError, ValueError, TypeError):
-        pass
-    code = _language_codes().get(raw.casefold())
-    if code is None:
-        return None
-    try:
-        return str(Locale.parse(code))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return None
+    locale = parse_locale(text)
+    return locale.language if locale else None
 
 
 def resolve_locale(person: Person | None, roster: str | None, program: str) -> str:
@@ -89,24 +47,9 @@ def resolve_locale(person: Person | None, roster: str | None, program: str) -> s
     return program
 
 
-def templates_root() -> Path:
-    """The templates folder (inside the installed package, or at the repository root),
-    found as the renderer finds it."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "templates", here.parent / "templates"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"no templates folder beside {here}")
-
-
-@functools.cache
-def available_languages(root: Path | None = None) -> tuple[str, ...]:
-    """The languages a person may choose: English and every catalog under
-    ``templates/locales/``, English first, the others by code."""
-    folder = (root or templates_root()) / "locales"
-    found = {p.name for p in folder.iterdir() if (p / "LC_MESSAGES").is_dir()} if (
-        folder.is_dir()) else set()
-    return (DEFAULT_LOCALE, *sorted(found - {DEFAULT_LOCALE}))
+def available_languages() -> tuple[str, ...]:
+    """The languages a person may choose: English and every catalog the bot ships."""
+    return supported_languages()
 
 
 def supported_language(locale: str | None, languages: Iterable[str]) -> str | None:
@@ -128,5 +71,4 @@ __all__ = [
     "normalize_locale",
     "resolve_locale",
     "supported_language",
-    "templates_root",
 ]
