@@ -175,10 +175,12 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is doing something, with the roles the program gives them."""
+    """Who is doing something, with the roles the program gives them, and the locale
+    their replies are rendered in (``bot.services.locales.reading``; None: the program's)."""
 
     person: Person
     roles: frozenset[Role] = frozenset({Role.REP})
+    locale: str | None = None
 
     def has(self, role: Role) -> bool:
         return role in self.roles

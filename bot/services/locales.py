@@ -19,11 +19,15 @@ reads what people and platforms write (``ja``, ``ja-JP``, ``ja_JP``, ``Japanese`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from babel import Locale
 
-from bot.domain.model import Person
+from bot.domain.errors import DomainError
+from bot.domain.model import Actor, Person, Role
 from bot.i18n import DEFAULT_LOCALE, normalize, parse_locale, supported_languages
+from bot.ports import UnitOfWork
+from bot.services.context import ServiceContext
 
 normalize_locale = normalize
 
@@ -47,6 +51,36 @@ def resolve_locale(person: Person | None, roster: str | None, program: str) -> s
     return program
 
 
+async def reading(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> Actor:
+    """``actor`` with the locale their replies are rendered in: from their stored person
+    (choice, platform) and, for an advocate who chose none, the roster's ``Locale`` (one
+    indexed query). No platform is asked."""
+    person = actor.person
+    roster = None
+    if not person.chosen_locale and person.email and actor.has(Role.ADVOCATE):
+        roster = (await uow.advocates.locales([person.email])).get(person.email.lower())
+    return replace(actor, locale=resolve_locale(person, roster, ctx.program_locale))
+
+
+async def choose_language(ctx: ServiceContext, actor: Actor, typed: str) -> str:
+    """Keep the language ``actor`` chose (a code or a name: ``ja``, ``日本語``); its code.
+    One the bot has no catalog for is refused, naming the ones it has."""
+    languages = available_languages()
+    code = supported_language(typed, languages)
+    if code is None:
+        raise DomainError("language_not_offered", typed=typed.strip()[:40],
+                          choices=list(language_names(languages).values()))
+    identity = actor.person.identity
+    if identity is None:  # only chat users choose; the surfaces always know who they are
+        raise DomainError("language_not_kept")
+    async with ctx.uow() as uow:
+        if not await uow.people.choose_locale(identity, code):
+            await uow.people.upsert(actor.person)  # first met here: keep them, then choose
+            await uow.people.choose_locale(identity, code)
+        await uow.commit()
+    return code
+
+
 def available_languages() -> tuple[str, ...]:
     """The languages a person may choose: English and every catalog the bot ships."""
     return supported_languages()
@@ -66,9 +100,11 @@ def language_names(languages: Iterable[str]) -> dict[str, str]:
 __all__ = [
     "DEFAULT_LOCALE",
     "available_languages",
+    "choose_language",
     "language_code",
     "language_names",
     "normalize_locale",
+    "reading",
     "resolve_locale",
     "supported_language",
 ]

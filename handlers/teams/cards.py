@@ -45,6 +45,7 @@ from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.intake import KnownValues
+from bot.services.locales import available_languages, language_code, language_names
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
@@ -210,9 +211,11 @@ class TeamsCards:
     def profile(self, profile: AdvocateProfile, *, viewer: Viewer, timezone: str,
                 program_limits: LimitPolicy, today: date | None = None) -> dict[str, Any]:
         """An advocate's profile (``advocate me``, ``advocates show``) with the buttons its
-        viewer may use: the advocate's own limits form, or a program manager's override."""
-        return self.renderer.render_json("teams/profile.json.j2", {
-            "advocate": profile_context(profile),
+        viewer may use: the advocate's own limits form and language menu, or a program
+        manager's override."""
+        shown = profile_context(profile)
+        card: dict[str, Any] = self.renderer.render_json("teams/profile.json.j2", {
+            "advocate": shown,
             "timezone": timezone,
             "viewer": viewer,
             "min_date": today.isoformat() if today else None,
@@ -221,6 +224,11 @@ class TeamsCards:
             "pause": form_fields("pause"),
             "overrides": override_fields(profile),
         })
+        if viewer == "self" and (shown["can_pause"] or shown["can_resume"]):  # not gone
+            card["body"].extend(self.renderer.render_json("teams/language_menu.j2", {
+                "current": language_code(self.renderer.locale) or "en",
+                "choices": list(language_names(available_languages()).items())}))
+        return card
 
     def roster(self, advocates: Iterable[Mapping[str, Any]], *,
                query: str = "") -> dict[str, Any]:

@@ -414,7 +414,7 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
     mine = cards.profile(profile, viewer="self", timezone="Asia/Tokyo", program_limits=program,
                          today=START.date())
     assert_card(mine)
-    assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.leave"}
+    assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.leave", "language.choose"}
     assert any(f"Ada {text}" in t for t in texts(mine))
     assert sum(t.startswith("Reference call, ") for t in texts(mine)) == 10
     assert "Reference call, 02 Mar 2026: completed, 10 points" in texts(mine)
