@@ -12,6 +12,7 @@ the whole locale formats dates and numbers.
 from __future__ import annotations
 
 import gettext
+import importlib.util
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -101,6 +102,24 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(buffer, merged)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+# Fonts with the glyphs a language's charts need, where the default font lacks them:
+# (package, file inside it). IPAexGothic covers Japanese and Latin.
+_FONTS = {"ja": ("matplotlib_fontja", "fonts/ipaexg.ttf")}
+
+
+def chart_font(locale: str | None) -> Path | None:
+    """The font file a chart in this locale is drawn with, or None for the default one."""
+    parsed = parse_locale(locale)
+    wanted = _FONTS.get(parsed.language) if parsed else None
+    if wanted is None:
+        return None
+    spec = importlib.util.find_spec(wanted[0])
+    folders = list(spec.submodule_search_locations or ()) if spec else []
+    if not folders:
+        raise FileNotFoundError(f"the font package {wanted[0]} is not installed")
+    return Path(folders[0]) / wanted[1]
 
 
 class PseudoTranslations(gettext.NullTranslations):

@@ -21,7 +21,14 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.domain.errors import DomainError, Problem
 from bot.domain.limits import MAX_COOLDOWN_DAYS
-from bot.i18n import DEFAULT_LOCALE, catalog_language, normalize, parse_locale, translations
+from bot.i18n import (
+    DEFAULT_LOCALE,
+    catalog_language,
+    chart_font,
+    normalize,
+    parse_locale,
+    translations,
+)
 
 
 def templates_dir() -> Path:
@@ -215,7 +222,8 @@ class Renderer:
                   for w in context.get("trend") or ()]
         return trend_chart(series, ChartWords(
             title=str(words.title(len(series))), requests=str(words.requests()),
-            fulfilled=str(words.fulfilled()), axis=str(words.axis())))
+            fulfilled=str(words.fulfilled()), axis=str(words.axis())),
+            font_file=chart_font(self.locale))
 
     def invite_ics(self, context: Mapping[str, Any]) -> str | None:
         """The ``.ics`` a message carries (its ``invite``, from
