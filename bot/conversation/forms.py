@@ -23,6 +23,7 @@ from typing import Final
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import CompanySize, ReferenceType
 from bot.domain.policy import LimitPolicy
+from bot.i18n import parse_locale
 from bot.services.intake import MAX_PARALLEL_ASKS, KnownValues, RequestDraft
 from bot.services.locales import language_code
 
@@ -63,6 +64,14 @@ class Choice:
 
 
 # --- forgiving reading of typed values -------------------------------------------------------
+
+
+def language_title(value: str, locale: str) -> str:
+    """A language as the reader names it (``Japanese`` → ``日本語`` for ``ja``), or as
+    written when it names no language the reader's locale knows."""
+    code = language_code(value)
+    reader = parse_locale(locale)
+    return (reader.languages.get(code) or value) if code and reader else value
 
 
 def same_value(known: Iterable[str], typed: str | None) -> str | None:
@@ -126,9 +135,12 @@ def _minutes(raw: object) -> int | None:
 
 
 def intake_choices(known: KnownValues, *, timezone: str,
-                   keep: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[Choice]]:
+                   keep: Mapping[str, Sequence[str]] | None = None,
+                   locale: str = "en") -> dict[str, list[Choice]]:
     """Every choice the intake form offers, by field name. ``keep``: values already
-    chosen (a pre-fill, a form shown again) that must stay among the choices."""
+    chosen (a pre-fill, a form shown again) that must stay among the choices; the
+    roster's languages are named in the reader's ``locale`` (``Japanese`` reads
+    ``日本語`` to a Japanese reader), their values kept as the roster spells them."""
     keep = keep or {}
     return {
         "reference_type": [Choice(t.value, t.label) for t in ReferenceType],
@@ -140,7 +152,8 @@ def intake_choices(known: KnownValues, *, timezone: str,
         "timezone": timezone_choices(timezone),
         "industry": _choices(known.industries, keep.get("industry", ())),
         "region": _choices(known.regions, keep.get("region", ())),
-        "language": _choices(known.languages, keep.get("language", ())),
+        "language": [Choice(c.value, language_title(c.value, locale))
+                     for c in _choices(known.languages, keep.get("language", ()))],
         "products": _choices(known.products, keep.get("products", ()), multi=True),
         "use_cases": _choices(known.use_cases, keep.get("use_cases", ()), multi=True),
     }

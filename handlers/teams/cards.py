@@ -264,7 +264,7 @@ class TeamsCards:
         keep = {name: _as_list(shown.get(name)) for name in
                 ("industry", "region", "language", "products", "use_cases")}
         zone = str(shown.get("timezone") or "UTC")
-        sources = Sources(known=known, timezone=zone,
+        sources = Sources(known=known, timezone=zone, locale=self.renderer.locale,
                           keep={**keep, "call_length_minutes": [shown["call_length_minutes"]]})
         context = {
             "form_id": form_id,

@@ -7,9 +7,17 @@ from dataclasses import replace
 
 import pytest
 
-from bot.domain.model import Identity, Person, Platform
+from bot.conversation import commands as c
+from bot.conversation import words
+from bot.conversation.dispatcher import dispatch
+from bot.conversation.forms import intake_choices
+from bot.domain.errors import Problem
+from bot.domain.model import Actor, Identity, Person, Platform
 from bot.ports import OutgoingMessage
+from bot.roster_csv import parse_languages
+from bot.services.context import ServiceContext
 from bot.services.dispatch import OutboxDispatcher
+from bot.services.intake import KnownValues
 from bot.services.locales import (
     available_languages,
     language_code,
@@ -19,7 +27,7 @@ from bot.services.locales import (
     supported_language,
 )
 from tests.fakes import FakeDatabase, FakeMessenger, FixedClock
-from tests.unit.conftest import build_advocate
+from tests.unit.conftest import build_advocate, sample_draft
 
 KEN = Person(email="ken@customer.example", display_name="Ken",
              identity=Identity(Platform.SLACK, "T1", "UKEN"))
@@ -106,3 +114,63 @@ async def test_each_message_is_delivered_with_its_recipients_locale(
     locales = {d.to.identity.user_id: d.locale for d in slack.transcript if d.to.identity}
     # Ken: the roster's ja over Slack's en_GB; the rep: Slack's; the chooser: their own.
     assert locales == {"UKEN": "ja", "UREP": "en_US", "UPM": "en", "C1": "de"}
+
+
+# --- spoken languages: matching and the intake's menu ------------------------------------
+
+
+@pytest.mark.parametrize(("cell", "typed"), [
+    ("日本語", "ja"), ("ja", "Japanese"), ("Japanese", "日本語"), ("JA-jp", "japanese"),
+    ("英語", "English"), ("en", "英語"), ("English", "en"),
+])
+async def test_a_language_typed_in_the_intake_matches_the_roster_however_either_is_written(
+    ctx: ServiceContext, db: FakeDatabase, rep: Actor, cell: str, typed: str
+) -> None:
+    async with db.uow() as uow:
+        await uow.advocates.add(build_advocate(email="ken@customer.example",
+                                               languages=parse_languages(cell)))
+        await uow.advocates.add(build_advocate(email="ana@customer.example",
+                                               languages=parse_languages("Portuguese")))
+        await uow.commit()
+    reply = await dispatch(ctx, c.SubmitIntake(rep, sample_draft(language=typed)))
+    assert (reply.template, reply.context["matches"]) == ("request_filed", 1)
+
+
+def test_the_intakes_languages_are_named_in_the_readers_language() -> None:
+    known = KnownValues(languages=("English", "Japanese", "Klingon-ish"))
+    titles = {locale: [(c.value, c.title) for c in intake_choices(
+        known, timezone="UTC", locale=locale)["language"]] for locale in ("en", "ja_JP")}
+    assert titles["en"] == [("English", "English"), ("Japanese", "Japanese"),
+                            ("Klingon-ish", "Klingon-ish")]
+    assert titles["ja_JP"] == [("English", "英語"), ("Japanese", "日本語"),
+                               ("Klingon-ish", "Klingon-ish")]
+
+
+# --- choosing one's language ---------------------------------------------------------------
+
+
+def test_advocate_language_is_read_on_every_surface_for_anyone(rep: Actor) -> None:
+    assert words.read("advocate language 日本語", rep) == c.ChooseLanguage(rep, "日本語")
+    assert words.read("language ja", rep, command="advocate") == c.ChooseLanguage(rep, "ja")
+    assert words.read("advocate language", rep) == c.ChooseLanguage(rep, "")
+
+
+async def test_a_choice_is_kept_answered_in_it_and_an_unknown_one_refused(
+    ctx: ServiceContext, db: FakeDatabase, rep: Actor
+) -> None:
+    async with db.uow() as uow:
+        await uow.people.upsert(replace(rep.person, locale="en_US"))
+        await uow.commit()
+    refused = await dispatch(ctx, c.ChooseLanguage(rep, "Klingonish"))
+    assert refused.template == "refused"
+    assert refused.context["problem"] == Problem(
+        "language_not_offered", typed="Klingonish", choices=["English", "日本語"])
+    chosen = await dispatch(ctx, c.ChooseLanguage(rep, "日本語"))
+    assert (chosen.template, chosen.locale, chosen.context["name"]) == (
+        "language_chosen", "ja", "日本語")
+    async with db.uow() as uow:
+        stored = await uow.people.get_by_identity(rep.person.identity)  # type: ignore[arg-type]
+    assert stored is not None and (stored.chosen_locale, stored.locale) == ("ja", "en_US")
+    shown = await dispatch(ctx, c.ChooseLanguage(replace(rep, locale="ja"), ""))
+    assert (shown.template, shown.context["current"], shown.context["example"]) == (
+        "language", "ja", "en")
