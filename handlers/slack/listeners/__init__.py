@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -90,18 +90,20 @@ class SlackDeps:
         right now (never trusted from the payload), and the locale they read."""
         person = await self.person(body)
         async with self.ctx.uow() as uow:
+            # The language they chose may have changed on another replica since the
+            # directory's copy was read: the stored row says (one indexed read, no Slack).
+            stored = await uow.people.get_by_identity(person.identity) if (
+                person.identity is not None) else None
+            if stored is not None:
+                person = replace(person, chosen_locale=stored.chosen_locale,
+                                 locale=person.locale or stored.locale)
             return await reading(self.ctx, uow, await resolve_actor(self.ctx, uow, person))
 
     def renderer_for(self, actor: Actor, reply: Reply | None = None) -> Renderer:
-        """The renderer in the actor's language (or the one a reply says it is in: the
-        language the person just chose). A choice is also the directory's cue to read
-        their stored row again."""
-        if reply is not None and reply.locale is not None:
-            if actor.person.identity is not None:
-                self.directory.forget(actor.person.identity.user_id,
-                                      actor.person.identity.workspace_id)
-            return self.renderer.for_locale(reply.locale)
-        return self.renderer.for_locale(actor.locale)
+        """The renderer in the actor's language, or in the one a reply says it is in (the
+        language the person just chose)."""
+        return self.renderer.for_locale(reply.locale if reply is not None and reply.locale
+                                        else actor.locale)
 
     @asynccontextmanager
     async def reporting(self, ack: Any, body: Mapping[str, Any], client: AsyncWebClient,
@@ -117,7 +119,8 @@ class SlackDeps:
         except Exception as error:
             if getattr(ack, "response", True) is None:
                 await ack()
-            await tell_user(error, body, client, respond, renderer=self.renderer)
+            await tell_user(error, body, client, respond,
+                            renderer=self.renderer.for_locale(self.ctx.program_locale))
 
 
 def user_message(error: BaseException, renderer: Renderer) -> str:
