@@ -38,6 +38,9 @@ BASE: dict[str, Any] = {
     "at": "2026-03-10T14:00:00+00:00", "timezone": "Asia/Tokyo",
     "problem": Problem("times_in_past"), "form": "intake",
     "errors": {"needed_by": Problem("not_a_date"), "": Problem("form_lost")},
+    # the language replies (choosing one's language)
+    "current": "ja", "example": "en", "language": "ja",
+    "choices": [("en", "English"), ("ja", "日本語")],
 }
 VARIATIONS: dict[str, list[Any]] = {
     "updated": [True, False], "until": ["2026-04-01", None],
