@@ -56,14 +56,15 @@ def _language(locale: str | None) -> str | None:
     """The ``--locale`` asked for, checked: one the bot has a catalog for."""
     if locale is None:
         return None
-    from bot.services.locales import available_languages, normalize_locale, supported_language
+    from bot.i18n import normalize, supported_languages
+    from bot.services.locales import supported_language
 
-    languages = available_languages()
+    languages = supported_languages()
     if supported_language(locale, languages) is None:
         raise typer.BadParameter(
             f"{locale[:40]!r} is not a language the bot speaks (one of: "
             f"{', '.join(languages)})", param_hint="--locale")
-    return normalize_locale(locale)
+    return normalize(locale)
 
 
 async def _run(settings: Settings, day: date | None, *, dry_run: bool,

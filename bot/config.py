@@ -362,9 +362,9 @@ class Settings(BaseSettings):
     @field_validator("program_locale")
     @classmethod
     def _valid_locale(cls, value: str) -> str:
-        from bot.services.locales import normalize_locale
+        from bot.i18n import normalize
 
-        found = normalize_locale(value)
+        found = normalize(value)
         if found is None:
             raise ValueError(f"{value[:40]!r} is not a language or locale (expected e.g. en, "
                              "ja or ja-JP)")

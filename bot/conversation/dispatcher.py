@@ -113,7 +113,7 @@ async def cancel(ctx: ServiceContext, command: c.CancelRequest) -> Reply:
 async def choose_language(ctx: ServiceContext, command: c.ChooseLanguage) -> Reply:
     """Show the reader's language and the choices, or keep the one they chose (and say
     so in it)."""
-    names = locales.language_names(locales.available_languages())
+    names = locales.language_names(locales.supported_languages())
     current = locales.language_code(command.actor.locale or ctx.program_locale) or "en"
     if not command.language.strip():
         other = next((code for code in names if code != current), current)

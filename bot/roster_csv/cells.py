@@ -29,8 +29,9 @@ from bot.domain.inputs import (
 )
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import Advocate, AdvocateStatus, CompanySize, ReferenceType
+from bot.i18n import normalize
 from bot.roster_csv.columns import normalize_header
-from bot.services.locales import language_code, normalize_locale
+from bot.services.locales import language_code
 
 
 def _model_default(name: str) -> Any:
@@ -237,7 +238,7 @@ def parse_locale(value: str, label: str = "locale") -> str:
     language's name (``Japanese``, ``日本語``). Blank → "" (not said)."""
     if not value:
         return ""
-    found = normalize_locale(value)
+    found = normalize(value)
     if found is None:
         raise BadCell(f"{label} {value[:40]!r} is not a language or locale like 'ja', "
                       "'ja-JP' or 'Japanese'")

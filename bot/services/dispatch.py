@@ -67,6 +67,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from bot.domain.model import Identity, Person, Platform
+from bot.i18n import DEFAULT_LOCALE
 from bot.ports import (
     Clock,
     DeliveryError,
@@ -77,7 +78,7 @@ from bot.ports import (
     UnitOfWorkFactory,
     Unreachable,
 )
-from bot.services.locales import DEFAULT_LOCALE, resolve_locale
+from bot.services.locales import resolve_locale
 
 logger = logging.getLogger(__name__)
 

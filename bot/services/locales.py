@@ -10,10 +10,10 @@ A person's locale is, first that wins:
 4. the program's ``PROGRAM_LOCALE`` (also the language of channel posts).
 
 Nothing here asks a platform: the outbox dispatcher and the surfaces read stored values.
-Locales are Babel identifiers (``ja_JP``, ``en``); ``normalize_locale`` (``bot.i18n``)
-reads what people and platforms write (``ja``, ``ja-JP``, ``ja_JP``, ``Japanese``,
-``日本語``). The languages a person may choose are the catalogs shipped under
-``templates/locales/`` plus English (``available_languages``).
+Locales are Babel identifiers (``ja_JP``, ``en``); ``bot.i18n.normalize`` reads what
+people and platforms write (``ja``, ``ja-JP``, ``ja_JP``, ``Japanese``, ``日本語``). The
+languages a person may choose are English and the catalogs shipped under
+``templates/locales/`` (``bot.i18n.supported_languages``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from babel import Locale
 
 from bot.domain.errors import DomainError
 from bot.domain.model import Actor, Person, Role
-from bot.i18n import DEFAULT_LOCALE, normalize, parse_locale, supported_languages
+from bot.i18n import parse_locale, supported_languages
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
-
-normalize_locale = normalize
 
 
 def language_code(text: str | None) -> str | None:
@@ -65,7 +63,7 @@ async def reading(ctx: ServiceContext, uow: UnitOfWork, actor: Actor) -> Actor:
 async def choose_language(ctx: ServiceContext, actor: Actor, typed: str) -> str:
     """Keep the language ``actor`` chose (a code or a name: ``ja``, ``日本語``); its code.
     One the bot has no catalog for is refused, naming the ones it has."""
-    languages = available_languages()
+    languages = supported_languages()
     code = supported_language(typed, languages)
     if code is None:
         raise DomainError("language_not_offered", typed=typed.strip()[:40],
@@ -81,11 +79,6 @@ async def choose_language(ctx: ServiceContext, actor: Actor, typed: str) -> str:
     return code
 
 
-def available_languages() -> tuple[str, ...]:
-    """The languages a person may choose: English and every catalog the bot ships."""
-    return supported_languages()
-
-
 def supported_language(locale: str | None, languages: Iterable[str]) -> str | None:
     """The one of ``languages`` that ``locale`` (any spelling) is written in, or None."""
     code = language_code(locale or "")
@@ -98,12 +91,9 @@ def language_names(languages: Iterable[str]) -> dict[str, str]:
 
 
 __all__ = [
-    "DEFAULT_LOCALE",
-    "available_languages",
     "choose_language",
     "language_code",
     "language_names",
-    "normalize_locale",
     "reading",
     "resolve_locale",
     "supported_language",

@@ -30,8 +30,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.model import Identity, Person, Platform
+from bot.i18n import normalize
 from bot.ports import DeliveryError, UnitOfWorkFactory
-from bot.services.locales import normalize_locale
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def person_from_user(user: dict[str, Any], workspace_id: str,
         identity=Identity(Platform.SLACK, team, str(user["id"])),
         timezone=user.get("tz") or None,
         internal=internal,
-        locale=normalize_locale(str(user.get("locale") or "")),
+        locale=normalize(str(user.get("locale") or "")),
     )
 
 

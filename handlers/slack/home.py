@@ -13,10 +13,11 @@ from typing import Any
 
 from bot.conversation.views import profile_view
 from bot.domain.model import ReferenceRequest
+from bot.i18n import supported_languages
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.home import ProgramGlance
-from bot.services.locales import available_languages, language_code, language_names
+from bot.services.locales import language_code, language_names
 from handlers.slack import blockkit
 from handlers.slack.forms import render_view
 
@@ -59,7 +60,7 @@ def language_blocks(renderer: Renderer) -> list[dict[str, Any]]:
     and ``/advocate me``'s last blocks."""
     blocks = blockkit.install(renderer).render_json("slack/views/language_menu.j2", {
         "current": language_code(renderer.locale) or "en",
-        "choices": list(language_names(available_languages()).items())})
+        "choices": list(language_names(supported_languages()).items())})
     assert isinstance(blocks, list)
     return blocks
 

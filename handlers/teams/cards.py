@@ -42,10 +42,11 @@ from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Sources, field_erro
 from bot.conversation.views import profile_view
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import LimitPolicy
+from bot.i18n import supported_languages
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.intake import KnownValues
-from bot.services.locales import available_languages, language_code, language_names
+from bot.services.locales import language_code, language_names
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
@@ -227,7 +228,7 @@ class TeamsCards:
         if viewer == "self" and (shown["can_pause"] or shown["can_resume"]):  # not gone
             card["body"].extend(self.renderer.render_json("teams/language_menu.j2", {
                 "current": language_code(self.renderer.locale) or "en",
-                "choices": list(language_names(available_languages()).items())}))
+                "choices": list(language_names(supported_languages()).items())}))
         return card
 
     def roster(self, advocates: Iterable[Mapping[str, Any]], *,

@@ -50,9 +50,10 @@ from bot.domain.model import (
     Person,
     Platform,
 )
+from bot.i18n import normalize
 from bot.services.context import ServiceContext
 from bot.services.intake import RequestDraft
-from bot.services.locales import normalize_locale, reading
+from bot.services.locales import reading
 from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
@@ -211,7 +212,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             timezone=valid_zone(activity.local_timezone) or (known.timezone if known else None),
             # The language their Teams client is in, on every activity; their own choice
             # is kept by the people table.
-            locale=normalize_locale(activity.locale) or (known.locale if known else None),
+            locale=normalize(activity.locale) or (known.locale if known else None),
             chosen_locale=known.chosen_locale if known else None,
         )
         judged = person  # what the roles are read from; the table keeps what Teams said

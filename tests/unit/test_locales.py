@@ -13,16 +13,15 @@ from bot.conversation.dispatcher import dispatch
 from bot.conversation.forms import intake_choices
 from bot.domain.errors import Problem
 from bot.domain.model import Actor, Identity, Person, Platform
+from bot.i18n import normalize, supported_languages
 from bot.ports import OutgoingMessage
 from bot.roster_csv import parse_languages
 from bot.services.context import ServiceContext
 from bot.services.dispatch import OutboxDispatcher
 from bot.services.intake import KnownValues
 from bot.services.locales import (
-    available_languages,
     language_code,
     language_names,
-    normalize_locale,
     resolve_locale,
     supported_language,
 )
@@ -56,7 +55,7 @@ def test_nobody_known_reads_the_programs_language() -> None:
     ("en-US", "en_US"), ("", None), ("  ", None), ("Klingonish", None), ("x" * 80, None),
 ])
 def test_locales_are_read_by_code_or_by_name(text: str, locale: str | None) -> None:
-    assert normalize_locale(text) == locale
+    assert normalize(text) == locale
 
 
 @pytest.mark.parametrize(("text", "code"), [
@@ -70,7 +69,7 @@ def test_a_language_is_known_by_its_code_or_its_name_in_either_language(
 
 
 def test_the_languages_to_choose_from_are_english_and_each_catalog_named_in_itself() -> None:
-    languages = available_languages()
+    languages = supported_languages()
     assert languages[0] == "en" and "ja" in languages
     assert language_names(["en", "ja"]) == {"en": "English", "ja": "日本語"}
     assert supported_language("日本語", languages) == "ja"
