@@ -79,6 +79,9 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("manager", "advocates export"),
     ("manager", "advocates digest now"),
     ("rep", "advocates digest now"),
+    ("manager", "advocates report 2026-Q1"),
+    ("manager", "advocates report spring"),
+    ("rep", "advocates report"),
     ("manager", "advocates frobnicate"),
     ("advocate", "advocate leave"),
 )
@@ -216,8 +219,8 @@ async def test_every_typed_example_is_the_same_command_and_reply_on_slack_and_te
 
     templates = {seen.reply.template for seen in slack_seen}
     assert {"help", "intake", "refused", "unreadable", "advocate_paused", "advocate_limits",
-            "profile", "roster", "roster_export", "digest_sent", "left_program", "language",
-            "language_chosen"} <= templates
+            "profile", "roster", "roster_export", "digest_sent", "left_program",
+            "report_sent", "language", "language_chosen"} <= templates
     chosen = [(s.reply.locale, t.reply.locale) for s, t in zip(slack_seen, teams_seen,
                                                                 strict=True)
               if s.reply.template == "language_chosen"]
