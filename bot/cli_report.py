@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.config import load_settings
+from bot.i18n import normalize
 
 if TYPE_CHECKING:
     from bot.services.report import ReportPeriod
@@ -53,6 +54,9 @@ def report_command(
     charts: Annotated[Path | None, typer.Option(
         "--charts", metavar="DIR", help="Also write the three charts (PNG) into this folder.")
     ] = None,
+    locale: Annotated[str | None, typer.Option(
+        "--locale", metavar="LOCALE", help="Word and format the report in this locale (ja, "
+        "en-US…; default: PROGRAM_LOCALE).")] = None,
 ) -> None:
     """Requests, fulfilment, time to first accept, engagements by type, influenced and won
     amounts, per advocate, rep, industry and region, and the roster's health, each compared
@@ -65,7 +69,10 @@ def report_command(
                                  param_hint="--output")
     if charts is not None and not charts.is_dir():
         raise typer.BadParameter(f"{str(charts)!r} is not a folder", param_hint="--charts")
-    content, pngs = asyncio.run(_run(period, fmt, charts is not None))
+    if locale is not None and normalize(locale) is None:
+        raise typer.BadParameter(f"{locale!r} is not a locale (e.g. ja, en-US)",
+                                 param_hint="--locale")
+    content, pngs = asyncio.run(_run(period, fmt, charts is not None, locale))
     if charts is not None:
         for name, png in pngs.items():
             (charts / f"{name}.png").write_bytes(png)
@@ -76,16 +83,17 @@ def report_command(
         typer.echo(content.decode(), nl=False)
 
 
-async def _run(period: ReportPeriod, fmt: Format, with_charts: bool
+async def _run(period: ReportPeriod, fmt: Format, with_charts: bool, locale: str | None
                ) -> tuple[bytes, dict[str, bytes]]:
     from bot import report_files
     from bot.bootstrap import open_app  # not at import time: `--help` needs no database
     from bot.rendering import Renderer
     from bot.services.report import program_report, report_context
 
-    async with open_app(load_settings()) as bot_app:
+    settings = load_settings()
+    async with open_app(settings) as bot_app:
         context = report_context(await program_report(bot_app.ctx, period))
-    renderer = Renderer()
+    renderer = Renderer().for_locale(locale or getattr(settings, "program_locale", None))
     if fmt is Format.xlsx:
         content = report_files.xlsx_bytes(renderer, context)
     elif fmt is Format.csv:

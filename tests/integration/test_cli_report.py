@@ -83,7 +83,15 @@ def test_the_xlsx_opens_with_a_sheet_per_section_and_charts_are_written(
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in charts.iterdir())
 
 
+def test_the_report_in_japanese(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("--locale", "ja-JP")
+    assert result.exit_code == 0, result.output
+    assert "プログラムレポート" in result.output and "Requests opened" not in result.output
+    assert "sam.seller@vendor.example" in result.output  # data shown as it is
+
+
 @pytest.mark.parametrize(("args", "named"), [
+    (["--locale", "klingon-ish"], "--locale"),
     (["--from", "2026-04-01", "--to", "2026-03-31"], "comes before its first"),
     (["--from", "1 April"], "--from"),
     (["--format", "xlsx"], "--output"),

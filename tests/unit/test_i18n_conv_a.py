@@ -37,6 +37,7 @@ BASE: dict[str, Any] = {
     "include_closed": False, "more": 2, "query": "zz", "rows": 4,
     "at": "2026-03-10T14:00:00+00:00", "timezone": "Asia/Tokyo",
     "problem": Problem("times_in_past"), "form": "intake",
+    "period": "2026-Q4", "from_day": "2026-10-01", "to_day": "2026-12-31",
     "errors": {"needed_by": Problem("not_a_date"), "": Problem("form_lost")},
     # the language replies (choosing one's language)
     "current": "ja", "example": "en", "language": "ja",
@@ -144,7 +145,8 @@ class CommandsHidden:
 # Kept as they are: products, a command's parts, an hours example, a time zone's name;
 # and every upper-case word (CSV, YYYY-MM-DD, the zones' abbreviations: JST, EDT).
 AS_TYPED = frozenset({"OneDrive", "Slack", "clear", "https", "Mon", "Fri", "weekdays", "am", "pm",
-                      "Europe", "Berlin", "cooldown", "open"})
+                      "Europe", "Berlin", "cooldown", "open",
+                      "Excel", "last", "quarter"})
 
 
 def english_left(text: str, data: Any) -> set[str]:
