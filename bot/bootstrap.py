@@ -74,6 +74,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             program_managers=tuple(settings.program_managers),
             rep_email_domains=tuple(settings.rep_email_domains),
             program_timezone=settings.program_timezone,
+            program_locale=settings.program_locale,
         )
         renderer = Renderer()
         app = App(

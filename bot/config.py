@@ -157,6 +157,9 @@ class Settings(BaseSettings):
         "", description="Slack user group id (S0…) the sales reps belong to; when set, "
                         "only its members can request references on Slack")
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
+    program_locale: str = Field(
+        "en", description="The language of channel posts, and of anyone whose own choice, "
+                          "roster Locale and chat platform say none (en, ja, ja-JP ...)")
     program_default_hours: str = Field(
         "Mon-Fri 09:00-18:00", description="When advocates take calls, in their own zone, "
                                            "unless the roster's Call Hours says otherwise")
@@ -355,6 +358,17 @@ class Settings(BaseSettings):
         except InvalidInput:
             raise ValueError(f"{value[:60]!r} are not hours like 'Mon-Fri 09:00-18:00' or "
                              "'9-17'") from None
+
+    @field_validator("program_locale")
+    @classmethod
+    def _valid_locale(cls, value: str) -> str:
+        from bot.i18n import normalize
+
+        found = normalize(value)
+        if found is None:
+            raise ValueError(f"{value[:40]!r} is not a language or locale (expected e.g. en, "
+                             "ja or ja-JP)")
+        return found
 
     @field_validator("program_timezone")
     @classmethod

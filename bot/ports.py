@@ -191,6 +191,11 @@ class AdvocateRepository(Protocol):
         """How many advocates have ``status`` (an indexed count)."""
         ...
 
+    async def locales(self, emails: Sequence[str]) -> dict[str, str]:
+        """The roster's ``Locale`` of the advocates among ``emails`` that have one, keyed
+        by lower-case email, in one indexed query."""
+        ...
+
     async def active_roster(self) -> list[Advocate]:
         """The active advocates, ordered by email, as this transaction sees them, for
         matching: may come from a copy kept in memory, so treat them as read-only."""
@@ -268,6 +273,15 @@ class PersonRepository(Protocol):
         ...
 
     async def get_by_identity(self, identity: Identity) -> Person | None: ...
+
+    async def get_many(self, identities: Sequence[Identity]) -> dict[Identity, Person]:
+        """The stored people among ``identities``, in one query (the outbox dispatcher
+        reads its recipients' locales this way)."""
+        ...
+
+    async def choose_locale(self, identity: Identity, locale: str | None) -> bool:
+        """Keep the language the person chose (None: none); False if they are not stored."""
+        ...
 
     async def find_by_email(self, email: str) -> list[Person]:
         """Every chat identity linked to an email (case-insensitive), newest first."""

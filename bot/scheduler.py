@@ -111,7 +111,8 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
         dispatcher = OutboxDispatcher(bot_app.uow, bot_app.messengers, bot_app.clock,
                                       directories=list(bot_app.directories.values()),
                                       wakeup=bot_app.outbox_wakeup, observer=metrics,
-                                      on_unreachable=unreachable_notices(bot_app.ctx))
+                                      on_unreachable=unreachable_notices(bot_app.ctx),
+                                      program_locale=bot_app.settings.program_locale)
         running.dispatcher_task = asyncio.create_task(
             dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")
         # Other replicas' commits (PostgreSQL NOTIFY); on SQLite it returns at once.

@@ -69,6 +69,17 @@ class CancelRequest(Command):
     reason: str = ""
 
 
+# --- anyone about themself ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(Command):
+    """The language the person reads the bot in (``advocate language ja``, the App Home's
+    and the profile card's menu); empty: show the current one and the choices."""
+
+    language: str = ""
+
+
 # --- an advocate about themself -----------------------------------------------------------
 
 
@@ -303,11 +314,12 @@ BUTTON_COMMANDS: tuple[type[Command], ...] = (
     SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
     ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
     ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
+    ChooseLanguage,
 )
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
     ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram, SetMyHours,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster, SendReport,
+    ExportRoster, SendDigestNow, ImportRoster, SendReport, ChooseLanguage,
 )

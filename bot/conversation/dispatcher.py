@@ -29,7 +29,7 @@ from bot.conversation.views import (
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.hours import WorkingHours
 from bot.domain.model import Actor, Advocate, AskState, Engagement, EngagementState, Role
-from bot.services import asks, checkins, outcomes, requests, scheduling
+from bot.services import asks, checkins, locales, outcomes, requests, scheduling
 from bot.services.advocates import (
     advocate_profile,
     leave_program,
@@ -111,6 +111,23 @@ async def cancel(ctx: ServiceContext, command: c.CancelRequest) -> Reply:
     request = await cancel_request(ctx, command.actor, command.request_id, command.reason)
     return text_reply("request_cancelled", id=request.id,
                       prospect_company=request.prospect_company)
+
+
+# --- anyone about themself -------------------------------------------------------------
+
+
+async def choose_language(ctx: ServiceContext, command: c.ChooseLanguage) -> Reply:
+    """Show the reader's language and the choices, or keep the one they chose (and say
+    so in it)."""
+    names = locales.language_names(locales.supported_languages())
+    current = locales.language_code(command.actor.locale or ctx.program_locale) or "en"
+    if not command.language.strip():
+        other = next((code for code in names if code != current), current)
+        return text_reply("language", current=current, name=names.get(current, current),
+                          choices=list(names.items()), example=other)
+    chosen = await locales.choose_language(ctx, command.actor, command.language)
+    return Reply("language_chosen", {"language": chosen, "name": names[chosen]}, "good",
+                 locale=chosen)
 
 
 # --- an advocate about themself ---------------------------------------------------------
@@ -431,6 +448,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ListRequests: show_requests,
     c.CancelRequest: cancel,
     c.ShowMyProfile: show_my_profile,
+    c.ChooseLanguage: choose_language,
     c.PauseMe: pause_me,
     c.ResumeMe: resume_me,
     c.SetMyLimits: set_my_limits,

@@ -107,6 +107,7 @@ class Sources:
     limits: LimitPolicy = field(default_factory=LimitPolicy)  # effective ones
     program: LimitPolicy = field(default_factory=LimitPolicy)
     keep: Mapping[str, Sequence[str]] = field(default_factory=dict)  # values to keep listed
+    locale: str = "en"  # the reader's: the languages' menu names them in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class FormSpec:
 
 def _intake(s: Sources) -> tuple[Field, ...]:
     menus = {k: tuple(v) for k, v in intake_choices(s.known, timezone=s.timezone,
-                                                     keep=s.keep).items()}
+                                                     keep=s.keep, locale=s.locale).items()}
     text = {name: Field(name, Kind.TEXT, max_length=TEXT_LIMITS[name])
             for name in ("opportunity_name", "crm_opportunity_id", "opportunity_stage")}
     return (

@@ -180,6 +180,8 @@ def _advocate(words: str, actor: Actor) -> c.Command:
         return c.LeaveProgram(actor)
     if word == "hours":
         return c.SetMyHours(actor, rest.strip())
+    if word == "language":
+        return c.ChooseLanguage(actor, rest[:40])
     return c.Help(actor, "advocate")
 
 

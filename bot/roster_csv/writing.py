@@ -44,6 +44,7 @@ def advocate_to_row(advocate: Advocate) -> tuple[str, ...]:
         "products": join_multi(a.products), "use_cases": join_multi(a.use_cases),
         "languages": join_multi(a.languages), "timezone": a.timezone,
         "call_hours": a.call_hours,
+        "locale": a.locale,
         "reference_types": "; ".join(types),
         "public_recognition": "yes" if a.public_recognition else "no",
         "account_owner_email": a.account_owner_email or "",

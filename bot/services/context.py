@@ -19,6 +19,7 @@ class ServiceContext:
     program_managers: tuple[str, ...] = ()  # lower-case emails
     rep_email_domains: tuple[str, ...] = ()  # lower-case; empty = any internal person
     program_timezone: str = "UTC"
+    program_locale: str = "en"  # PROGRAM_LOCALE: channel posts, and nobody else said
 
     def now(self) -> datetime:
         return self.clock.now()

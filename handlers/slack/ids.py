@@ -57,6 +57,7 @@ ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
 ACTION_HOME_HOURS: Final = "home_hours"  # value "advocate_id"; opens VIEW_CALL_HOURS
 ACTION_PROFILE_LEAVE: Final = "profile_leave"  # value "advocate_id"; has a confirm dialog
+ACTION_CHOOSE_LANGUAGE: Final = "choose_language"  # a select; option value "ja", "en"
 # /advocates find: each advocate's profile.
 ACTION_ROSTER_SHOW: Final = "roster_show"  # value "advocate_id"
 # The quarterly check-in (and its reminder); an answer replaces the message in place.

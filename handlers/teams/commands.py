@@ -41,7 +41,7 @@ VERBS = frozenset({
     # outcome.record: their outcome was the button
     "checkin.answer", "checkin.feedback",
     "profile.pause", "profile.resume", "profile.limits", "profile.leave", "profile.hours",
-    "roster.show", "roster.limits",
+    "roster.show", "roster.limits", "language.choose",
 })
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -249,6 +249,8 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return _schedule(actor, action, what, zone)
     if group == "outcome":
         return _outcome(actor, action, what)
+    if verb == "language.choose":
+        return c.ChooseLanguage(actor, action.text("language")[:40])
     if verb == "checkin.feedback":
         return c.SendCheckInFeedback(actor, action.integer("advocate_id"),
                                      action.text("feedback"))

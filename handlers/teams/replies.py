@@ -26,7 +26,8 @@ from handlers.teams.messenger import file_activity
 EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
 # Replies that are a sentence to read, not a result to keep: sent as a plain message.
 PLAIN_REPLIES = frozenset({"help", "refused", "invalid", "unreadable", "cancel_which",
-                           "digest_sent", "import_elsewhere", "roster_export"})
+                           "digest_sent", "import_elsewhere", "roster_export", "language",
+                           "language_chosen"})
 
 Outgoing = Activity | str
 

@@ -72,4 +72,6 @@ async def test_the_modals_and_the_home_in_japanese_are_valid(slack_ja: Renderer)
                 for n, c in enumerate(await home_contexts(CASES["long"]))}}
     for name, view in views.items():
         check_view(name, view)
-        assert JAPANESE.search(str(view["blocks"])), name
+        # The language menu names 日本語 in every language: it proves nothing here.
+        blocks = [b for b in view["blocks"] if b.get("block_id") != "language"]
+        assert JAPANESE.search(str(blocks)), name

@@ -418,7 +418,7 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
                          today=START.date())
     assert_card(mine)
     assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.hours",
-                            "profile.leave"}
+                            "profile.leave", "language.choose"}
     assert any(f"Ada {text}" in t for t in texts(mine))
     assert sum(t.startswith("Reference call, ") for t in texts(mine)) == 10
     assert "Reference call, 02 Mar 2026: completed, 10 points" in texts(mine)

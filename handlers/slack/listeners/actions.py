@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # Replies that tell the clicking person something the outbox does not.
 TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left",
-                  "left_program"})
+                  "left_program", "language_chosen"})
 
 
 def _one(action: dict[str, Any]) -> int:
@@ -88,6 +88,9 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
     if name in (a.ACTION_CHECKIN_KEEP, a.ACTION_CHECKIN_LEAVE):
         return c.AnswerCheckIn(actor, _one(action), CheckInChoice.KEEP_ACTIVE
                                if name == a.ACTION_CHECKIN_KEEP else CheckInChoice.LEAVE)
+    if name == a.ACTION_CHOOSE_LANGUAGE:
+        chosen = str((action.get("selected_option") or {}).get("value") or "")
+        return c.ChooseLanguage(actor, chosen[:40])
     if name == a.ACTION_CHECKIN_PAUSE:
         chosen = str((action.get("selected_option") or {}).get("value") or "")
         advocate_id, months = forms.parse_pause_value(chosen)
@@ -109,7 +112,8 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
 }
 UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST,
-                     ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW})
+                     ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW,
+                     ids.ACTION_CHOOSE_LANGUAGE})
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
     ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE,
@@ -158,20 +162,24 @@ def register(app: AsyncApp) -> None:
 
 async def show_click(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
                      respond: AsyncRespond | None, actor: Actor, reply: Reply) -> None:
-    """A click's reply, where the person clicked."""
+    renderer = deps.renderer_for(actor, reply)
+    if reply.locale is not None:  # what they read in changed: redraw where they clicked
+        actor = replace(actor, locale=reply.locale)
     if reply.form is not None:
-        await show_form(deps, body, client, reply)
+        await show_form(body, client, reply, renderer)
     elif reply.template == "profile":
         if _from_home(body):
             await publish_home(deps, client, actor)
         elif respond is not None:
             message = home.profile_message(
-                deps.renderer, advocate=home.advocate_home(reply.context["profile"]),
+                renderer, advocate=home.advocate_home(reply.context["profile"]),
                 timezone=reply.context["timezone"])
             await respond(text=message["text"], blocks=message["blocks"],
                           response_type="ephemeral", replace_original=True)
+    elif reply.template == "language_chosen" and _from_home(body):
+        await publish_home(deps, client, actor)  # the whole page in the chosen language
     elif reply.template in TOLD:
-        await tell_text(reply_text(deps.renderer, reply), body, client, respond)
+        await tell_text(reply_text(renderer, reply), body, client, respond)
     elif _from_home(body):  # a request cancelled from the App Home: redraw it
         await publish_home(deps, client, actor)
 
