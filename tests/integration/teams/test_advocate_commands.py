@@ -97,8 +97,8 @@ async def test_an_advocate_pauses_until_a_day_and_resumes_on_the_refreshed_card(
     card = await one_card(ada, "advocate pause until 2026-04-01")
     assert facts(card)["Status"] == "on leave through 2026-04-01"
     assert (await stored(world, ada_id)).unavailable_until == date(2026, 4, 1)
-        assert verbs(card) == {"profile.pause", "profile.limits", "profile.hours",
-                               "profile.leave", "language.choose"}
+    assert verbs(card) == {"profile.resume", "profile.limits", "profile.hours", "profile.leave",
+                           "language.choose"}
 
     body = await ada.click(action(card, "profile.resume"))  # Action.Execute
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
