@@ -116,9 +116,12 @@ async def test_every_teams_form_and_list_passes_through_the_catalog(cards: Teams
                                               {"name": "Advocate Bot"}),
     }
     from bot.conversation.forms import COMMON_TIMEZONES
+    from bot.i18n import supported_languages
+    from bot.services.locales import language_names
 
     data = [*data_strings(profile), *data_strings(request), *data_strings(row),
             *COMMON_TIMEZONES, *(z.replace("_", " ") for z in COMMON_TIMEZONES),
+            *language_names(supported_languages()).values(),  # each in its own language
             "Advocate Bot", "fin"]
     found = {name: sorted(set(words)) for name, payload in shown.items()
              if (words := strays(payload, data + (COMMANDS if name == "package"
