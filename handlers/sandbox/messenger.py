@@ -72,9 +72,8 @@ class Inbox:
 class SandboxMessenger:
     platform = Platform.SANDBOX
 
-    def __init__(self, inbox: Inbox, clock: Any) -> None:
+    def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
-        self.clock = clock
 
     async def deliver(self, message: OutboxMessage) -> str | None:
         recipient = message.message.recipient
@@ -84,7 +83,7 @@ class SandboxMessenger:
         ref = message.replaces_ref or self.inbox.next_ref()
         self.inbox.put(identity.user_id, Delivered(
             ref=ref, template=message.message.template, context=dict(message.message.context),
-            at=self.clock.now(), recipient=recipient), message.replaces_ref)
+            at=message.created_at, recipient=recipient), message.replaces_ref)
         return ref
 
 

@@ -76,12 +76,14 @@ class Sandbox:
         self.renderer = renderer
         self.clock = clock  # None: a real platform shares the clock, so no jumping ahead
         self.inbox = Inbox()
-        self.messenger = SandboxMessenger(self.inbox, clock or ctx.clock)
+        self.messenger = SandboxMessenger(self.inbox)
         self.directory = SandboxDirectory()
         self.screens: dict[str, Screen] = {}
         self.people: set[str] = set()  # emails played here (reps have no roster row)
         self.reps: tuple[str, ...] = ()  # reps offered before anyone played one
-        self._settle = settle  # awaited after each action: the outbox has delivered
+        # Awaited after each action, so the page shows what the outbox delivered; None
+        # while nothing delivers yet (the demo is made before the scheduler starts).
+        self.settle_with = settle
 
     def screen(self, email: str) -> Screen:
         return self.screens.setdefault(email, Screen())
@@ -114,7 +116,7 @@ class Sandbox:
         self._show(email, reply)
         await self.settle()
 
-    async def click(self, email: str, data: Mapping[str, Any], ref: str = "") -> None:
+    async def click(self, email: str, data: Mapping[str, Any], ref: str = "") -> Reply:
         """A button or a sent form: ``data`` holds its ``verb`` and fields; ``ref`` is the
         message it was on (its answer and field errors are shown there)."""
         actor = await self.actor(email)
@@ -123,7 +125,7 @@ class Sandbox:
             action = clicks.parse_action(dict(data))
         except BadAction:
             self._show(email, Reply("stale_button"))
-            return
+            return Reply("stale_button")
         answer = await self._run(actor, action)
         if action.verb == "intake.submit":
             await self._intake_answer(email, actor, action, answer)
@@ -142,6 +144,7 @@ class Sandbox:
             else:
                 self._show(email, answer)
         await self.settle()
+        return answer
 
     async def _run(self, actor: Actor, action: clicks.CardAction) -> Reply:
         refused = clicks.refusal(action, self.ctx.policy.limits, self.renderer)
@@ -210,8 +213,8 @@ class Sandbox:
         await self.settle()
 
     async def settle(self) -> None:
-        if self._settle is not None:
+        if self.settle_with is not None:
             try:
-                await asyncio.wait_for(self._settle(), SETTLE_SECONDS)
+                await asyncio.wait_for(self.settle_with(), SETTLE_SECONDS)
             except TimeoutError:
                 log.info("sandbox: the outbox is still delivering; the page shows it later")
