@@ -76,6 +76,7 @@ class Served:
 
         from bot.bootstrap import open_app
         from bot.scheduler import start_scheduler
+        from handlers.sandbox.app import delivered
         from handlers.sandbox.demo import seed
         from handlers.web import create_web_app
 
@@ -83,6 +84,7 @@ class Served:
         async with open_app(self.settings) as bot_app:
             await seed(bot_app.sandbox.sandbox, bot_app.clock)
             scheduler = start_scheduler(bot_app)
+            await delivered(bot_app)
             runner = web.AppRunner(create_web_app(bot_app), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port).start()
