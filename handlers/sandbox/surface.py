@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_TYPED = 2000  # characters of a typed command
 SETTLE_SECONDS = 3.0  # how long an action waits for the messages it queued to arrive
+JUMP_STEP = timedelta(minutes=30)  # the clock jumps ahead this much at a time
 
 
 @dataclass
@@ -198,19 +199,26 @@ class Sandbox:
     # --- time -----------------------------------------------------------------------
 
     async def jump(self, hours: int) -> None:
-        """Move the sandbox clock ahead and run what falls due at once (the scheduler's
-        sweeps and the program's calendar jobs would, within minutes), so reminders,
-        check-ins and the digest arrive."""
+        """Move the sandbox clock ahead, in the steps the scheduler would have seen, running
+        its sweeps and the program's calendar jobs at each (a reminder's window or the
+        digest's hour is never jumped over), so what fell due arrives."""
         if self.clock is None:
             raise RuntimeError("the clock is shared with a real chat platform")
-        self.clock.jump(timedelta(hours=hours))
-        from bot.jobs import run_due_jobs
+        left = timedelta(hours=hours)
+        while left > timedelta(0):
+            step = min(JUMP_STEP, left)
+            self.clock.jump(step)
+            left -= step
+            await self._sweep()
+        await self.settle()
+
+    async def _sweep(self) -> None:
+        from bot.jobs import run_due_jobs  # the jobs import every scheduled service
 
         await expire_asks(self.ctx)
         await due_reminders(self.ctx)
         await due_outcome_prompts(self.ctx)
         await run_due_jobs(self.ctx)
-        await self.settle()
 
     async def settle(self) -> None:
         if self.settle_with is not None:

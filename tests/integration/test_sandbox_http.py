@@ -166,14 +166,17 @@ async def test_a_message_forms_error_is_on_its_field_in_that_message(
 # --- time and files ----------------------------------------------------------------------
 
 
-async def test_jumping_ahead_moves_the_clock_and_only_by_the_offered_steps(
+async def test_jumping_ahead_a_week_brings_the_weekly_digest(
         served: tuple[TestClient, Any]) -> None:
     client, bot_app = served
     await play(client, MANAGER)
     csrf = await token(client)
     before = bot_app.clock.ahead
-    assert (await client.post("/jump", data={"csrf": csrf, "hours": "24"})).status == 200
-    assert bot_app.clock.ahead - before == timedelta(hours=24)
+    assert not [m for m in bot_app.sandbox.sandbox.inbox.of(MANAGER) if m.template == "digest"]
+    page = await (await client.post("/jump", data={"csrf": csrf, "hours": "168"})).text()
+    assert bot_app.clock.ahead - before == timedelta(hours=168)
+    assert "Reference program: week" in page  # the digest's first line, for the manager
+    assert [m for m in bot_app.sandbox.sandbox.inbox.of(MANAGER) if m.template == "digest"]
     assert (await client.post("/jump", data={"csrf": csrf, "hours": "5"})).status == 400
     assert (await client.post("/jump", data={"hours": "24"})).status == 403
 
