@@ -103,11 +103,18 @@ async def delivered(bot_app: App) -> None:
 # --- guards ---------------------------------------------------------------------------
 
 
+def refused(parts: SandboxParts, kind: type[web.HTTPException], reason: str
+            ) -> web.HTTPException:
+    """An error answer whose words are ``templates/web/refused.html.j2``'s."""
+    page = parts.pages.render("refused.html.j2", {"reason": reason})
+    return kind(text=page, content_type="text/html")
+
+
 def _parts(request: web.Request) -> SandboxParts:
     host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") \
         else (request.host or "").split("]")[0] + "]"
     if host.lower() not in LOCAL_HOSTS:
-        raise web.HTTPForbidden(text="The sandbox answers only at 127.0.0.1 or localhost.")
+        raise refused(request.app[PARTS_KEY], web.HTTPForbidden, "host")
     return request.app[PARTS_KEY]
 
 
@@ -126,8 +133,7 @@ async def _form(request: web.Request) -> tuple[SandboxParts, dict[str, str]]:
     token = data.pop("csrf", "")
     if not hmac.compare_digest(token.encode(), parts.csrf.encode()):
         log.warning("sandbox: refused a form without this page's token")
-        raise web.HTTPForbidden(text="This form is out of date or did not come from the "
-                                     "sandbox page: reload the page and try again.")
+        raise refused(parts, web.HTTPForbidden, "token")
     return parts, data
 
 
@@ -200,8 +206,7 @@ async def jump(request: web.Request) -> web.Response:
     parts, data = await _form(request)
     hours = data.get("hours", "")
     if parts.sandbox.clock is None or not hours.isdigit() or int(hours) not in JUMPS:
-        raise web.HTTPBadRequest(text="The sandbox's clock jumps ahead by an hour, a day or "
-                                      "a week, and only without Slack or Teams configured.")
+        raise refused(parts, web.HTTPBadRequest, "jump")
     await parts.sandbox.jump(int(hours))
     raise _back("messages")
 
@@ -211,7 +216,7 @@ async def invite(request: web.Request) -> web.Response:
     message = _own_message(request, parts)
     ics = parts.sandbox.renderer.invite_ics(message.context)
     if ics is None:
-        raise web.HTTPNotFound(text="This message has no calendar invite.")
+        raise refused(parts, web.HTTPNotFound, "no_invite")
     name = str(message.context.get("ics_filename") or "invite.ics")
     return web.Response(body=ics.encode(), content_type="text/calendar", headers={
         "Content-Disposition": f'attachment; filename="{_safe_name(name)}"'})
@@ -222,7 +227,7 @@ async def chart(request: web.Request) -> web.Response:
     message = _own_message(request, parts)
     png = parts.sandbox.renderer.chart_png(message.context)
     if png is None:
-        raise web.HTTPNotFound(text="This message has no chart.")
+        raise refused(parts, web.HTTPNotFound, "no_chart")
     return web.Response(body=png, content_type="image/png")
 
 
@@ -230,7 +235,7 @@ async def attachment(request: web.Request) -> web.Response:
     parts = _parts(request)
     file = parts.sandbox.screen(_who(request)).attachment
     if file is None:
-        raise web.HTTPNotFound(text="Nothing to download.")
+        raise refused(parts, web.HTTPNotFound, "no_file")
     return web.Response(body=file.content, content_type=file.media_type, headers={
         "Content-Disposition": f'attachment; filename="{_safe_name(file.filename)}"'})
 
@@ -242,7 +247,7 @@ def _own_message(request: web.Request, parts: SandboxParts) -> Any:
     for message in parts.sandbox.inbox.of(email):
         if message.ref == ref:
             return message
-    raise web.HTTPNotFound(text="No such message in this person's inbox.")
+    raise refused(parts, web.HTTPNotFound, "no_message")
 
 
 def _safe_name(name: str) -> str:

@@ -73,3 +73,17 @@ def test_the_page_in_japanese_from_the_sandbox_catalog(tmp_path: Path) -> None:
     assert "Ada\uff08Y\uff09" in shown and "24時間" not in shown and "1日" in shown
     english = page(Renderer())
     assert "Who are you?" in english and "There is no sign-in" in english
+
+
+def test_every_word_of_the_web_templates_has_its_japanese() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    method_map = [("**.j2", "jinja2.ext.babel_extract")]
+    options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+    ids = {message[2] if isinstance(message[2], str) else message[2][0]
+           for message in extract_from_dir(str(templates_dir() / "web"), method_map, options)}
+    with CATALOG.open("rb") as po:
+        catalog = read_po(po, locale="ja")
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and
+                  (m.string if isinstance(m.string, str) else m.string[0])}
+    assert ids and ids <= translated, sorted(ids - translated)
