@@ -3,8 +3,10 @@
 Drawn where messages are rendered (``Renderer.chart_png``), so its words come from the
 templates like every other word a person reads (``templates/text/files/chart.j2``).
 Drawn with Pillow rather than a plotting library: it is a dozen bars and two labels, and
-Pillow is a small, wheel-only dependency that needs no display or font files (its built-in
-bitmap font is enough). Deterministic for the same numbers, so tests can compare bytes.
+Pillow is a small, wheel-only dependency that needs no display; its built-in font serves
+Latin scripts, and a language whose glyphs it lacks brings a font file
+(``bot.i18n.chart_font``: IPAexGothic for Japanese). Deterministic for the same numbers,
+so tests can compare bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -31,11 +34,13 @@ class ChartWords:
     axis: str
 
 
-def trend_chart(series: Sequence[tuple[str, int, int]], words: ChartWords) -> bytes:
-    """A grouped bar chart of (week label, requests, fulfilled), oldest week first."""
+def trend_chart(series: Sequence[tuple[str, int, int]], words: ChartWords,
+                font_file: Path | None = None) -> bytes:
+    """A grouped bar chart of (week label, requests, fulfilled), oldest week first, its
+    words in ``font_file`` (None: Pillow's own font)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = ImageFont.truetype(str(font_file), 11) if font_file else ImageFont.load_default()
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     top = max([1, *(max(o, f) for _, o, f in series)])

@@ -79,6 +79,7 @@ class OutboxMessage:
     sent_at: datetime | None = None
     platform_ref: str | None = None  # e.g. Slack "channel:ts", Teams activity id
     replaces_ref: str | None = field(default=None)  # platform_ref of the message it updates
+    locale: str | None = None  # the recipient's, set before delivery (bot.services.locales)
 
 
 class DeliveryError(Exception):

@@ -8,16 +8,27 @@ never HTML-escaped: Slack would show ``We&#39;ve``; Slack's own ``& < >`` escapi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.dates import format_datetime, format_skeleton
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.domain.errors import DomainError, Problem
 from bot.domain.limits import MAX_COOLDOWN_DAYS
+from bot.i18n import (
+    DEFAULT_LOCALE,
+    catalog_language,
+    chart_font,
+    normalize,
+    parse_locale,
+    translations,
+)
 
 
 def templates_dir() -> Path:
@@ -34,10 +45,41 @@ def slack_escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def local_time(value: str | datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
-    """Show an ISO or aware datetime in a person's own time zone."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+# How ``local_time`` shows an instant, by style: English keeps the bot's own compact
+# patterns; every other locale arranges the same parts its own way (CLDR skeletons).
+# ``zone``: the time zone's abbreviation (EST, JST) follows.
+_EN_PATTERNS = {"full": "EEE dd MMM y, HH:mm", "day_time": "EEE dd MMM, HH:mm",
+                "day_clock": "EEE dd MMM, HH:mm", "day": "EEE dd MMM", "day_date": "EEE dd MMM y",
+                "date": "dd MMM y", "time": "HH:mm", "stamp": "y-MM-dd HH:mm"}
+_SKELETONS = {"full": ("yMMMEd", "Hm"), "day_time": ("MMMEd", "Hm"), "day_clock": ("MMMEd", "Hm"),
+              "day": ("MMMEd", None), "day_date": ("yMMMEd", None), "date": ("yMMMd", None),
+              "time": (None, "Hm"), "stamp": ("yMd", "Hm")}
+_ZONED = {"full", "day_time", "time", "stamp"}
+# The strftime formats the templates were written with, by the style that replaced them.
+_STRFTIME = {"%a %d %b %Y, %H:%M %Z": "full", "%a %d %b, %H:%M %Z": "day_time",
+             "%a %d %b, %H:%M": "day_clock", "%a %d %b": "day", "%a %d %b %Y": "day_date",
+             "%d %b %Y": "date", "%H:%M %Z": "time", "%Y-%m-%d %H:%M UTC": "stamp"}
+
+
+def local_time(value: str | datetime, zone: str, style: str = "full",
+               locale: str = DEFAULT_LOCALE) -> str:
+    """Show an ISO or aware datetime in a person's own time zone and locale, in one of the
+    styles above (``full``: weekday, date, year, time and zone)."""
+    style = _STRFTIME.get(style, style)
+    if style not in _SKELETONS:
+        raise ValueError(f"unknown local_time style {style!r}")
+    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value)
+    moment = moment.astimezone(ZoneInfo(zone))
+    babel_locale = parse_locale(locale) or parse_locale(DEFAULT_LOCALE)
+    if babel_locale.language == DEFAULT_LOCALE:
+        text = format_datetime(moment, _EN_PATTERNS[style], locale=babel_locale)
+    else:
+        day, clock = _SKELETONS[style]
+        parts = [format_skeleton(s, moment, locale=babel_locale) if s else None
+                 for s in (day, clock)]
+        text = (babel_locale.datetime_formats["medium"].format(parts[1], parts[0])
+                if all(parts) else parts[0] or parts[1])
+    return f"{text} {moment.tzname()}" if style in _ZONED else text
 
 
 class PlainMarkup:
@@ -64,9 +106,18 @@ class UnknownProblem(LookupError):
 
 
 class Renderer:
-    def __init__(self, root: Path | None = None) -> None:
+    """Renders templates in one locale (English unless made ``for_locale``).
+
+    ``translations`` overrides the catalog (the pseudo-locale of the catalog tests)."""
+
+    def __init__(self, root: Path | None = None, locale: str = DEFAULT_LOCALE,
+                 translations: Any = None, _family: _Family | None = None) -> None:
+        self.root = root or templates_dir()
+        self.locale = locale
+        self._family = _family or _Family()  # the renderers of every locale, and extensions
+        self._family.members.setdefault(locale, self)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(root or templates_dir())),
+            loader=jinja2.FileSystemLoader(str(self.root)),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
@@ -77,14 +128,41 @@ class Renderer:
         # Words go through gettext (`{% trans %}`, `_()`): whitespace inside a trans block
         # is collapsed so the catalog's ids do not depend on a template's line breaks.
         self.env.policies["ext.i18n.trimmed"] = True
-        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        self.env.install_gettext_translations(  # type: ignore[attr-defined]
+            translations or _catalog(locale), newstyle=True)
         self.env.filters["slack_escape"] = slack_escape
-        self.env.filters["local_time"] = local_time
+        self.env.filters["local_time"] = partial_locale(local_time, locale)
+        self.env.filters["number"] = partial_locale(_number, locale)
+        self.env.filters["percent"] = partial_locale(_percent, locale)
+        self.env.filters["money"] = partial_locale(_money, locale)
         # The limits' bound, declared once (bot/domain/limits.py).
         self.env.globals["max_cooldown_days"] = MAX_COOLDOWN_DAYS
         self.env.globals["problem_text"] = self._problem_global
         self.env.globals["required_problem"] = Problem("field_required")  # forms' inputs
+        self.env.globals["locale"] = locale
         self.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+        for extension in self._family.extensions:
+            extension(self.env)
+
+    def extend(self, extension: Callable[[jinja2.Environment], None]) -> None:
+        """Add a surface's filters and globals (``extension(env)``) to this renderer and to
+        every other locale's, now and later."""
+        self._family.extensions.append(extension)
+        for member in self._family.members.values():
+            extension(member.env)
+
+    def for_locale(self, locale: str | None) -> Renderer:
+        """The same templates in a person's locale (``ja_JP``, ``ja-JP``, ``ja``…): words
+        from its language's catalog, dates and numbers as that locale writes them. An
+        empty or unknown locale, or one whose language has no catalog, is English (words
+        and formats kept together). Made once per locale and kept."""
+        wanted = normalize(locale) or DEFAULT_LOCALE
+        if catalog_language(wanted) != wanted.split("_")[0]:
+            wanted = DEFAULT_LOCALE
+        members = self._family.members
+        if wanted not in members:
+            Renderer(self.root, wanted, _family=self._family)
+        return members[wanted]
 
     def has(self, name: str) -> bool:
         try:
@@ -144,7 +222,8 @@ class Renderer:
                   for w in context.get("trend") or ()]
         return trend_chart(series, ChartWords(
             title=str(words.title(len(series))), requests=str(words.requests()),
-            fulfilled=str(words.fulfilled()), axis=str(words.axis())))
+            fulfilled=str(words.fulfilled()), axis=str(words.axis())),
+            font_file=chart_font(self.locale))
 
     def invite_ics(self, context: Mapping[str, Any]) -> str | None:
         """The ``.ics`` a message carries (its ``invite``, from
@@ -175,3 +254,38 @@ class Renderer:
     def text(self, template: str, context: dict[str, Any]) -> str:
         """The plain-text version of a neutral message (notifications, fallbacks, CLI)."""
         return self.render(f"text/{template}.txt.j2", context).strip()
+
+
+@dataclass
+class _Family:
+    members: dict[str, Renderer] = field(default_factory=dict)
+    extensions: list[Callable[[jinja2.Environment], None]] = field(default_factory=list)
+
+
+def _catalog(locale: str) -> Any:
+    return translations(catalog_language(locale))
+
+
+def partial_locale(function: Any, locale: str) -> Any:
+    """A formatting filter bound to one renderer's locale."""
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, locale=locale, **kwargs)
+    return bound
+
+
+def _number(value: float, digits: int | None = None, locale: str = DEFAULT_LOCALE) -> str:
+    """A number as the locale writes it (grouping); ``digits`` fixes the decimals."""
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def _percent(value: float, locale: str = DEFAULT_LOCALE) -> str:
+    """A share (0.42) as a whole percentage in the locale's way ("42%")."""
+    return format_percent(value, locale=locale)
+
+
+def _money(value: float, currency: str | None = None, locale: str = DEFAULT_LOCALE) -> str:
+    """An amount: with its currency's symbol where one is given, else two decimals."""
+    if currency:
+        return format_currency(value, currency, locale=locale)
+    return format_decimal(value, format="#,##0.00", locale=locale)

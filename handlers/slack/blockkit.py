@@ -77,8 +77,13 @@ def unix(value: str | datetime) -> int:
 
 
 def install(renderer: Renderer) -> Renderer:
-    """Add the Block Kit filters and globals to ``renderer`` (idempotent) and return it."""
-    env = renderer.env
+    """Add the Block Kit filters and globals to ``renderer`` and its other locales
+    (idempotent) and return it."""
+    renderer.extend(_install)
+    return renderer
+
+
+def _install(env: Any) -> None:
     env.filters["truncate"] = truncate
     env.filters["one_line"] = one_line
     env.filters["unix"] = unix
@@ -98,7 +103,6 @@ def install(renderer: Renderer) -> Renderer:
         "confirm_text": CONFIRM_TEXT,
         "notification": NOTIFICATION,
     }
-    return renderer
 
 
 class SlackMarkup:

@@ -67,10 +67,11 @@ class SlackMessenger:
     def render(self, message: OutboxMessage) -> dict[str, Any]:
         """``{"text": ..., "blocks": [...]}`` for ``chat.postMessage`` / ``chat.update``."""
         m = message.message
-        text = self.renderer.text(m.template, m.context)
+        renderer = self.renderer.for_locale(message.locale)
+        text = renderer.text(m.template, m.context)
         rich = f"slack/{m.template}.json.j2"
-        if self.renderer.has(rich):
-            payload = self.renderer.render_json(rich, m.context)
+        if renderer.has(rich):
+            payload = renderer.render_json(rich, m.context)
             payload.setdefault("text", truncate(slack_escape(text), FALLBACK_TEXT_LIMIT))
             return payload
         # The top-level text is the notification and the fallback, and Slack reads it as
@@ -95,6 +96,7 @@ class SlackMessenger:
                 f"{recipient.email or 'recipient'} has no Slack identity", permanent=True
             )
         payload = self.render(message)
+        renderer = self.renderer.for_locale(message.locale)
         try:
             if message.replaces_ref:
                 channel, ts = message.replaces_ref.split(":", 1)
@@ -104,16 +106,16 @@ class SlackMessenger:
                     channel=recipient.identity.user_id, **payload
                 )
             channel, ts = str(response["channel"]), str(response["ts"])
-            ics = self.renderer.invite_ics(message.message.context)
+            ics = renderer.invite_ics(message.message.context)
             if ics and not message.replaces_ref:
                 await self.client.files_upload_v2(
                     channel=channel,
                     thread_ts=ts,
                     content=str(ics),
                     filename=str(message.message.context.get("ics_filename", "invite.ics")),
-                    title=self.renderer.text("files/invite_title", {}),
+                    title=renderer.text("files/invite_title", {}),
                 )
-            chart = None if message.replaces_ref else self.renderer.chart_png(
+            chart = None if message.replaces_ref else renderer.chart_png(
                 message.message.context)
             if chart:
                 await self.client.files_upload_v2(
@@ -121,7 +123,7 @@ class SlackMessenger:
                     thread_ts=ts,
                     content=chart,
                     filename=str(message.message.context.get("chart_filename", "chart.png")),
-                    title=self.renderer.text("files/chart_title", {}),
+                    title=renderer.text("files/chart_title", {}),
                 )
         except SlackApiError as error:
             raise _delivery_error(error) from error

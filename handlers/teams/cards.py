@@ -28,6 +28,7 @@ The card's template shows ``chart_url`` or, given ``chart_follows``, says the ch
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import json
 from collections.abc import Iterable, Mapping
@@ -128,11 +129,27 @@ class TeamsCards:
     def __init__(self, renderer: Renderer, *, program: LimitPolicy | None = None) -> None:
         """``program``: the program's limits, which bound the limits forms' fields."""
         self.renderer = renderer
-        # Card templates that place what people typed themselves make it inert with this.
-        renderer.env.filters["inert"] = inert_links
-        # Message cards that carry a form lay out its fields from the spec.
-        renderer.env.globals["form_fields"] = functools.partial(
-            form_fields, program=program or LimitPolicy())
+        self.program = program
+        self._locales: dict[str, TeamsCards] = {}
+        fields = functools.partial(form_fields, program=program or LimitPolicy())
+
+        def install(env: Any) -> None:
+            # Card templates that place what people typed make it inert with this.
+            env.filters["inert"] = inert_links
+            # Message cards that carry a form lay out its fields from the spec.
+            env.globals["form_fields"] = fields
+        renderer.extend(install)
+
+    def for_locale(self, locale: str | None) -> TeamsCards:
+        """The same cards in a person's locale (``Renderer.for_locale``)."""
+        renderer = self.renderer.for_locale(locale)
+        if renderer is self.renderer:
+            return self
+        if renderer.locale not in self._locales:  # the family's renderers share `install`
+            cards = copy.copy(self)
+            cards.renderer = renderer
+            self._locales[renderer.locale] = cards
+        return self._locales[renderer.locale]
 
     # --- outbox messages --------------------------------------------------------------
 

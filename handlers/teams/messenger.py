@@ -108,10 +108,10 @@ class TeamsMessenger:
         self.app_id = app_id
         self.pacer = pacer or SendPacer()
 
-    def render(self, message: OutgoingMessage) -> list[Activity]:
+    def render(self, message: OutgoingMessage, locale: str | None = None) -> list[Activity]:
         """The message as a card activity (its text is the notification preview), then any
-        image too big to go in the card, each in an activity of its own."""
-        rendered = self.cards.outgoing(message.template, message.context)
+        image too big to go in the card, each in an activity of its own, in ``locale``."""
+        rendered = self.cards.for_locale(locale).outgoing(message.template, message.context)
         card = Activity(
             type=ActivityTypes.message,
             summary=rendered.text[:200],
@@ -134,8 +134,9 @@ class TeamsMessenger:
                 f"no Teams conversation for {recipient.email or identity.user_id}: they have "
                 "not opened the bot in Teams yet (program managers told)", recipient)
         reference = ConversationReference().deserialize(stored)
-        activity, *follow_ups = self.render(message.message)
-        ics = self.cards.renderer.invite_ics(message.message.context) or ""
+        activity, *follow_ups = self.render(message.message, message.locale)
+        ics = self.cards.renderer.for_locale(message.locale).invite_ics(
+            message.message.context) or ""
         filename = str(message.message.context.get("ics_filename") or "invite.ics")
         sent: list[str | None] = []
 
