@@ -158,8 +158,10 @@ def _who(request: web.Request) -> str:
 
 async def show_page(request: web.Request) -> web.Response:
     parts = _parts(request)
-    context = await page_context(parts, _person(request), jumps=JUMPS)
-    body = parts.pages.render("page.html.j2", context)
+    email = _person(request)
+    pages = parts.pages.for_locale(parts.sandbox.inbox.locale_of(email) if email else None)
+    context = await page_context(parts, pages, email, jumps=JUMPS)
+    body = pages.render("page.html.j2", context)
     return web.Response(text=body, content_type="text/html", headers={
         "Cache-Control": "no-store", "X-Frame-Options": "DENY",
         "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -214,7 +216,7 @@ async def jump(request: web.Request) -> web.Response:
 async def invite(request: web.Request) -> web.Response:
     parts = _parts(request)
     message = _own_message(request, parts)
-    ics = parts.sandbox.renderer.invite_ics(message.context)
+    ics = parts.sandbox.renderer.for_locale(message.locale).invite_ics(message.context)
     if ics is None:
         raise refused(parts, web.HTTPNotFound, "no_invite")
     name = str(message.context.get("ics_filename") or "invite.ics")
@@ -225,7 +227,7 @@ async def invite(request: web.Request) -> web.Response:
 async def chart(request: web.Request) -> web.Response:
     parts = _parts(request)
     message = _own_message(request, parts)
-    png = parts.sandbox.renderer.chart_png(message.context)
+    png = parts.sandbox.renderer.for_locale(message.locale).chart_png(message.context)
     if png is None:
         raise refused(parts, web.HTTPNotFound, "no_chart")
     return web.Response(body=png, content_type="image/png")

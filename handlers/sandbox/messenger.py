@@ -36,6 +36,7 @@ class Delivered:
     context: dict[str, Any]
     at: datetime
     recipient: Person
+    locale: str | None = None  # the recipient's, as the dispatcher set it
 
 
 @dataclass
@@ -48,12 +49,10 @@ class Inbox:
     def of(self, email: str) -> list[Delivered]:
         return list(self.messages.get(email.strip().lower(), ()))
 
-    def find(self, ref: str) -> Delivered | None:
-        for kept in self.messages.values():
-            for message in kept:
-                if message.ref == ref:
-                    return message
-        return None
+    def locale_of(self, email: str) -> str | None:
+        """A person's locale, as the program last addressed them (None: not yet)."""
+        kept = self.messages.get(email.strip().lower()) or []
+        return kept[-1].locale if kept else None
 
     def put(self, user: str, message: Delivered, replaces: str | None) -> None:
         kept = self.messages.setdefault(user, [])
@@ -83,7 +82,8 @@ class SandboxMessenger:
         ref = message.replaces_ref or self.inbox.next_ref()
         self.inbox.put(identity.user_id, Delivered(
             ref=ref, template=message.message.template, context=dict(message.message.context),
-            at=message.created_at, recipient=recipient), message.replaces_ref)
+            at=message.created_at, recipient=recipient, locale=message.locale),
+            message.replaces_ref)
         return ref
 
 

@@ -12,7 +12,7 @@ from bot.conversation.views import profile_view, request_view, today_for, zone_o
 from bot.domain.errors import DomainError
 from bot.domain.model import Actor, Role
 from bot.services.home import home
-from handlers.sandbox.pages import fields_of
+from handlers.sandbox.pages import Pages, fields_of
 from handlers.sandbox.surface import OpenForm
 
 if TYPE_CHECKING:
@@ -41,8 +41,10 @@ async def people(parts: SandboxParts) -> dict[str, list[dict[str, str]]]:
             "advocates": advocates}
 
 
-async def page_context(parts: SandboxParts, email: str | None, *,
+async def page_context(parts: SandboxParts, pages: Pages, email: str | None, *,
                        jumps: tuple[int, ...]) -> dict[str, Any]:
+    """The page's data for the person playing (``email``), worded by ``pages`` (their
+    locale)."""
     sandbox = parts.sandbox
     context: dict[str, Any] = {
         "csrf": parts.csrf, "people": await people(parts), "email": email,
@@ -57,10 +59,10 @@ async def page_context(parts: SandboxParts, email: str | None, *,
     zone = zone_of(sandbox.ctx, actor)
     context.update(
         actor=actor, roles=sorted(role.value for role in actor.roles), timezone=zone,
-        messages=[message_view(parts, m, screen) for m in
+        messages=[message_view(pages, m, screen) for m in
                   reversed(sandbox.inbox.of(email)[-MAX_MESSAGES:])],
         home=await home_view(parts, actor),
-        reply=parts.pages.reply_html(screen.reply) if screen.reply and
+        reply=pages.reply_html(screen.reply) if screen.reply and
         not _own_layout(screen.reply.template) else None,
         reply_profile=_profile(screen.reply.context) if screen.reply and
         screen.reply.template == "profile" else None,
@@ -81,14 +83,14 @@ def _profile(context: Any) -> dict[str, Any]:
             "limits": context["profile"].limits, "program": context["program_limits"]}
 
 
-def message_view(parts: SandboxParts, message: Any, screen: Any) -> dict[str, Any]:
+def message_view(pages: Pages, message: Any, screen: Any) -> dict[str, Any]:
     answered = screen.answered.get(message.ref)
     return {
         "ref": message.ref, "template": message.template, "at": message.at,
         "context": message.context,
-        "paragraphs": parts.pages.message_html(message.template, message.context),
-        "buttons": parts.pages.has_buttons(message.template) and answered is None,
-        "answer": parts.pages.reply_html(answered) if answered else None,
+        "paragraphs": pages.message_html(message.template, message.context),
+        "buttons": pages.has_buttons(message.template) and answered is None,
+        "answer": pages.reply_html(answered) if answered else None,
         "field_errors": screen.errors.get(message.ref, {}),
         "filled": screen.values.get(message.ref),
         "ics": message.context.get("invite") is not None,

@@ -107,11 +107,22 @@ def _policy(raw: Any) -> LimitPolicy | None:
 
 
 class Pages:
-    """Renders the sandbox page and its parts."""
+    """Renders the sandbox page and its parts, in one locale (``for_locale``)."""
 
     def __init__(self, renderer: Renderer) -> None:
         self.renderer = renderer
         self.env = web_env(renderer)
+        self._locales: dict[str, Pages] = {}
+
+    def for_locale(self, locale: str | None) -> Pages:
+        """The same pages in ``locale`` (``Renderer.for_locale``: English when the bot does
+        not speak it), made once per locale."""
+        renderer = self.renderer.for_locale(locale)
+        if renderer is self.renderer:
+            return self
+        if renderer.locale not in self._locales:
+            self._locales[renderer.locale] = Pages(renderer)
+        return self._locales[renderer.locale]
 
     def reply_html(self, reply: Reply) -> list[Markup]:
         return [html_line(line) for line in self.renderer.reply_lines(reply, MARKUP)]

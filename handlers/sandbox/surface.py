@@ -89,6 +89,10 @@ class Sandbox:
     def screen(self, email: str) -> Screen:
         return self.screens.setdefault(email, Screen())
 
+    def renderer_for(self, email: str) -> Renderer:
+        """The renderer in the person's locale (as the program last addressed them)."""
+        return self.renderer.for_locale(self.inbox.locale_of(email))
+
     async def actor(self, email: str) -> Actor:
         """Who ``email`` is right now, remembered as a sandbox person (so messages to their
         email reach their inbox), with the roles the program gives them."""
@@ -133,7 +137,7 @@ class Sandbox:
         elif answer.template == "invalid" and ref:
             form = clicks.form_of(action)
             spec = FORMS[form] if form else None
-            screen.errors[ref] = field_errors(self.renderer, spec, InvalidInput(
+            screen.errors[ref] = field_errors(self.renderer_for(email), spec, InvalidInput(
                 dict(answer.context["errors"]))) if spec else {}
             screen.values[ref] = dict(action.data)
             if not spec:
@@ -175,7 +179,8 @@ class Sandbox:
         if "known" not in context:
             context = (await dispatch(self.ctx, StartRequest(actor))).context
         screen.form = OpenForm("intake", context, values, field_errors(
-            self.renderer, FORMS["intake"], InvalidInput(dict(answer.context["errors"]))))
+            self.renderer_for(email), FORMS["intake"],
+            InvalidInput(dict(answer.context["errors"]))))
 
     async def reopen_intake(self, email: str) -> None:
         """The intake form's choices again (a form shown before a restart has none)."""

@@ -4,12 +4,9 @@ become markup, every web template compiling, and the page in Japanese from its c
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.support import Translations
 
 from bot.conversation.replies import Reply
 from bot.domain.policy import LimitPolicy
@@ -47,8 +44,8 @@ def test_every_web_template_compiles(name: str) -> None:
     Pages(Renderer()).env.get_template(name)
 
 
-def page(renderer: Renderer) -> str:
-    return Pages(renderer).render("page.html.j2", {
+def page(pages: Pages) -> str:
+    return pages.render("page.html.j2", {
         "csrf": "t", "email": None, "now": datetime(2026, 3, 2, 9, tzinfo=UTC),
         "jumps": (1, 24, 168), "program_timezone": "UTC", "fields_of": fields_of,
         "program_limits": LimitPolicy(),
@@ -57,22 +54,16 @@ def page(renderer: Renderer) -> str:
                    "advocates": [{"email": "a@y.example", "name": "Ada", "company": "Y"}]}})
 
 
-def test_the_page_in_japanese_from_the_sandbox_catalog(tmp_path: Path) -> None:
-    with CATALOG.open("rb") as po:
-        catalog = read_po(po, locale="ja")
-    mo = tmp_path / "sandbox.mo"
-    with mo.open("wb") as out:
-        write_mo(out, catalog)
-    renderer = Renderer()
-    with mo.open("rb") as compiled:
-        renderer.env.install_gettext_translations(  # type: ignore[attr-defined]
-            Translations(compiled), newstyle=True)
-    shown = page(renderer)
+def test_the_page_in_a_persons_locale() -> None:
+    english = Pages(Renderer())
+    shown = page(english.for_locale("ja_JP"))
     assert '<html lang="ja">' in shown
     assert "どなたとして操作しますか" in shown and "サインインはありません" in shown
     assert "Ada\uff08Y\uff09" in shown and "24時間" not in shown and "1日" in shown
-    english = page(Renderer())
-    assert "Who are you?" in english and "There is no sign-in" in english
+    assert english.for_locale("ja_JP") is english.for_locale("ja-JP")
+    assert english.for_locale("xx") is english and english.for_locale(None) is english
+    shown = page(english)
+    assert "Who are you?" in shown and "There is no sign-in" in shown
 
 
 def test_every_word_of_the_web_templates_has_its_japanese() -> None:
