@@ -23,17 +23,19 @@ MAX_MESSAGES = 40  # messages shown, newest first
 
 
 async def people(parts: SandboxParts) -> dict[str, list[dict[str, str]]]:
-    """Who can be played, by role: program managers (settings), advocates and their
-    account owners (the roster), and the reps played so far or suggested."""
+    """Who can be played, by role: program managers (settings), active advocates and
+    their account owners (the roster; a long one is cut, and anyone can be played by
+    their email), and the reps played so far."""
     sandbox = parts.sandbox
     async with sandbox.ctx.uow() as uow:
-        roster = await uow.advocates.list()
+        roster = await uow.advocates.active_roster()  # matching's copy: no roster read
     managers = sorted({pm.strip().lower() for pm in sandbox.ctx.program_managers if pm})
-    owners = sorted({a.account_owner_email.lower() for a in roster if a.account_owner_email})
+    owners = sorted({a.account_owner_email.lower() for a in roster
+                     if a.account_owner_email})[:MAX_PEOPLE]
     advocates = [{"email": a.email.lower(), "name": a.name, "company": a.company}
-                 for a in roster if a.status.value != "retired"][:MAX_PEOPLE]
+                 for a in roster[:MAX_PEOPLE]]
     taken = {*managers, *owners, *(a["email"] for a in advocates)}
-    reps = sorted(email for email in sandbox.people | set(sandbox.reps) if email not in taken)
+    reps = sorted(email for email in sandbox.people if email not in taken)
     def plain(emails: list[str]) -> list[dict[str, str]]:
         return [{"email": e, "name": "", "company": ""} for e in emails]
 

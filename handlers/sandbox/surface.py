@@ -81,7 +81,6 @@ class Sandbox:
         self.directory = SandboxDirectory()
         self.screens: dict[str, Screen] = {}
         self.people: set[str] = set()  # emails played here (reps have no roster row)
-        self.reps: tuple[str, ...] = ()  # reps offered before anyone played one
         # Awaited after each action, so the page shows what the outbox delivered; None
         # while nothing delivers yet (the demo is made before the scheduler starts).
         self.settle_with = settle

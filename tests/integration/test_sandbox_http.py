@@ -192,3 +192,18 @@ async def test_an_invite_is_only_downloaded_by_the_person_it_was_sent_to(
     assert response.headers["Content-Disposition"].endswith('.ics"')
     await play(client, MANAGER)
     assert (await client.get(f"/messages/{booked.ref}/invite.ics")).status == 404
+
+
+async def test_an_empty_database_still_lets_anyone_be_played(tmp_path: Path) -> None:
+    async with open_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}",
+                                 _env_file=None)) as bot_app:  # type: ignore[call-arg]
+        client = TestClient(TestServer(create_web_app(bot_app), host="127.0.0.1"))
+        await client.start_server()
+        try:
+            page = await (await client.get("/")).text()
+            assert "Nobody is on the roster yet" in page and 'id="person"' not in page
+            page = await play(client, "someone@vendor.example")
+            assert "You are someone (someone@vendor.example)" in page
+            assert "Sales rep" in page and "New reference request" in page
+        finally:
+            await client.close()
