@@ -67,11 +67,12 @@ async def seed(sandbox: Sandbox, clock: AheadClock) -> bool:
     await import_roster(ctx.uow, sample_roster(), now=ctx.now())
     settle, sandbox.settle_with = sandbox.settle_with, None  # nothing delivers yet
     try:
+        before = clock.ahead
         clock.jump(timedelta(days=-HISTORY_DAYS))
         try:
             await _past_engagement(sandbox, clock)
         finally:
-            clock.ahead = timedelta(0)
+            clock.ahead = before
         today = ctx.now().date()
         await sandbox.click(REP, intake("Globex Retail", today=today, industry="Retail",
                                         region="EMEA"))

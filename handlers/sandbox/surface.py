@@ -41,7 +41,7 @@ from handlers.sandbox.messenger import (
 log = logging.getLogger(__name__)
 
 MAX_TYPED = 2000  # characters of a typed command
-SETTLE_SECONDS = 3.0  # how long an action waits for the messages it queued to arrive
+SETTLE_SECONDS = 10.0  # how long an action waits at most for the messages it queued
 JUMP_STEP = timedelta(hours=1)  # the clock jumps ahead this much at a time (a call's
 # reminders are an hour and a day ahead: a step lands in each window)
 

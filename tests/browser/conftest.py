@@ -12,14 +12,18 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.clock import AheadClock
 from bot.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The sandbox's clock starts here, so the screenshot shows the same times every run.
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -44,6 +48,7 @@ class Served:
     def __init__(self, database: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
+        self.today = START.date()
         self.settings = Settings(database_url=f"sqlite:///{database}", port=self.port,
                                  program_managers=["pat.morgan@lumora.example"],
                                  sandbox_enabled=True, _env_file=None)  # type: ignore[call-arg]
@@ -81,7 +86,8 @@ class Served:
         from handlers.web import create_web_app
 
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with open_app(self.settings) as bot_app:
+        clock = AheadClock(START - datetime.now(UTC))
+        async with open_app(self.settings, clock=clock) as bot_app:
             await seed(bot_app.sandbox.sandbox, bot_app.clock)
             scheduler = start_scheduler(bot_app)
             await delivered(bot_app)

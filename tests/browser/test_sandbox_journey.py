@@ -14,6 +14,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REP = "sam.rivera@lumora.example"
 MANAGER = "pat.morgan@lumora.example"
+def expect(locator: Any) -> Any:
+    """Playwright's retrying assertion (imported here: without playwright the browser
+    fixture has already skipped, or failed on CI, before any test runs)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 UNLABELLED = re.compile(
     r"^\s*- (textbox|combobox|listbox|spinbutton|radio|checkbox|searchbox)\s*(\[.*\])?:?\s*$",
     re.MULTILINE)
@@ -44,7 +52,8 @@ class Visit:
             email = option.get_attribute("value")
         menu.select_option(email)
         self.page.get_by_role("button", name="Switch").click()
-        assert self.page.get_by_role("heading", name=re.compile(f"You are .*{email}"))
+        expect(self.page.get_by_role("heading", name=re.compile(f"You are .*{email}"))
+               ).to_be_visible()
 
     def unlabelled_inputs(self) -> list[str]:
         return UNLABELLED.findall(self.page.locator("body").aria_snapshot())
@@ -67,8 +76,8 @@ def file_request(page: Any, today: date) -> None:
 def test_a_request_walked_to_a_booked_call(sandbox: Any, browser: Any) -> None:
     visit = Visit(browser, sandbox.url, viewport={"width": 1280, "height": 900})
     page = visit.page
-    assert page.get_by_text("There is no sign-in").is_visible()
-    today = date.today()
+    expect(page.get_by_text("There is no sign-in")).to_be_visible()
+    today = sandbox.today
 
     visit.play(REP)
     # A form sent incomplete comes back with the error on its field, what was typed kept.
@@ -76,29 +85,29 @@ def test_a_request_walked_to_a_booked_call(sandbox: Any, browser: Any) -> None:
     form = page.get_by_role("form", name="New reference request")
     form.get_by_label("Prospect company").fill("Acme Bank")
     form.get_by_role("button", name="Show me the matches").click()
-    needed_by = form.get_by_label("Needed by", exact=True)
-    assert needed_by.get_attribute("aria-invalid") == "true"
-    assert form.get_by_text("Please fill this in.").first.is_visible()
-    assert form.get_by_label("Prospect company").input_value() == "Acme Bank"
+    expect(form.get_by_label("Needed by", exact=True)).to_have_attribute("aria-invalid",
+                                                                          "true")
+    expect(form.get_by_text("Please fill this in.").first).to_be_visible()
+    expect(form.get_by_label("Prospect company")).to_have_value("Acme Bank")
     assert visit.unlabelled_inputs() == []
     page.get_by_role("button", name="Close the form").click()
 
     file_request(page, today)
-    assert page.get_by_text(re.compile(r"Request #\d+ for Acme Bank")).first.is_visible()
+    expect(page.get_by_text(re.compile(r"Request #\d+ for Acme Bank")).first).to_be_visible()
     ask = page.get_by_role("button", name=re.compile(r"^Ask (?!the best)")).first
     advocate = (ask.text_content() or "").strip().removeprefix("Ask ")
     ask.click()
-    assert page.get_by_text("Asked.").first.is_visible()
+    expect(page.get_by_text("Asked.").first).to_be_visible()
 
     visit.play(named=advocate)
     page.get_by_role("button", name="Accept").first.click()
-    assert page.get_by_text("You said yes.").first.is_visible()
+    expect(page.get_by_text("You said yes.").first).to_be_visible()
     page.get_by_role("button", name=TIME_BUTTON).first.click()
-    assert page.get_by_text(re.compile("^Booked: ")).first.is_visible()
+    expect(page.get_by_text(re.compile("^Booked: ")).first).to_be_visible()
 
     visit.play(REP)
     confirmation = page.get_by_role("article").filter(has_text="Booked: your reference call")
-    assert confirmation.first.is_visible()
+    expect(confirmation.first).to_be_visible()
     assert advocate in (confirmation.first.text_content() or "")
     with page.expect_download() as download_info:
         confirmation.first.get_by_role("link", name=re.compile(r"calendar invite")).click()
@@ -113,7 +122,7 @@ def test_a_request_walked_to_a_booked_call(sandbox: Any, browser: Any) -> None:
     visit.play(MANAGER)
     page.get_by_role("button", name="Send me the digest now").click()
     digest = page.get_by_role("article").filter(has_text="Reference program: week")
-    assert digest.first.is_visible()
+    expect(digest.first).to_be_visible()
     chart = digest.first.get_by_role("img", name=re.compile("Bar chart of reference requests"))
     assert chart.evaluate("image => image.decode().then(() => image.naturalWidth)") > 0
     assert visit.unlabelled_inputs() == []
@@ -127,6 +136,7 @@ def test_the_page_fits_a_phone(sandbox: Any, browser: Any, width: int) -> None:
                   is_mobile=True)
     visit.play(REP)
     visit.page.get_by_role("button", name="New reference request").click()
+    expect(visit.page.get_by_role("form", name="New reference request")).to_be_visible()
     overflow = visit.page.evaluate(
         "() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
