@@ -45,3 +45,17 @@ def test_try_serves_the_demo_sandbox_at_the_printed_address(tmp_path: Path) -> N
     assert "Slack is not configured" in output  # try never talks to a real workspace
     assert (tmp_path / "advocate-bot-demo.db").is_file()
     assert not (tmp_path / "bot.db").exists()  # DATABASE_URL, the real one, untouched
+
+
+def test_serve_says_whether_the_sandbox_is_on_and_where(tmp_path: Path) -> None:
+    from bot.cli import _sandbox_line
+    from bot.config import Settings
+
+    def line(**values: object) -> str:
+        return _sandbox_line(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                                      _env_file=None, **values))  # type: ignore[call-arg]
+
+    assert line(port=3000).startswith("Sandbox: open http://127.0.0.1:3000/ in a browser")
+    assert "HOST=0.0.0.0 is not a loopback address" in line(host="0.0.0.0")
+    assert "SANDBOX_ENABLED=true serves it" in line(teams_enabled=True)
+    assert line(host="::1", port=8080).startswith("Sandbox: open http://[::1]:8080/")

@@ -18,7 +18,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.domain.model import Platform
 from bot.scheduler import start_scheduler
 from handlers.sandbox.app import delivered
-from handlers.sandbox.demo import REP, seed
+from handlers.sandbox.demo import ADVOCATE, REP, intake, seed
 from handlers.web import create_web_app
 
 MANAGER = "pat.morgan@lumora.example"
@@ -207,3 +207,36 @@ async def test_an_empty_database_still_lets_anyone_be_played(tmp_path: Path) -> 
             assert "Sales rep" in page and "New reference request" in page
         finally:
             await client.close()
+
+
+async def test_a_booked_calls_reminders_and_outcome_prompt_arrive_as_the_clock_jumps(
+        served: tuple[TestClient, Any]) -> None:
+    client, bot_app = served
+    sandbox = bot_app.sandbox.sandbox
+    filed = await sandbox.click(REP, intake("Umbrella Pay", today=bot_app.ctx.now().date(),
+                                            industry="Fintech", region="EMEA"))
+    request_id = int(filed.context["id"])
+    async with bot_app.uow() as uow:
+        amelia = await uow.advocates.get_by_email(ADVOCATE)
+    await sandbox.click(REP, {"verb": "request.ask", "request_id": str(request_id),
+                              "advocate_id": str(amelia.id)})
+    async with bot_app.uow() as uow:
+        ask = (await uow.asks.list_for_request(request_id))[-1]
+    await sandbox.click(ADVOCATE, {"verb": "ask.accept", "ask_id": str(ask.id)})
+    async with bot_app.uow() as uow:
+        engagement = await uow.engagements.get_for_request(request_id)
+    booked = await sandbox.click(ADVOCATE, {"verb": "schedule.pick", "slot": "0",
+                                            "engagement_id": str(engagement.id)})
+    assert booked.context["state"] == "scheduled"
+
+    def arrived(email: str, template: str) -> list[Any]:
+        return [m for m in sandbox.inbox.of(email) if m.template == template
+                and m.context.get("engagement_id") == engagement.id]
+
+    assert not arrived(ADVOCATE, "call_reminder") and not arrived(REP, "outcome_prompt")
+    await play(client, ADVOCATE)
+    page = await (await client.post("/jump", data={"csrf": await token(client),
+                                                   "hours": "168"})).text()
+    assert len(arrived(ADVOCATE, "call_reminder")) == 2  # a day and an hour before
+    assert arrived(REP, "outcome_prompt")
+    assert 'value="schedule.reschedule"' in page  # the reminder's button, on her page
