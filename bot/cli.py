@@ -94,7 +94,8 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    """advocate-bot: run a customer reference program in Slack and Microsoft Teams.
+    """advocate-bot: run a customer reference program in Slack and Microsoft Teams
+    (`advocate-bot try` plays it in your browser first).
 
     Settings come from environment variables (DATABASE_URL, PROGRAM_MANAGERS, ...) and an
     optional TOML file named by ADVOCATE_BOT_CONFIG. See README.md for the full list.
