@@ -201,4 +201,6 @@ def _advocates(words: str, actor: Actor) -> c.Command:
         return c.SendDigestNow(actor)
     if word == "import":
         return c.ImportRoster(actor)
+    if word == "report":
+        return c.SendReport(actor, rest)
     return c.Help(actor, "advocates")
