@@ -64,6 +64,7 @@ class SandboxParts:
         web_app.router.add_post("/jump", jump)
         web_app.router.add_get("/messages/{ref}/invite.ics", invite)
         web_app.router.add_get("/messages/{ref}/chart.png", chart)
+        web_app.router.add_get("/messages/{ref}/files/{index:[0-9]{1,3}}", message_file)
         web_app.router.add_get("/file", attachment)
         web_app.router.add_static("/static/", templates_dir() / "web" / "static")
 
@@ -231,6 +232,19 @@ async def chart(request: web.Request) -> web.Response:
     if png is None:
         raise refused(parts, web.HTTPNotFound, "no_chart")
     return web.Response(body=png, content_type="image/png")
+
+
+async def message_file(request: web.Request) -> web.Response:
+    """One of the charts or files a message carries (the program report's)."""
+    parts = _parts(request)
+    files = await parts.sandbox.files(_own_message(request, parts))
+    index = int(request.match_info["index"])
+    if index >= len(files):
+        raise refused(parts, web.HTTPNotFound, "no_file")
+    file = files[index]
+    disposition = "inline" if file.media_type.startswith("image/") else "attachment"
+    return web.Response(body=file.content, content_type=file.media_type, headers={
+        "Content-Disposition": f'{disposition}; filename="{_safe_name(file.filename)}"'})
 
 
 async def attachment(request: web.Request) -> web.Response:

@@ -61,7 +61,7 @@ async def page_context(parts: SandboxParts, pages: Pages, email: str | None, *,
     zone = zone_of(sandbox.ctx, actor)
     context.update(
         actor=actor, roles=sorted(role.value for role in actor.roles), timezone=zone,
-        messages=[message_view(pages, m, screen) for m in
+        messages=[message_view(pages, m, screen, await sandbox.files(m)) for m in
                   reversed(sandbox.inbox.of(email)[-MAX_MESSAGES:])],
         home=await home_view(parts, actor),
         reply=pages.reply_html(screen.reply) if screen.reply and
@@ -85,7 +85,8 @@ def _profile(context: Any) -> dict[str, Any]:
             "limits": context["profile"].limits, "program": context["program_limits"]}
 
 
-def message_view(pages: Pages, message: Any, screen: Any) -> dict[str, Any]:
+def message_view(pages: Pages, message: Any, screen: Any, files: list[Any]
+                 ) -> dict[str, Any]:
     answered = screen.answered.get(message.ref)
     return {
         "ref": message.ref, "template": message.template, "at": message.at,
@@ -97,6 +98,8 @@ def message_view(pages: Pages, message: Any, screen: Any) -> dict[str, Any]:
         "filled": screen.values.get(message.ref),
         "ics": message.context.get("invite") is not None,
         "chart": bool(message.context.get("chart")),
+        "files": [{"index": i, "title": f.title, "filename": f.filename,
+                   "image": f.media_type.startswith("image/")} for i, f in enumerate(files)],
     }
 
 

@@ -81,6 +81,7 @@ class Sandbox:
         self.messenger = SandboxMessenger(self.inbox)
         self.directory = SandboxDirectory()
         self.screens: dict[str, Screen] = {}
+        self._files: dict[str, list[Any]] = {}  # message ref -> its report files, made once
         self.people: set[str] = set()  # emails played here (reps have no roster row)
         # Awaited after each action, so the page shows what the outbox delivered; None
         # while nothing delivers yet (the demo is made before the scheduler starts).
@@ -88,6 +89,15 @@ class Sandbox:
 
     def screen(self, email: str) -> Screen:
         return self.screens.setdefault(email, Screen())
+
+    async def files(self, message: Any) -> list[Any]:
+        """The charts and files a message carries (the program report's:
+        ``Renderer.report_files``), made once, off the event loop."""
+        if message.ref not in self._files:
+            renderer = self.renderer.for_locale(message.locale)
+            self._files[message.ref] = await asyncio.to_thread(renderer.report_files,
+                                                               message.context)
+        return self._files[message.ref]
 
     def renderer_for(self, email: str) -> Renderer:
         """The renderer in the person's locale (as the program last addressed them)."""

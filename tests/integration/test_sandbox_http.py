@@ -240,3 +240,20 @@ async def test_a_booked_calls_reminders_and_outcome_prompt_arrive_as_the_clock_j
     assert len(arrived(ADVOCATE, "call_reminder")) == 2  # a day and an hour before
     assert arrived(REP, "outcome_prompt")
     assert 'value="schedule.reschedule"' in page  # the reminder's button, on her page
+
+
+async def test_the_program_reports_charts_and_files_come_with_its_message(
+        served: tuple[TestClient, Any]) -> None:
+    client, _ = served
+    await play(client, MANAGER)
+    page = await (await client.post("/say", data={"csrf": await token(client),
+                                                  "text": "/advocates report"})).text()
+    links = re.findall(r'<a href="(/messages/m\d+/files/\d+)" download="([^"]+)"', page)
+    assert {name.rsplit(".", 1)[1] for _, name in links} >= {"png", "csv", "xlsx"}
+    for link, name in links:
+        response = await client.get(link)
+        assert response.status == 200 and await response.read()
+        assert name in response.headers["Content-Disposition"]
+    assert (await client.get(links[0][0].rsplit("/", 1)[0] + "/999")).status == 404
+    await play(client, REP)
+    assert (await client.get(links[0][0])).status == 404  # not the rep's message
