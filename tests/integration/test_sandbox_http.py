@@ -166,21 +166,6 @@ async def test_a_message_forms_error_is_on_its_field_in_that_message(
 # --- time and files ----------------------------------------------------------------------
 
 
-async def test_jumping_ahead_a_week_brings_the_weekly_digest(
-        served: tuple[TestClient, Any]) -> None:
-    client, bot_app = served
-    await play(client, MANAGER)
-    csrf = await token(client)
-    before = bot_app.clock.ahead
-    assert not [m for m in bot_app.sandbox.sandbox.inbox.of(MANAGER) if m.template == "digest"]
-    page = await (await client.post("/jump", data={"csrf": csrf, "hours": "168"})).text()
-    assert bot_app.clock.ahead - before == timedelta(hours=168)
-    assert "Reference program: week" in page  # the digest's first line, for the manager
-    assert [m for m in bot_app.sandbox.sandbox.inbox.of(MANAGER) if m.template == "digest"]
-    assert (await client.post("/jump", data={"csrf": csrf, "hours": "5"})).status == 400
-    assert (await client.post("/jump", data={"hours": "24"})).status == 403
-
-
 async def test_an_invite_is_only_downloaded_by_the_person_it_was_sent_to(
         served: tuple[TestClient, Any]) -> None:
     client, bot_app = served
@@ -209,7 +194,7 @@ async def test_an_empty_database_still_lets_anyone_be_played(tmp_path: Path) -> 
             await client.close()
 
 
-async def test_a_booked_calls_reminders_and_outcome_prompt_arrive_as_the_clock_jumps(
+async def test_a_week_ahead_brings_the_calls_reminders_its_outcome_prompt_and_the_digest(
         served: tuple[TestClient, Any]) -> None:
     client, bot_app = served
     sandbox = bot_app.sandbox.sandbox
@@ -234,12 +219,17 @@ async def test_a_booked_calls_reminders_and_outcome_prompt_arrive_as_the_clock_j
                 and m.context.get("engagement_id") == engagement.id]
 
     assert not arrived(ADVOCATE, "call_reminder") and not arrived(REP, "outcome_prompt")
+    assert not [m for m in sandbox.inbox.of(MANAGER) if m.template == "digest"]
     await play(client, ADVOCATE)
-    page = await (await client.post("/jump", data={"csrf": await token(client),
-                                                   "hours": "168"})).text()
+    csrf, before = await token(client), bot_app.clock.ahead
+    assert (await client.post("/jump", data={"csrf": csrf, "hours": "5"})).status == 400
+    assert (await client.post("/jump", data={"hours": "168"})).status == 403
+    page = await (await client.post("/jump", data={"csrf": csrf, "hours": "168"})).text()
+    assert bot_app.clock.ahead - before == timedelta(hours=168)
     assert len(arrived(ADVOCATE, "call_reminder")) == 2  # a day and an hour before
     assert arrived(REP, "outcome_prompt")
     assert 'value="schedule.reschedule"' in page  # the reminder's button, on her page
+    assert [m for m in sandbox.inbox.of(MANAGER) if m.template == "digest"]  # Monday's
 
 
 async def test_the_program_reports_charts_and_files_come_with_its_message(
