@@ -26,6 +26,7 @@ def ensure_utc(value: datetime) -> datetime:
 class Platform(StrEnum):
     SLACK = "slack"
     TEAMS = "teams"
+    SANDBOX = "sandbox"  # the browser sandbox (handlers/sandbox): one local person at a time
 
 
 class Role(StrEnum):

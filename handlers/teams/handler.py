@@ -10,7 +10,7 @@ of the turn is rendered in it. Then:
   ``bot.conversation.words``, the parser Slack's slash commands use too, dispatched, and
   its reply rendered by ``replies.render``;
 * a card button arrives as an ``adaptiveCard/action`` invoke (Action.Execute), is read
-  into a command by ``commands.command_of``, dispatched, and answered with the reply's
+  into a command by ``clicks.command_of``, dispatched, and answered with the reply's
   card, which replaces the clicked one, so a second click finds no button;
   older clients send the Action.Submit fallback as a message with a ``value``, answered by
   updating the card the button was on;
@@ -39,7 +39,8 @@ from botbuilder.schema.teams import FileConsentCardResponse
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
-from bot.conversation import words
+from bot.conversation import clicks, words
+from bot.conversation.clicks import BadAction, CardAction, draft_from_form
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.replies import Reply as ConversationReply
@@ -55,12 +56,10 @@ from bot.i18n import normalize
 from bot.report_files import FILE_PREFIX as REPORT_FILE_PREFIX
 from bot.report_files import file_again
 from bot.services.context import ServiceContext
-from bot.services.intake import RequestDraft
 from bot.services.locales import reading
 from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, replies
 from handlers.teams.cards import TeamsCards
-from handlers.teams.commands import BadAction, CardAction
 from handlers.teams.graph import GraphGroups
 from handlers.teams.replies import EXPORT_CONTEXT, card_activity
 
@@ -313,7 +312,7 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     async def act(self, actor: Actor, value: Any) -> Reply:
         try:
-            action = commands.parse_action(value)
+            action = clicks.parse_action(value)
         except BadAction:
             return Reply(message=replies.text_of(self.cards_for(actor), "stale_button"))
         return await self.run(actor, action)
@@ -322,10 +321,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
         cards = self.cards_for(actor)
-        refused = commands.refusal(action, self.ctx.policy.limits, cards.renderer)
+        refused = clicks.refusal(action, self.ctx.policy.limits, cards.renderer)
         try:
             draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
-            command = None if refused is not None else commands.command_of(
+            command = None if refused is not None else clicks.command_of(
                 actor, action, zone=zone_of(self.ctx, actor), draft=draft)
         except BadAction:
             return Reply(message=replies.text_of(cards, "stale_button"))
@@ -405,36 +404,6 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def draft_from_form(data: Mapping[str, Any]) -> RequestDraft:
-    """The form's raw strings as a draft; ``validate_draft`` judges them."""
-
-    def text(name: str) -> str | None:
-        raw = data.get(name)
-        return None if raw is None else str(raw)
-
-    return RequestDraft(
-        prospect_company=text("prospect_company"),
-        reference_type=text("reference_type"),
-        needed_by=text("needed_by"),
-        opportunity_name=text("opportunity_name"),
-        crm_opportunity_id=text("crm_opportunity_id"),
-        opportunity_amount=text("opportunity_amount"),
-        opportunity_stage=text("opportunity_stage"),
-        industry=text("industry"),
-        region=text("region"),
-        company_size=text("company_size"),
-        products=text("products") or (),
-        use_cases=text("use_cases") or (),
-        language=text("language"),
-        proposed_times=commands.proposed_times(data),
-        timezone=text("timezone"),
-        call_length_minutes=text("call_length_minutes"),
-        meeting_link=text("meeting_link"),
-        notes=text("notes"),
-        parallel_asks=text("parallel_asks"),
-    )
 
 
 async def send_reply(turn_context: TurnContext, reply: Reply) -> None:

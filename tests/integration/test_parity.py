@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.conversation import clicks as teams_commands
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import HANDLERS
 from bot.conversation.forms import LIMIT_NAMES, forgive
@@ -26,7 +27,6 @@ from handlers.slack.blockkit import slack_renderer
 from handlers.slack.listeners import actions as slack_actions
 from handlers.slack.listeners import commands as slack_commands
 from handlers.slack.listeners import views as slack_views
-from handlers.teams import commands as teams_commands
 from handlers.teams.cards import TeamsCards, form_fields
 from tests.unit.conftest import actor
 

@@ -22,6 +22,7 @@ import adaptive_cards
 import jsonschema
 import pytest
 
+from bot.conversation.clicks import command_of, parse_action
 from bot.conversation.commands import PickTime
 from bot.conversation.dispatcher import advocate_view
 from bot.domain.errors import Problem
@@ -54,7 +55,6 @@ from handlers.teams.cards import (
     TeamsCards,
     card_size,
 )
-from handlers.teams.commands import command_of, parse_action
 from tests import digest_fixture
 from tests.fakes import FakeDatabase, FixedClock
 from tests.integration.teams.conftest import texts, without_host_config
