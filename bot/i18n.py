@@ -53,7 +53,7 @@ def parse_locale(value: str | None) -> Locale | None:
     except (ValueError, UnknownLocaleError):
         pass
     folded = text.casefold()
-    for code in _LANGUAGE_CODES:
+    for code in NAMED_LANGUAGES:
         locale = Locale.parse(code)
         names = {locale.get_display_name(code).casefold(),
                  *(locale.get_language_name(other).casefold() for other in ("en", "ja")),
@@ -65,7 +65,7 @@ def parse_locale(value: str | None) -> Locale | None:
 
 # The languages whose names (in English, Japanese and their own) are understood as well as
 # their codes: every language a roster is likely to name.
-_LANGUAGE_CODES = ("en", "ja", "de", "fr", "es", "pt", "it", "nl", "sv", "da", "fi", "nb",
+NAMED_LANGUAGES = ("en", "ja", "de", "fr", "es", "pt", "it", "nl", "sv", "da", "fi", "nb",
                    "pl", "cs", "tr", "ru", "uk", "ar", "he", "hi", "zh", "ko", "th", "vi",
                    "id", "ms")
 

@@ -9,6 +9,7 @@ that reached a person without passing through the catalog.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
@@ -17,9 +18,10 @@ from typing import Any
 from bot.i18n import PseudoTranslations
 from bot.rendering import Renderer
 
-_BRACKETED = re.compile(r"⟦[^⟦⟧]*⟧")
+# A bracketed word, or one whose end a length limit cut off (with its "…").
+_BRACKETED = re.compile(r"⟦[^⟦⟧]*(?:⟧|…?$)")
 _NOISE = re.compile(
-    r"https?://\S+|mailto:\S+|<[@#!][^>]*>|<[^|>]+\||:[a-z0-9_+-]+:|\b[\w.+-]+@[\w-]+\.[\w.]+"
+    r"https?://\S*|mailto:\S+|<[@#!][^>]*>|<[^|>]+\||:[a-z0-9_+-]+:|\b[\w.+-]+@[\w-]+\.[\w.]+"
     r"|data:[^\s\"]+|&(?:amp|lt|gt|quot|#\d+);")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -86,14 +88,29 @@ def _named_in_code() -> frozenset[str]:
     return frozenset([*REFERENCE_TYPE_LABELS.values(), *(t.label for t in Tier)])
 
 
+def _without_cut(text: str, value: str) -> str:
+    """``text`` without what is left of a long ``value`` that a length limit cut short."""
+    if len(value) < 40:
+        return text
+    start = text.find(value[:20])
+    while start >= 0:
+        end = start
+        while end < len(text) and end - start < len(value) and text[end] == value[end - start]:
+            end += 1
+        text = text[:start] + " " + text[end:]
+        start = text.find(value[:20])
+    return text
+
+
 def stray_words(text: str, data: Iterable[str] = ()) -> list[str]:
     """The words of ``text`` that are neither catalog words nor data."""
     data = set(data) - _named_in_code()
+    text = html.unescape(text)  # Slack's &amp; &lt; &gt;: data is matched as typed
     while True:  # innermost first: a sentence's placeholder may hold a bracketed word
         stripped = _BRACKETED.sub(" ", text)
         if stripped == text:
             break
         text = stripped
     for value in sorted({d for d in data if len(d) > 1}, key=len, reverse=True):
-        text = text.replace(value, " ")
+        text = _without_cut(text.replace(value, " "), value)
     return _WORD.findall(_NOISE.sub(" ", text))

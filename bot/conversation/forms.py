@@ -144,10 +144,11 @@ def intake_choices(known: KnownValues, *, timezone: str,
     keep = keep or {}
     return {
         "reference_type": [Choice(t.value, t.label) for t in ReferenceType],
-        "company_size": [Choice(s.value, f"{s.value} employees") for s in CompanySize],
-        "call_length_minutes": [Choice(str(n), f"{n} minutes")
+        # Worded by the forms' words (templates/text/forms/words.j2's `choice`).
+        "company_size": [Choice(s.value, s.value) for s in CompanySize],
+        "call_length_minutes": [Choice(str(n), str(n))
                                 for n in call_lengths(*keep.get("call_length_minutes", ()))],
-        "parallel_asks": [Choice(str(n), "1 at a time" if n == 1 else f"{n} at once")
+        "parallel_asks": [Choice(str(n), str(n))
                           for n in range(1, MAX_PARALLEL_ASKS + 1)],
         "timezone": timezone_choices(timezone),
         "industry": _choices(known.industries, keep.get("industry", ())),
