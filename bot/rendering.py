@@ -55,17 +55,10 @@ _SKELETONS = {"full": ("yMMMEd", "Hm"), "day_time": ("MMMEd", "Hm"), "day_clock"
               "day": ("MMMEd", None), "day_date": ("yMMMEd", None), "date": ("yMMMd", None),
               "time": (None, "Hm"), "stamp": ("yMd", "Hm")}
 _ZONED = {"full", "day_time", "time", "stamp"}
-# The strftime formats the templates were written with, by the style that replaced them.
-_STRFTIME = {"%a %d %b %Y, %H:%M %Z": "full", "%a %d %b, %H:%M %Z": "day_time",
-             "%a %d %b, %H:%M": "day_clock", "%a %d %b": "day", "%a %d %b %Y": "day_date",
-             "%d %b %Y": "date", "%H:%M %Z": "time", "%Y-%m-%d %H:%M UTC": "stamp"}
-
-
 def local_time(value: str | datetime, zone: str, style: str = "full",
                locale: str = DEFAULT_LOCALE) -> str:
     """Show an ISO or aware datetime in a person's own time zone and locale, in one of the
     styles above (``full``: weekday, date, year, time and zone)."""
-    style = _STRFTIME.get(style, style)
     if style not in _SKELETONS:
         raise ValueError(f"unknown local_time style {style!r}")
     moment = (datetime.fromisoformat(value) if isinstance(value, str) else value)
