@@ -43,7 +43,7 @@ def digest_command(
     except ValueError:
         raise typer.BadParameter(f"{week!r} is not a date like 2026-03-02",
                                  param_hint="--week") from None
-    language = _language(locale)
+    language = checked_locale(locale)
     settings = load_settings()
     text, png = asyncio.run(_run(settings, day, dry_run=dry_run, chart=chart is not None,
                                  locale=language))
@@ -52,7 +52,7 @@ def digest_command(
     typer.echo(text)
 
 
-def _language(locale: str | None) -> str | None:
+def checked_locale(locale: str | None) -> str | None:
     """The ``--locale`` asked for, checked: one the bot has a catalog for."""
     if locale is None:
         return None

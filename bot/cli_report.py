@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.cli_digest import checked_locale
 from bot.config import load_settings
-from bot.i18n import normalize
 
 if TYPE_CHECKING:
     from bot.services.report import ReportPeriod
@@ -69,10 +69,7 @@ def report_command(
                                  param_hint="--output")
     if charts is not None and not charts.is_dir():
         raise typer.BadParameter(f"{str(charts)!r} is not a folder", param_hint="--charts")
-    if locale is not None and normalize(locale) is None:
-        raise typer.BadParameter(f"{locale!r} is not a locale (e.g. ja, en-US)",
-                                 param_hint="--locale")
-    content, pngs = asyncio.run(_run(period, fmt, charts is not None, locale))
+    content, pngs = asyncio.run(_run(period, fmt, charts is not None, checked_locale(locale)))
     if charts is not None:
         for name, png in pngs.items():
             (charts / f"{name}.png").write_bytes(png)
@@ -93,7 +90,7 @@ async def _run(period: ReportPeriod, fmt: Format, with_charts: bool, locale: str
     settings = load_settings()
     async with open_app(settings) as bot_app:
         context = report_context(await program_report(bot_app.ctx, period))
-    renderer = Renderer().for_locale(locale or getattr(settings, "program_locale", None))
+    renderer = Renderer().for_locale(locale or settings.program_locale)
     if fmt is Format.xlsx:
         content = report_files.xlsx_bytes(renderer, context)
     elif fmt is Format.csv:

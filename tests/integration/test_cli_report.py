@@ -92,6 +92,7 @@ def test_the_report_in_japanese(run) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("args", "named"), [
     (["--locale", "klingon-ish"], "--locale"),
+    (["--locale", "fr"], "not a language the bot speaks"),
     (["--from", "2026-04-01", "--to", "2026-03-31"], "comes before its first"),
     (["--from", "1 April"], "--from"),
     (["--format", "xlsx"], "--output"),
