@@ -40,14 +40,6 @@ def program_channel(ctx: ServiceContext) -> Person | None:
                   timezone=ctx.program_timezone)
 
 
-def ordinal(n: int) -> str:
-    """"first", "2nd", "3rd", "5th", "11th", "21st": how the milestone posts count."""
-    if n == 1:
-        return "first"
-    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def _advocate_context(ctx: ServiceContext, advocate: Advocate) -> dict[str, Any]:
     return {
         "advocate_name": advocate.name,
@@ -84,7 +76,7 @@ async def _recognise(ctx: ServiceContext, uow: UnitOfWork, item: CompletedEngage
         return 0
     public = advocate.public_recognition and channel is not None
     base = {**_advocate_context(ctx, advocate), "engagement_id": item.engagement_id,
-            "points": item.points, "count": item.ordinal, "ordinal": ordinal(item.ordinal),
+            "points": item.points, "count": item.ordinal,
             "reference_type_label": ReferenceType(item.reference_type).label}
     queued = 0
     if public and channel is not None:
@@ -125,4 +117,4 @@ async def post_top_advocates(ctx: ServiceContext, now: datetime, period: str) ->
     return 1
 
 
-__all__ = ["ordinal", "post_top_advocates", "program_channel", "recognise_engagements"]
+__all__ = ["post_top_advocates", "program_channel", "recognise_engagements"]

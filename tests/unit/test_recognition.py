@@ -20,7 +20,7 @@ from bot.domain.policy import JobsPolicy
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.nudges import nudge_needed_by, remind_expiring_asks
-from bot.services.recognition import ordinal, post_top_advocates, recognise_engagements
+from bot.services.recognition import post_top_advocates, recognise_engagements
 from tests.fakes import FakeDatabase
 from tests.unit.conftest import PM_EMAIL, REP_EMAIL, AddAdvocate, outbox, person, templates_to
 
@@ -88,7 +88,10 @@ async def test_named_advocates_are_thanked_in_the_channel_and_others_privately(
     private = [t for m, t in zip(outbox(db), texts, strict=True)
                if m.template == "milestone_private"]
     assert "that was your 2nd engagement" in private[0]
-    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 25, 101)] == [
+    from bot.rendering import Renderer
+
+    labels = Renderer().env.get_template("text/replies/labels.j2").module
+    assert [str(labels.ordinal(n)) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 25, 101)] == [
         "first", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "25th", "101st"]
     first = next(m for m in outbox(db) if m.template == "recognition_engagement")
     assert first.context["tier"] == "Gold" and first.context["reference_type_label"] == (
