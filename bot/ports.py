@@ -27,6 +27,7 @@ from bot.domain.model import (
     ReferenceRequest,
     Usage,
 )
+from bot.domain.nomination import ConsentRecord, Nomination
 from bot.domain.policy import LimitPolicy
 
 
@@ -533,6 +534,49 @@ class ReportRepository(Protocol):
         ...
 
 
+class NominationRepository(Protocol):
+    """Nominations (``bot.domain.nomination``) and the roster questions of the readiness
+    check."""
+
+    async def add(self, nomination: Nomination) -> Nomination: ...
+
+    async def update(self, nomination: Nomination) -> None: ...
+
+    async def get(self, nomination_id: int) -> Nomination | None: ...
+
+    async def get_for_update(self, nomination_id: int) -> Nomination | None: ...
+
+    async def for_email(self, email: str) -> list[Nomination]:
+        """Every nomination of this contact (any case), newest first."""
+        ...
+
+    async def waiting(self, *, created_before: datetime) -> list[Nomination]:
+        """Pending nominations filed before this moment, oldest first."""
+        ...
+
+    async def account_contacts(self, domain: str) -> list[Advocate]:
+        """The roster's contacts whose email is at ``domain``."""
+        ...
+
+    async def engagements_since(self, advocate_ids: Sequence[int], since: datetime) -> int:
+        """Engagements counting toward the limits, by these advocates, since ``since``."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    async def add(self, record: ConsentRecord) -> ConsentRecord: ...
+
+    async def latest(self, email: str) -> ConsentRecord | None: ...
+
+    async def latest_all(self) -> dict[str, ConsentRecord]:
+        """The latest consent of everyone, by lower-case email."""
+        ...
+
+    async def forget(self, email: str) -> int:
+        """Delete this person's consents; how many there were."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the ``async with`` block without ``commit()`` rolls back."""
 
@@ -545,6 +589,8 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     idempotency: Idempotency
     reports: ReportRepository
+    nominations: NominationRepository
+    consents: ConsentRepository
 
     async def __aenter__(self) -> Self: ...
 

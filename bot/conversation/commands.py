@@ -16,6 +16,7 @@ from typing import Literal
 from bot.domain.errors import Problem
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.services.intake import RequestDraft
+from bot.services.onboarding import OnboardingAnswers
 
 HelpTopic = Literal["all", "reference", "advocate", "advocates"]
 
@@ -154,7 +155,8 @@ class ImportRoster(Command):
 
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
-                   "own_limits", "check_in_limits", "check_in_feedback", "pause"]
+                   "own_limits", "check_in_limits", "check_in_feedback", "pause",
+                   "nomination_decline", "onboarding"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,15 +284,53 @@ class OpenForm(Command):
     subject_id: int
 
 
+# --- nominations (account owners and program managers) and invites -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Nominate(Command):
+    """``advocates nominate EMAIL [--override] [why]``; ``email`` "" asks which."""
+
+    email: str = ""
+    reason: str = ""
+    name: str = ""
+    override: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecideNomination(Command):
+    nomination_id: int
+    approve: bool
+    reason: str = ""
+
+
+InviteAnswer = Literal["not_now", "no_thanks"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInvite(Command):
+    """"Not now" or "No thanks" on an invite ("Join" is the onboarding form)."""
+
+    nomination_id: int
+    answer: InviteAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOnboarding(Command):
+    nomination_id: int
+    answers: OnboardingAnswers
+
+
 BUTTON_COMMANDS: tuple[type[Command], ...] = (
     SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
     ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
     ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
+    DecideNomination, AnswerInvite, SubmitOnboarding,
 )
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
     ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster,
+    ExportRoster, SendDigestNow, ImportRoster, Nominate,
 )

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bot.conversation import commands as c
+from bot.conversation import nominating
 from bot.conversation.forms import forgive
 from bot.conversation.once import Repeat, once
 from bot.conversation.replies import Attachment, Reply, text_reply
@@ -362,6 +363,8 @@ async def leave_profile(ctx: ServiceContext, command: c.LeaveFromProfile) -> Rep
 
 async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     """What a form needs to be shown, checked against the person opening it."""
+    if command.form in nominating.FORMS:
+        return await nominating.open_form(ctx, command)
     context: dict[str, Any] = {"subject_id": command.subject_id}
     if command.form in ("propose_time", "outcome"):
         brief = await engagement_brief(
@@ -416,4 +419,5 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ExportRoster: export,
     c.SendDigestNow: digest_now,
     c.ImportRoster: import_elsewhere,
+    **nominating.HANDLERS,
 }

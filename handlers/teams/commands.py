@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.conversation import commands as c
 from bot.conversation.forms import LIMIT_NAMES
 from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Kind, Sources, check, refused_reply
+from bot.conversation.nominating import onboarding_answers
 from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
@@ -42,6 +43,8 @@ VERBS = frozenset({
     "checkin.answer", "checkin.feedback",
     "profile.pause", "profile.resume", "profile.limits", "profile.leave",
     "roster.show", "roster.limits",
+    "nomination.approve", "nomination.decline",
+    "invite.join", "invite.not_now", "invite.no_thanks",
 })
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -196,7 +199,8 @@ FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
               "approval.deny": "deny_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
-              "profile.pause": "pause", "checkin.feedback": "check_in_feedback"}
+              "profile.pause": "pause", "checkin.feedback": "check_in_feedback",
+              "nomination.decline": "nomination_decline", "invite.join": "onboarding"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -248,6 +252,8 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return _schedule(actor, action, what, zone)
     if group == "outcome":
         return _outcome(actor, action, what)
+    if group in ("nomination", "invite"):
+        return _nomination(actor, action, what)
     if verb == "checkin.feedback":
         return c.SendCheckInFeedback(actor, action.integer("advocate_id"),
                                      action.text("feedback"))
@@ -284,6 +290,20 @@ def _outcome(actor: Actor, action: CardAction, what: str) -> c.Command:
     return c.RecordOutcome(actor, engagement_id, Outcome(chosen),
                            helpfulness=helpfulness(action.data.get("helpfulness")),
                            influenced_amount=amount(action.data.get("influenced_amount")))
+
+
+def _nomination(actor: Actor, action: CardAction, what: str) -> c.Command:
+    """A program manager's decision, or the invited contact's answer (Join submits the
+    onboarding form)."""
+    nomination_id = action.integer("nomination_id")
+    if what in ("approve", "decline"):
+        return c.DecideNomination(actor, nomination_id, what == "approve",
+                                  action.text("reason"))
+    if what == "join":
+        return c.SubmitOnboarding(actor, nomination_id,
+                                  onboarding_answers(form_values("onboarding", action.data)))
+    return c.AnswerInvite(actor, nomination_id,
+                          "not_now" if what == "not_now" else "no_thanks")
 
 
 def _profile(actor: Actor, action: CardAction) -> c.Command:
