@@ -275,11 +275,11 @@ def forget_command(
         f"{_count(report.audit_entries_scrubbed, 'audit entry', 'audit entries')}.")
     typer.echo(f"Kept for the program's numbers: {_plural(report.engagements, 'engagement')}, "
                f"{_plural(report.points, 'point')}.")
-    if report.kept_engagements:
-        typer.secho(
-            f"{_plural(report.kept_engagements, 'agreed engagement')} stay on the calendar; "
-            "the bot will not contact the advocate about them, so tell the reps.",
-            fg=typer.colors.YELLOW, err=True)
+    if report.cancelled_engagements:
+        typer.echo(
+            f"Cancelled {_plural(report.cancelled_engagements, 'agreed engagement')} not yet "
+            "held; the reps are told (with a calendar cancellation for a booked call) and "
+            "their requests go to the next advocate.")
 
 
 async def _forget(settings: Settings, email: str) -> privacy.ForgetReport:

@@ -554,6 +554,10 @@ class NominationRepository(Protocol):
         """Pending nominations filed before this moment, oldest first."""
         ...
 
+    async def forget(self, email: str) -> int:
+        """Delete this person's nominations; how many there were."""
+        ...
+
     async def account_contacts(self, domain: str) -> list[Advocate]:
         """The roster's contacts whose email is at ``domain``."""
         ...

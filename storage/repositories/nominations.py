@@ -58,6 +58,12 @@ class SqlNominationRepository(_EntityRepository[Nomination, NominationRow]):
                 .order_by(NominationRow.created_at.desc(), NominationRow.id.desc()))
         return [_nomination(r) for r in await self._session.scalars(stmt)]
 
+    async def forget(self, email: str) -> int:
+        """Delete a forgotten person's nominations; how many there were."""
+        result = await self._session.execute(delete(NominationRow).where(
+            NominationRow.email_key == email.strip().lower()))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def waiting(self, *, created_before: datetime) -> list[Nomination]:
         """Pending nominations filed before this moment, oldest first (the digest)."""
         stmt = (select(NominationRow)
