@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Person
+from bot.domain.nomination import Nomination
 from bot.domain.periods import local_date, week_bounds, week_label, week_start
 from bot.ports import (
     AdvocateLoad,
@@ -41,6 +42,7 @@ from bot.services.roles import manager_people
 TREND_WEEKS = 12
 ATTENTION_ITEMS = 3  # per kind: the digest must fit one Slack section (3,000 chars)
 DONE_PREFIX = "done:"
+NOMINATION_WAIT_DAYS = 7  # a nomination pending longer is listed under "needs attention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +78,15 @@ class Digest:
     series: tuple[tuple[str, int, int], ...] = field(default=())
     sla_hours: int = 0  # the windows two metrics are about, for their labels
     idle_days: int = 0
+    nominations: tuple[Nomination, ...] = ()  # pending over NOMINATION_WAIT_DAYS at ``end``
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.waiting or self.loads or self.renewals or self.dead_letters)
+        return bool(self.waiting or self.loads or self.renewals or self.dead_letters
+                    or self.nominations)
 
 
 def _rate(flow: FlowStats) -> float | None:
@@ -143,11 +147,14 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
         Metric("influenced", flow.influenced, before.influenced, "money"),
         Metric("dead_letters", dead_count, dead_before),
     )
+    nominations = await uow.nominations.waiting(
+        created_before=end - timedelta(days=NOMINATION_WAIT_DAYS))
     return Digest(period=period, start=start, end=end, timezone=ctx.program_timezone,
                   metrics=metrics, top_advocates=tuple(top), waiting=tuple(waiting),
                   loads=tuple(loads[:ATTENTION_ITEMS]), renewals=tuple(renewals),
                   renewals_total=renewals_total, dead_letters=tuple(dead), series=series,
-                  sla_hours=jobs.request_sla_hours, idle_days=jobs.idle_days)
+                  sla_hours=jobs.request_sla_hours, idle_days=jobs.idle_days,
+                  nominations=tuple(nominations))
 
 
 def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
@@ -181,6 +188,10 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
             "renewals_total": digest.renewals_total,
             "dead_letters": [{"recipient": d.recipient, "template": d.template,
                               "error": d.error} for d in digest.dead_letters],
+            "nominations": [{"name": n.name or n.email.split("@", 1)[0], "email": n.email,
+                             "nominator": n.nominator_name or n.nominator_email,
+                             "waiting_days": (digest.end - n.created_at).days}
+                            for n in digest.nominations],
         },
         "needs_attention": digest.needs_attention,
         "trend": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in digest.series],

@@ -47,7 +47,6 @@ from bot.services.roles import manager_people
 MAX_CHOICES = 100  # Slack's and Teams' menus: the roster's values the invite's form offers
 REASON_MAX_CHARS = 500
 NAME_MAX_CHARS = 200
-WAITING_DAYS = 7  # a pending nomination this old is in the weekly digest
 INVITE = "nomination_invite"
 _EMAIL_MAX = 320
 
@@ -277,12 +276,6 @@ async def undeliverable(ctx: ServiceContext, uow: UnitOfWork, now: datetime,
                key=f"nomination_pass_on:{n.id}")
 
 
-async def waiting_nominations(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
-    """Pending nominations older than ``WAITING_DAYS`` (the weekly digest)."""
-    found = await uow.nominations.waiting(created_before=now - timedelta(days=WAITING_DAYS))
-    return [nomination_view(n) for n in found]
-
-
 __all__ = ["Filed", "answer_invite", "contact_nomination", "decide_nomination",
            "invite_context", "invite_key", "nominate", "nomination_view", "tell_answered",
-           "undeliverable", "waiting_nominations"]
+           "undeliverable"]
