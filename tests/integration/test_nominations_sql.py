@@ -4,6 +4,7 @@ roster row and the consent record, and the dead-letter hand-over of an invite.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,9 +26,14 @@ from bot.domain.model import (
     Role,
 )
 from bot.domain.nomination import NominationState
+from bot.domain.policy import LimitPolicy
+from bot.rendering import Renderer
 from bot.services.consent import CURRENT_VERSION
 from bot.services.context import ServiceContext
 from bot.services.nominations import undeliverable
+from handlers.slack import blockkit
+from handlers.slack.home import advocate_home, profile_message
+from handlers.teams.cards import TeamsCards
 from storage.tables import OutboxRow
 from storage.uow import SqlUnitOfWorkFactory
 from tests.fakes import FixedClock
@@ -113,6 +119,15 @@ async def test_a_nomination_walks_to_an_active_advocate_with_consent(
     templates = [(m[0], m[1]) for m in await outbox(uow_factory)]
     assert (CONTACT, "advocate_welcome") in templates
     assert (OWNER, "nomination_answered") in templates
+    # `/advocate me` (and a manager's `advocates show`) show the consent, on both surfaces.
+    shown = await dispatch(ctx, c.ShowMyProfile(who(CONTACT, Role.ADVOCATE)))
+    profile = shown.context["profile"]
+    slack = profile_message(blockkit.install(Renderer()), advocate=advocate_home(profile),
+                            timezone="UTC")
+    teams = TeamsCards(Renderer()).profile(profile, viewer="manager", timezone="UTC",
+                                           program_limits=LimitPolicy())
+    for text in (json.dumps(slack), json.dumps(teams)):
+        assert "Consent: agreed on 02 Mar 2026 in Slack, wording v1." in text
     # And now they are an advocate: nominating them again says so.
     refused = await dispatch(ctx, c.Nominate(owner, email=CONTACT))
     assert [p.code for p in refused.context["problem"].params["reasons"]] == [
