@@ -235,20 +235,21 @@ def show_command(
 ) -> None:
     """Every roster field of one advocate, under the same names as the CSV columns."""
     settings = load_settings()
-    advocate = asyncio.run(_show(settings, email))
+    advocate, version = asyncio.run(_show(settings, email))
     table = Table(title=Text(f"{advocate.name} — {advocate.company}"), show_header=False)
     table.add_column("Field", style="bold")
     table.add_column("Value")
-    for header, value in roster.describe(advocate):
+    for header, value in roster.describe(advocate, version):
         table.add_row(Text(header), Text(value or "-"))
     Console().print(table)
 
 
-async def _show(settings: Settings, email: str) -> Advocate:
+async def _show(settings: Settings, email: str) -> tuple[Advocate, str]:
     from bot.bootstrap import open_app
 
     async with open_app(settings) as bot_app:
-        return await roster.get_advocate(bot_app.uow, email)
+        advocate = await roster.get_advocate(bot_app.uow, email)
+        return advocate, await roster.consent_version(bot_app.uow, advocate.email)
 
 
 @app.command("forget")

@@ -570,6 +570,10 @@ class NominationRepository(Protocol):
 class ConsentRepository(Protocol):
     async def add(self, record: ConsentRecord) -> ConsentRecord: ...
 
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int:
+        """Record many consents at once (a roster import)."""
+        ...
+
     async def latest(self, email: str) -> ConsentRecord | None: ...
 
     async def latest_all(self) -> dict[str, ConsentRecord]:

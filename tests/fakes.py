@@ -661,6 +661,11 @@ class FakeConsents(_Repo):
         self._s.consents.append(stored)
         return stored
 
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int:
+        for record in records:
+            await self.add(record)
+        return len(records)
+
     async def latest(self, email: str) -> ConsentRecord | None:
         return (await self.latest_all()).get(email.strip().lower())
 

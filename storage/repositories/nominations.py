@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from bot.domain.errors import Problem
 from bot.domain.model import Advocate
@@ -96,16 +96,27 @@ def _consent(row: ConsentRow) -> ConsentRecord:
                          recorded_by=row.recorded_by)
 
 
+def _consent_values(record: ConsentRecord) -> dict[str, Any]:
+    return {"email": record.email, "email_key": record.email.strip().lower(),
+            "advocate_id": record.advocate_id, "version": record.version,
+            "agreed_at": _utc(record.agreed_at), "platform": record.platform,
+            "agreed_to": list(record.agreed_to), "source": record.source,
+            "recorded_by": record.recorded_by}
+
+
 class SqlConsentRepository(_Repository):
     async def add(self, record: ConsentRecord) -> ConsentRecord:
-        row = ConsentRow(email=record.email, email_key=record.email.strip().lower(),
-                         advocate_id=record.advocate_id, version=record.version,
-                         agreed_at=_utc(record.agreed_at), platform=record.platform,
-                         agreed_to=list(record.agreed_to), source=record.source,
-                         recorded_by=record.recorded_by)
+        row = ConsentRow(**_consent_values(record))
         self._session.add(row)
         await self._session.flush()
         return _consent(row)
+
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int:
+        """Record many consents in one statement (a roster import)."""
+        if records:
+            await self._session.execute(insert(ConsentRow), [_consent_values(r)
+                                                             for r in records])
+        return len(records)
 
     async def latest(self, email: str) -> ConsentRecord | None:
         stmt = (select(ConsentRow).where(ConsentRow.email_key == email.strip().lower())
