@@ -316,6 +316,13 @@ class AnswerInvite(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfirmConsent(Command):
+    """The advocate agrees to a new consent wording (their check-in asks)."""
+
+    advocate_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitOnboarding(Command):
     nomination_id: int
     answers: OnboardingAnswers
@@ -325,7 +332,7 @@ BUTTON_COMMANDS: tuple[type[Command], ...] = (
     SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
     ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
     ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
-    DecideNomination, AnswerInvite, SubmitOnboarding,
+    DecideNomination, AnswerInvite, SubmitOnboarding, ConfirmConsent,
 )
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (

@@ -12,7 +12,7 @@ from bot.conversation.formspec import Sources
 from bot.conversation.replies import Reply, text_reply
 from bot.conversation.views import zone_of
 from bot.domain.errors import Problem
-from bot.services import nominations, onboarding
+from bot.services import consent, nominations, onboarding
 from bot.services.consent import CURRENT_VERSION
 from bot.services.context import ServiceContext
 from bot.services.intake import known_values
@@ -92,7 +92,13 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     return Reply(command.form, context, form=command.form)
 
 
+async def confirm_consent(ctx: ServiceContext, command: c.ConfirmConsent) -> Reply:
+    record = await consent.reconfirm(ctx, command.actor, command.advocate_id)
+    return text_reply("consent_confirmed", "good", version=record.version)
+
+
 HANDLERS: dict[type[c.Command], Any] = {
+    c.ConfirmConsent: confirm_consent,
     c.Nominate: nominate,
     c.DecideNomination: decide,
     c.AnswerInvite: answer_invite,

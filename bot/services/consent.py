@@ -14,8 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.domain.errors import NotAllowed
+from bot.domain.model import Actor
 from bot.domain.nomination import ConsentRecord
 from bot.ports import UnitOfWork
+from bot.services.context import ServiceContext, actor_label, audit
+from bot.services.roles import is_advocate
 
 CURRENT_VERSION = "v1"
 SELF = "self"
@@ -23,8 +27,9 @@ PROGRAM_MANAGER = "program_manager"
 
 
 def needs_reconfirm(record: ConsentRecord | None) -> bool:
-    """An advocate who agreed to another wording than today's (or never did in chat)."""
-    return record is None or record.version != CURRENT_VERSION
+    """An advocate whose latest consent is to another wording than today's: asked to
+    confirm again at their next check-in."""
+    return record is not None and record.version != CURRENT_VERSION
 
 
 def consent_view(record: ConsentRecord | None) -> dict[str, Any] | None:
@@ -46,5 +51,24 @@ async def record_consent(uow: UnitOfWork, *, email: str, advocate_id: int | None
         recorded_by=recorded_by or email))
 
 
+async def reconfirm(ctx: ServiceContext, actor: Actor, advocate_id: int) -> ConsentRecord:
+    """The advocate agrees to today's wording (from their check-in): a new record, to what
+    they had agreed to before."""
+    now = ctx.now()
+    async with ctx.uow() as uow:
+        advocate = await uow.advocates.get(advocate_id)
+        if advocate is None or not is_advocate(actor, advocate):
+            raise NotAllowed("not_yours")
+        before = await uow.consents.latest(advocate.email)
+        platform = actor.person.identity.platform.value if actor.person.identity else "chat"
+        record = await record_consent(uow, email=advocate.email, advocate_id=advocate_id,
+                                      now=now, platform=platform,
+                                      agreed_to=before.agreed_to if before else ())
+        await audit(uow, now, actor_label(actor.person), "consent.confirmed",
+                    f"advocate:{advocate_id}", version=CURRENT_VERSION, platform=platform)
+        await uow.commit()
+    return record
+
+
 __all__ = ["CURRENT_VERSION", "PROGRAM_MANAGER", "SELF", "consent_view", "needs_reconfirm",
-           "record_consent"]
+           "reconfirm", "record_consent"]

@@ -74,6 +74,8 @@ ACTION_INVITE_JOIN: Final = "invite_join"  # value "nomination_id"; opens VIEW_O
 ACTION_INVITE_NOT_NOW: Final = "invite_not_now"  # value "nomination_id"
 ACTION_INVITE_NO_THANKS: Final = "invite_no_thanks"  # value "nomination_id"; confirm dialog
 
+ACTION_CONSENT_CONFIRM: Final = "consent_confirm"  # value "advocate_id" (the check-in)
+
 # Shortcuts (also in manifest.yml).
 SHORTCUT_NOMINATE: Final = "nominate_advocate"  # message shortcut: the author is nominated
 SHORTCUT_REQUEST: Final = "request_reference"  # global shortcut: opens the intake

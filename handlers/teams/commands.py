@@ -44,7 +44,7 @@ VERBS = frozenset({
     "profile.pause", "profile.resume", "profile.limits", "profile.leave",
     "roster.show", "roster.limits",
     "nomination.approve", "nomination.decline",
-    "invite.join", "invite.not_now", "invite.no_thanks",
+    "invite.join", "invite.not_now", "invite.no_thanks", "consent.confirm",
 })
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -252,6 +252,8 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return _schedule(actor, action, what, zone)
     if group == "outcome":
         return _outcome(actor, action, what)
+    if verb == "consent.confirm":
+        return c.ConfirmConsent(actor, action.integer("advocate_id"))
     if group in ("nomination", "invite"):
         return _nomination(actor, action, what)
     if verb == "checkin.feedback":

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 # Replies that tell the clicking person something the outbox does not.
 TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left",
-                  "left_program", "nomination_decision", "invite_answered"})
+                  "left_program", "nomination_decision", "invite_answered",
+                  "consent_confirmed"})
 
 
 def _one(action: dict[str, Any]) -> int:
@@ -89,6 +90,8 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
         chosen = str((action.get("selected_option") or {}).get("value") or "")
         advocate_id, months = forms.parse_pause_value(chosen)
         return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.PAUSE, months=months)
+    if name == a.ACTION_CONSENT_CONFIRM:
+        return c.ConfirmConsent(actor, _one(action))
     if name == a.ACTION_NOMINATION_APPROVE:
         return c.DecideNomination(actor, _one(action), True)
     if name in (a.ACTION_INVITE_NOT_NOW, a.ACTION_INVITE_NO_THANKS):
@@ -119,7 +122,8 @@ BUTTONS = (
     ids.ACTION_PICK_SLOT, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
     ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, ids.ACTION_NOMINATION_APPROVE,
-    ids.ACTION_INVITE_NOT_NOW, ids.ACTION_INVITE_NO_THANKS, *UNKEYED,
+    ids.ACTION_INVITE_NOT_NOW, ids.ACTION_INVITE_NO_THANKS, ids.ACTION_CONSENT_CONFIRM,
+    *UNKEYED,
 )
 
 
