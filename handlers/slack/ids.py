@@ -66,7 +66,6 @@ ACTION_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # value "advocate_id"; open
 # Nominations and invites.
 VIEW_NOMINATION_DECLINE: Final = "nomination_decline"  # private_metadata: nomination id
 VIEW_ONBOARDING: Final = "onboarding"  # private_metadata: nomination id
-VIEW_NOMINATE: Final = "nominate"  # the nominate form (shortcut); private_metadata ""
 ACTION_NOMINATION_APPROVE: Final = "nomination_approve"  # value "nomination_id"
 ACTION_NOMINATION_DECLINE: Final = "nomination_decline"  # value "nomination_id"; opens
 #   VIEW_NOMINATION_DECLINE
