@@ -126,7 +126,7 @@ async def join(ctx: ServiceContext, actor: Actor, nomination_id: int,
         await record_consent(uow, email=n.email, advocate_id=advocate.id, now=now,
                              platform=platform, agreed_to=agreed)
         n.move(NominationState.JOINED, now)
-        n.answered_at, n.advocate_id = now, advocate.id
+        n.answered_at, n.advocate_id, n.name = now, advocate.id, advocate.name
         await uow.nominations.update(n)
         await audit(uow, now, actor_label(actor.person), "nomination.joined",
                     f"nomination:{n.id}", advocate_id=advocate.id,
