@@ -73,7 +73,8 @@ async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
         require(command.actor, Role.PROGRAM_MANAGER, action="manage_roster")
     manager = Role.PROGRAM_MANAGER in command.actor.roles
     return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager,
-                      rep=may_request(command.actor))
+                      rep=may_request(command.actor),
+                      nominator=manager or command.actor.has(Role.ACCOUNT_OWNER))
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
