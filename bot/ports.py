@@ -535,54 +535,28 @@ class ReportRepository(Protocol):
 
 
 class NominationRepository(Protocol):
-    """Nominations (``bot.domain.nomination``) and the roster questions of the readiness
-    check."""
+    """Nominations (``bot.domain.nomination``), and the roster questions of the readiness
+    check: the contacts at an email domain, their counting engagements since a moment."""
 
     async def add(self, nomination: Nomination) -> Nomination: ...
-
     async def update(self, nomination: Nomination) -> None: ...
-
     async def get(self, nomination_id: int) -> Nomination | None: ...
-
     async def get_for_update(self, nomination_id: int) -> Nomination | None: ...
-
-    async def for_email(self, email: str) -> list[Nomination]:
-        """Every nomination of this contact (any case), newest first."""
-        ...
-
-    async def waiting(self, *, created_before: datetime) -> list[Nomination]:
-        """Pending nominations filed before this moment, oldest first."""
-        ...
-
-    async def forget(self, email: str) -> int:
-        """Delete this person's nominations; how many there were."""
-        ...
-
-    async def account_contacts(self, domain: str) -> list[Advocate]:
-        """The roster's contacts whose email is at ``domain``."""
-        ...
-
-    async def engagements_since(self, advocate_ids: Sequence[int], since: datetime) -> int:
-        """Engagements counting toward the limits, by these advocates, since ``since``."""
-        ...
+    async def for_email(self, email: str) -> list[Nomination]: ...  # newest first, any case
+    async def waiting(self, *, created_before: datetime) -> list[Nomination]: ...  # pending
+    async def forget(self, email: str) -> int: ...
+    async def account_contacts(self, domain: str) -> list[Advocate]: ...
+    async def engagements_since(self, advocate_ids: Sequence[int], since: datetime) -> int: ...
 
 
 class ConsentRepository(Protocol):
+    """Consent records; ``latest_all`` is the latest of everyone, by lower-case email."""
+
     async def add(self, record: ConsentRecord) -> ConsentRecord: ...
-
-    async def add_many(self, records: Sequence[ConsentRecord]) -> int:
-        """Record many consents at once (a roster import)."""
-        ...
-
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int: ...
     async def latest(self, email: str) -> ConsentRecord | None: ...
-
-    async def latest_all(self) -> dict[str, ConsentRecord]:
-        """The latest consent of everyone, by lower-case email."""
-        ...
-
-    async def forget(self, email: str) -> int:
-        """Delete this person's consents; how many there were."""
-        ...
+    async def latest_all(self) -> dict[str, ConsentRecord]: ...
+    async def forget(self, email: str) -> int: ...
 
 
 class UnitOfWork(Protocol):
