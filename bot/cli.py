@@ -262,6 +262,7 @@ async def _db_status(settings: Settings) -> None:
 def _mount_subcommands() -> None:
     from bot.cli_advocates import app as advocates_app
     from bot.cli_digest import app as digest_app
+    from bot.cli_report import app as report_app
     from bot.cli_teams import app as teams_app
 
     app.add_typer(
@@ -269,6 +270,7 @@ def _mount_subcommands() -> None:
     )
     app.add_typer(digest_app, name="digest", help="The weekly program digest: --dry-run prints it.")
     app.add_typer(teams_app, name="teams", help="Microsoft Teams: the app package.")
+    app.add_typer(report_app, name="report", help="The program report: md, csv or xlsx.")
 
 
 _mount_subcommands()

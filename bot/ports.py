@@ -459,8 +459,86 @@ class DeadLetter:
     failed_at: datetime
 
 
-class ReportRepository(Protocol):
-    """Read-only aggregates for the digest, the check-ins and recognition.
+@dataclass(frozen=True, slots=True)
+class ReportTotals:
+    """The program report's request numbers for a window (``ProgramReportQueries``).
+
+    ``fulfilled``/``unfulfilled``/``influenced`` as in ``FlowStats``; ``won`` is the part of
+    ``influenced`` whose opportunity's stage reads closed-won; the accept times are over
+    the requests first accepted in the window (None when there are none): the median
+    (the mean of the two middle values for an even count) and the 90th percentile
+    (nearest rank), in seconds.
+    """
+
+    opened: int = 0
+    fulfilled: int = 0
+    unfulfilled: int = 0
+    influenced: Decimal = Decimal("0.00")
+    won: Decimal = Decimal("0.00")
+    median_accept_seconds: float | None = None
+    p90_accept_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportGroup:
+    """One row of a report breakdown (per advocate, rep, industry or region): ``name``
+    (empty when the record leaves it blank), ``requests`` opened in the window (for an
+    advocate: asks received), engagements completed in it and their outcomes' amounts."""
+
+    name: str
+    requests: int = 0
+    engagements: int = 0
+    influenced: Decimal = Decimal("0.00")
+    won: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class AdvocateHealth:
+    """The roster's health for a report: ``active``/``paused`` as the roster stands now;
+    ``near_limit`` and ``idle`` as of the window's end (as the digest counts them);
+    ``new`` (joined) and ``left`` (left the program) in the window."""
+
+    active: int = 0
+    paused: int = 0
+    near_limit: int = 0
+    idle: int = 0
+    new: int = 0
+    left: int = 0
+
+
+REPORT_GROUPS = ("advocate", "rep", "industry", "region")
+
+
+class ProgramReportQueries(Protocol):
+    """The quarterly program report's aggregates (``uow.reports`` serves them too)."""
+
+    async def report_totals(self, start: datetime, end: datetime) -> ReportTotals: ...
+
+    async def engagements_by_type(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Engagements completed in the window per reference type (types with none absent)."""
+        ...
+
+    async def report_groups(self, by: str, start: datetime, end: datetime
+                            ) -> list[ReportGroup]:
+        """The window's numbers per ``by`` (one of ``REPORT_GROUPS``), most engagements
+        first, then most requests, then by name."""
+        ...
+
+    async def advocate_health(self, start: datetime, end: datetime, limits: LimitPolicy, *,
+                              idle_days: int, days: tuple[date, date]) -> AdvocateHealth:
+        """``days``: the window's first and last day on the program's calendar (who
+        joined in it: the roster's ``joined_on`` is a day)."""
+        ...
+
+    async def influenced_series(self, bounds: Sequence[datetime]) -> list[Decimal]:
+        """Influenced amounts of engagements completed in each window between consecutive
+        ``bounds``."""
+        ...
+
+
+class ReportRepository(ProgramReportQueries, Protocol):
+    """Read-only aggregates for the digest, the check-ins, recognition and the program
+    report.
 
     Every method is a handful of grouped queries however large the program is; none
     loads every row. Time windows are half-open ``[start, end)`` in UTC.

@@ -225,6 +225,15 @@ class Renderer:
             fulfilled=str(words.fulfilled()), axis=str(words.axis())),
             font_file=chart_font(self.locale))
 
+    def report_files(self, context: Mapping[str, Any]) -> list[Any]:
+        """The program report's charts (PNG) and files (CSV, XLSX) a message carries, as
+        ``bot.report_files.ReportFile``; none for any other message."""
+        if not context.get("report"):
+            return []
+        from bot.report_files import chat_files  # matplotlib, openpyxl: only for a report
+
+        return chat_files(self, context)
+
     def invite_ics(self, context: Mapping[str, Any]) -> str | None:
         """The ``.ics`` a message carries (its ``invite``, from
         ``bot.services.bookings.invite_for``), worded by ``text/files/invite.j2``; None for

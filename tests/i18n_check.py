@@ -77,8 +77,18 @@ def visible_strings(node: Any) -> Iterator[str]:
             yield from visible_strings(item)
 
 
+def _named_in_code() -> frozenset[str]:
+    """Words the code names (``N_``) and messages carry in English: the templates must
+    translate them, so they do not count as data."""
+    from bot.domain.model import REFERENCE_TYPE_LABELS
+    from bot.services.advocates import Tier
+
+    return frozenset([*REFERENCE_TYPE_LABELS.values(), *(t.label for t in Tier)])
+
+
 def stray_words(text: str, data: Iterable[str] = ()) -> list[str]:
     """The words of ``text`` that are neither catalog words nor data."""
+    data = set(data) - _named_in_code()
     while True:  # innermost first: a sentence's placeholder may hold a bracketed word
         stripped = _BRACKETED.sub(" ", text)
         if stripped == text:

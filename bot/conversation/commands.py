@@ -151,6 +151,14 @@ class ImportRoster(Command):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class SendReport(Command):
+    """``advocates report [2026-Q4 | last-quarter | FROM..TO]``: the period as typed (the
+    service reads it and names what it cannot)."""
+
+    period: str = ""
+
+
 # --- buttons and forms ----------------------------------------------------------------------
 
 Answer = Literal["accept", "decline", "not_now"]
@@ -339,5 +347,5 @@ TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
     ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster, Nominate,
+    ExportRoster, SendDigestNow, ImportRoster, SendReport, Nominate,
 )

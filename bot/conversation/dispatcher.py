@@ -42,6 +42,7 @@ from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
 from bot.services.intake import known_values, parse_keywords
+from bot.services.report import send_report
 from bot.services.requests import cancel_request, list_requests
 from bot.services.roles import may_request, require
 from bot.services.roster import export_roster
@@ -225,6 +226,15 @@ async def digest_now(ctx: ServiceContext, command: c.SendDigestNow) -> Reply:
     _manager(command.actor)
     await send_digest_now(ctx, command.actor)
     return text_reply("digest_sent", "good")
+
+
+async def report(ctx: ServiceContext, command: c.SendReport) -> Reply:
+    """The program report goes to the manager's direct messages with its charts and files
+    (the outbox); the answer says which period it covers."""
+    sent = await send_report(ctx, command.actor, command.period)
+    return text_reply("report_sent", "good", period=sent.period.label,
+                      from_day=sent.period.first_day.isoformat(),
+                      to_day=sent.period.last_day.isoformat())
 
 
 async def import_elsewhere(ctx: ServiceContext, command: c.ImportRoster) -> Reply:
@@ -420,5 +430,6 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ExportRoster: export,
     c.SendDigestNow: digest_now,
     c.ImportRoster: import_elsewhere,
+    c.SendReport: report,
     **nominating.HANDLERS,
 }

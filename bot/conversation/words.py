@@ -201,6 +201,8 @@ def _advocates(words: str, actor: Actor) -> c.Command:
         return c.SendDigestNow(actor)
     if word == "import":
         return c.ImportRoster(actor)
+    if word == "report":
+        return c.SendReport(actor, rest)
     if word == "nominate":
         return parse_nominate(rest, actor)
     return c.Help(actor, "advocates")

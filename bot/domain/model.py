@@ -58,13 +58,21 @@ class ReferenceType(StrEnum):
         return self in (ReferenceType.CALL, ReferenceType.VIDEO_CALL)
 
 
+def N_(word: str) -> str:
+    """A word a person reads, named in code: marked so ``pybabel extract`` puts it in the
+    catalog (docs/translating.md); the templates translate it where they show it
+    (``_(reference_type_label)``). Messages carry the English word, so one queued before an
+    upgrade still reads right."""
+    return word
+
+
 REFERENCE_TYPE_LABELS: dict[ReferenceType, str] = {
-    ReferenceType.CALL: "Reference call",
-    ReferenceType.VIDEO_CALL: "Video call",
-    ReferenceType.EMAIL: "Email / written",
-    ReferenceType.SITE_VISIT: "Site visit",
-    ReferenceType.SPEAKING: "Speaking",
-    ReferenceType.CASE_STUDY: "Case study",
+    ReferenceType.CALL: N_("Reference call"),
+    ReferenceType.VIDEO_CALL: N_("Video call"),
+    ReferenceType.EMAIL: N_("Email / written"),
+    ReferenceType.SITE_VISIT: N_("Site visit"),
+    ReferenceType.SPEAKING: N_("Speaking"),
+    ReferenceType.CASE_STUDY: N_("Case study"),
 }
 
 

@@ -43,6 +43,7 @@ from bot.domain.limits import (
     window_peak,
 )
 from bot.domain.model import (
+    N_,
     Actor,
     Advocate,
     AdvocateStatus,
@@ -88,7 +89,7 @@ class Tier(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.title()
+        return {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold")}[self.value]
 
 
 def tier_thresholds() -> tuple[tuple[Tier, int], ...]:

@@ -5,7 +5,8 @@ DMs are posted with the user id as the channel (Slack opens the IM itself; no
 ``chat.update`` of that message (``platform_ref`` is ``"channel:ts"``). A message whose
 context carries an ``ics`` invite gets it uploaded into the same conversation, and one
 with a ``chart`` (the digest's trend, drawn by ``Renderer.chart_png``) gets the image
-uploaded in its thread.
+uploaded in its thread; the program report's charts, CSV and XLSX
+(``Renderer.report_files``) follow in the thread too.
 
 Rendering: ``templates/slack/<template>.json.j2`` when it exists (Block Kit with buttons),
 else the plain-text template in one section block. Slack's errors become ``DeliveryError``:
@@ -15,6 +16,7 @@ can fix (a deleted user, a revoked token) are permanent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -125,6 +127,12 @@ class SlackMessenger:
                     filename=str(message.message.context.get("chart_filename", "chart.png")),
                     title=renderer.text("files/chart_title", {}),
                 )
+            if not message.replaces_ref:  # the program report's charts and files
+                for file in await asyncio.to_thread(renderer.report_files,
+                                                    message.message.context):
+                    await self.client.files_upload_v2(
+                        channel=channel, thread_ts=ts, content=file.content,
+                        filename=file.filename, title=file.title)
         except SlackApiError as error:
             raise _delivery_error(error) from error
         except (aiohttp.ClientError, TimeoutError) as error:

@@ -47,12 +47,15 @@ from bot.conversation import words
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
 from bot.conversation.views import zone_of
+from bot.domain.errors import DomainError
 from bot.domain.model import (
     Actor,
     Identity,
     Person,
     Platform,
 )
+from bot.report_files import FILE_PREFIX as REPORT_FILE_PREFIX
+from bot.report_files import file_again
 from bot.services.context import ServiceContext
 from bot.services.intake import RequestDraft
 from bot.services.roles import may_request, resolve_actor
@@ -376,7 +379,16 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         now, for a program manager only, so the card never carries contact details."""
         context = file_consent_card_response.context or {}
         kind = "roster" if context.get("export") == EXPORT_CONTEXT else "invite"
-        if kind == "roster":
+        if context.get("report"):  # the program report's CSV or XLSX, made again now
+            kind = "report"
+            try:
+                data = await file_again(self.ctx, self.actor(turn_context),
+                                        self.cards.renderer, context)
+            except DomainError as error:
+                await turn_context.send_activity(
+                    replies.text_of(self.cards, "refused", problem=error.problem))
+                return
+        elif kind == "roster":
             export = await dispatch(self.ctx, ExportRoster(self.actor(turn_context)))
             if export.attachment is None:
                 await turn_context.send_activity(
@@ -385,7 +397,9 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             data = export.attachment.content
         else:
             data = str(context.get("ics", "")).encode()
-        failed = replies.text_of(self.cards, "file_not_saved", kind=kind)
+        failed = replies.text_of(
+            self.cards, "report_file_not_saved" if kind == "report" else "file_not_saved",
+            kind=kind)
         info = file_consent_card_response.upload_info
         headers = {"Content-Length": str(len(data)),
                    "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
@@ -405,7 +419,11 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             self, turn_context: TurnContext,
             file_consent_card_response: FileConsentCardResponse) -> None:
         context = file_consent_card_response.context or {}
-        kind = "roster" if str(context.get("filename", "")).endswith(".csv") else "invite"
+        filename = str(context.get("filename", ""))
+        if filename.startswith(REPORT_FILE_PREFIX):
+            await turn_context.send_activity(replies.text_of(self.cards, "report_file_declined"))
+            return
+        kind = "roster" if filename.endswith(".csv") else "invite"
         await turn_context.send_activity(replies.text_of(self.cards, "file_declined", kind=kind))
 
 

@@ -35,7 +35,13 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 
 from bot.domain.model import Platform
 from bot.ports import DeliveryError, OutboxMessage, OutgoingMessage, UnitOfWorkFactory, Unreachable
-from handlers.teams.cards import CARD_CONTENT_TYPE, InlineImage, TeamsCards
+from handlers.teams.cards import (
+    ACTIVITY_HEADROOM,
+    CARD_CONTENT_TYPE,
+    MAX_CARD_BYTES,
+    InlineImage,
+    TeamsCards,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +141,9 @@ class TeamsMessenger:
                 "not opened the bot in Teams yet (program managers told)", recipient)
         reference = ConversationReference().deserialize(stored)
         activity, *follow_ups = self.render(message.message, message.locale)
-        ics = self.cards.renderer.for_locale(message.locale).invite_ics(
-            message.message.context) or ""
+        renderer = self.cards.renderer.for_locale(message.locale)
+        report = await asyncio.to_thread(renderer.report_files, message.message.context)
+        ics = renderer.invite_ics(message.message.context) or ""
         filename = str(message.message.context.get("ics_filename") or "invite.ics")
         sent: list[str | None] = []
 
@@ -151,6 +158,8 @@ class TeamsMessenger:
                 sent.append(response.id if response is not None else None)
                 for follow_up in follow_ups:
                     await turn_context.send_activity(follow_up)
+                for extra in report_activities(report, message.message.context, channel):
+                    await turn_context.send_activity(extra)
             if ics:
                 await turn_context.send_activity(invite_activity(ics, filename, channel))
 
@@ -165,6 +174,24 @@ class TeamsMessenger:
             raise delivery_error(error) from error
         return sent[0] if sent else None
 
+
+
+def report_activities(files: list[Any], context: Mapping[str, Any],
+                      channel_id: str | None) -> list[Activity]:
+    """The program report's charts as inline images after its card (each that fits an
+    activity), then its CSV and XLSX as files to accept: the consent card carries the
+    period, and ``handler.py`` makes the file again for the program manager who accepts."""
+    images = [InlineImage(file.filename, f"data:{file.media_type};base64,"
+                          + base64.b64encode(file.content).decode("ascii"), file.media_type)
+              for file in files if file.media_type.startswith("image/")]
+    shown = [image_activity(image) for image in images
+             if image.size <= MAX_CARD_BYTES - ACTIVITY_HEADROOM]
+    return shown + [file_activity(
+        file.content, file.filename, channel_id, media_type=file.media_type,
+        description=file.title, accept_context={
+            "report": file.filename.rsplit(".", 1)[-1], "period": context.get("period"),
+            "from_day": context.get("from_day"), "to_day": context.get("to_day")})
+        for file in files if not file.media_type.startswith("image/")]
 
 
 def image_activity(image: InlineImage) -> Activity:

@@ -38,6 +38,7 @@ from bot.ports import (
     RenewalCaution,
     WaitingRequest,
 )
+from storage.report_sql import ProgramReportSql
 from storage.repositories._base import (
     _COUNTING_ENGAGEMENT_STATES,
     _TERMINAL_REQUEST_STATES,
@@ -61,7 +62,7 @@ _NOT_ACCEPTED_STATES = tuple(
 )
 
 
-class SqlReportRepository(_Repository):
+class SqlReportRepository(ProgramReportSql, _Repository):
     """``bot.ports.ReportRepository``: grouped queries, never a Python loop over the
     program's history. Each method costs a few indexed scans of its window."""
 

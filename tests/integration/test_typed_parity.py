@@ -74,6 +74,9 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("manager", "advocates export"),
     ("manager", "advocates digest now"),
     ("rep", "advocates digest now"),
+    ("manager", "advocates report 2026-Q1"),
+    ("manager", "advocates report spring"),
+    ("rep", "advocates report"),
     ("manager", "advocates frobnicate"),
     ("advocate", "advocate leave"),
 )
@@ -211,5 +214,6 @@ async def test_every_typed_example_is_the_same_command_and_reply_on_slack_and_te
 
     templates = {seen.reply.template for seen in slack_seen}
     assert {"help", "intake", "refused", "unreadable", "advocate_paused", "advocate_limits",
-            "profile", "roster", "roster_export", "digest_sent", "left_program"} <= templates
+            "profile", "roster", "roster_export", "digest_sent", "left_program",
+            "report_sent"} <= templates
     assert len(slack_seen) == len(SCRIPT)

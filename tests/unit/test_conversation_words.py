@@ -63,6 +63,9 @@ def test_the_parser_imports_no_chat_sdk_or_outer_layer() -> None:
     ("advocates export", c.ExportRoster(REP)),
     ("advocates digest now", c.SendDigestNow(REP)),
     ("advocates import", c.ImportRoster(REP)),
+    ("advocates report", c.SendReport(REP)),
+    ("advocates report 2026-Q4", c.SendReport(REP, "2026-Q4")),
+    ("advocates report 2026-10-01..2026-12-31", c.SendReport(REP, "2026-10-01..2026-12-31")),
     ("advocates", c.Help(REP, "advocates")),
 ])
 def test_slack_and_teams_words_read_as_the_same_command(text: str, expected: c.Command) -> None:

@@ -44,7 +44,7 @@ SAMPLES: dict[str, Any] = {
     "engagement_state": "completed", "request_state": "cancelled", "state": "unfulfilled",
     "recorded": "completed", "outcome": "no_show", "kind": "Case study",
     "fits": [("Ada Lovelace", "a1@x.example"), ("Ada Byron", "a2@x.example")],
-    "choices": ["Call", "Case study"], "bands": ["1-50", "51-200"],
+    "choices": [1, 3, 6], "bands": ["1-50", "51-200"],
     "most": 500, "length": 612, "least": 14, "low": 1, "high": 100,
     "field": "max_per_90_days", "program": True,
     "what": "request", "current": "open", "target": "closed",
@@ -59,6 +59,7 @@ SAMPLES: dict[str, Any] = {
     "language": "German", "industry": "Fintech", "products": ["Payments API", "Ledger"],
     "use_cases": ["Onboarding"], "region": "EMEA", "same": True, "size": "1001-5000",
     "score": 80, "caution": Problem("renews_soon", days=3),
+    "first": "2026-12-31", "last": "2026-10-01",  # a report's period, backwards
     # nominations
     "by": "Olive Owner", "on": date(2026, 2, 1), "threshold": 50, "nps": 5,
     "day": date(2026, 3, 20),

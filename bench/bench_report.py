@@ -1,0 +1,144 @@
+"""Time the program report over one synthetic program year.
+
+    python bench/bench_report.py [--advocates 2000] [--requests 20000] [--asks 40000]
+                                 [--runs 5] [--backends sqlite postgres] [--seed 7]
+
+The year is ``bench_digest.py``'s (requests spread over 52 weeks, asks, 60% fulfilled with
+engagements and influenced amounts, 25% unfulfilled), each request also given an industry,
+a region and an opportunity stage (a tenth closed-won), and its rep one of 200. Loaded
+through the real migrations; PostgreSQL is the suite's throwaway server, skipped when its
+binaries are missing.
+
+Timed: the report's numbers (every aggregate of the period and of the one before, the
+breakdowns, the weekly and monthly series) for the year's last full quarter, 2025-Q4, and
+for the whole year; then, once each, the files and charts a chat message carries (three
+PNGs, the CSV, the XLSX). Target: the whole year's report under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_digest import YEAR_END, YEAR_START, ZONE, load, synthetic_year
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import SystemClock
+from bot.domain.policy import ProgramPolicy
+from bot.rendering import Renderer
+from bot.report_files import chat_files
+from bot.services.context import ServiceContext
+from bot.services.report import ReportPeriod, program_report, quarter_period, report_context
+from storage.db import create_engine
+from storage.tables import AdvocateRow, AskRow, EngagementRow, RequestRow
+
+INDUSTRIES = ("Banking", "Retail", "Healthcare", "Manufacturing", "Software", "Public sector")
+REGIONS = ("EMEA", "NA", "APAC", "LATAM")
+STAGES = ("Discovery", "Evaluation", "Negotiation", "Closed Won")
+
+
+def report_year(advocates: int, requests: int, asks: int, seed: int
+                ) -> dict[Any, list[dict[str, Any]]]:
+    rows = synthetic_year(advocates, requests, asks, seed)
+    rng = random.Random(seed + 1)
+    for row in rows[RequestRow]:
+        row.update(industry=rng.choice(INDUSTRIES), region=rng.choice(REGIONS),
+                   opportunity_stage=rng.choices(STAGES, [3, 3, 3, 1])[0])
+    return rows
+
+
+async def time_report(engine: AsyncEngine, period: ReportPeriod, runs: int
+                      ) -> tuple[list[float], dict[str, Any]]:
+    from storage.uow import SqlUnitOfWorkFactory
+
+    ctx = ServiceContext(uow=SqlUnitOfWorkFactory(engine), clock=SystemClock(),
+                         policy=ProgramPolicy(), program_managers=("pm@vendor.example",),
+                         program_timezone=ZONE)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        report = await program_report(ctx, period)
+        timings.append(time.perf_counter() - started)
+    return timings, report_context(report)
+
+
+def _summary(context: dict[str, Any]) -> str:
+    value = {m["key"]: m["value"] for m in context["summary"]}
+    return (f"opened {value['opened']}, fulfilled {value['fulfilled']}, rate "
+            f"{value['fulfilment_rate']:.2f}, median accept {value['median_time_to_accept']} h, "
+            f"p90 {value['p90_time_to_accept']} h, influenced {value['influenced']:,.0f}, "
+            f"{len(context['groups']['advocate'])} advocates engaged")
+
+
+async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) -> None:
+    server = None
+    with tempfile.TemporaryDirectory() as folder:
+        if backend == "sqlite":
+            url = f"sqlite:///{folder}/bench.db"
+        else:
+            from tests.postgres import PostgresServer, PostgresUnavailable
+
+            try:
+                server = PostgresServer().start()
+            except PostgresUnavailable as error:
+                print(f"{backend}: skipped ({error})")
+                return
+            url = server.create_database("bench")
+        engine = create_engine(url)
+        try:
+            started = time.perf_counter()
+            await load(engine, rows)
+            print(f"{backend}: loaded in {time.perf_counter() - started:.1f} s")
+            first, last = YEAR_START.date(), YEAR_END.date() - timedelta(days=1)
+            for period in (quarter_period(2025, 4),
+                           ReportPeriod(f"{first}..{last}", first, last)):
+                timings, context = await time_report(engine, period, runs)
+                ms = sorted(1000 * t for t in timings)
+                print(f"{backend}: {period.label} ({period.days} days) report cold "
+                      f"{1000 * timings[0]:.0f} ms, p50 {statistics.median(ms):.0f} ms, "
+                      f"max {ms[-1]:.0f} ms over {runs} runs")
+                print(f"    {_summary(context)}")
+            started = time.perf_counter()
+            files = chat_files(Renderer(), context)
+            sizes = ", ".join(f"{f.filename.removeprefix(context['file_stem'])} "
+                              f"{len(f.content) // 1024} KB"
+                              for f in files)
+            print(f"    files and charts of the year once: "
+                  f"{1000 * (time.perf_counter() - started):.0f} ms ({sizes})")
+        finally:
+            await engine.dispose()
+            if server is not None:
+                server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--advocates", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--asks", type=int, default=40_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
+                        choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    rows = report_year(args.advocates, args.requests, args.asks, args.seed)
+    print(f"{len(rows[AdvocateRow])} advocates, {len(rows[RequestRow])} requests, "
+          f"{len(rows[AskRow])} asks, {len(rows[EngagementRow])} engagements "
+          f"(a year ending {YEAR_END.date()})")
+    for backend in args.backends:
+        asyncio.run(bench(backend, rows, args.runs))
+
+
+if __name__ == "__main__":
+    main()
