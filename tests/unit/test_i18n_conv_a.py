@@ -39,7 +39,11 @@ BASE: dict[str, Any] = {
     "problem": Problem("times_in_past"), "form": "intake",
     "period": "2026-Q4", "from_day": "2026-10-01", "to_day": "2026-12-31",
     "errors": {"needed_by": Problem("not_a_date"), "": Problem("form_lost")},
+    "nomination": {"id": 5, "email": "cq@acme.example", "name": "Cara Quill",
+                   "state": "invited"},
+    "findings": [], "nominator": True, "version": "v1",
 }
+NOMINATED = [{**BASE["nomination"], "state": state} for state in ("invited", "declined")]
 VARIATIONS: dict[str, list[Any]] = {
     "updated": [True, False], "until": ["2026-04-01", None],
     "state": ["pending", "accepted", "denied", "withdrawn", "expired", "x", "declined",
@@ -50,6 +54,7 @@ VARIATIONS: dict[str, list[Any]] = {
     "kept": [0, 2], "choose": ["best", "pick"], "requests": [[], BASE["requests"]],
     "include_closed": [True, False], "advocates": [[], BASE["advocates"]],
     "at": [None, BASE["at"]], "awaiting_pick": [True, False],
+    "nomination": NOMINATED, "findings": [[], [Problem("low_nps", nps=5, threshold=7)]],
 }
 
 
@@ -143,7 +148,7 @@ class CommandsHidden:
 # and every upper-case word (CSV, YYYY-MM-DD, the zones' abbreviations: JST, EDT).
 AS_TYPED = frozenset({"OneDrive", "Slack", "clear", "https", "Mon", "Fri", "weekdays", "am", "pm",
                       "Europe", "Berlin", "cooldown", "open",
-                      "Excel", "last", "quarter"})
+                      "Excel", "last", "quarter", "override"})
 
 
 def english_left(text: str, data: Any) -> set[str]:
