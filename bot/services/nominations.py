@@ -39,6 +39,7 @@ from bot.domain.nomination import (
 )
 from bot.domain.periods import local_date
 from bot.ports import OutgoingMessage, UnitOfWork
+from bot.services.consent import CURRENT_VERSION
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.intake import KnownValues, known_values
 from bot.services.messages import person_name
@@ -192,12 +193,10 @@ def invite_context(ctx: ServiceContext, n: Nomination,
                    known: KnownValues | None = None) -> dict[str, Any]:
     """The invite's context: the consent wording's version, the program's limits and the
     roster's values the onboarding form offers (Teams shows the form on the card)."""
-    from bot.services.consent import CURRENT_VERSION
-
     known = known or KnownValues()
     return {"known": {name: list(getattr(known, name))[:MAX_CHOICES]
                       for name in ("languages", "products", "use_cases")},
-            "timezone": "UTC","nomination": nomination_view(n), "nomination_id": n.id,
+            "timezone": "UTC", "nomination": nomination_view(n), "nomination_id": n.id,
             "consent_version": CURRENT_VERSION, "join_url": ctx.policy.join_url,
             "max_per_90_days": ctx.policy.limits.max_per_90_days,
             "program_limits": {name: getattr(ctx.policy.limits, name) for name in (
