@@ -195,3 +195,28 @@ async def test_declines_no_thanks_the_shortcut_and_an_unreachable_contact(
     async with slack.bot.uow() as uow:
         (zed,) = await uow.nominations.for_email("zed@elsewhere.example")
     assert zed.state is NominationState.APPROVED
+
+
+async def test_the_global_shortcut_opens_the_request_form_anywhere(slack: Slack) -> None:
+    from tests.integration.slack.conftest import RILEY
+
+    payload = {"type": "shortcut", "callback_id": ids.SHORTCUT_REQUEST,
+               "trigger_id": "1.2.global", "action_ts": "1700000300.000100",
+               "team": {"id": "T0001", "domain": "vendor"},
+               "user": {"id": RILEY[0], "username": "riley", "team_id": "T0001"}}
+    response = await slack.post_payload(payload)
+    assert (response.status, response.text) == (200, "")
+    await slack.settle()
+    [modal] = slack.modals()
+    assert modal["callback_id"] == ids.VIEW_INTAKE
+    assert slack.fake.calls_to("views.open")[0].args["trigger_id"] == "1.2.global"
+
+    # A customer using it is told politely that only reps may ask; no form opens.
+    payload["user"] = {"id": CARA[0], "username": "cara", "team_id": "T0EXT"}
+    payload["trigger_id"] = "1.3.global"
+    slack.fake.add_user(*CARA, team_id="T0EXT")
+    response = await slack.post_payload(payload)
+    assert response.status == 200
+    await slack.settle()
+    assert len(slack.modals()) == 1
+    assert "only" in all_text(slack.dms_to(CARA)[-1].args)
