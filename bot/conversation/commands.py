@@ -312,6 +312,12 @@ class DecideNomination(Command):
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ShowInvitation(Command):
+    """``advocate join``: the person's open invitation again (an invite the bot could not
+    deliver, or one answered "Not now"), wherever they now reach the bot."""
+
+
 InviteAnswer = Literal["not_now", "no_thanks"]
 
 
@@ -347,5 +353,5 @@ TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
     ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster, SendReport, Nominate,
+    ExportRoster, SendDigestNow, ImportRoster, SendReport, Nominate, ShowInvitation,
 )

@@ -64,6 +64,11 @@ async def decide(ctx: ServiceContext, command: c.DecideNomination) -> Reply:
                       nomination=nominations.nomination_view(decided))
 
 
+async def show_invitation(ctx: ServiceContext, command: c.ShowInvitation) -> Reply:
+    """The invitation as its message (Join / Not now / No thanks) where the person asked."""
+    return Reply(nominations.INVITE, await nominations.open_invitation(ctx, command.actor))
+
+
 async def answer_invite(ctx: ServiceContext, command: c.AnswerInvite) -> Reply:
     answered = await nominations.answer_invite(ctx, command.actor, command.nomination_id,
                                                command.answer)
@@ -100,6 +105,7 @@ async def confirm_consent(ctx: ServiceContext, command: c.ConfirmConsent) -> Rep
 HANDLERS: dict[type[c.Command], Any] = {
     c.ConfirmConsent: confirm_consent,
     c.Nominate: nominate,
+    c.ShowInvitation: show_invitation,
     c.DecideNomination: decide,
     c.AnswerInvite: answer_invite,
     c.SubmitOnboarding: submit_onboarding,

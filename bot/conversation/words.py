@@ -178,6 +178,8 @@ def _advocate(words: str, actor: Actor) -> c.Command:
         return c.SetMyLimits(actor, parse_limits(rest).limits)
     if word == "leave":
         return c.LeaveProgram(actor)
+    if word == "join":
+        return c.ShowInvitation(actor)
     return c.Help(actor, "advocate")
 
 

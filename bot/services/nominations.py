@@ -230,6 +230,19 @@ async def contact_nomination(uow: UnitOfWork, actor: Actor, nomination_id: int
     return n
 
 
+async def open_invitation(ctx: ServiceContext, actor: Actor) -> dict[str, Any]:
+    """The invite context of the person's open invitation (invited, handed over, or "Not
+    now"); ``no_invitation`` when there is none."""
+    email = (actor.person.email or "").strip()
+    async with ctx.uow() as uow:
+        found = [n for n in await uow.nominations.for_email(email) if n.state in (
+            NominationState.INVITED, NominationState.APPROVED, NominationState.NOT_NOW)] \
+            if email else []
+        if not found:
+            raise DomainError("no_invitation")
+        return invite_context(ctx, found[0], await known_values(uow))
+
+
 async def answer_invite(ctx: ServiceContext, actor: Actor, nomination_id: int,
                         answer: str) -> Nomination:
     """"Not now" or "No thanks" (kept: never nominated again without an override)."""
@@ -275,6 +288,16 @@ async def undeliverable(ctx: ServiceContext, uow: UnitOfWork, now: datetime,
                key=f"nomination_pass_on:{n.id}")
 
 
-__all__ = ["Filed", "answer_invite", "contact_nomination", "decide_nomination",
-           "invite_context", "invite_key", "nominate", "nomination_view", "tell_answered",
-           "undeliverable"]
+__all__ = [
+    "Filed",
+    "answer_invite",
+    "contact_nomination",
+    "decide_nomination",
+    "invite_context",
+    "invite_key",
+    "nominate",
+    "nomination_view",
+    "open_invitation",
+    "tell_answered",
+    "undeliverable",
+]

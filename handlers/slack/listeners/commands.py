@@ -24,6 +24,7 @@ from bot.conversation.dispatcher import dispatch
 from bot.conversation.formspec import Sources
 from bot.conversation.replies import Reply
 from bot.rendering import Renderer
+from bot.services import nominations
 from handlers.slack import blockkit, forms, home, ids, intake
 from handlers.slack.blockkit import reply_text
 from handlers.slack.listeners import Ack, SlackDeps
@@ -77,6 +78,11 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
         message = home.profile_message(deps.renderer,
                                         advocate=home.advocate_home(context["profile"]),
                                         timezone=context["timezone"])
+        await respond(text=message["text"], blocks=message["blocks"],
+                      response_type="ephemeral")
+    elif reply.template == nominations.INVITE:  # `advocate join`: the invite, with buttons
+        message = blockkit.install(deps.renderer).render_json(
+            f"slack/{reply.template}.json.j2", dict(context))
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
     elif deps.renderer.has(f"slack/replies/{reply.template}.json.j2"):

@@ -191,10 +191,27 @@ async def test_declines_no_thanks_the_shortcut_and_an_unreachable_contact(
                       message_ts=ts_of(review))
     await slack.deliver()
     handed = all_text(slack.dms_to(OLIVE)[-1].args)
-    assert "couldn't reach zed" in handed and "Reply to me" in handed
+    assert "couldn't reach zed" in handed and "advocate join" in handed
     async with slack.bot.uow() as uow:
         (zed,) = await uow.nominations.for_email("zed@elsewhere.example")
     assert zed.state is NominationState.APPROVED
+
+    # Later Zed reaches the bot (a Slack Connect channel now) and writes /advocate join:
+    # the invitation, with its buttons; Join opens the onboarding form.
+    zed_user = ("U0ZED", "zed@elsewhere.example", "Zed Else", "UTC")
+    slack.fake.add_user(*zed_user, team_id="T0ZED")
+    await slack.command(zed_user, ids.COMMAND_ADVOCATE, "join")
+    await slack.settle()
+    shown = slack.fake.responses[-1].args
+    join = [b for b in buttons(shown) if b["action_id"] == ids.ACTION_INVITE_JOIN]
+    assert join and join[0]["value"] == str(zed.id)
+    await slack.click(zed_user, ids.ACTION_INVITE_JOIN, join[0]["value"])
+    await slack.settle()
+    assert slack.modals()[-1]["callback_id"] == ids.VIEW_ONBOARDING
+    # Dan, who said No thanks, has no open invitation.
+    await slack.command(DAN, ids.COMMAND_ADVOCATE, "join")
+    await slack.settle()
+    assert "no open invitation" in str(slack.fake.responses[-1].args.get("text"))
 
 
 async def test_the_global_shortcut_opens_the_request_form_anywhere(slack: Slack) -> None:

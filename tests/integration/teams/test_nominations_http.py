@@ -126,6 +126,12 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
     assert "By joining the customer reference program you agree" in json.dumps(invite)
     assert "approved your nomination of" in said_to(connector, OLIVE)
 
+    # `advocate join` shows her the same invitation card again.
+    await post(client, activity(CARA, url, type="message", text="advocate join"))
+    again = connector.cards_to("a:29:cara")[-1]
+    assert_valid_card(again)
+    assert action(again, "invite.join")["data"] == action(invite, "invite.join")["data"]
+
     # Cara joins from the card's form: her roster row and consent are recorded.
     join = action(invite, "invite.join")
     body = await post(client, activity(CARA, url, **click(
@@ -178,6 +184,8 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
     await post(client, activity(DAN, url, **click(action(invite, "invite.no_thanks"))))
     await dispatcher.run_once()
     assert "said no thanks" in said_to(connector, OLIVE)
+    await post(client, activity(DAN, url, type="message", text="advocate join"))
+    assert "no open invitation" in said_to(connector, DAN)
     await post(client, activity(OLIVE, url, type="message",
                                 text="advocates nominate dan@harbor.example"))
     assert 'said \\"No thanks\\" to an invitation' in said_to(connector, OLIVE)
