@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import SystemClock
+from bot.clock import AheadClock, SystemClock
 from bot.config import Settings
 from bot.domain.model import Platform
 from bot.metrics import Metrics
@@ -44,6 +44,8 @@ class App:
     slack: Any = None
     # The Teams front end (handlers.teams.app.TeamsFrontEnd) when Teams is served.
     teams: Any = None
+    # The browser sandbox (handlers.sandbox.app.SandboxParts) when it is on.
+    sandbox: Any = None
     # Set by every commit that queued outbox messages; the dispatcher waits on it.
     outbox_wakeup: Wakeup = field(default_factory=Wakeup)
     metrics: Metrics = field(default_factory=Metrics)  # what /metrics exposes
@@ -64,7 +66,11 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     engine = create_engine(settings.database_url)
     try:
         await prepare_database(engine, auto_migrate=settings.auto_migrate)
-        clock = clock or SystemClock()
+        if clock is None:
+            # Alone, the sandbox keeps a clock of its own that "jump ahead" moves.
+            alone = settings.sandbox_active and not (settings.slack_enabled
+                                                     or settings.teams_active)
+            clock = AheadClock() if alone else SystemClock()
         wakeup = Wakeup()
         uow = SqlUnitOfWorkFactory(engine, on_outbox_commit=wakeup)
         ctx = ServiceContext(
@@ -74,6 +80,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             program_managers=tuple(settings.program_managers),
             rep_email_domains=tuple(settings.rep_email_domains),
             program_timezone=settings.program_timezone,
+            program_locale=settings.program_locale,
         )
         renderer = Renderer()
         app = App(
@@ -97,6 +104,12 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
 
             app.teams = build_teams(app)
             app.messengers[Platform.TEAMS] = app.teams.messenger
+        if settings.sandbox_active:
+            from handlers.sandbox.app import build_sandbox
+
+            app.sandbox = build_sandbox(app)
+            app.messengers[Platform.SANDBOX] = app.sandbox.messenger
+            app.directories[Platform.SANDBOX] = app.sandbox.directory
         yield app
     finally:
         await engine.dispose()

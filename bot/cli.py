@@ -12,8 +12,11 @@ import asyncio
 import errno
 import gc
 import logging
+import os
 import signal
 import socket
+import sys
+import webbrowser
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -91,7 +94,8 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    """advocate-bot: run a customer reference program in Slack and Microsoft Teams.
+    """advocate-bot: run a customer reference program in Slack and Microsoft Teams
+    (`advocate-bot try` plays it in your browser first).
 
     Settings come from environment variables (DATABASE_URL, PROGRAM_MANAGERS, ...) and an
     optional TOML file named by ADVOCATE_BOT_CONFIG. See README.md for the full list.
@@ -123,7 +127,8 @@ def serve(
         int | None, typer.Option(help="Port to listen on [default: PORT or 3000]")
     ] = None,
 ) -> None:
-    """Start the bot's web server (/healthz; Slack and Teams routes when configured)."""
+    """Start the bot's web server (/healthz; Slack and Teams routes when configured; the
+    browser sandbox at / when neither is, or with SANDBOX_ENABLED=true)."""
     overrides: dict[str, Any] = {}
     if host is not None:
         overrides["host"] = host
@@ -134,7 +139,55 @@ def serve(
     asyncio.run(_serve(settings))
 
 
-async def _serve(settings: Settings) -> None:
+DEMO_DATABASE = "sqlite:///advocate-bot-demo.db"
+
+
+@app.command("try")
+def try_it(
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [default: PORT or 3000]")
+    ] = None,
+    database: Annotated[
+        str, typer.Option(help="The demo's own database (never your real one)")
+    ] = DEMO_DATABASE,
+    browser: Annotated[
+        bool, typer.Option(help="Open the sandbox in a browser when there is one")
+    ] = True,
+) -> None:
+    """Play the whole program in your browser: the sandbox on a demo database with the
+    sample roster, a past engagement and open requests. Slack and Teams stay off."""
+    from handlers.sandbox.demo import MANAGER
+
+    overrides: dict[str, Any] = {
+        "database_url": database, "host": "127.0.0.1", "auto_migrate": True,
+        "sandbox_enabled": True, "slack_bot_token": "", "slack_app_token": "",
+        "slack_signing_secret": "", "microsoft_app_id": "", "microsoft_app_password": "",
+        "teams_enabled": False, "rep_slack_usergroup": "", "rep_teams_group": ""}
+    if port is not None:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    if not settings.program_managers:
+        settings = load_settings(**overrides, program_managers=[MANAGER])
+    setup_logging(settings)
+    asyncio.run(_serve(settings, demo=True, open_browser=browser))
+
+
+def _open_browser(url: str) -> None:
+    """Open ``url`` in the person's browser when there is a graphical one; never fails
+    (the start-up line prints the address to open anyway)."""
+    if sys.platform not in ("darwin", "win32") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        log.info("no graphical browser here: open %s yourself", url)
+        return
+    try:
+        if not webbrowser.open(url):
+            log.info("could not open a browser: open %s yourself", url)
+    except Exception as error:  # a broken browser setting must not stop the sandbox
+        log.info("could not open a browser (%s): open %s yourself", error, url)
+
+
+async def _serve(settings: Settings, *, demo: bool = False, open_browser: bool = False
+                 ) -> None:
     from aiohttp import web
 
     from bot.bootstrap import open_app
@@ -162,6 +215,10 @@ async def _serve(settings: Settings) -> None:
             from handlers.slack.app import start_socket_mode
 
             socket_mode = await start_socket_mode(slack_app, settings.slack_app_token)
+        if demo:  # before the scheduler: its sweeps must not see the demo's history made
+            from handlers.sandbox.demo import seed
+
+            await seed(bot_app.sandbox.sandbox, bot_app.clock)
         scheduler = start_scheduler(bot_app)
         await load_roster(bot_app.ctx)  # matching's copy of the roster, before the freeze
         freeze_startup_objects()
@@ -176,6 +233,9 @@ async def _serve(settings: Settings) -> None:
         log.info(bot_app.teams.startup_message() if bot_app.teams is not None else
                  "Teams: not configured (set MicrosoftAppId, or TEAMS_ENABLED=true for the "
                  "Emulator); /api/messages is not served")
+        log.info(_sandbox_line(settings))
+        if open_browser and bot_app.sandbox is not None:
+            await loop.run_in_executor(None, _open_browser, _sandbox_url(settings))
         try:
             await stop.wait()
         finally:
@@ -197,6 +257,22 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _sandbox_url(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}/"
+
+
+def _sandbox_line(settings: Settings) -> str:
+    """The one line that says whether the browser sandbox is served, and where."""
+    if settings.sandbox_active:
+        return (f"Sandbox: open {_sandbox_url(settings)} in a browser to play the program "
+                "(a local tool with no sign-in: it listens on this machine only)")
+    if not (settings.slack_enabled or settings.teams_active):
+        return (f"Sandbox: off, because HOST={settings.host} is not a loopback address (it "
+                "has no sign-in); use HOST=127.0.0.1 to serve it")
+    return "Sandbox: off while Slack or Teams is configured (SANDBOX_ENABLED=true serves it)"
 
 
 def _slack_mode(settings: Settings) -> str:

@@ -2,7 +2,9 @@
 
 ``--dry-run`` prints this week's digest (the one the program managers get on the digest
 day, covering the week before) without sending anything; ``--chart FILE`` also writes its
-trend chart. Without ``--dry-run`` the digest is queued for every program manager, once
+trend chart; ``--locale ja`` prints (and draws) it in that language, as a program manager
+who reads Japanese receives it (everything else the command says stays English). Without
+``--dry-run`` the digest is queued for every program manager, once
 per week like the scheduled one (the idempotency ledger), and the running bot's outbox
 delivers it.
 """
@@ -30,6 +32,10 @@ def digest_command(
         help="Any day of the digest's week [default: today in the program's zone].")] = None,
     chart: Annotated[Path | None, typer.Option(
         "--chart", help="With --dry-run: also write the trend chart (PNG) here.")] = None,
+    locale: Annotated[str | None, typer.Option(
+        "--locale", metavar="LOCALE",
+        help="With --dry-run: the digest in this language (en, ja, ja-JP ...) "
+             "[default: PROGRAM_LOCALE].")] = None,
 ) -> None:
     """Print (--dry-run) or send this week's digest to the program managers."""
     try:
@@ -37,15 +43,32 @@ def digest_command(
     except ValueError:
         raise typer.BadParameter(f"{week!r} is not a date like 2026-03-02",
                                  param_hint="--week") from None
+    language = _language(locale)
     settings = load_settings()
-    text, png = asyncio.run(_run(settings, day, dry_run=dry_run, chart=chart is not None))
+    text, png = asyncio.run(_run(settings, day, dry_run=dry_run, chart=chart is not None,
+                                 locale=language))
     if chart is not None and png is not None:
         chart.write_bytes(png)
     typer.echo(text)
 
 
+def _language(locale: str | None) -> str | None:
+    """The ``--locale`` asked for, checked: one the bot has a catalog for."""
+    if locale is None:
+        return None
+    from bot.i18n import normalize, supported_languages
+    from bot.services.locales import supported_language
+
+    languages = supported_languages()
+    if supported_language(locale, languages) is None:
+        raise typer.BadParameter(
+            f"{locale[:40]!r} is not a language the bot speaks (one of: "
+            f"{', '.join(languages)})", param_hint="--locale")
+    return normalize(locale)
+
+
 async def _run(settings: Settings, day: date | None, *, dry_run: bool,
-               chart: bool) -> tuple[str, bytes | None]:
+               chart: bool, locale: str | None = None) -> tuple[str, bytes | None]:
     """The text to print and, with ``chart``, the trend chart's PNG."""
     from bot.bootstrap import open_app  # not at import time: `--help` needs no database
     from bot.domain.periods import local_date, week_label
@@ -59,7 +82,7 @@ async def _run(settings: Settings, day: date | None, *, dry_run: bool,
         if dry_run:
             digest = await digest_for_week(ctx, day)
             context = digest_context(digest, chart=chart)
-            renderer = Renderer()
+            renderer = Renderer().for_locale(locale or ctx.program_locale)
             return renderer.text("digest", context), renderer.chart_png(context)
         if not ctx.program_managers:
             return ("No program managers are configured (PROGRAM_MANAGERS): nobody to send "

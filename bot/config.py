@@ -129,6 +129,9 @@ class Settings(BaseSettings):
         False, description="Serve /api/messages for Teams (on when MicrosoftAppId is set)"
     )
     teams_bot_name: str = Field("Advocate Bot", description="Bot name in the Teams app package")
+    sandbox_enabled: bool = Field(
+        False, description="Serve the browser sandbox at / even when Slack or Teams is "
+                           "configured (it is on anyway when neither is); loopback HOST only")
     rep_teams_group: str = Field(
         "", description="Object id (a GUID) of the Azure AD group the sales reps belong to; "
                         "when set, only its members (nested included) can request "
@@ -158,6 +161,9 @@ class Settings(BaseSettings):
         "", description="Slack user group id (S0…) the sales reps belong to; when set, "
                         "only its members can request references on Slack")
     program_timezone: str = Field("UTC", description="IANA zone for digests and check-ins")
+    program_locale: str = Field(
+        "en", description="The language of channel posts, and of anyone whose own choice, "
+                          "roster Locale and chat platform say none (en, ja, ja-JP ...)")
     program_default_hours: str = Field(
         "Mon-Fri 09:00-18:00", description="When advocates take calls, in their own zone, "
                                            "unless the roster's Call Hours says otherwise")
@@ -371,6 +377,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{value[:60]!r} are not hours like 'Mon-Fri 09:00-18:00' or "
                              "'9-17'") from None
 
+    @field_validator("program_locale")
+    @classmethod
+    def _valid_locale(cls, value: str) -> str:
+        from bot.i18n import normalize
+
+        found = normalize(value)
+        if found is None:
+            raise ValueError(f"{value[:40]!r} is not a language or locale (expected e.g. en, "
+                             "ja or ja-JP)")
+        return found
+
     @field_validator("program_timezone")
     @classmethod
     def _valid_zone(cls, value: str) -> str:
@@ -468,6 +485,11 @@ class Settings(BaseSettings):
                 f"HOST={self.host} with Teams in unauthenticated local mode (TEAMS_ENABLED "
                 "without MicrosoftAppId): anyone who reached the port could act as any user. "
                 "Set MicrosoftAppId and MicrosoftAppPassword, or HOST=127.0.0.1")
+        if self.sandbox_enabled and not is_loopback(self.host):
+            raise ValueError(
+                f"HOST={self.host} with SANDBOX_ENABLED=true: the sandbox has no sign-in (anyone "
+                "who reached the port could act as any person), so it only listens on this "
+                "machine. Use HOST=127.0.0.1, or leave SANDBOX_ENABLED unset")
         return self
 
     @property
@@ -493,6 +515,13 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token)
+
+    @property
+    def sandbox_active(self) -> bool:
+        """The browser sandbox is served: asked for, or no chat platform configured, and
+        only ever on a loopback HOST (it has no sign-in)."""
+        wanted = self.sandbox_enabled or not (self.slack_enabled or self.teams_active)
+        return wanted and is_loopback(self.host)
 
     @classmethod
     def settings_customise_sources(

@@ -21,6 +21,12 @@ check-ins), so a bot that was down when it fell due catches up when it starts; t
 no-op, on any number of replicas. Because the decision is made here from wall-clock maths
 in ``zoneinfo``, daylight-saving changes and restarts need nothing from cron semantics.
 
+Messages that can wait are held for each recipient's hours (quiet hours): the digest and
+the check-ins are queued when due and reach each person at the digest or check-in time of
+the due day in their own zone (``messages.morning_of``), not the program's; reminders of
+a check-in, nudges and recognition wait for the recipient's hours to open
+(``messages.quiet_until``); call reminders never wait.
+
 Jobs fail independently: one job's exception does not stop the others; all of them are
 raised together at the end (an ``ExceptionGroup``) so the scheduler logs them. Each job's
 run is timed and reported to ``observe`` (the metrics' ``job_finished``), if given.
@@ -110,7 +116,8 @@ async def run_due_jobs(ctx: ServiceContext, now: datetime | None = None, *,
             steps.append((due.job, due.period, lambda d=due: send_weekly_digest(
                 ctx, now, d.period, d.day)))
         elif due.job == "check_ins":
-            steps.append((due.job, due.period, lambda d=due: send_check_ins(ctx, now, d.period)))
+            steps.append((due.job, due.period,
+                          lambda d=due: send_check_ins(ctx, now, d.period, d.day)))
         elif due.job == "top_advocates":
             steps.append((due.job, due.period,
                           lambda d=due: post_top_advocates(ctx, now, d.period)))

@@ -56,7 +56,9 @@ class OutgoingMessage:
     ``template`` names a template family (``templates/<platform>/<template>.*.j2``) and
     ``context`` is its JSON-serialisable data. ``key`` makes writing it idempotent: a second
     message with the same key is dropped. ``replaces`` names the key of an earlier message
-    to update in place (e.g. an ask whose buttons disappear once answered).
+    to update in place (e.g. an ask whose buttons disappear once answered). ``not_before``
+    holds a message that can wait until the recipient's hours open (quiet hours): it is
+    queued as of then (its ``next_attempt_at`` and ``created_at``).
     """
 
     recipient: Person
@@ -64,6 +66,11 @@ class OutgoingMessage:
     context: dict[str, Any]
     key: str
     replaces: str | None = None
+    not_before: datetime | None = None
+
+    def queued_at(self, now: datetime) -> datetime:
+        """When the message may first go: ``now``, or later for one held for quiet hours."""
+        return max(now, self.not_before) if self.not_before is not None else now
 
 
 @dataclass(slots=True)
@@ -185,6 +192,11 @@ class AdvocateRepository(Protocol):
         """How many advocates have ``status`` (an indexed count)."""
         ...
 
+    async def locales(self, emails: Sequence[str]) -> dict[str, str]:
+        """The roster's ``Locale`` of the advocates among ``emails`` that have one, keyed
+        by lower-case email, in one indexed query."""
+        ...
+
     async def active_roster(self) -> list[Advocate]:
         """The active advocates, ordered by email, as this transaction sees them, for
         matching: may come from a copy kept in memory, so treat them as read-only."""
@@ -262,6 +274,15 @@ class PersonRepository(Protocol):
         ...
 
     async def get_by_identity(self, identity: Identity) -> Person | None: ...
+
+    async def get_many(self, identities: Sequence[Identity]) -> dict[Identity, Person]:
+        """The stored people among ``identities``, in one query (the outbox dispatcher
+        reads its recipients' locales this way)."""
+        ...
+
+    async def choose_locale(self, identity: Identity, locale: str | None) -> bool:
+        """Keep the language the person chose (None: none); False if they are not stored."""
+        ...
 
     async def find_by_email(self, email: str) -> list[Person]:
         """Every chat identity linked to an email (case-insensitive), newest first."""

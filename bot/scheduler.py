@@ -113,6 +113,7 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
                                       directories=list(bot_app.directories.values()),
                                       wakeup=bot_app.outbox_wakeup, observer=metrics,
                                       on_unreachable=unreachable_notices(bot_app.ctx),
+                                      program_locale=bot_app.settings.program_locale,
                                       on_dead=functools.partial(undeliverable, bot_app.ctx))
         running.dispatcher_task = asyncio.create_task(
             dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")

@@ -150,6 +150,8 @@ def create_web_app(bot_app: App, *, slack_app: AsyncApp | None = None) -> web.Ap
         web_app.on_cleanup.append(_close_slack_session)
     if bot_app.teams is not None:
         bot_app.teams.add_routes(web_app)  # POST /api/messages
+    if bot_app.sandbox is not None:
+        bot_app.sandbox.add_routes(web_app)  # GET /, its forms and files
     return web_app
 
 

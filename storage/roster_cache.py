@@ -72,7 +72,8 @@ class RosterCache:
 #: Fields whose values repeat across a roster (all immutable: strings, tuples, frozensets,
 #: frozen limits), so advocates can share them.
 _REPEATED = ("company", "title", "industry", "region", "country", "company_size",
-             "products", "use_cases", "languages", "timezone", "call_hours", "reference_types",
+             "products", "use_cases", "languages", "timezone", "call_hours", "locale",
+             "reference_types",
              "account_owner_email", "do_not_use_with", "own_limits", "manager_limits",
              "consent_source", "joined_on", "renewal_date", "account_id")
 

@@ -47,6 +47,7 @@ NAMING_CONVENTION = {
 
 EMAIL_LENGTH = 320  # RFC 5321: 64 local part + @ + 255 domain
 ENUM_LENGTH = 32
+LOCALE_LENGTH = 35  # a Babel locale identifier ("ja_JP", "zh_Hant_TW"); BCP 47 allows 35
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -151,6 +152,8 @@ class AdvocateRow(Base):
     languages: Mapped[list[str]] = mapped_column(JSONValue)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     call_hours: Mapped[str | None] = mapped_column(String(80))  # None: the program's default
+    # The language they read the bot in, from the roster's Locale column (0009).
+    locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH))
     reference_types: Mapped[list[str]] = mapped_column(JSONValue)
     public_recognition: Mapped[bool] = mapped_column(Boolean, default=False)
     account_owner_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
@@ -312,6 +315,9 @@ class PersonRow(Base):
     # What the chat platform said: a full member of our workspace/tenant (True), a guest
     # or an outsider (False), not said (None). Only internal people can be reps.
     internal: Mapped[bool | None] = mapped_column(Boolean)
+    # The language the platform says they use, and the one they chose (which wins) (0009).
+    locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH))
+    chosen_locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH))
     # Teams needs a stored conversation reference to message someone proactively.
     conversation_reference: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

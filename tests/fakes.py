@@ -147,6 +147,11 @@ class FakeAdvocates(_Repo):
         return {a.email.lower(): copy.deepcopy(a) for a in self._s.advocates.values()
                 if a.email.lower() in keys}
 
+    async def locales(self, emails: Sequence[str]) -> dict[str, str]:
+        keys = {e.lower() for e in emails}
+        return {a.email.lower(): a.locale for a in self._s.advocates.values()
+                if a.email.lower() in keys and a.locale}
+
     async def import_fingerprints(self) -> dict[str, str | None]:
         return {a.email.lower(): self._s.advocate_fingerprints.get(advocate_id)
                 for advocate_id, a in self._s.advocates.items()}
@@ -302,11 +307,27 @@ class FakeEngagements(_Repo):
 class FakePeople(_Repo):
     async def upsert(self, person: Person) -> None:
         assert person.identity is not None, "only chat users with an identity are stored"
+        stored = self._s.people.get(person.identity)
+        if stored is not None:  # as in SQL: the choice stays, a silent platform keeps its
+            person = replace(person, chosen_locale=stored[0].chosen_locale,
+                             locale=person.locale or stored[0].locale)
+        else:
+            person = replace(person, chosen_locale=None)
         self._s.people[person.identity] = (person, self._next_id())
 
     async def get_by_identity(self, identity: Identity) -> Person | None:
         found = self._s.people.get(identity)
         return found[0] if found else None
+
+    async def get_many(self, identities: Sequence[Identity]) -> dict[Identity, Person]:
+        return {i: self._s.people[i][0] for i in identities if i in self._s.people}
+
+    async def choose_locale(self, identity: Identity, locale: str | None) -> bool:
+        stored = self._s.people.get(identity)
+        if stored is None:
+            return False
+        self._s.people[identity] = (replace(stored[0], chosen_locale=locale), stored[1])
+        return True
 
     async def find_by_email(self, email: str) -> list[Person]:
         found = [
@@ -357,8 +378,9 @@ class FakeOutbox(_Repo):
         if any(m.message.key == message.key for m in self._s.outbox.values()):
             return False
         message_id = self._next_id()
+        at = message.queued_at(now)
         self._s.outbox[message_id] = OutboxMessage(
-            id=message_id, message=message, created_at=now, next_attempt_at=now
+            id=message_id, message=message, created_at=at, next_attempt_at=at
         )
         return True
 
@@ -725,6 +747,7 @@ class Delivery:
     template: str
     context: dict
     replaces_ref: str | None
+    locale: str | None = None
 
 
 class FakeMessenger:
@@ -740,7 +763,8 @@ class FakeMessenger:
         if self.fail_next:
             raise self.fail_next.pop(0)
         m = message.message
-        self.transcript.append(Delivery(m.recipient, m.template, m.context, message.replaces_ref))
+        self.transcript.append(Delivery(m.recipient, m.template, m.context, message.replaces_ref,
+                                       message.locale))
         return message.replaces_ref or f"{self.platform.value}-msg-{next(self._refs)}"
 
     def sent_to(self, email: str) -> list[Delivery]:

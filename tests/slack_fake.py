@@ -83,6 +83,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locales: dict[str, str] = field(default_factory=dict)  # user id -> Slack locale
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # id -> member user ids
     uploads: list[bytes] = field(default_factory=list)
     responses: list[Call] = field(default_factory=list)  # posts to a response_url
@@ -129,14 +130,21 @@ class FakeSlack:
         return f"{self.base_url}/respond/{token}"
 
     def add_user(self, user_id: str, email: str, name: str, tz: str = "UTC",
-                 team_id: str = "T0001") -> dict[str, Any]:
-        """A workspace member as ``users.info`` and ``users.lookupByEmail`` return them."""
+                 team_id: str = "T0001", locale: str = "en-US") -> dict[str, Any]:
+        """A workspace member as ``users.info`` and ``users.lookupByEmail`` return them;
+        ``locale`` (as Slack writes it, ``ja-JP``) only when asked with ``include_locale``."""
         user = {
             "id": user_id, "team_id": team_id, "name": email.split("@", 1)[0],
             "real_name": name, "tz": tz, "deleted": False, "is_bot": False,
             "profile": {"email": email, "real_name": name, "display_name": name},
         }
         self.users[user_id] = user
+        self.locales[user_id] = locale
+        return user
+
+    def _user(self, user: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        if str(args.get("include_locale", "")).lower() in ("true", "1"):
+            return {**user, "locale": self.locales.get(user["id"], "en-US")}
         return user
 
     async def start(self) -> FakeSlack:
@@ -246,11 +254,12 @@ class FakeSlack:
             }
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": self._user(user, args)} if user else {
+                "ok": False, "error": "user_not_found"}
         if method == "users.lookupByEmail":
             email = str(args.get("email", "")).lower()
             found = [u for u in self.users.values() if u["profile"]["email"].lower() == email]
-            return {"ok": True, "user": found[0]} if found else {
+            return {"ok": True, "user": self._user(found[0], args)} if found else {
                 "ok": False, "error": "users_not_found"}
         if method in ("views.open", "views.publish", "views.update"):
             view = args.get("view")

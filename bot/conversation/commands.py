@@ -70,6 +70,17 @@ class CancelRequest(Command):
     reason: str = ""
 
 
+# --- anyone about themself ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage(Command):
+    """The language the person reads the bot in (``advocate language ja``, the App Home's
+    and the profile card's menu); empty: show the current one and the choices."""
+
+    language: str = ""
+
+
 # --- an advocate about themself -----------------------------------------------------------
 
 
@@ -94,6 +105,14 @@ class SetMyLimits(Command):
     """Stricter limits of one's own; ``None`` asks for the limits form."""
 
     limits: LimitOverrides | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetMyHours(Command):
+    """The hours one takes calls in, as typed (``Mon-Fri 09:00-17:00``; ``default``
+    clears them); empty shows the profile, where they are."""
+
+    hours: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +183,7 @@ class SendReport(Command):
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
                    "own_limits", "check_in_limits", "check_in_feedback", "pause",
-                   "nomination_decline", "onboarding"]
+                   "call_hours", "nomination_decline", "onboarding"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,12 +365,13 @@ BUTTON_COMMANDS: tuple[type[Command], ...] = (
     SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
     ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
     ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
-    DecideNomination, AnswerInvite, SubmitOnboarding, ConfirmConsent,
+    ChooseLanguage, DecideNomination, AnswerInvite, SubmitOnboarding, ConfirmConsent,
 )
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
-    ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram,
+    ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram, SetMyHours,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster, SendReport, Nominate, ShowInvitation,
+    ExportRoster, SendDigestNow, ImportRoster, SendReport, ChooseLanguage, Nominate,
+    ShowInvitation,
 )

@@ -28,8 +28,9 @@ from bot.conversation.views import (
     zone_of,
 )
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.hours import WorkingHours
 from bot.domain.model import Actor, Advocate, AskState, Engagement, EngagementState, Role
-from bot.services import asks, checkins, outcomes, requests, scheduling
+from bot.services import asks, checkins, locales, outcomes, requests, scheduling
 from bot.services.advocates import (
     advocate_profile,
     leave_program,
@@ -38,10 +39,12 @@ from bot.services.advocates import (
     set_manager_limits,
     set_own_limits,
 )
+from bot.services.call_hours import set_own_hours
 from bot.services.context import ServiceContext
 from bot.services.digest import send_digest_now
 from bot.services.home import advocate_named, engagement_brief, find_advocates, my_profile
-from bot.services.intake import known_values, parse_keywords
+from bot.services.intake import known_values, parse_keywords, with_suggested_times
+from bot.services.messages import person_hours
 from bot.services.report import send_report
 from bot.services.requests import cancel_request, list_requests
 from bot.services.roles import may_request, require
@@ -90,8 +93,10 @@ async def start_request(ctx: ServiceContext, command: c.StartRequest) -> Reply:
     async with ctx.uow() as uow:
         known = await known_values(uow)
     draft = parse_keywords(command.keywords, known) if command.keywords.strip() else None
-    context = {"known": known, "draft": draft, "timezone": zone_of(ctx, command.actor),
-               "today": today_for(ctx, command.actor)}
+    zone = zone_of(ctx, command.actor)
+    hours = person_hours(ctx, zone) or WorkingHours(zone=zone)  # else business hours
+    context = {"known": known, "draft": with_suggested_times(draft, hours, ctx.now()),
+               "timezone": zone, "today": today_for(ctx, command.actor)}
     return Reply("intake", context, form="intake")
 
 
@@ -108,6 +113,23 @@ async def cancel(ctx: ServiceContext, command: c.CancelRequest) -> Reply:
     request = await cancel_request(ctx, command.actor, command.request_id, command.reason)
     return text_reply("request_cancelled", id=request.id,
                       prospect_company=request.prospect_company)
+
+
+# --- anyone about themself -------------------------------------------------------------
+
+
+async def choose_language(ctx: ServiceContext, command: c.ChooseLanguage) -> Reply:
+    """Show the reader's language and the choices, or keep the one they chose (and say
+    so in it)."""
+    names = locales.language_names(locales.supported_languages())
+    current = locales.language_code(command.actor.locale or ctx.program_locale) or "en"
+    if not command.language.strip():
+        other = next((code for code in names if code != current), current)
+        return text_reply("language", current=current, name=names.get(current, current),
+                          choices=list(names.items()), example=other)
+    chosen = await locales.choose_language(ctx, command.actor, command.language)
+    return Reply("language_chosen", {"language": chosen, "name": names[chosen]}, "good",
+                 locale=chosen)
 
 
 # --- an advocate about themself ---------------------------------------------------------
@@ -144,6 +166,15 @@ async def set_my_limits(ctx: ServiceContext, command: c.SetMyLimits) -> Reply:
                                     "current": profile.limits}, form="own_limits")
     await set_own_limits(ctx, command.actor, profile.advocate.id, command.limits)
     return profile_reply(ctx, command.actor, await my_profile(ctx, command.actor))
+
+
+async def set_my_hours(ctx: ServiceContext, command: c.SetMyHours) -> Reply:
+    profile = await my_profile(ctx, command.actor)
+    assert profile.advocate.id is not None
+    if command.hours:
+        await set_own_hours(ctx, command.actor, profile.advocate.id, command.hours)
+        profile = await my_profile(ctx, command.actor)
+    return profile_reply(ctx, command.actor, profile)
 
 
 async def leave(ctx: ServiceContext, command: c.LeaveProgram) -> Reply:
@@ -389,6 +420,9 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     elif command.form == "pause":
         await advocate_profile(ctx, command.actor, command.subject_id)  # theirs, or a PM's
         context.update(today=today_for(ctx, command.actor))
+    elif command.form == "call_hours":
+        profile = await advocate_profile(ctx, command.actor, command.subject_id)
+        context.update(hours=profile.advocate.call_hours)
     return Reply(command.form, context, form=command.form)
 
 
@@ -418,9 +452,11 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ListRequests: show_requests,
     c.CancelRequest: cancel,
     c.ShowMyProfile: show_my_profile,
+    c.ChooseLanguage: choose_language,
     c.PauseMe: pause_me,
     c.ResumeMe: resume_me,
     c.SetMyLimits: set_my_limits,
+    c.SetMyHours: set_my_hours,
     c.LeaveProgram: leave,
     c.FindAdvocates: find,
     c.ShowAdvocate: show_advocate,

@@ -16,23 +16,21 @@ roster's own spelling so matching finds it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from babel import Locale, UnknownLocaleError
-
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import CompanySize, ReferenceType
 from bot.domain.policy import LimitPolicy
+from bot.i18n import parse_locale
 from bot.services.intake import MAX_PARALLEL_ASKS, KnownValues, RequestDraft
+from bot.services.locales import language_code
 
 CALL_LENGTHS: Final = (15, 30, 45, 60, 90)
 DEFAULT_CALL_LENGTH: Final = 30
 MAX_CHOICES: Final = 60  # a big roster's vocabulary per menu: under Slack's 100, and a
 # Teams card with five such menus stays under its 28 KB
-LANGUAGE_NAME_LOCALES: Final = ("en", "ja", "de", "fr", "es", "pt", "it", "zh", "ko", "nl")
 
 # Common IANA zones for the time-zone menu; the person's own zone is always added.
 COMMON_TIMEZONES: Final = (
@@ -68,30 +66,12 @@ class Choice:
 # --- forgiving reading of typed values -------------------------------------------------------
 
 
-@functools.cache
-def _language_codes() -> dict[str, str]:
-    """Every language name (in the locales people here write in) and code → its code."""
-    codes: dict[str, str] = {}
-    for shown_in in LANGUAGE_NAME_LOCALES:
-        for code, name in Locale.parse(shown_in).languages.items():
-            codes.setdefault(name.casefold(), code)
-            codes.setdefault(code.casefold(), code)
-    return codes
-
-
-def language_code(text: str) -> str | None:
-    """``en``, ``EN``, ``English``, ``英語``, ``en-US``, ``en_GB`` → ``en``; None when
-    it names no language."""
-    folded = text.strip().casefold()
-    if not folded:
-        return None
-    found = _language_codes().get(folded)
-    if found is not None:
-        return found.split("_")[0]
-    try:
-        return Locale.parse(folded.replace("-", "_")).language
-    except (UnknownLocaleError, ValueError, TypeError):
-        return None
+def language_title(value: str, locale: str) -> str:
+    """A language as the reader names it (``Japanese`` → ``日本語`` for ``ja``), or as
+    written when it names no language the reader's locale knows."""
+    code = language_code(value)
+    reader = parse_locale(locale)
+    return (reader.languages.get(code) or value) if code and reader else value
 
 
 def same_value(known: Iterable[str], typed: str | None) -> str | None:
@@ -155,9 +135,12 @@ def _minutes(raw: object) -> int | None:
 
 
 def intake_choices(known: KnownValues, *, timezone: str,
-                   keep: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[Choice]]:
+                   keep: Mapping[str, Sequence[str]] | None = None,
+                   locale: str = "en") -> dict[str, list[Choice]]:
     """Every choice the intake form offers, by field name. ``keep``: values already
-    chosen (a pre-fill, a form shown again) that must stay among the choices."""
+    chosen (a pre-fill, a form shown again) that must stay among the choices; the
+    roster's languages are named in the reader's ``locale`` (``Japanese`` reads
+    ``日本語`` to a Japanese reader), their values kept as the roster spells them."""
     keep = keep or {}
     return {
         "reference_type": [Choice(t.value, t.label) for t in ReferenceType],
@@ -169,7 +152,8 @@ def intake_choices(known: KnownValues, *, timezone: str,
         "timezone": timezone_choices(timezone),
         "industry": _choices(known.industries, keep.get("industry", ())),
         "region": _choices(known.regions, keep.get("region", ())),
-        "language": _choices(known.languages, keep.get("language", ())),
+        "language": [Choice(c.value, language_title(c.value, locale))
+                     for c in _choices(known.languages, keep.get("language", ()))],
         "products": _choices(known.products, keep.get("products", ()), multi=True),
         "use_cases": _choices(known.use_cases, keep.get("use_cases", ()), multi=True),
     }

@@ -42,6 +42,7 @@ from bot.conversation.forms import (
 )
 from bot.conversation.replies import Reply, text_reply
 from bot.domain.errors import InvalidInput, Problem
+from bot.domain.hours import MAX_TEXT as HOURS_MAX_TEXT
 from bot.domain.inputs import MAX_AMOUNT, decimal_or_none
 from bot.domain.model import Outcome
 from bot.domain.policy import LimitPolicy
@@ -106,6 +107,7 @@ class Sources:
     limits: LimitPolicy = field(default_factory=LimitPolicy)  # effective ones
     program: LimitPolicy = field(default_factory=LimitPolicy)
     keep: Mapping[str, Sequence[str]] = field(default_factory=dict)  # values to keep listed
+    locale: str = "en"  # the reader's: the languages' menu names them in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ class FormSpec:
 
 def _intake(s: Sources) -> tuple[Field, ...]:
     menus = {k: tuple(v) for k, v in intake_choices(s.known, timezone=s.timezone,
-                                                     keep=s.keep).items()}
+                                                     keep=s.keep, locale=s.locale).items()}
     text = {name: Field(name, Kind.TEXT, max_length=TEXT_LIMITS[name])
             for name in ("opportunity_name", "crm_opportunity_id", "opportunity_stage")}
     return (
@@ -226,6 +228,8 @@ FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
     FormSpec("check_in_limits", _limits),
     FormSpec("check_in_feedback", _one("feedback", Kind.LONG_TEXT, required=True,
                                        max_length=FEEDBACK_MAX_CHARS)),
+    # empty: the program's hours (``/advocate hours default``)
+    FormSpec("call_hours", _one("hours", Kind.TEXT, max_length=HOURS_MAX_TEXT)),
     FormSpec("nomination_decline", _one("reason", Kind.LONG_TEXT, required=True,
                                         max_length=REASON_MAX_CHARS)),
     FormSpec("onboarding", _onboarding),

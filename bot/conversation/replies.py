@@ -39,13 +39,16 @@ class Attachment:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """``template`` names the reply; ``context`` is its view model. ``form`` asks the
-    surface to open a form (``forms.py`` names them) instead of, or as, the answer."""
+    surface to open a form (``forms.py`` names them) instead of, or as, the answer.
+    ``locale``: the language to show it in when the command changed the person's (else
+    the surface renders in the actor's)."""
 
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)
     tone: Tone = "default"
     form: str | None = None
     attachment: Attachment | None = None
+    locale: str | None = None
 
 
 def text_reply(template: str, tone: Tone = "default", **context: Any) -> Reply:

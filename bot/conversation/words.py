@@ -178,6 +178,10 @@ def _advocate(words: str, actor: Actor) -> c.Command:
         return c.SetMyLimits(actor, parse_limits(rest).limits)
     if word == "leave":
         return c.LeaveProgram(actor)
+    if word == "hours":
+        return c.SetMyHours(actor, rest.strip())
+    if word == "language":
+        return c.ChooseLanguage(actor, rest[:40])
     if word == "join":
         return c.ShowInvitation(actor)
     return c.Help(actor, "advocate")

@@ -15,6 +15,8 @@ is as long on the clock as on the wall.
 - ``next_opening(hours, at)``: the first moment at or after ``at`` inside a window (for a
   message that should not arrive at night).
 - ``common_slots(a, b, after, length)``: the next start times that fit both people.
+- ``day_openings(hours, after)``: when the next few working days begin (the times the
+  intake pre-fills).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.domain.errors import InvalidInput, Problem
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_DAYS = frozenset(range(5))  # Monday-Friday
+ALL_DAYS = frozenset(range(7))
 MAX_TEXT = 80  # longer than any sensible hours text; bounded before any parsing
 SEARCH_DAYS = 21  # how far ahead to look for an opening or a common slot
 SLOT_STEP = timedelta(minutes=30)
@@ -160,6 +163,25 @@ def common_slots(first: WorkingHours, second: WorkingHours, after: datetime,
     return slots
 
 
+def day_openings(hours: WorkingHours, after: datetime, count: int = 3) -> list[datetime]:
+    """The first moment of each of the next ``count`` working days after ``after``'s own
+    day (in ``hours``' zone): one time a day, never today."""
+    today = after.astimezone(hours.tz).date()
+    found: list[datetime] = []
+    for opens, _ in hours.windows(after):
+        if opens.astimezone(hours.tz).date() > today:
+            found.append(opens)
+        if len(found) == count:
+            break
+    return found
+
+
+def local_instant(day: date, clock: time, zone: str) -> datetime:
+    """The instant the wall clock in ``zone`` shows ``clock`` on ``day`` (the moment the
+    clocks resume if they skip it)."""
+    return _instant(day, clock, _zone(zone))
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -176,7 +198,7 @@ def _split_days(cleaned: str, field_name: str) -> tuple[frozenset[int] | None, s
         if word in ("weekdays", "workdays"):
             days |= DEFAULT_DAYS
         elif word in ("daily", "everyday", "weekends"):
-            days |= set(range(7)) if word != "weekends" else {5, 6}
+            days |= ALL_DAYS if word != "weekends" else {5, 6}
         elif (span := _DAYS_RANGE.match(word)) is not None:
             days |= _day_span(span.group(1), span.group(2))
         elif index + 2 < len(words) and words[index + 1] in ("-", "to") \

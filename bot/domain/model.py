@@ -26,6 +26,7 @@ def ensure_utc(value: datetime) -> datetime:
 class Platform(StrEnum):
     SLACK = "slack"
     TEAMS = "teams"
+    SANDBOX = "sandbox"  # the browser sandbox (handlers/sandbox): one local person at a time
 
 
 class Role(StrEnum):
@@ -165,6 +166,11 @@ class Person:
     someone from another organisation (Slack Connect, another tenant), None when the
     platform did not say. Only internal people can be reps: a customer must never see the
     roster's matches, however they reached the bot.
+
+    ``locale`` is the language the platform says they use (Slack's ``users.info`` locale,
+    Teams' activity locale); ``chosen_locale`` is the one they picked themselves
+    (``/advocate language``), which wins. Both Babel identifiers (``ja_JP``, ``en``);
+    ``bot.services.locales`` resolves which one a person reads.
     """
 
     email: str | None
@@ -172,14 +178,18 @@ class Person:
     identity: Identity | None = None
     timezone: str | None = None
     internal: bool | None = None
+    locale: str | None = None
+    chosen_locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is doing something, with the roles the program gives them."""
+    """Who is doing something, with the roles the program gives them, and the locale
+    their replies are rendered in (``bot.services.locales.reading``; None: the program's)."""
 
     person: Person
     roles: frozenset[Role] = frozenset({Role.REP})
+    locale: str | None = None
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -229,6 +239,10 @@ class Advocate:
     # When they take calls, in their own zone ("Mon-Fri 09:00-18:00", bot/domain/hours.py);
     # "" is the program's default.
     call_hours: str = ""
+    # The language they read the bot in (a Babel identifier, "ja_JP"), from the roster's
+    # Locale column; "" when the roster does not say. ``languages`` is what they can speak
+    # on a call (matching); this is what the bot writes to them in.
+    locale: str = ""
     reference_types: frozenset[ReferenceType] = frozenset({ReferenceType.CALL})
     public_recognition: bool = False
     account_owner_email: str | None = None

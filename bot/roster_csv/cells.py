@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 
 from bot.domain.errors import InvalidInput
@@ -28,7 +29,9 @@ from bot.domain.inputs import (
 )
 from bot.domain.limits import MAX_COOLDOWN_DAYS
 from bot.domain.model import Advocate, AdvocateStatus, CompanySize, ReferenceType
+from bot.i18n import normalize
 from bot.roster_csv.columns import normalize_header
+from bot.services.locales import language_code
 
 
 def _model_default(name: str) -> Any:
@@ -207,30 +210,39 @@ def parse_reference_types(value: str, label: str = "reference types") -> frozens
     return frozenset(found)
 
 
-_LANGUAGE_CODES = {
-    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "pt": "Portuguese",
-    "it": "Italian", "nl": "Dutch", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
-    "sv": "Swedish", "da": "Danish", "nb": "Norwegian", "fi": "Finnish", "pl": "Polish",
-    "cs": "Czech", "tr": "Turkish", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi",
-    "ru": "Russian", "uk": "Ukrainian", "el": "Greek", "hu": "Hungarian", "ro": "Romanian",
-    "id": "Indonesian", "th": "Thai", "vi": "Vietnamese", "ms": "Malay",
-}
-
-
 def parse_languages(value: str) -> tuple[str, ...]:
-    """Language names; ISO codes ("de", "pt-BR") become names, lower-case names get a
-    capital. Blank → the model's default (English)."""
+    """Language names, one spelling per language: a code or a name in one of the
+    languages people here write in (``ja``, ``pt-BR``, ``Japanese``, ``日本語``,
+    ``Japanisch``) becomes Babel's English name (``Japanese``, ``Portuguese``), so the
+    intake's choice matches it however either was written. Anything else is kept (a
+    lower-case word gets a capital). Blank → the model's default (English)."""
     if not value:
         return _model_default("languages")
     result: list[str] = []
     for part in split_multi(value):
-        code = re.split(r"[-_]", part, maxsplit=1)[0].lower()
-        name = _LANGUAGE_CODES.get(code) if len(code) == 2 and len(part) <= 5 else None
+        code = language_code(part)
+        name = _ENGLISH.languages.get(code) if code else None
         if name is None:
             name = part[:1].upper() + part[1:] if part.islower() else part
         if name not in result:
             result.append(name)
     return tuple(result)
+
+
+_ENGLISH = Locale.parse("en")
+
+
+def parse_locale(value: str, label: str = "locale") -> str:
+    """The language someone reads the bot in, as Babel names the locale (``ja_JP``,
+    ``ja``): a code in any case or separator (``ja``, ``ja-JP``, ``ja_JP``) or a
+    language's name (``Japanese``, ``日本語``). Blank → "" (not said)."""
+    if not value:
+        return ""
+    found = normalize(value)
+    if found is None:
+        raise BadCell(f"{label} {value[:40]!r} is not a language or locale like 'ja', "
+                      "'ja-JP' or 'Japanese'")
+    return found
 
 
 _REGION_WORDS = {
@@ -515,6 +527,7 @@ def cell_parser(key: str, day_first: bool | None) -> Callable[[str, str], Any]:
         "languages": lambda v, label: parse_languages(v),
         "timezone": parse_timezone,
         "call_hours": parse_call_hours,
+        "locale": parse_locale,
         "reference_types": parse_reference_types,
         "public_recognition": lambda v, label: bool(parse_bool(v, label)),
         "consent": parse_bool,

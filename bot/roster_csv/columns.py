@@ -65,11 +65,13 @@ COLUMNS: tuple[Column, ...] = (
     _col("products", "Products", "Product", "Products Used", "Products Owned", "Product Line",
          "Product Lines", "Licensed Products", "Solutions"),
     _col("use_cases", "Use Cases", "Use Case", "UseCases", "Primary Use Case"),
-    _col("languages", "Languages", "Language", "Preferred Language", "Spoken Languages",
-         "Languages Spoken"),
+    _col("languages", "Languages", "Language", "Spoken Languages", "Languages Spoken"),
     _col("timezone", "Time Zone", "Timezone", "TZ", "IANA Time Zone", "Time Zone Sid Key"),
     _col("call_hours", "Call Hours", "Working Hours", "Business Hours", "Available Hours",
          "Call Availability"),
+    # The language they read the bot in (``languages``: what they speak on a call).
+    _col("locale", "Locale", "Preferred Language", "Language Preference", "hs_language",
+         "Locale__c", "Preferred_Language__c"),
     _col("reference_types", "Reference Types", "Reference Type", "Reference Activities",
          "Reference Activity", "Reference Availability", "Available For", "Willing To Do"),
     _col("public_recognition", "Public Recognition", "Public Thanks", "Thank Publicly",
@@ -124,8 +126,9 @@ NAME_KEYS = ("name", "first_name", "last_name")
 # Plain attributes: a present column sets them; a blank cell sets the field's empty value.
 SIMPLE_KEYS = ("name", "title", "company", "account_id", "industry", "region", "country",
                 "company_size", "products", "use_cases", "languages", "timezone", "call_hours",
-                "reference_types", "public_recognition", "account_owner_email", "health_score",
-                "nps", "renewal_date", "unavailable_until", "do_not_use_with", "notes")
+                "locale", "reference_types", "public_recognition", "account_owner_email",
+                "health_score", "nps", "renewal_date", "unavailable_until", "do_not_use_with",
+                "notes")
 # Program-managed attributes: a blank cell leaves the stored value alone (see docs).
 # Status and the consent columns follow the same rule in ``_apply_consent``.
 KEEP_WHEN_BLANK_KEYS = ("snoozed_until", "points", "joined_on")

@@ -40,7 +40,7 @@ from bot.services.ask_messages import (
     tell_rep_ask_sent,
     tell_rep_no,
 )
-from bot.services.bookings import time_choices
+from bot.services.bookings import offer_times
 from bot.services.cascade import ask_next, create_ask, withdraw_open_asks
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import (
@@ -393,7 +393,8 @@ async def _announce_acceptance(ctx: ServiceContext, uow: UnitOfWork, request: Re
             "rep_email": request.rep.email or "",
             "request": request_context_for_advocate(
                 request, show_prospect_name=ctx.policy.show_prospect_name),
-            **time_choices(ctx, request, advocate, now, minutes=request.call_length_minutes),
+            **await offer_times(ctx, uow, request, advocate, now,
+                                minutes=request.call_length_minutes),
             "needed_by": request.needed_by.isoformat(),
             "call_length_minutes": request.call_length_minutes,
             "timezone": advocate.timezone or "UTC",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import ics_filename
 from bot.domain.errors import DomainError, NotFound
-from bot.domain.hours import WorkingHours, common_slots, fits, hours_of
+from bot.domain.hours import ALL_DAYS, WorkingHours, common_slots, fits
 from bot.domain.limits import advocate_zone
 from bot.domain.model import (
     Actor,
@@ -29,8 +29,16 @@ from bot.domain.model import (
     ensure_utc,
 )
 from bot.ports import UnitOfWork
-from bot.services.context import ServiceContext, actor_label
-from bot.services.messages import advocate_contact, iso, person_name, rep_person, rep_zone
+from bot.services.context import ServiceContext, actor_label, audit
+from bot.services.messages import (
+    advocate_contact,
+    iso,
+    person_hours,
+    person_name,
+    rep_person,
+    rep_zone,
+)
+from bot.services.request_progress import SYSTEM
 from bot.services.roles import advocate_person, is_advocate, is_request_owner
 
 CALENDAR_ACTIONS = frozenset({"engagement.scheduled", "engagement.rescheduled"})
@@ -224,9 +232,14 @@ def open_slots(request: ReferenceRequest, now: datetime, *, besides: datetime | 
 def advocate_hours(ctx: ServiceContext, advocate: Advocate) -> WorkingHours | None:
     """When the advocate takes calls: their own hours, else the program's, in their zone;
     None when neither says (any time)."""
-    if not (advocate.call_hours or ctx.policy.default_hours):
-        return None
-    return hours_of(advocate.call_hours, advocate.timezone or "UTC", ctx.policy.default_hours)
+    return person_hours(ctx, advocate.timezone or "UTC", advocate.call_hours)
+
+
+def rep_hours(ctx: ServiceContext, request: ReferenceRequest) -> WorkingHours:
+    """When the rep takes calls: the program's default hours in the rep's zone (any time,
+    there, when the program sets none)."""
+    zone = rep_zone(request)
+    return person_hours(ctx, zone) or WorkingHours(time(0), time(0), ALL_DAYS, zone_name(zone))
 
 
 def time_choices(ctx: ServiceContext, request: ReferenceRequest, advocate: Advocate,
@@ -241,15 +254,32 @@ def time_choices(ctx: ServiceContext, request: ReferenceRequest, advocate: Advoc
     ahead = open_slots(request, now, besides=besides)
     suggested: list[str] = []
     if not slots and hours is not None:
-        rep = hours_of("", rep_zone(request), ctx.policy.default_hours)
         latest = needed_by_end(request)
-        suggested = [iso(t) for t in common_slots(hours, rep, now, timedelta(minutes=minutes))
+        suggested = [iso(t) for t in common_slots(hours, rep_hours(ctx, request), now,
+                                                  timedelta(minutes=minutes))
                      if t + timedelta(minutes=minutes) <= latest]
     return {"slots": slots, "outside_hours": len(ahead) - len(slots), "suggested": suggested}
 
 
+NO_FITTING_TIME = "request.no_fitting_time"  # audited; the weekly digest lists them
+
+
+async def offer_times(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceRequest,
+                      advocate: Advocate, now: datetime, *, minutes: int,
+                      besides: datetime | None = None) -> dict[str, Any]:
+    """``time_choices`` for a pick-time message; when none of the rep's times fit the
+    advocate's hours, that is audited on the request (``NO_FITTING_TIME``) for the
+    program managers' digest."""
+    choices = time_choices(ctx, request, advocate, now, minutes=minutes, besides=besides)
+    if not choices["slots"] and choices["outside_hours"]:
+        await audit(uow, now, SYSTEM, NO_FITTING_TIME, f"request:{request.id}",
+                    advocate_id=advocate.id, outside_hours=choices["outside_hours"])
+    return choices
+
+
 __all__ = [
     "CALENDAR_ACTIONS",
+    "NO_FITTING_TIME",
     "Booking",
     "Initiator",
     "Role",
@@ -264,8 +294,10 @@ __all__ = [
     "key_stamp",
     "load_booking",
     "needed_by_end",
+    "offer_times",
     "open_slots",
     "recipient",
+    "rep_hours",
     "require_call",
     "require_live",
     "time_choices",

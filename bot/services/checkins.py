@@ -52,7 +52,7 @@ from bot.services.advocates import (
 )
 from bot.services.consent import CURRENT_VERSION, needs_reconfirm
 from bot.services.context import ServiceContext, actor_label, audit, send
-from bot.services.messages import person_name
+from bot.services.messages import morning_of, person_name, quiet_until
 from bot.services.roles import advocate_person, is_advocate
 
 PAUSE_MONTHS = (1, 3, 6)
@@ -121,9 +121,15 @@ def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str
     }
 
 
-async def send_check_ins(ctx: ServiceContext, now: datetime, period: str) -> int:
+async def send_check_ins(ctx: ServiceContext, now: datetime, period: str,
+                         day: date | None = None) -> int:
     """Queue the check-in of quarter ``period`` (e.g. ``2026-Q2``) to every active advocate
-    who has not had it; their numbers are for the quarter before. Returns how many."""
+    who has not had it; their numbers are for the quarter before. Returns how many.
+
+    Each reaches its advocate at the check-in time of ``day`` (the program's check-in
+    day) in the advocate's own zone, inside their hours (``messages.morning_of``)."""
+    day = day or local_date(now, ctx.program_timezone)
+    clock = ctx.policy.jobs.checkin_time
     year, quarter = int(period[:4]), int(period[-1])
     reviewed_year, reviewed_q = previous_quarter(year, quarter)
     start, end = quarter_bounds(reviewed_year, reviewed_q, ctx.program_timezone)
@@ -139,11 +145,13 @@ async def send_check_ins(ctx: ServiceContext, now: datetime, period: str) -> int
             if (key := check_in_key(period, advocate.id or 0)) not in done}
 
     def message(key: str, advocate: Advocate) -> OutgoingMessage:
+        to = advocate_person(advocate)
         return OutgoingMessage(
-            recipient=advocate_person(advocate), template="check_in", key=key,
+            recipient=to, template="check_in", key=key,
             context=_context(ctx, advocate, period, reviewed,
                              numbers.get(advocate.id or 0, AdvocateQuarter()),
-                             consents.get(advocate.email.lower())))
+                             consents.get(advocate.email.lower())),
+            not_before=morning_of(ctx, to, now, day, clock, advocate.call_hours))
 
     queued = await _queue_in_batches(ctx, now, todo, message)
     await _mark_done(ctx, f"done:checkin:{period}", now)
@@ -192,9 +200,11 @@ async def send_check_in_reminders(ctx: ServiceContext, now: datetime, period: st
     reviewed = quarter_label(*previous_quarter(year, quarter))
 
     def message(key: str, advocate: Advocate) -> OutgoingMessage:
+        to = advocate_person(advocate)
         return OutgoingMessage(
-            recipient=advocate_person(advocate), template="check_in_reminder", key=key,
-            context=_context(ctx, advocate, period, reviewed, AdvocateQuarter()))
+            recipient=to, template="check_in_reminder", key=key,
+            context=_context(ctx, advocate, period, reviewed, AdvocateQuarter()),
+            not_before=quiet_until(ctx, to, now, advocate.call_hours))
 
     queued = await _queue_in_batches(ctx, now, todo, message)
     await _mark_done(ctx, f"done:checkin-reminder:{period}", now)

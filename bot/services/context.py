@@ -19,6 +19,7 @@ class ServiceContext:
     program_managers: tuple[str, ...] = ()  # lower-case emails
     rep_email_domains: tuple[str, ...] = ()  # lower-case; empty = any internal person
     program_timezone: str = "UTC"
+    program_locale: str = "en"  # PROGRAM_LOCALE: channel posts, and nobody else said
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -36,12 +37,14 @@ async def send(
     *,
     key: str,
     replaces: str | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Queue a message in the outbox of this unit of work (so it commits with the change)."""
+    """Queue a message in the outbox of this unit of work (so it commits with the change);
+    ``not_before`` holds one that can wait for the recipient's hours
+    (``messages.quiet_until``)."""
     return await uow.outbox.add(
-        OutgoingMessage(
-            recipient=to, template=template, context=context, key=key, replaces=replaces
-        ),
+        OutgoingMessage(recipient=to, template=template, context=context, key=key,
+                        replaces=replaces, not_before=not_before),
         now=now,
     )
 

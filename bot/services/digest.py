@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain.errors import NotAllowed
-from bot.domain.model import Actor, Person
+from bot.domain.model import Actor, Person, ReferenceRequest
 from bot.domain.nomination import Nomination
 from bot.domain.periods import local_date, week_bounds, week_label, week_start
 from bot.ports import (
@@ -36,7 +36,9 @@ from bot.ports import (
     UnitOfWork,
     WaitingRequest,
 )
+from bot.services.bookings import NO_FITTING_TIME
 from bot.services.context import ServiceContext, actor_label, audit, send
+from bot.services.messages import managers, morning_of
 from bot.services.roles import manager_people
 
 TREND_WEEKS = 12
@@ -76,6 +78,8 @@ class Digest:
     renewals_total: int
     dead_letters: tuple[DeadLetter, ...]
     series: tuple[tuple[str, int, int], ...] = field(default=())
+    no_fitting_time: tuple[ReferenceRequest, ...] = ()  # asks none of whose times fit
+    no_fitting_time_total: int = 0
     sla_hours: int = 0  # the windows two metrics are about, for their labels
     idle_days: int = 0
     nominations: tuple[Nomination, ...] = ()  # pending over NOMINATION_WAIT_DAYS at ``end``
@@ -86,7 +90,7 @@ class Digest:
     @property
     def needs_attention(self) -> bool:
         return bool(self.waiting or self.loads or self.renewals or self.dead_letters
-                    or self.nominations)
+                    or self.no_fitting_time or self.nominations)
 
 
 def _rate(flow: FlowStats) -> float | None:
@@ -127,6 +131,10 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
         local_date(end, ctx.program_timezone),
         days=ctx.policy.matching.renewal_caution_days, limit=ATTENTION_ITEMS)
 
+    unfit = await _no_fitting_time(uow, start, end)
+    unfit_requests = [r for request_id in unfit[:ATTENTION_ITEMS]
+                      if (r := await uow.requests.get(request_id))]
+
     monday = week_start(local_date(start, ctx.program_timezone))
     weeks = [monday - timedelta(weeks=back) for back in range(TREND_WEEKS - 1, -1, -1)]
     bounds = [week_bounds(day, ctx.program_timezone)[0] for day in weeks] + [end]
@@ -154,7 +162,19 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
                   loads=tuple(loads[:ATTENTION_ITEMS]), renewals=tuple(renewals),
                   renewals_total=renewals_total, dead_letters=tuple(dead), series=series,
                   sla_hours=jobs.request_sla_hours, idle_days=jobs.idle_days,
+                  no_fitting_time=tuple(unfit_requests), no_fitting_time_total=len(unfit),
                   nominations=tuple(nominations))
+
+
+async def _no_fitting_time(uow: UnitOfWork, start: datetime, end: datetime) -> list[int]:
+    """The requests whose advocate, on saying yes in [start, end), found none of the rep's
+    times inside their call hours (audited by ``bookings.offer_times``), by id."""
+    found = []
+    for subject in sorted(await uow.reports.audited_subjects(NO_FITTING_TIME, since=start)):
+        entries = await uow.audit.list(subject=subject, limit=1000)
+        if any(e.action == NO_FITTING_TIME and start <= e.at < end for e in entries):
+            found.append(int(subject.split(":")[1]))
+    return sorted(found)
 
 
 def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
@@ -188,6 +208,10 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
             "renewals_total": digest.renewals_total,
             "dead_letters": [{"recipient": d.recipient, "template": d.template,
                               "error": d.error} for d in digest.dead_letters],
+            "no_fitting_time": [{"request_id": r.id, "prospect_company": r.prospect_company,
+                                 "rep_email": r.rep.email or ""}
+                                for r in digest.no_fitting_time],
+            "no_fitting_time_total": digest.no_fitting_time_total,
             "nominations": [{"name": n.name or n.email.split("@", 1)[0], "email": n.email,
                              "nominator": n.nominator_name or n.nominator_email,
                              "waiting_days": (digest.end - n.created_at).days}
@@ -227,18 +251,22 @@ async def digest_for_week(ctx: ServiceContext, period_day: date) -> Digest:
 async def send_weekly_digest(ctx: ServiceContext, now: datetime, period: str,
                              period_day: date) -> int:
     """Queue the digest for ``period`` to every program manager who has not had it;
-    returns how many were queued. Computed once; claimed and queued per manager."""
-    managers = manager_people(ctx)
-    if not managers:
+    returns how many were queued. Computed once; claimed and queued per manager, each to
+    reach them at the digest time of ``period_day`` in their own zone (where the bot has
+    met them; else the program's), inside their hours."""
+    if not manager_people(ctx):
         return 0
     async with ctx.uow() as uow:
         if await uow.reports.claimed_keys(f"{DONE_PREFIX}digest:{period}"):
             return 0
+        people = await managers(ctx, uow)
     digest = await digest_for_week(ctx, period_day)
     context = digest_context(digest)
     queued = 0
-    for manager in managers:
-        queued += await _send_once(ctx, now, manager, context, f"digest:{period}:{manager.email}")
+    for manager in people:
+        at = morning_of(ctx, manager, now, period_day, ctx.policy.jobs.digest_time)
+        queued += await _send_once(ctx, now, manager, context,
+                                   f"digest:{period}:{manager.email}", at)
     async with ctx.uow() as uow:
         await uow.idempotency.claim(f"{DONE_PREFIX}digest:{period}", now=now)
         await uow.commit()
@@ -246,12 +274,12 @@ async def send_weekly_digest(ctx: ServiceContext, now: datetime, period: str,
 
 
 async def _send_once(ctx: ServiceContext, now: datetime, to: Person, context: dict[str, Any],
-                     key: str) -> int:
+                     key: str, not_before: datetime | None) -> int:
     async with ctx.uow() as uow:
         if not await uow.idempotency.claim(key, now=now):
             return 0
         await send(uow, now, to, "digest", {**context, "timezone": ctx.program_timezone},
-                   key=key)
+                   key=key, not_before=not_before)
         await uow.commit()
     return 1
 

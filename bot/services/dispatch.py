@@ -45,6 +45,11 @@ Failures:
 
 After ``max_attempts`` a retryable failure becomes a dead letter, too.
 
+Language: each claimed message is given the locale its recipient reads
+(``OutboxMessage.locale``, ``bot.services.locales``: their own choice, the roster's, their
+platform's, the program's), read from the people rows and the roster in two queries per
+pass; a channel post, which no person row describes, is in the program's language.
+
 Progress: every pass that handled something logs one INFO line — what it did, how long
 it took, and the totals since start — so a 5,000-message check-in can be followed.
 """
@@ -61,7 +66,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from bot.domain.model import Person, Platform
+from bot.domain.model import Identity, Person, Platform
+from bot.i18n import DEFAULT_LOCALE
 from bot.ports import (
     Clock,
     DeliveryError,
@@ -73,6 +79,7 @@ from bot.ports import (
     UnitOfWorkFactory,
     Unreachable,
 )
+from bot.services.locales import resolve_locale
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +194,31 @@ class _Resolved:
     lookup_error: DeliveryError | None = None  # a directory could not answer; retry later
 
 
+@dataclass(frozen=True, slots=True)
+class _Readers:
+    """What decides the language of a pass's messages: the stored people they go to (by
+    chat identity) and the roster's locales (by lower-case email)."""
+
+    people: Mapping[Identity, Person]
+    roster: Mapping[str, str]
+
+    @classmethod
+    async def read(cls, uow: UnitOfWork, items: Sequence[_Resolved]) -> _Readers:
+        recipients = [item.row.message.recipient for item in items]
+        identities = [p.identity for p in recipients if p.identity is not None]
+        emails = [p.email for p in recipients if p.email]
+        return cls(await uow.people.get_many(identities) if identities else {},
+                   await uow.advocates.locales(emails) if emails else {})
+
+    def localized(self, item: _Resolved, program_locale: str) -> _Resolved:
+        recipient = item.row.message.recipient
+        stored = self.people.get(recipient.identity) if recipient.identity else None
+        locale = resolve_locale(stored or recipient,
+                                self.roster.get((recipient.email or "").lower()),
+                                program_locale)
+        return replace(item, row=replace(item.row, locale=locale))
+
+
 class OutboxDispatcher:
     """Delivers due outbox messages through each platform's ``Messenger``."""
 
@@ -206,6 +238,7 @@ class OutboxDispatcher:
         observer: DispatchObserver | None = None,
         rng: random.Random | None = None,
         on_unreachable: OnUnreachable | None = None,
+        program_locale: str = DEFAULT_LOCALE,
         on_dead: OnDead | None = None,
     ) -> None:
         if max_attempts < 1:
@@ -216,6 +249,7 @@ class OutboxDispatcher:
             raise ValueError("jitter must be between 0 and 1")
         self._uow = uow
         self._on_unreachable = on_unreachable
+        self.program_locale = program_locale
         self._on_dead = on_dead
         self._messengers = dict(messengers)
         self._clock = clock
@@ -333,12 +367,13 @@ class OutboxDispatcher:
         async with self._uow() as uow:
             rows = await uow.outbox.claim_due(self._clock.now(), limit=limit)
             resolved = [await self._resolve(uow, row) for row in rows]
+            readers = await _Readers.read(uow, resolved)
             await uow.commit()
         if self._directories:
             # Outside the transaction: a directory is a network call.
             resolved = [await self._look_up(item) if item.platform is None else item
                         for item in resolved]
-        return resolved
+        return [readers.localized(item, self.program_locale) for item in resolved]
 
     async def _look_up(self, item: _Resolved) -> _Resolved:
         """Ask each directory for a recipient the people table does not know yet."""
@@ -357,6 +392,7 @@ class OutboxDispatcher:
                     display_name=recipient.display_name or found.display_name,
                     identity=found.identity,
                     timezone=recipient.timezone or found.timezone,
+                    locale=found.locale,
                 )
                 row = replace(item.row, message=replace(item.row.message, recipient=person))
                 return _Resolved(row, found.identity.platform)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import InvalidInput, Problem
+from bot.domain.hours import WorkingHours, day_openings
 from bot.domain.inputs import amount as parse_amount
 from bot.domain.inputs import date_in_range, refuse_control_characters, whole_number
 from bot.domain.model import (
@@ -125,6 +126,17 @@ class RequestDraft:
     meeting_link: str | None = None
     notes: str | None = None
     parallel_asks: int | str | None = None
+
+
+def with_suggested_times(draft: RequestDraft | None, hours: WorkingHours,
+                         now: datetime) -> RequestDraft:
+    """The form a rep opens: ``draft`` (the words typed after ``/reference``), its proposed
+    times pre-filled with the start of each of the rep's next three working days in their
+    ``hours``, unless they typed times of their own. The rep may change or clear them."""
+    draft = draft or RequestDraft()
+    if any(t not in (None, "") for t in draft.proposed_times):
+        return draft
+    return replace(draft, proposed_times=tuple(day_openings(hours, now, MAX_PROPOSED_TIMES)))
 
 
 @dataclass(frozen=True, slots=True)

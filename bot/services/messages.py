@@ -14,9 +14,10 @@ ask loses its buttons instead of lingering as a second message.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.domain.hours import WorkingHours, fits, hours_of, local_instant, next_opening
 from bot.domain.model import Advocate, Person, ReferenceRequest
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
@@ -129,6 +130,53 @@ def rep_zone(request: ReferenceRequest) -> str:
     return request.rep.timezone or request.timezone or "UTC"
 
 
+def person_hours(ctx: ServiceContext, zone: str | None, own: str = "") -> WorkingHours | None:
+    """When someone may be asked for a call or sent a message that can wait: their ``own``
+    hours (an advocate's call hours), else the program's default, in their ``zone`` (else
+    the program's zone); None when neither says (any time). Reps and program managers
+    have no hours of their own: theirs are the program's default where they are."""
+    if not (own or ctx.policy.default_hours):
+        return None
+    return hours_of(own, zone or ctx.program_timezone, ctx.policy.default_hours)
+
+
+def quiet_until(ctx: ServiceContext, to: Person, now: datetime, own: str = ""
+                ) -> datetime | None:
+    """Quiet hours: when a message that can wait (a check-in, a thank-you, a nudge) may
+    reach ``to``: None (now) inside their hours (``own``, an advocate's call hours, else
+    the program's where they are), else when their hours next open. Asks, answers and
+    call reminders are never held."""
+    hours = person_hours(ctx, to.timezone, own)
+    opening = next_opening(hours, now) if hours is not None else now
+    return opening if opening > now else None
+
+
+def morning_of(ctx: ServiceContext, to: Person, now: datetime, day: date, clock: time,
+               own: str = "") -> datetime | None:
+    """When a scheduled message of ``day`` (the weekly digest, the quarterly check-in)
+    reaches ``to``: at ``clock`` on that day in their own zone; if that has passed, now
+    when they are inside their hours, else at ``clock`` on their next working day (held
+    further until their hours open); None for now."""
+    hours = person_hours(ctx, to.timezone, own)
+    zone = hours.zone if hours is not None else _zone_or_utc(to.timezone or ctx.program_timezone)
+    at = local_instant(day, clock, zone)
+    if at < now and (hours is None or fits(hours, now)):
+        return None
+    while at < now:  # passed while they were away: that time on a later day
+        day += timedelta(days=1)
+        at = local_instant(day, clock, zone)
+    at = next_opening(hours, at) if hours is not None else at
+    return at if at > now else None
+
+
+def _zone_or_utc(name: str) -> str:
+    try:
+        WorkingHours(zone=name)
+    except ValueError:
+        return "UTC"
+    return name
+
+
 async def colleague(ctx: ServiceContext, uow: UnitOfWork, email: str) -> Person:
     """A colleague addressed by email, in their own chat time zone when the bot has met
     them, else in the program's."""
@@ -152,8 +200,11 @@ __all__ = [
     "colleague",
     "iso",
     "managers",
+    "morning_of",
+    "person_hours",
     "person_name",
     "pick_time_key",
+    "quiet_until",
     "rep_person",
     "rep_zone",
     "request_context",

@@ -13,6 +13,7 @@ from bot.domain.model import Person
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext, send
 from bot.services.dispatch import OnUnreachable
+from bot.services.messages import quiet_until
 
 UNREACHABLE_TEMPLATE = "teams_unreachable"
 
@@ -27,6 +28,7 @@ def unreachable_notices(ctx: ServiceContext) -> OnUnreachable:
             manager = Person(email=manager.email, timezone=ctx.program_timezone)
             await send(uow, now, manager, UNREACHABLE_TEMPLATE,
                        {"who": who, "name": recipient.display_name, "template": template},
-                       key=f"{UNREACHABLE_TEMPLATE}:{who.lower()}:{manager.email}")
+                       key=f"{UNREACHABLE_TEMPLATE}:{who.lower()}:{manager.email}",
+                       not_before=quiet_until(ctx, manager, now))
 
     return tell_managers

@@ -19,7 +19,14 @@ from datetime import datetime, timedelta
 from bot.domain.model import RequestState
 from bot.services.bookings import needed_by_end
 from bot.services.context import ServiceContext, send
-from bot.services.messages import iso, person_name, rep_person, rep_zone, request_context
+from bot.services.messages import (
+    iso,
+    person_name,
+    quiet_until,
+    rep_person,
+    rep_zone,
+    request_context,
+)
 from bot.services.request_progress import mark_unfulfilled
 from bot.services.roles import advocate_person, manager_people
 
@@ -40,14 +47,16 @@ async def remind_expiring_asks(ctx: ServiceContext, now: datetime) -> int:
             request = await uow.requests.get(ask.request_id)
             if advocate is None or request is None:
                 continue
-            queued += await send(uow, now, advocate_person(advocate), "ask_reminder", {
+            to = advocate_person(advocate)
+            held = quiet_until(ctx, to, now, advocate.call_hours)  # not past the expiry
+            queued += await send(uow, now, to, "ask_reminder", {
                 "ask_id": ask.id,
                 "advocate_name": advocate.name,
                 "rep_name": person_name(request.rep),
                 "reference_type_label": request.reference_type.label,
                 "expires_at": iso(ask.expires_at),
                 "timezone": advocate.timezone or "UTC",
-            }, key=key)
+            }, key=key, not_before=held if held and held < ask.expires_at else None)
         await uow.commit()
     return queued
 
@@ -81,14 +90,17 @@ async def nudge_needed_by(ctx: ServiceContext, now: datetime) -> int:
             context = {"request": request_context(request), "hours_left":
                        int((deadline - now).total_seconds() // 3600),
                        "deadline": iso(deadline), "rep_email": request.rep.email or ""}
-            queued += await send(uow, now, rep_person(request), "needed_by_nudge",
+            rep = rep_person(request)
+            queued += await send(uow, now, rep, "needed_by_nudge",
                                  {**context, "for_manager": False,
-                                  "timezone": rep_zone(request)}, key=f"{key}:rep")
+                                  "timezone": rep_zone(request)}, key=f"{key}:rep",
+                                 not_before=quiet_until(ctx, rep, now))
             for pm in manager_people(ctx):
                 queued += await send(uow, now, pm, "needed_by_nudge",
                                      {**context, "for_manager": True,
                                       "timezone": ctx.program_timezone},
-                                     key=f"{key}:{pm.email}")
+                                     key=f"{key}:{pm.email}",
+                                     not_before=quiet_until(ctx, pm, now))
             await uow.commit()
     return queued
 

@@ -29,7 +29,7 @@ from bot.ports import UnitOfWork
 from bot.services.advocates import next_tier, policy_tiers, tier_for
 from bot.services.bookings import Booking, initiator, is_rep_or_manager, load_booking, zone_name
 from bot.services.context import ServiceContext, actor_label, audit, send
-from bot.services.messages import advocate_contact, iso, person_name, rep_person
+from bot.services.messages import advocate_contact, iso, person_name, quiet_until, rep_person
 from bot.services.messages import rep_zone as rep_zone_of
 from bot.services.request_progress import move_request
 from bot.services.roles import advocate_person, is_advocate
@@ -160,7 +160,8 @@ async def _complete(ctx: ServiceContext, uow: UnitOfWork, booking: Booking, now:
         "points_to_next_tier": upcoming[1] if upcoming else None,
         "comment_max_chars": COMMENT_MAX_CHARS,
         "timezone": advocate.timezone or "UTC",
-    }, key=f"thank_you:{engagement.id}")
+    }, key=f"thank_you:{engagement.id}",
+        not_before=quiet_until(ctx, advocate_person(advocate), now, advocate.call_hours))
 
 
 async def _no_show(uow: UnitOfWork, booking: Booking, now: datetime, *, by: str) -> None:

@@ -3,6 +3,11 @@
 The matcher (``bot.domain.matching``) is pure; this module feeds it the active roster and
 the usage committed so far (engagements inside the longest limit window, open asks), so
 that every ranking a service makes sees the same numbers the limits are checked against.
+
+Call hours weigh in here: of the best few (``HOURS_POOL`` times as many as wanted), an
+advocate with at least one of the rep's proposed times inside their call hours gains
+``HOURS_WEIGHT`` and the reason ``call_hours_fit``; nobody is dropped for their hours
+alone (the advocate then proposes a time, or picks from suggestions).
 """
 
 from __future__ import annotations
@@ -14,15 +19,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import Problem
+from bot.domain.hours import fits
 from bot.domain.limits import check_can_ask
 from bot.domain.match_reasons import ALREADY_ASKED
-from bot.domain.matching import MatchResult, rank_advocates
+from bot.domain.matching import Match, MatchResult, rank_advocates
 from bot.domain.model import Advocate, AdvocateStatus, ReferenceRequest, Usage
 from bot.ports import UnitOfWork
 from bot.services.context import ServiceContext
+from bot.services.messages import person_hours
 
 USAGE_WINDOW = timedelta(days=365)  # the longest limit window; older engagements never count
 ALL = 1_000_000  # "every match", for ``rank_advocates(top_n=...)`` (None means the policy's)
+HOURS_WEIGHT = 2.0  # for at least one of the rep's times inside the advocate's call hours
+HOURS_POOL = 5  # how many times the wanted matches are ranked before hours weigh in
 
 
 def exclusion_summary(result: MatchResult | None, *, limit: int = 5) -> list[dict[str, Any]]:
@@ -52,10 +61,11 @@ async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceR
     """
     advocates = await uow.advocates.active_roster()
     usage = await uow.advocates.usage(None, since=now - USAGE_WINDOW)
+    pool = min(top_n * HOURS_POOL, ALL) if request.proposed_times else top_n
     for _ in range(3):
         result = rank_advocates(request, advocates, usage, ctx.policy.matching,
                                 ctx.policy.limits, now, already_asked=already_asked,
-                                top_n=top_n)
+                                top_n=pool)
         shown = [m.advocate for m in result.matches]
         current = await uow.advocates.get_many_by_email([a.email for a in shown])
         stale = {a.id for a in shown if current.get(a.email.lower()) != a}
@@ -64,8 +74,41 @@ async def rank_request(ctx: ServiceContext, uow: UnitOfWork, request: ReferenceR
         fresh = {a.id: a for a in current.values()}
         advocates = [fresh.get(a.id, a) if a.id in stale else a for a in advocates]
         advocates = [a for a in advocates if a.status is AdvocateStatus.ACTIVE]
-    matches = tuple(replace(m, advocate=replace(m.advocate)) for m in result.matches)
-    return replace(result, matches=matches)
+    matches = prefer_fitting_hours(ctx, request, result.matches, now)[:top_n]
+    return replace(result, matches=tuple(replace(m, advocate=replace(m.advocate))
+                                         for m in matches))
+
+
+def time_fits(ctx: ServiceContext, request: ReferenceRequest, advocate: Advocate,
+              now: datetime) -> list[dict[str, Any]]:
+    """Each of the rep's times still ahead, and whether a call then fits the advocate's
+    call hours (``fits`` is None when neither they nor the program set hours)."""
+    hours = person_hours(ctx, advocate.timezone or "UTC", advocate.call_hours)
+    length = timedelta(minutes=request.call_length_minutes)
+    return [{"at": moment.isoformat(),
+             "fits": None if hours is None else fits(hours, moment, length)}
+            for moment in request.proposed_times if moment > now]
+
+
+def prefer_fitting_hours(ctx: ServiceContext, request: ReferenceRequest,
+                         matches: Collection[Match], now: datetime) -> list[Match]:
+    """``matches`` again, those with a fitting time ``HOURS_WEIGHT`` higher (with the
+    reason); the order is otherwise the matcher's. Advocates sharing hours and a zone are
+    worked out once."""
+    if not matches or not request.proposed_times:
+        return list(matches)
+    seen: dict[tuple[str, str], int] = {}
+    weighed = []
+    for match in matches:
+        advocate = match.advocate
+        key = (advocate.call_hours, advocate.timezone or "")
+        if key not in seen:
+            seen[key] = sum(1 for t in time_fits(ctx, request, advocate, now) if t["fits"])
+        if seen[key]:
+            match = replace(match, score=match.score + HOURS_WEIGHT, reasons=(
+                *match.reasons, Problem("call_hours_fit", count=seen[key])))
+        weighed.append(match)
+    return sorted(weighed, key=lambda m: -m.score)  # stable: ties keep the matcher's order
 
 
 async def load_roster(ctx: ServiceContext) -> int:
@@ -100,7 +143,9 @@ __all__ = [
     "USAGE_WINDOW",
     "exclusion_summary",
     "load_roster",
+    "prefer_fitting_hours",
     "rank_request",
     "reasons_not_to_ask",
+    "time_fits",
     "usage_of",
 ]

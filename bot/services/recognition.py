@@ -25,6 +25,7 @@ from bot.domain.periods import previous_quarter, quarter_bounds, quarter_label
 from bot.ports import CompletedEngagement, UnitOfWork
 from bot.services.advocates import policy_tiers, tier_for
 from bot.services.context import ServiceContext, send
+from bot.services.messages import quiet_until
 from bot.services.roles import advocate_person
 
 
@@ -95,7 +96,8 @@ async def _recognise(ctx: ServiceContext, uow: UnitOfWork, item: CompletedEngage
         if await _claim(uow, key, now):
             to = channel if public and channel is not None else advocate_person(advocate)
             template = "recognition_milestone" if public else "milestone_private"
-            queued += await send(uow, now, to, template, base, key=key)
+            held = None if public else quiet_until(ctx, to, now, advocate.call_hours)
+            queued += await send(uow, now, to, template, base, key=key, not_before=held)
     return queued
 
 

@@ -1,10 +1,11 @@
 """The scheduled sweeps around a booked call: reminders before it, the outcome prompt after.
 
 A call between 1 h and 24 h away gets the "24h" reminder, one under an hour away the "1h"
-one; once the call has ended the rep is asked how it went. Keys name the engagement, the
-window, the person and the call time, so repeated sweeps (or replicas) never send one
-twice, while a rescheduled call gets fresh reminders (docs/design.md, "Rules that keep it
-correct": idempotency).
+one, whatever the hour (a call reminder is never held for quiet hours); once the call has
+ended the rep is asked how it went (that can wait for the rep's hours). Keys name the
+engagement, the window, the person and the call time, so repeated sweeps (or replicas)
+never send one twice, while a rescheduled call gets fresh reminders (docs/design.md,
+"Rules that keep it correct": idempotency).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.domain.model import EngagementState, RequestState
 from bot.ports import UnitOfWork
 from bot.services.bookings import Booking, call_context, key_label, key_stamp, recipient
 from bot.services.context import ServiceContext, send
-from bot.services.messages import rep_person
+from bot.services.messages import quiet_until, rep_person
 
 REMINDER_WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("1h", timedelta(hours=1)),
@@ -93,10 +94,12 @@ async def due_outcome_prompts(ctx: ServiceContext) -> int:
             assert engagement.scheduled_at is not None
             if engagement.scheduled_at + timedelta(minutes=engagement.duration_minutes) > now:
                 continue
-            added = await send(uow, now, rep_person(booking.request), "outcome_prompt", {
+            rep = rep_person(booking.request)
+            added = await send(uow, now, rep, "outcome_prompt", {
                 **call_context(ctx, booking, "rep"),
                 "outcomes": ["completed", "no_show", "rescheduled"],
-            }, key=f"outcome_prompt:{engagement.id}:{key_stamp(engagement.scheduled_at)}")
+            }, key=f"outcome_prompt:{engagement.id}:{key_stamp(engagement.scheduled_at)}",
+                not_before=quiet_until(ctx, rep, now))
             queued += int(added)
         await uow.commit()
     return queued

@@ -26,7 +26,7 @@ from bot.services.cascade import ask_next, withdraw_open_asks
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.intake import TEXT_LIMITS, RequestDraft, validate_draft
 from bot.services.messages import person_name, rep_person, rep_zone, request_context
-from bot.services.ranking import rank_request
+from bot.services.ranking import rank_request, time_fits
 from bot.services.request_progress import engagement_is_live, mark_unfulfilled, move_request
 from bot.services.roles import (
     advocate_person,
@@ -44,11 +44,14 @@ class SubmitResult:
     matches: tuple[Match, ...] = field(default_factory=tuple)
 
 
-def match_context(rank: int, match: Match) -> dict[str, Any]:
+def match_context(rank: int, match: Match, times: list[dict[str, Any]]) -> dict[str, Any]:
     """One match as the rep sees it before consent: name, company and why, nothing to
-    reach the advocate with."""
+    reach the advocate with; ``times``: which of the rep's times fit their call hours
+    (``ranking.time_fits``), shown in their zone."""
     advocate = match.advocate
     return {
+        "times": times,
+        "timezone": advocate.timezone or "UTC",
         "rank": rank,
         "advocate_id": advocate.id,
         "name": advocate.name,
@@ -92,7 +95,8 @@ async def submit_request(ctx: ServiceContext, actor: Actor, draft: RequestDraft,
                     considered=result.considered)
         await send(uow, now, rep_person(request), "matches", {
             "request": request_context(request),
-            "matches": [match_context(i, m) for i, m in enumerate(result.matches, 1)],
+            "matches": [match_context(i, m, time_fits(ctx, request, m.advocate, now))
+                        for i, m in enumerate(result.matches, 1)],
             "considered": result.considered,
             "choose": choose,
             "timezone": rep_zone(request),

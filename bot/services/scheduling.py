@@ -34,10 +34,10 @@ from bot.services.bookings import (
     is_rep_or_manager,
     load_booking,
     needed_by_end,
+    offer_times,
     recipient,
     require_call,
     require_live,
-    time_choices,
     zone_name,
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
@@ -66,8 +66,11 @@ def _back_to_picking(engagement: Engagement, now: datetime) -> None:
 def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int | None,
                  proposed: datetime | None) -> tuple[datetime, bool]:
     """Validate the advocate's choice; return the start and whether it was the rep's own.
-    One of the rep's times must fit the advocate's hours (only those are offered)."""
+    A time must fit the advocate's hours: one of the rep's (only those are offered) or one
+    they propose (a suggestion's button, the form, a reschedule's new time)."""
     request = booking.request
+    length = timedelta(minutes=booking.engagement.duration_minutes)
+    hours = advocate_hours(ctx, booking.advocate)
     if (slot is None) == (proposed is None):
         raise InvalidInput({"slot": Problem("pick_or_propose")})
     if slot is not None:
@@ -76,8 +79,6 @@ def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int
         start = request.proposed_times[slot]
         if start <= now:
             raise InvalidInput({"slot": Problem("proposed_time_passed")})
-        length = timedelta(minutes=booking.engagement.duration_minutes)
-        hours = advocate_hours(ctx, booking.advocate)
         if hours is not None and not fits(hours, start, length):
             raise InvalidInput({"slot": Problem("slot_outside_hours")})
         return start, True
@@ -94,6 +95,8 @@ def _chosen_time(ctx: ServiceContext, booking: Booking, now: datetime, slot: int
         raise InvalidInput({"proposed": Problem("time_after_needed_by",
                                                 needed_by=request.needed_by, latest=latest,
                                                 zone=zone_name(zone))})
+    if hours is not None and not fits(hours, start, length):
+        raise InvalidInput({"proposed": Problem("slot_outside_hours")})
     return start, start in request.proposed_times
 
 
@@ -224,8 +227,8 @@ async def _ask_to_pick_again(ctx: ServiceContext, uow: UnitOfWork, booking: Book
         "by_name": who.name,
         "by_role": who.role,
         "previous_at": iso(previous),
-        **time_choices(ctx, request, booking.advocate, now,
-                       minutes=engagement.duration_minutes, besides=previous),
+        **await offer_times(ctx, uow, request, booking.advocate, now,
+                            minutes=engagement.duration_minutes, besides=previous),
         "call_length_minutes": engagement.duration_minutes,
         "needed_by": request.needed_by.isoformat(),
         "timezone": booking.advocate.timezone or "UTC",

@@ -99,7 +99,8 @@ def build_slack_app(bot_app: App, *, ack_budget: float | None = None) -> AsyncAp
     @app.error
     async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient,
                        respond: AsyncRespond | None) -> None:
-        await tell_user(error, body, client, respond, renderer=deps.renderer)
+        await tell_user(error, body, client, respond,
+                        renderer=deps.renderer.for_locale(deps.ctx.program_locale))
 
     return app
 

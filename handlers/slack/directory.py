@@ -1,4 +1,4 @@
-"""Who is this Slack user? Email, name and time zone, looked up rarely and remembered.
+"""Who is this Slack user? Email, name, time zone and locale, looked up rarely and remembered.
 
 Every command and click arrives with a bare Slack user id, but the program knows people by
 email (roles come from settings and the roster) and shows them times in their own zone. So
@@ -6,6 +6,9 @@ the first time a user shows up, ``users.info`` tells us who they are; the answer
 the ``people`` table (which also lets the outbox dispatcher reach them by email) and in
 memory, and is only asked again once ``refresh_after`` has passed. Messages therefore never
 cost a ``users.info`` call each, and a burst of clicks by one new user costs exactly one.
+Both lookups ask for the user's locale (``include_locale``: the language they use Slack
+in, ``ja-JP``), kept with the rest; the language they chose for the bot is kept by the
+people table and comes back with the stored row, never overwritten by a refresh.
 
 Advocates imported from the CRM have an email and no Slack id until they first use the bot;
 ``find_by_email`` (``users.lookupByEmail``) finds them so their first ask can be delivered.
@@ -27,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.model import Identity, Person, Platform
+from bot.i18n import normalize
 from bot.ports import DeliveryError, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,7 @@ def person_from_user(user: dict[str, Any], workspace_id: str,
         identity=Identity(Platform.SLACK, team, str(user["id"])),
         timezone=user.get("tz") or None,
         internal=internal,
+        locale=normalize(str(user.get("locale") or "")),
     )
 
 
@@ -161,7 +166,8 @@ class SlackDirectory:
                 return stored
         try:
             home_teams = await self.home_teams()
-            response = await self._client.users_info(user=identity.user_id)
+            response = await self._client.users_info(user=identity.user_id,
+                                                     include_locale=True)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             fallback = stale.person if stale is not None else None
             if fallback is None:
@@ -175,8 +181,7 @@ class SlackDirectory:
                 return fallback
             raise SlackLookupFailed() from error
         person = person_from_user(response["user"], identity.workspace_id, home_teams)
-        await self._store(person)
-        return person
+        return await self._store(person)
 
     async def home_teams(self) -> frozenset[str]:
         """The workspace ids the program runs in (``SLACK_TEAM_ID``); when not configured,
@@ -225,7 +230,8 @@ class SlackDirectory:
         other; None when the workspace has nobody with it. Slack trouble is a retryable
         ``DeliveryError``, so the dispatcher tries the message again later."""
         try:
-            response = await self._client.users_lookupByEmail(email=email)
+            response = await self._client.users_lookupByEmail(email=email,
+                                                               include_locale=True)
         except SlackApiError as error:
             code = _error_code(error)
             if code in NOT_FOUND_ERRORS:
@@ -246,8 +252,7 @@ class SlackDirectory:
         person = person_from_user(user, str(user.get("team_id") or ""))
         if person.email is None:  # the lookup answered by email, so we know it
             person = replace(person, email=email.strip().lower())
-        await self._store(person)
-        return person
+        return await self._store(person)
 
     # --- the caches --------------------------------------------------------------------
 
@@ -255,12 +260,17 @@ class SlackDirectory:
         assert person.identity is not None
         self._cache[person.identity] = _Entry(person, self._monotonic())
 
-    async def _store(self, person: Person) -> None:
-        if person.internal is not None:  # else the first request asks users.info itself
-            self._remember(person)
+    async def _store(self, person: Person) -> Person:
+        """Keep what Slack said; the person as stored, with the language they chose."""
+        assert person.identity is not None
         async with self._uow() as uow:
             await uow.people.upsert(person)
+            stored = await uow.people.get_by_identity(person.identity)
             await uow.commit()
+        person = replace(person, chosen_locale=stored.chosen_locale) if stored else person
+        if person.internal is not None:  # else the first request asks users.info itself
+            self._remember(person)
+        return person
 
     def forget(self, user_id: str, workspace_id: str) -> None:
         """Drop a user from memory (e.g. after ``user_change``), so the next use re-reads."""

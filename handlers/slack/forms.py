@@ -215,6 +215,19 @@ def pause_view(renderer: Renderer, *, advocate_id: int) -> dict[str, Any]:
     return render_form(renderer, "pause", {"private_metadata": checked_metadata(advocate_id)})
 
 
+def call_hours_view(renderer: Renderer, *, advocate_id: int, hours: str) -> dict[str, Any]:
+    """Opened by "Change call hours": the hours as the advocate writes them, pre-filled
+    with their own (empty: the program's)."""
+    return render_form(renderer, "call_hours",
+                       {"private_metadata": checked_metadata(advocate_id)},
+                       values={"hours": hours})
+
+
+def parse_call_hours(view: Mapping[str, Any]) -> str:
+    """The hours typed ("" when cleared: back to the program's)."""
+    return clean(input_value(view, "hours"))
+
+
 def parse_pause(view: Mapping[str, Any]) -> tuple[date | None, str]:
     """The pause modal's day (None: until resumed) and reason; ``ValueError`` for a day
     Slack's date picker never sends."""
@@ -360,6 +373,7 @@ def metadata_id(view: Mapping[str, Any]) -> int | None:
 
 __all__ = [
     "Option",
+    "call_hours_view",
     "check_in_feedback_view",
     "check_in_limits_view",
     "checked_metadata",
@@ -378,6 +392,7 @@ __all__ = [
     "option",
     "outcome_view",
     "own_limits_view",
+    "parse_call_hours",
     "parse_check_in_feedback",
     "parse_comment",
     "parse_outcome",

@@ -2,7 +2,8 @@
 
 Built from ``bot.services.home``'s ``Home`` by ``home_context`` (the one context both
 production and the template tests render), laid out by ``templates/slack/views/home.json.j2``
-and ``profile_message.json.j2``.
+and ``profile_message.json.j2``; both end with the menu of languages the person reads the bot
+in (``language_menu.j2``, ``language_blocks``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 from bot.conversation.views import profile_view
 from bot.domain.model import ReferenceRequest
+from bot.i18n import supported_languages
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.home import ProgramGlance
+from bot.services.locales import language_code, language_names
 from handlers.slack import blockkit
 from handlers.slack.forms import render_view
 
@@ -42,12 +45,24 @@ def home_view(renderer: Renderer, *, context: Mapping[str, Any]) -> dict[str, An
         }
     """
     rep, advocate, manager = context.get("rep"), context.get("advocate"), context.get("manager")
-    return render_view(renderer, "home", {
+    view = render_view(renderer, "home", {
         "timezone": context.get("timezone") or "UTC",
         "rep": dict(rep) if rep else None,
         "advocate": dict(advocate) if advocate else None,
         "manager": dict(manager) if manager else None,
     })
+    view["blocks"].extend(language_blocks(renderer))
+    return view
+
+
+def language_blocks(renderer: Renderer) -> list[dict[str, Any]]:
+    """The menu of languages (each named in itself), on the reader's own: the App Home's
+    and ``/advocate me``'s last blocks."""
+    blocks = blockkit.install(renderer).render_json("slack/views/language_menu.j2", {
+        "current": language_code(renderer.locale) or "en",
+        "choices": list(language_names(supported_languages()).items())})
+    assert isinstance(blocks, list)
+    return blocks
 
 
 def rep_home(requests: Iterable[ReferenceRequest], *, limit: int = 15) -> dict[str, Any]:
@@ -107,4 +122,6 @@ def profile_message(renderer: Renderer, *, advocate: Mapping[str, Any],
         "slack/views/profile_message.json.j2", {"advocate": dict(advocate),
                                                 "timezone": timezone or "UTC"})
     assert isinstance(message, dict)
+    if advocate.get("can_pause") or advocate.get("can_resume"):  # not one who left
+        message["blocks"].extend(language_blocks(renderer))
     return message

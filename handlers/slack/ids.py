@@ -7,6 +7,7 @@ Button values (and menu option values) carry the ids the service needs, joined w
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 # Slash commands (also in manifest.yml).
@@ -23,6 +24,7 @@ VIEW_OUTCOME: Final = "outcome"  # private_metadata: engagement id
 VIEW_COMMENT: Final = "comment"  # private_metadata: engagement id
 VIEW_OWN_LIMITS: Final = "own_limits"  # private_metadata: advocate id
 VIEW_PAUSE: Final = "pause"  # private_metadata: advocate id
+VIEW_CALL_HOURS: Final = "call_hours"  # private_metadata: advocate id
 # The check-in's own forms: saving them answers the check-in (or records feedback).
 VIEW_CHECKIN_LIMITS: Final = "checkin_limits"  # private_metadata: advocate id
 VIEW_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # private_metadata: advocate id
@@ -41,6 +43,7 @@ ACTION_DENY: Final = "approval_deny"  # value "ask_id"; opens VIEW_DENY_REASON
 # Scheduling.
 ACTION_PICK_SLOT: Final = "pick_slot"  # value "engagement_id:slot_index"
 ACTION_PROPOSE_TIME: Final = "propose_time"  # value "engagement_id"; opens VIEW_PROPOSE_TIME
+ACTION_PROPOSE_SUGGESTED: Final = "propose_suggested"  # value "engagement_id:ISO instant"
 ACTION_CONFIRM_TIME: Final = "confirm_time"  # value "engagement_id"
 ACTION_REJECT_TIME: Final = "reject_time"  # value "engagement_id"
 ACTION_RESCHEDULE: Final = "reschedule"  # value "engagement_id"
@@ -52,7 +55,9 @@ ACTION_HOME_NEW_REQUEST: Final = "home_new_request"  # opens VIEW_INTAKE
 ACTION_HOME_PAUSE: Final = "home_pause"  # value "advocate_id"; opens VIEW_PAUSE
 ACTION_HOME_RESUME: Final = "home_resume"  # value "advocate_id"
 ACTION_HOME_LIMITS: Final = "home_limits"  # value "advocate_id"; opens VIEW_OWN_LIMITS
+ACTION_HOME_HOURS: Final = "home_hours"  # value "advocate_id"; opens VIEW_CALL_HOURS
 ACTION_PROFILE_LEAVE: Final = "profile_leave"  # value "advocate_id"; has a confirm dialog
+ACTION_CHOOSE_LANGUAGE: Final = "choose_language"  # a select; option value "ja", "en"
 # /advocates find: each advocate's profile.
 ACTION_ROSTER_SHOW: Final = "roster_show"  # value "advocate_id"
 # The quarterly check-in (and its reminder); an answer replaces the message in place.
@@ -87,3 +92,17 @@ def split_value(value: str, parts: int) -> tuple[int, ...]:
                                        for p in pieces):  # ids are 32-bit on PostgreSQL
         raise ValueError(f"malformed button value {value!r}")
     return tuple(int(p) for p in pieces)
+
+
+def split_moment(value: str) -> tuple[int, datetime]:
+    """``"12:2026-12-08T14:00:00+00:00"`` → ``(12, that instant)``; a malformed value, or
+    a time without its offset, is a ``ValueError`` (never trusted)."""
+    first, _, moment = value.partition(":")
+    (number,) = split_value(first, 1)
+    try:
+        at = datetime.fromisoformat(moment) if len(moment) <= 40 else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise ValueError(f"malformed button value {value!r}")
+    return number, at

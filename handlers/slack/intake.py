@@ -140,7 +140,7 @@ def intake_view(renderer: Renderer, *, known: KnownValues, draft: RequestDraft |
     values.update(zip(PROPOSED_TIMES, [_timestamp(t, zone) for t in raw_times], strict=False))
     keep = {name: values[name] for name in ("industry", "region", "language", "products",
                                             "use_cases")}
-    sources = Sources(known=known, timezone=zone,
+    sources = Sources(known=known, timezone=zone, locale=renderer.locale,
                       keep={**keep, "call_length_minutes": [values["call_length_minutes"]]})
     for name in ("industry", "region", "language"):  # one value each, or a text box's text
         values[name] = next(iter(values[name]), None)

@@ -42,9 +42,11 @@ from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Sources, field_erro
 from bot.conversation.views import profile_view
 from bot.domain.errors import InvalidInput
 from bot.domain.policy import LimitPolicy
+from bot.i18n import supported_languages
 from bot.rendering import Renderer
 from bot.services.advocates import AdvocateProfile
 from bot.services.intake import KnownValues
+from bot.services.locales import language_code, language_names
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 28 * 1024  # Teams' limit for a message, card included
@@ -210,17 +212,25 @@ class TeamsCards:
     def profile(self, profile: AdvocateProfile, *, viewer: Viewer, timezone: str,
                 program_limits: LimitPolicy, today: date | None = None) -> dict[str, Any]:
         """An advocate's profile (``advocate me``, ``advocates show``) with the buttons its
-        viewer may use: the advocate's own limits form, or a program manager's override."""
-        return self.renderer.render_json("teams/profile.json.j2", {
-            "advocate": profile_context(profile),
+        viewer may use: the advocate's own limits form and language menu, or a program
+        manager's override."""
+        shown = profile_context(profile)
+        card: dict[str, Any] = self.renderer.render_json("teams/profile.json.j2", {
+            "advocate": shown,
             "timezone": timezone,
             "viewer": viewer,
             "min_date": today.isoformat() if today else None,
             "own_limits": form_fields("own_limits", limits=profile.limits,
                                       program=program_limits),
             "pause": form_fields("pause"),
+            "call_hours": form_fields("call_hours", {"hours": profile.advocate.call_hours}),
             "overrides": override_fields(profile),
         })
+        if viewer == "self" and (shown["can_pause"] or shown["can_resume"]):  # not gone
+            card["body"].extend(self.renderer.render_json("teams/language_menu.j2", {
+                "current": language_code(self.renderer.locale) or "en",
+                "choices": list(language_names(supported_languages()).items())}))
+        return card
 
     def roster(self, advocates: Iterable[Mapping[str, Any]], *,
                query: str = "") -> dict[str, Any]:
@@ -256,7 +266,7 @@ class TeamsCards:
         keep = {name: _as_list(shown.get(name)) for name in
                 ("industry", "region", "language", "products", "use_cases")}
         zone = str(shown.get("timezone") or "UTC")
-        sources = Sources(known=known, timezone=zone,
+        sources = Sources(known=known, timezone=zone, locale=self.renderer.locale,
                           keep={**keep, "call_length_minutes": [shown["call_length_minutes"]]})
         context = {
             "form_id": form_id,

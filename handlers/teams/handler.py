@@ -1,14 +1,16 @@
 """The Teams bot: activity in, conversation command out, its reply back as a card.
 
 Kept thin on purpose. Every turn first remembers who is talking (chat identity, email from
-the Teams roster, the ``localTimezone`` Teams reports) and the conversation reference
-proactive messages need later; then:
+the Teams roster, the ``localTimezone`` and ``locale`` Teams reports) and the conversation
+reference proactive messages need later, and works out the language they read (their own
+choice, the roster's, their Teams client's: ``bot.services.locales``); every reply and card
+of the turn is rendered in it. Then:
 
 * a typed message (``reference …``, ``advocate …``, ``advocates …``, ``help``) is read by
   ``bot.conversation.words``, the parser Slack's slash commands use too, dispatched, and
   its reply rendered by ``replies.render``;
 * a card button arrives as an ``adaptiveCard/action`` invoke (Action.Execute), is read
-  into a command by ``commands.command_of``, dispatched, and answered with the reply's
+  into a command by ``clicks.command_of``, dispatched, and answered with the reply's
   card, which replaces the clicked one, so a second click finds no button;
   older clients send the Action.Submit fallback as a message with a ``value``, answered by
   updating the card the button was on;
@@ -43,9 +45,11 @@ from botbuilder.schema.teams import (
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
-from bot.conversation import words
+from bot.conversation import clicks, words
+from bot.conversation.clicks import BadAction, CardAction, draft_from_form
 from bot.conversation.commands import ExportRoster, StartRequest
 from bot.conversation.dispatcher import dispatch
+from bot.conversation.replies import Reply as ConversationReply
 from bot.conversation.views import zone_of
 from bot.domain.errors import DomainError
 from bot.domain.model import (
@@ -54,14 +58,14 @@ from bot.domain.model import (
     Person,
     Platform,
 )
+from bot.i18n import normalize
 from bot.report_files import FILE_PREFIX as REPORT_FILE_PREFIX
 from bot.report_files import file_again
 from bot.services.context import ServiceContext
-from bot.services.intake import RequestDraft
+from bot.services.locales import reading
 from bot.services.roles import may_request, resolve_actor
 from handlers.teams import commands, message_action, replies
 from handlers.teams.cards import TeamsCards
-from handlers.teams.commands import BadAction, CardAction
 from handlers.teams.graph import GraphGroups
 from handlers.teams.replies import EXPORT_CONTEXT, card_activity
 
@@ -214,6 +218,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             display_name=activity.from_property.name or (known.display_name if known else ""),
             identity=identity,
             timezone=valid_zone(activity.local_timezone) or (known.timezone if known else None),
+            # The language their Teams client is in, on every activity; their own choice
+            # is kept by the people table.
+            locale=normalize(activity.locale) or (known.locale if known else None),
+            chosen_locale=known.chosen_locale if known else None,
         )
         judged = person  # what the roles are read from; the table keeps what Teams said
         if self.rep_group is not None and person.internal is not False and not (
@@ -226,13 +234,19 @@ class AdvocateTeamsBot(TeamsActivityHandler):
                 reference = reference_of(activity)
                 if reference != stored_reference:
                     await uow.people.save_conversation_reference(identity, reference)
-            actor = await resolve_actor(self.ctx, uow, judged)
+            actor = await reading(self.ctx, uow, await resolve_actor(self.ctx, uow, judged))
             await uow.commit()
         return actor
 
     @staticmethod
     def actor(turn_context: TurnContext) -> Actor:
         return turn_context.turn_state[ACTOR_KEY]
+
+    def cards_for(self, actor: Actor, reply: ConversationReply | None = None) -> TeamsCards:
+        """The cards in the actor's language, or in the one a reply says it is in (the
+        language the person just chose)."""
+        return self.cards.for_locale(reply.locale if reply is not None and reply.locale
+                                     else actor.locale)
 
     # --- joining ----------------------------------------------------------------------
 
@@ -251,9 +265,10 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     async def _welcome(self, turn_context: TurnContext) -> None:
         name = turn_context.activity.from_property.name or ""
+        actor = self.actor(turn_context)
         await turn_context.send_activity(card_activity(
-            self.cards.welcome(name=name.split(" ")[0], bot_name=self.bot_name,
-                               rep=may_request(self.actor(turn_context)))))
+            self.cards_for(actor).welcome(name=name.split(" ")[0], bot_name=self.bot_name,
+                                          rep=may_request(actor))))
 
     # --- typed messages ---------------------------------------------------------------
 
@@ -266,7 +281,8 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         command = words.read(commands.clean_text(activity.text), actor)
         reply = await dispatch(self.ctx, command)
         first_name = (activity.from_property.name or "").split(" ")[0]
-        for outgoing in replies.render(self.cards, reply, channel_id=activity.channel_id,
+        for outgoing in replies.render(self.cards_for(actor, reply), reply,
+                                       channel_id=activity.channel_id,
                                        first_name=first_name, bot_name=self.bot_name):
             await turn_context.send_activity(outgoing)
 
@@ -340,34 +356,36 @@ class AdvocateTeamsBot(TeamsActivityHandler):
 
     async def act(self, actor: Actor, value: Any) -> Reply:
         try:
-            action = commands.parse_action(value)
+            action = clicks.parse_action(value)
         except BadAction:
-            return Reply(message=replies.text_of(self.cards, "stale_button"))
+            return Reply(message=replies.text_of(self.cards_for(actor), "stale_button"))
         return await self.run(actor, action)
 
     async def run(self, actor: Actor, action: CardAction) -> Reply:
         """One button, one command. The reply replaces the clicked card; a short message
         (a refusal, an error) leaves the card as it was, so the person can try again."""
-        refused = commands.refusal(action, self.ctx.policy.limits, self.cards.renderer)
+        cards = self.cards_for(actor)
+        refused = clicks.refusal(action, self.ctx.policy.limits, cards.renderer)
         try:
             draft = draft_from_form(action.data) if action.verb == "intake.submit" else None
-            command = None if refused is not None else commands.command_of(
+            command = None if refused is not None else clicks.command_of(
                 actor, action, zone=zone_of(self.ctx, actor), draft=draft)
         except BadAction:
-            return Reply(message=replies.text_of(self.cards, "stale_button"))
+            return Reply(message=replies.text_of(cards, "stale_button"))
         answer = refused if refused is not None else \
             await dispatch(self.ctx, command)  # type: ignore[arg-type]
         if action.verb == "intake.submit" and answer.template == "invalid":
             values = {k: v for k, v in action.data.items() if k not in ("form_id", "choose")}
             form = await dispatch(self.ctx, StartRequest(actor))
-            return Reply(card=replies.intake_card(self.cards, form.context, values=values,
+            return Reply(card=replies.intake_card(cards, form.context, values=values,
                                                   errors=answer.context["errors"]))
-        card = replies.own_card(self.cards, answer)
+        cards = self.cards_for(actor, answer)
+        card = replies.own_card(cards, answer)
         if card is not None:
             return Reply(card=card)
         if answer.template in replies.PLAIN_REPLIES:
-            return Reply(message=replies.reply_text(self.cards, answer))
-        return Reply(card=replies.status_card(self.cards, answer))
+            return Reply(message=replies.reply_text(cards, answer))
+        return Reply(card=replies.status_card(cards, answer))
 
     # --- calendar files ---------------------------------------------------------------
 
@@ -379,26 +397,27 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         now, for a program manager only, so the card never carries contact details."""
         context = file_consent_card_response.context or {}
         kind = "roster" if context.get("export") == EXPORT_CONTEXT else "invite"
+        cards = self.cards_for(self.actor(turn_context))
         if context.get("report"):  # the program report's CSV or XLSX, made again now
             kind = "report"
             try:
                 data = await file_again(self.ctx, self.actor(turn_context),
-                                        self.cards.renderer, context)
+                                        cards.renderer, context)
             except DomainError as error:
                 await turn_context.send_activity(
-                    replies.text_of(self.cards, "refused", problem=error.problem))
+                    replies.text_of(cards, "refused", problem=error.problem))
                 return
         elif kind == "roster":
             export = await dispatch(self.ctx, ExportRoster(self.actor(turn_context)))
             if export.attachment is None:
                 await turn_context.send_activity(
-                    replies.text_of(self.cards, export.template, **export.context))
+                    replies.text_of(cards, export.template, **export.context))
                 return
             data = export.attachment.content
         else:
             data = str(context.get("ics", "")).encode()
         failed = replies.text_of(
-            self.cards, "report_file_not_saved" if kind == "report" else "file_not_saved",
+            cards, "report_file_not_saved" if kind == "report" else "file_not_saved",
             kind=kind)
         info = file_consent_card_response.upload_info
         headers = {"Content-Length": str(len(data)),
@@ -419,45 +438,16 @@ class AdvocateTeamsBot(TeamsActivityHandler):
             self, turn_context: TurnContext,
             file_consent_card_response: FileConsentCardResponse) -> None:
         context = file_consent_card_response.context or {}
+        cards = self.cards_for(self.actor(turn_context))
         filename = str(context.get("filename", ""))
         if filename.startswith(REPORT_FILE_PREFIX):
-            await turn_context.send_activity(replies.text_of(self.cards, "report_file_declined"))
+            await turn_context.send_activity(replies.text_of(cards, "report_file_declined"))
             return
         kind = "roster" if filename.endswith(".csv") else "invite"
-        await turn_context.send_activity(replies.text_of(self.cards, "file_declined", kind=kind))
+        await turn_context.send_activity(replies.text_of(cards, "file_declined", kind=kind))
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def draft_from_form(data: Mapping[str, Any]) -> RequestDraft:
-    """The form's raw strings as a draft; ``validate_draft`` judges them."""
-
-    def text(name: str) -> str | None:
-        raw = data.get(name)
-        return None if raw is None else str(raw)
-
-    return RequestDraft(
-        prospect_company=text("prospect_company"),
-        reference_type=text("reference_type"),
-        needed_by=text("needed_by"),
-        opportunity_name=text("opportunity_name"),
-        crm_opportunity_id=text("crm_opportunity_id"),
-        opportunity_amount=text("opportunity_amount"),
-        opportunity_stage=text("opportunity_stage"),
-        industry=text("industry"),
-        region=text("region"),
-        company_size=text("company_size"),
-        products=text("products") or (),
-        use_cases=text("use_cases") or (),
-        language=text("language"),
-        proposed_times=commands.proposed_times(data),
-        timezone=text("timezone"),
-        call_length_minutes=text("call_length_minutes"),
-        meeting_link=text("meeting_link"),
-        notes=text("notes"),
-        parallel_asks=text("parallel_asks"),
-    )
 
 
 async def send_reply(turn_context: TurnContext, reply: Reply) -> None:

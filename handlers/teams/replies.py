@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from bot.conversation.formspec import PROPOSED_TIMES
 from bot.conversation.replies import Reply
 from bot.domain.errors import Problem
 from bot.services.intake import RequestDraft
@@ -24,7 +27,8 @@ from handlers.teams.messenger import file_activity
 EXPORT_CONTEXT = "roster"  # the file consent card's acceptContext["export"] for the CSV
 # Replies that are a sentence to read, not a result to keep: sent as a plain message.
 PLAIN_REPLIES = frozenset({"help", "refused", "invalid", "unreadable", "cancel_which",
-                           "digest_sent", "import_elsewhere", "roster_export"})
+                           "digest_sent", "import_elsewhere", "roster_export", "language",
+                           "language_chosen"})
 
 Outgoing = Activity | str
 
@@ -72,21 +76,26 @@ def status_card(cards: TeamsCards, reply: Reply) -> dict[str, Any]:
     return cards.status(head, rest, tone=reply.tone)
 
 
-def draft_values(draft: RequestDraft | None) -> dict[str, Any]:
-    """The intake card's inputs pre-filled from the words typed after ``reference``."""
+def draft_values(draft: RequestDraft | None, zone: str = "UTC") -> dict[str, Any]:
+    """The intake card's inputs pre-filled from the words typed after ``reference``, and
+    the suggested times (aware ones, shown on the card's day and time boxes in ``zone``)."""
     if draft is None:
         return {}
+    times = {name: f"{t.astimezone(ZoneInfo(zone)):%Y-%m-%dT%H:%M}"
+             for name, t in zip(PROPOSED_TIMES, draft.proposed_times, strict=False)
+             if isinstance(t, datetime) and t.tzinfo is not None}
     return {"industry": draft.industry, "region": draft.region, "language": draft.language,
             "reference_type": draft.reference_type, "company_size": draft.company_size,
             "products": ",".join(draft.products), "use_cases": ",".join(draft.use_cases),
-            "notes": draft.notes}
+            "notes": draft.notes, **times}
 
 
 def intake_card(cards: TeamsCards, context: Mapping[str, Any], *,
                 values: Mapping[str, Any] | None = None,
                 errors: Mapping[str, Problem] | None = None) -> dict[str, Any]:
     """The intake card, pre-filled, with each field's problem worded on its field."""
-    shown = dict(values) if values is not None else draft_values(context["draft"])
+    shown = dict(values) if values is not None else draft_values(context["draft"],
+                                                                  context["timezone"])
     shown = {"timezone": context["timezone"], **shown}
     return cards.intake(form_id=uuid.uuid4().hex, values=shown, errors=errors or {},
                         known=context["known"], today=context["today"])

@@ -63,6 +63,7 @@ def _advocate_values(a: Advocate) -> dict[str, Any]:
         "languages": list(a.languages),
         "timezone": a.timezone,
         "call_hours": a.call_hours or None,
+        "locale": a.locale or None,
         "reference_types": sorted(t.value for t in a.reference_types),
         "public_recognition": a.public_recognition,
         "account_owner_email": a.account_owner_email,
@@ -108,6 +109,7 @@ def _advocate(row: AdvocateRow) -> Advocate:
         languages=tuple(row.languages),
         timezone=row.timezone,
         call_hours=row.call_hours or "",
+        locale=row.locale or "",
         reference_types=frozenset(ReferenceType(t) for t in row.reference_types),
         public_recognition=row.public_recognition,
         account_owner_email=row.account_owner_email,
@@ -221,6 +223,15 @@ class SqlAdvocateRepository(_EntityRepository[Advocate, AdvocateRow]):
         stmt = select(*AdvocateRow.__table__.columns).where(AdvocateRow.email_key.in_(keys))
         return {row.email_key: _advocate(cast(AdvocateRow, row))
                 for row in await self._session.execute(stmt)}
+
+    async def locales(self, emails: Sequence[str]) -> builtins.dict[str, str]:
+        keys = sorted({e.lower() for e in emails if e})
+        if not keys:
+            return {}
+        await self._session.flush()
+        stmt = select(AdvocateRow.email_key, AdvocateRow.locale).where(
+            AdvocateRow.email_key.in_(keys), AdvocateRow.locale.is_not(None))
+        return {key: locale for key, locale in await self._session.execute(stmt) if locale}
 
     async def import_fingerprints(self) -> builtins.dict[str, str | None]:
         """Every email key with the fingerprint the last import stored (or None)."""

@@ -97,9 +97,9 @@ class SqlOutbox(_Repository):
                 replaces=message.replaces,
                 status=OutboxStatus.PENDING.value,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=message.queued_at(now),
                 last_error="",
-                created_at=now,
+                created_at=message.queued_at(now),
             )
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxRow.id)
@@ -242,8 +242,8 @@ class SqlOutbox(_Repository):
             "recipient_display_name": m.recipient.display_name,
             "recipient_timezone": m.recipient.timezone,
             "template": m.template, "context": m.context, "replaces": m.replaces,
-            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
-            "last_error": "", "created_at": now,
+            "status": OutboxStatus.PENDING.value, "attempts": 0,
+            "next_attempt_at": m.queued_at(now), "last_error": "", "created_at": m.queued_at(now),
         } for m in messages]
         if rows:
             # Core executemany: SQLAlchemy sends it as batched multi-row INSERTs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,8 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    tuple_,
+    update,
 )
 from sqlalchemy import cast as sql_cast
 
@@ -42,13 +44,16 @@ def _person(row: PersonRow) -> Person:
         identity=Identity(Platform(row.platform), row.workspace_id, row.user_id),
         timezone=row.timezone,
         internal=row.internal,
+        locale=row.locale,
+        chosen_locale=row.chosen_locale,
     )
 
 
 class SqlPersonRepository(_Repository):
     async def upsert(self, person: Person) -> None:
         """Insert or refresh by identity. The stored Teams conversation reference, which
-        ``Person`` does not carry, is kept."""
+        ``Person`` does not carry, is kept; so are the locale the person chose (only
+        ``choose_locale`` sets it) and the platform's locale when this one says none."""
         if person.identity is None:
             raise ValueError("only chat users with an identity are stored")
         now = datetime.now(UTC)
@@ -60,6 +65,8 @@ class SqlPersonRepository(_Repository):
             "internal": person.internal,
             "updated_at": now,
         }
+        if person.locale:
+            values["locale"] = person.locale
         stmt = self._insert(PersonRow).values(
             platform=person.identity.platform.value,
             workspace_id=person.identity.workspace_id,
@@ -73,6 +80,16 @@ class SqlPersonRepository(_Repository):
         # otherwise hide what this statement wrote.
         await self._session.execute(stmt)
 
+    async def choose_locale(self, identity: Identity, locale: str | None) -> bool:
+        """The language this person chose to read the bot in (None: no choice, the
+        platform's or the roster's then count). False when the person is not stored."""
+        stmt = update(PersonRow).where(
+            PersonRow.platform == identity.platform.value,
+            PersonRow.workspace_id == identity.workspace_id,
+            PersonRow.user_id == identity.user_id,
+        ).values(chosen_locale=locale).execution_options(synchronize_session=False)
+        return bool((await self._session.execute(stmt)).rowcount)
+
     async def get_by_identity(self, identity: Identity) -> Person | None:
         stmt = select(PersonRow).where(
             PersonRow.platform == identity.platform.value,
@@ -81,6 +98,17 @@ class SqlPersonRepository(_Repository):
         )
         row = await self._session.scalar(stmt.execution_options(populate_existing=True))
         return _person(row) if row else None
+
+    async def get_many(self, identities: Sequence[Identity]) -> dict[Identity, Person]:
+        wanted = set(identities)
+        if not wanted:
+            return {}
+        keys = sorted((i.platform.value, i.workspace_id, i.user_id) for i in wanted)
+        stmt = select(PersonRow).where(
+            tuple_(PersonRow.platform, PersonRow.workspace_id, PersonRow.user_id).in_(keys)
+        ).execution_options(populate_existing=True)
+        found = (_person(row) for row in await self._session.scalars(stmt))
+        return {p.identity: p for p in found if p.identity in wanted}
 
     async def find_by_email(self, email: str) -> list[Person]:
         stmt = (

@@ -45,3 +45,20 @@ def test_sending_queues_one_digest_per_manager_once(cli: typer.Typer) -> None:
 def test_a_bad_week_is_named(cli: typer.Typer) -> None:
     result = CliRunner().invoke(cli, ["digest", "--dry-run", "--week", "March"])
     assert result.exit_code != 0 and "--week" in result.output
+
+
+def test_dry_run_prints_the_digest_in_the_language_asked_for(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["digest", "--dry-run", "--week", "2026-03-02",
+                                      "--locale", "ja-JP"])
+    assert result.exit_code == 0, result.output
+    assert "2026-W10" in result.output
+    assert "• 新規の依頼: *0* (前週と同じ)" in result.output
+    assert "Requests opened" not in result.output
+
+
+def test_a_language_the_bot_does_not_speak_is_named_with_the_ones_it_does(
+        cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["digest", "--dry-run", "--locale", "Klingon"])
+    assert result.exit_code != 0
+    said = " ".join(result.output.replace("│", " ").split())  # out of typer's error box
+    assert "'Klingon' is not a language the bot speaks (one of: en, ja" in said

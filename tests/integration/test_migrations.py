@@ -4,7 +4,9 @@ start-up's decision (migrate, carry on, or refuse with the command to run)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -203,3 +205,46 @@ async def test_unrelated_tables_do_not_make_a_database_non_empty(
     assert (await schema_status(empty_engine)).state == "empty"
     await prepare_database(empty_engine, auto_migrate=False)
     assert (await schema_status(empty_engine)).state == "current"
+
+
+async def test_0009_adds_the_locales_and_keeps_the_people_and_advocates_it_finds(
+    empty_engine: AsyncEngine,
+) -> None:
+    def to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+        return run
+
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0008"))
+        await connection.execute(text(
+            "INSERT INTO people (platform, workspace_id, user_id, email, display_name, "
+            "updated_at) VALUES ('slack', 'T1', 'U1', 'ken@x.example', 'Ken', "
+            "'2026-12-01 00:00:00')"))
+        for n, languages in enumerate(('["日本語", "en", "Klingon-ish"]', '["English"]', '[]')):
+            await connection.execute(text(
+                "INSERT INTO advocates (email, email_key, name, company, title, account_id, "
+                "industry, region, country, products, use_cases, languages, timezone, "
+                "reference_types, public_recognition, status, do_not_use_with, points, "
+                "consent_source, notes) VALUES (:email, :email, 'A', 'X', '', '', '', '', '', "
+                "'[]', '[]', :languages, 'UTC', '[\"call\"]', false, 'active', '[]', 0, '', '')"
+            ), {"email": f"a{n}@x.example", "languages": languages})
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0009"))
+        before = (await connection.execute(text(
+            "SELECT locale, chosen_locale FROM people"))).one()
+        await connection.execute(text("UPDATE people SET locale = 'ja_JP', chosen_locale = 'en'"))
+        spoken = [json.loads(v) if isinstance(v, str) else v for v in (await connection.execute(
+            text("SELECT languages FROM advocates ORDER BY email"))).scalars()]
+    assert tuple(before) == (None, None)  # nobody said yet: the program's language
+    # one spelling per language, as the import now writes them; unknown ones kept
+    assert spoken == [["Japanese", "English", "Klingon-ish"], ["English"], []]
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0008", down=True))
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("people")})
+        kept = (await connection.execute(text("SELECT email FROM people"))).scalar_one()
+    assert "locale" not in columns and "chosen_locale" not in columns
+    assert kept == "ken@x.example"

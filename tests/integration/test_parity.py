@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.conversation import clicks as teams_commands
 from bot.conversation import commands as c
 from bot.conversation.dispatcher import HANDLERS
 from bot.conversation.forms import LIMIT_NAMES, forgive
@@ -27,7 +28,6 @@ from handlers.slack.listeners import actions as slack_actions
 from handlers.slack.listeners import commands as slack_commands
 from handlers.slack.listeners import nominations as slack_nominations
 from handlers.slack.listeners import views as slack_views
-from handlers.teams import commands as teams_commands
 from handlers.teams.cards import TeamsCards, form_fields
 from tests.unit.conftest import actor
 
@@ -46,7 +46,8 @@ def test_every_command_has_exactly_one_handler() -> None:
 
 
 def slack_button_commands() -> set[type[c.Command]]:
-    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0"}
+    values = {ids.ACTION_ASK_ADVOCATE: "1:2", ids.ACTION_PICK_SLOT: "1:0",
+              ids.ACTION_PROPOSE_SUGGESTED: "1:2030-01-02T10:00:00+00:00"}
     found = set()
     for action_id in slack_actions.BUTTONS:
         action: dict[str, Any] = {"action_id": action_id, "value": values.get(action_id, "1"),
@@ -68,6 +69,7 @@ def slack_form_commands() -> set[type[c.Command]]:
         slack_views._comment: state(comment={"type": "plain_text_input", "value": "x"}),
         slack_views._own_limits: state(),
         slack_views._pause: state(until={"type": "datepicker", "selected_date": "2030-01-02"}),
+        slack_views._call_hours: state(hours={"type": "plain_text_input", "value": "9-17"}),
         slack_views._check_in_limits: state(),
         slack_views._check_in_feedback: state(feedback={"type": "plain_text_input",
                                                         "value": "x"}),
@@ -83,7 +85,7 @@ def teams_commands_served() -> set[type[c.Command]]:
     data = {"request_id": "1", "advocate_id": "2", "ask_id": "3", "engagement_id": "4",
             "slot": "0", "proposed_time.date": "2030-01-02", "proposed_time.time": "10:00",
             "choice": "keep_active", "form_id": "f", "outcome": "completed",
-            "nomination_id": "5"}
+            "at": "2030-01-02T10:00:00+00:00", "nomination_id": "5"}
     found = set()
     for verb in teams_commands.VERBS:
         action = teams_commands.CardAction(verb, data)
@@ -118,6 +120,7 @@ OPENED: dict[str, dict[str, Any]] = {
     "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_feedback": {},
     "pause": {"today": date(2030, 1, 1)},
+    "call_hours": {"hours": "Mon-Fri 09:00-17:00"},
     "nomination_decline": {},
     "onboarding": {"known": KNOWN, "timezone": "Asia/Tokyo", "program_limits": PROGRAM,
                    "consent_version": "v1"},
@@ -171,7 +174,8 @@ def teams_cards() -> list[dict[str, Any]]:
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
             "timezone": "Asia/Tokyo", "pause": form_fields("pause"),
-            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM)}),
+            "own_limits": form_fields("own_limits", limits=CURRENT, program=PROGRAM),
+            "call_hours": form_fields("call_hours", {"hours": "Mon-Fri 09:00-17:00"})}),
     ]
 
 

@@ -76,7 +76,8 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         ada = await uow.advocates.add(Advocate("Ada@Customer.example", "Ada", "Acme",
                                                products=("Payments",),
                                                snoozed_until=NOW + timedelta(days=3)))
-        bob = await uow.advocates.add(Advocate("bob@customer.example", "Bob", "Bobco"))
+        bob = await uow.advocates.add(Advocate("bob@customer.example", "Bob", "Bobco",
+                                               locale="ja_JP"))
         cy = await uow.advocates.add(Advocate("cy@customer.example", "Cy", "Cyco",
                                               status=AdvocateStatus.PAUSED))
         for a in (ada, bob, cy):
@@ -126,6 +127,12 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
     async with new_uow() as uow:
         await uow.people.upsert(RITA)
         await uow.people.upsert(Person("rita@VENDOR.example", "Rita T",
+                                       Identity(Platform.TEAMS, "tn", "29:1"), locale="ja_JP"))
+        seen["choose_locale"] = [
+            await uow.people.choose_locale(Identity(Platform.TEAMS, "tn", "29:1"), "en"),
+            await uow.people.choose_locale(Identity(Platform.TEAMS, "tn", "29:nobody"), "en")]
+        # Slack says nothing now: the stored platform locale and the choice stay.
+        await uow.people.upsert(Person("rita@VENDOR.example", "Rita T.",
                                        Identity(Platform.TEAMS, "tn", "29:1")))
         await uow.audit.append(AuditEntry(NOW, "pm@vendor.example", "limit.override",
                                           "advocate:1", {"reason": "deal"}))
@@ -179,6 +186,11 @@ async def scenario(new_uow: UnitOfWorkFactory) -> dict[str, Any]:
         seen["engagements"] = await uow.engagements.list_for_advocate(ada_id)
         seen["person"] = await uow.people.get_by_identity(RITA.identity)  # type: ignore[arg-type]
         seen["people"] = await uow.people.find_by_email("Rita@vendor.example")
+        seen["people_many"] = await uow.people.get_many(
+            [Identity(Platform.TEAMS, "tn", "29:1"), Identity(Platform.SLACK, "T1", "U1"),
+             Identity(Platform.SLACK, "T9", "U1")])
+        seen["roster_locales"] = await uow.advocates.locales(
+            ["BOB@customer.example", "Ada@Customer.example", "nobody@x.example"])
         seen["audit"] = await uow.audit.list()
         seen["audit_ask"] = await uow.audit.list(subject="ask:1", limit=1)
         seen["due"] = await uow.outbox.claim_due(NOW + timedelta(minutes=10))
@@ -231,3 +243,7 @@ async def test_the_sql_storage_answers_like_the_in_memory_fake(
     assert {k: v for k, v in fake["fingerprints_after_update"].items() if v} == {
         "bob@customer.example": "f1"}
     assert fake["owners"] == [True, True, False]
+    assert fake["choose_locale"] == [True, False]
+    assert [(p.locale, p.chosen_locale) for p in fake["people_many"].values()] == [
+        ("ja_JP", "en"), (None, None)]
+    assert fake["roster_locales"] == {"bob@customer.example": "ja_JP"}

@@ -51,6 +51,11 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("rep", "reference cancel twelve"),
     ("rep", "reference cancel #99 lost the deal"),
     ("rep", "advocate me"),
+    ("rep", "advocate language"),
+    ("rep", "advocate language Klingonish"),
+    ("rep", "advocate language 日本語"),
+    ("rep", "reference list"),  # now in Japanese, on both
+    ("rep", "advocate language en"),
     ("rep", "advocates find fintech"),
     ("advocate", "advocate"),
     ("advocate", "advocate me"),
@@ -59,6 +64,10 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("advocate", "advocate pause until 2026-04-01 because parental leave"),
     ("advocate", "advocate pause until someday"),
     ("advocate", "advocate resume"),
+    ("advocate", "advocate hours Mon-Fri 08:00-16:00"),
+    ("advocate", "advocate hours whenever"),
+    ("advocate", "advocate hours default"),
+    ("rep", "advocate hours 9-17"),
     ("advocate", "reference list"),
     ("advocate", "advocates show Ada Advocate"),
     ("manager", "advocates"),
@@ -215,5 +224,37 @@ async def test_every_typed_example_is_the_same_command_and_reply_on_slack_and_te
     templates = {seen.reply.template for seen in slack_seen}
     assert {"help", "intake", "refused", "unreadable", "advocate_paused", "advocate_limits",
             "profile", "roster", "roster_export", "digest_sent", "left_program",
-            "report_sent"} <= templates
+            "report_sent", "language", "language_chosen"} <= templates
+    chosen = [(s.reply.locale, t.reply.locale) for s, t in zip(slack_seen, teams_seen,
+                                                                strict=True)
+              if s.reply.template == "language_chosen"]
+    assert chosen == [("ja", "ja"), ("en", "en")]
     assert len(slack_seen) == len(SCRIPT)
+
+
+async def test_a_language_chosen_by_typing_is_the_language_of_the_replies_on_both(
+        program: Callable[..., Any]) -> None:
+    """``advocate language 日本語`` on Slack and on Teams: the answer is in Japanese, so is
+    every reply after it (Teams' client still says en-US: the person's choice wins), and
+    the choice is stored on the person."""
+    _, slack, _, _ = await program("slack")
+    teams_bot, _, connector, teams_url = await program("teams")
+    shown: dict[str, list[str]] = {"slack": [], "teams": []}
+    for n, words in enumerate(("advocate language 日本語", "advocate language")):
+        name, _, rest = words.partition(" ")
+        before = len(slack.fake.responses)
+        await slack.command(RILEY, "/" + name, rest)
+        await slack.settle()
+        shown["slack"] += [str(r.args.get("text")) for r in slack.fake.responses[before:]]
+        sent_before = len(connector.calls)
+        async with slack.http.post(teams_url,
+                                   json=teams_message(RILEY, connector.url, words, n)):
+            pass
+        shown["teams"] += [str(c.body.get("text")) for c in connector.calls[sent_before:]]
+    for surface, texts in shown.items():
+        assert texts[0] == "今後、ボットは*日本語*でお知らせします。".replace(
+            "*", "**" if surface == "teams" else "*"), (surface, texts)
+        assert texts[1].startswith("現在、ボットの表示言語は"), (surface, texts)
+    async with teams_bot.uow() as uow:
+        [rep] = await uow.people.find_by_email(RILEY[1])
+    assert (rep.chosen_locale, rep.locale) == ("ja", "en_US")

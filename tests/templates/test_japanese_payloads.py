@@ -32,8 +32,6 @@ from tests.templates.test_slack_templates import (
 from tests.templates.test_teams_templates import assert_card
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-# The templates are being put through the catalog (issue 12); strict: the mark must go.
-CONVERTING = pytest.mark.xfail(reason="the Japanese catalog is being written", strict=True)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +44,6 @@ def teams_ja() -> TeamsCards:
     return TeamsCards(Renderer()).for_locale("ja-JP")
 
 
-@CONVERTING
 @pytest.mark.parametrize("case", ["plain", "long"])
 async def test_every_message_in_japanese_is_valid_on_both_surfaces(
         case: str, slack_ja: Renderer, teams_ja: TeamsCards) -> None:
@@ -75,4 +72,6 @@ async def test_the_modals_and_the_home_in_japanese_are_valid(slack_ja: Renderer)
                 for n, c in enumerate(await home_contexts(CASES["long"]))}}
     for name, view in views.items():
         check_view(name, view)
-        assert JAPANESE.search(str(view["blocks"])), name
+        # The language menu names 日本語 in every language: it proves nothing here.
+        blocks = [b for b in view["blocks"] if b.get("block_id") != "language"]
+        assert JAPANESE.search(str(blocks)), name

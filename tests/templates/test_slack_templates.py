@@ -771,4 +771,30 @@ def test_the_time_pickers_say_what_fell_outside_the_hours_and_what_would_suit_bo
         text = json.dumps(payload)
         assert "2 of the rep's times fall outside your call hours" in text
         assert "Tue 10 Mar, 06:00; Tue 10 Mar, 06:30" in text  # in her zone
-        assert [b["action_id"] for b in buttons(payload)] == [ids.ACTION_PROPOSE_TIME]
+        assert [b["action_id"] for b in buttons(payload)] == [
+            ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_PROPOSE_TIME]
+        first_two = buttons(payload)[:2]
+        assert [b["text"]["text"] for b in first_two] == [
+            "Tue 10 Mar, 06:00 JST", "Tue 10 Mar, 06:30 JST"]  # the suggestions, as buttons
+        assert [ids.split_moment(b["value"]) for b in first_two] == [
+            (7, datetime.fromisoformat(t)) for t in suggested]  # …that propose that time
+
+
+def test_the_matches_show_which_of_the_reps_times_fit_each_advocate(
+        renderer: Renderer) -> None:
+    at = "2026-03-03T15:00:00+00:00"  # 10:00 in New York, midnight in Tokyo
+    match = {"rank": 1, "advocate_id": 4, "name": "Aiko <3", "company": "K", "score": 1,
+             "reasons": [], "cautions": [], "timezone": "Asia/Tokyo",
+             "times": [{"at": at, "fits": False}]}
+    request = {"id": 9, "reference_type_label": "Reference call", "prospect_company": "P",
+               "needed_by": "2026-03-20"}
+    payload = renderer.render_json("slack/matches.json.j2", {
+        "request": request, "matches": [match], "considered": 1, "choose": "rep",
+        "timezone": "America/New_York"})
+    check_message("matches with hours", payload)
+    assert ("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko &lt;3, "
+            "outside their call hours") in json.dumps(payload)
+    old = {k: v for k, v in match.items() if k not in ("times", "timezone")}  # queued before
+    renderer.render_json("slack/matches.json.j2", {
+        "request": request, "matches": [old], "considered": 1, "choose": "rep",
+        "timezone": "America/New_York"})

@@ -13,7 +13,7 @@ import base64
 import json
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,12 @@ import adaptive_cards
 import jsonschema
 import pytest
 
+from bot.conversation.clicks import command_of, parse_action
+from bot.conversation.commands import PickTime
 from bot.conversation.dispatcher import advocate_view
 from bot.domain.errors import Problem
 from bot.domain.model import (
+    Advocate,
     Engagement,
     EngagementState,
     LimitOverrides,
@@ -416,7 +419,8 @@ async def test_the_profile_card_is_valid_for_each_viewer_and_state(case: str,
     mine = cards.profile(profile, viewer="self", timezone="Asia/Tokyo", program_limits=program,
                          today=START.date())
     assert_card(mine)
-    assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.leave"}
+    assert _verbs(mine) == {"profile.pause", "profile.limits", "profile.hours",
+                            "profile.leave", "language.choose"}
     assert any(f"Ada {text}" in t for t in texts(mine))
     assert sum(t.startswith("Reference call, ") for t in texts(mine)) == 10
     assert "Reference call, 02 Mar 2026: completed, 10 points" in texts(mine)
@@ -520,3 +524,16 @@ def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
 
     walk(card.get("body", []))
     return found
+
+
+def test_suggested_times_are_buttons_that_propose_that_time(cards: TeamsCards) -> None:
+    suggested = ["2026-03-09T21:00:00+00:00", "2026-03-09T21:30:00+00:00"]
+    card = cards.renderer.render_json("teams/pick_time.json.j2", {
+        "lines": [{"text": "x", "gap": False}], "fallback_text": "x", "engagement_id": 7,
+        "slots": [], "outside_hours": 1, "suggested": suggested, "timezone": "Asia/Tokyo"})
+    assert_card(card)
+    proposals = [e for e in _executes(card) if e["verb"] == "schedule.suggest"]
+    assert [e["title"] for e in proposals] == ["Tue 10 Mar, 06:00", "Tue 10 Mar, 06:30"]
+    her = advocate_actor(Advocate(id=3, name="Aiko", email="aiko@x.example", company="X"))
+    commands = [command_of(her, parse_action(e["data"]), zone="Asia/Tokyo") for e in proposals]
+    assert commands == [PickTime(her, 7, proposed=datetime.fromisoformat(t)) for t in suggested]

@@ -39,7 +39,7 @@ from bot.services.asks import (
 from bot.services.context import ServiceContext
 from bot.services.messages import approval_key, ask_key, pick_time_key
 from bot.services.requests import submit_request
-from bot.services.scheduling import pick_time
+from bot.services.scheduling import confirm_time, pick_time, reschedule
 from tests.fakes import FakeDatabase, FixedClock, phrases, raises_saying, said
 from tests.unit.conftest import (
     OWNER_EMAIL,
@@ -698,3 +698,42 @@ async def test_when_none_of_the_reps_times_fit_three_times_inside_both_are_sugge
         assert fits(reps, moment, timedelta(minutes=30))
     said = RENDERER.text("pick_time", pick.context)
     assert "Propose a time that suits you." in said and "Times inside your hours" in said
+    engagement_id = (await only_engagement(db)).id or 0
+    with raises_saying(InvalidInput, "outside your call hours"):  # proposed by hand, at night
+        await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=MIDNIGHT_IN_TOKYO)
+    proposed = await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=suggested[1])
+    assert proposed.proposed_at == suggested[1]  # the suggestion's button proposes it
+    booked = await confirm_time(hours, rep, engagement_id, True, proposed=suggested[1])
+    assert booked.scheduled_at == suggested[1]
+
+    await reschedule(hours, rep, engagement_id)  # the new pick follows the same rules
+    again = last_to(db, aiko.email, "pick_time_again")
+    assert again.context["slots"] == [] and len(again.context["suggested"]) == 3
+    assert all(fits(theirs, datetime.fromisoformat(t), timedelta(minutes=30))
+               for t in again.context["suggested"])
+    with raises_saying(InvalidInput, "outside your call hours"):
+        await pick_time(hours, advocate_actor(aiko), engagement_id, proposed=MIDNIGHT_IN_TOKYO)
+
+
+async def only_engagement(db: FakeDatabase) -> Engagement:
+    (engagement,) = db.state.engagements.values()
+    return engagement
+
+
+async def test_a_reps_hours_are_the_programs_default_where_the_rep_is(
+        ctx: ServiceContext, db: FakeDatabase, rep: Actor, add_advocate: AddAdvocate) -> None:
+    from bot.services.bookings import rep_hours
+
+    aiko = await add_advocate(name="Aiko", timezone="Asia/Tokyo", call_hours="Mon-Fri 6-9")
+    request = await open_request(ctx, rep, proposed_times=(MIDNIGHT_IN_TOKYO,))
+    anytime = rep_hours(ctx, request)  # the program sets no hours: the rep takes any time
+    assert fits(anytime, MIDNIGHT_IN_TOKYO + timedelta(hours=7), timedelta(hours=2))
+    hours = replace(ctx, policy=replace(ctx.policy, default_hours="Mon-Fri 09:00-18:00"))
+    theirs = rep_hours(hours, request)
+    assert theirs.text() == "Mon-Fri 09:00-18:00" and theirs.zone == request.timezone
+    # With no program hours, only the advocate's own hours limit the suggestions.
+    ask = await ask_advocate(ctx, rep, request.id, aiko.id)
+    await answer_ask(ctx, advocate_actor(aiko), ask.id, "accept")
+    suggested = last_to(db, aiko.email, "pick_time").context["suggested"]
+    assert suggested == ["2026-03-02T21:00:00+00:00", "2026-03-02T21:30:00+00:00",
+                         "2026-03-02T22:00:00+00:00"]  # Tue 06:00 in Tokyo, every half hour

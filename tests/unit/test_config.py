@@ -47,6 +47,23 @@ def test_a_bad_value_names_the_setting_and_the_expected_form(
     assert "LIMIT_MAX_PER_90_DAYS" in message and "'zero'" in message
 
 
+@pytest.mark.parametrize(("value", "locale"), [
+    ("ja", "ja"), ("ja-JP", "ja_JP"), ("Japanese", "ja"), ("日本語", "ja"), ("en_US", "en_US")])
+def test_the_program_locale_is_read_by_code_or_name(
+    monkeypatch: pytest.MonkeyPatch, value: str, locale: str
+) -> None:
+    monkeypatch.setenv("PROGRAM_LOCALE", value)
+    assert load_settings().program_locale == locale
+
+
+def test_a_program_locale_that_names_no_language_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROGRAM_LOCALE", "Klingonish")
+    with pytest.raises(SettingsError, match=r"PROGRAM_LOCALE.*'Klingonish' is not a language"):
+        load_settings()
+
+
 def test_a_database_url_of_an_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://db/advocates")
     with pytest.raises(SettingsError, match=r"DATABASE_URL.*postgresql://"):

@@ -121,8 +121,8 @@ def test_the_actor_travels_with_the_command() -> None:
 def test_a_huge_number_in_a_form_is_refused_without_arithmetic() -> None:
     """``1e1000000`` in a limits box once made ``int(Decimal(...))`` hold the event loop
     for 25 s; every surface now checks a number's length and shape first."""
+    from bot.conversation import clicks as teams_commands
     from handlers.slack import forms as slack_forms
-    from handlers.teams import commands as teams_commands
 
     view = {"state": {"values": {"max_per_90_days": {"max_per_90_days": {
         "type": "number_input", "value": "1e1000000"}}}}}

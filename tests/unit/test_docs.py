@@ -17,7 +17,8 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
 
 
 def test_the_readme_has_a_run_and_a_test_command_for_a_fresh_machine() -> None:
-    for marker, needle in (("run-command", "advocate-bot serve"), ("test-command", "pytest")):
+    for marker, needle in (("try-command", "advocate-bot try"),
+                           ("run-command", "advocate-bot serve"), ("test-command", "pytest")):
         match = re.search(rf"<!-- {marker} -->\n```bash\n(.+)\n```", README)
         assert match, f"README.md lacks the {marker} block"
         assert match.group(1).startswith("python3.11 -m venv .venv")

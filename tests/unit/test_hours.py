@@ -3,6 +3,7 @@ time zones, daylight-saving changes, windows across midnight, weekends and holid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -175,3 +176,14 @@ def test_common_slots_fit_both_and_none_is_skipped(first: WorkingHours,
             if probe > moment and fits(first, probe, length) and fits(second, probe, length):
                 assert probe in slots
             probe += timedelta(minutes=30)
+
+
+def test_day_openings_are_the_next_working_days_starts_never_today() -> None:
+    from bot.domain.hours import day_openings
+
+    tokyo = WorkingHours.parse("Mon-Fri 10-17", zone="Asia/Tokyo")
+    tokyo = replace(tokyo, holidays=frozenset({date(2026, 3, 10)}))
+    thursday_morning = datetime(2026, 3, 5, 0, 30, tzinfo=UTC)  # 09:30 on Thursday there
+    assert [t.astimezone(tokyo.tz).strftime("%a %d %H:%M")
+            for t in day_openings(tokyo, thursday_morning)] == [
+        "Fri 06 10:00", "Mon 09 10:00", "Wed 11 10:00"]  # not Thursday, not the holiday

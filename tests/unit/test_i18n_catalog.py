@@ -253,11 +253,15 @@ async def test_every_form_home_and_card_passes_through_the_catalog(
            for viewer in ("self", "manager")},
     }
     from bot.conversation.forms import COMMON_TIMEZONES
+    from bot.i18n import supported_languages
+    from bot.services.locales import language_names
 
     # Data, not words: the roster's values, time zone names, what the contexts carry.
     data = [*data_strings(contexts), *data_strings(profile), *data_strings(
         known_values("plain")), *COMMON_TIMEZONES, *(z.replace("_", " ") for z in COMMON_TIMEZONES),
-        "Ada plain", "Advocate Bot"]
+        "Ada plain", "Advocate Bot",
+        # The language menus name each language in itself (Babel's names: data).
+        *language_names(supported_languages()).values()]
     stray = {name: sorted(set(words)) for name, payload in shown.items()
              if (words := [w for t in visible_strings(payload) for w in stray_words(t, data)])}
     assert not stray, "\n".join(f"{k}: {v}" for k, v in stray.items())

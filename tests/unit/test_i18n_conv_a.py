@@ -39,6 +39,9 @@ BASE: dict[str, Any] = {
     "problem": Problem("times_in_past"), "form": "intake",
     "period": "2026-Q4", "from_day": "2026-10-01", "to_day": "2026-12-31",
     "errors": {"needed_by": Problem("not_a_date"), "": Problem("form_lost")},
+    # the language replies (choosing one's language)
+    "current": "ja", "example": "en", "language": "ja",
+    "choices": [("en", "English"), ("ja", "日本語")],
     "nomination": {"id": 5, "email": "cq@acme.example", "name": "Cara Quill",
                    "state": "invited"},
     "findings": [], "nominator": True, "version": "v1",

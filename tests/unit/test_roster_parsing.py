@@ -215,11 +215,12 @@ def test_hubspot_export_headers_are_mapped() -> None:
     assert chloe.company == "Épicerie Boréale"
     assert (chloe.country, chloe.region) == ("Canada", "NA")
     assert chloe.company_size is CompanySize.L
-    assert chloe.languages == ("French",)
+    # HubSpot's "Preferred language" (hs_language) is the language they read, not speak.
+    assert (chloe.locale, chloe.languages) == ("fr", ("English",))
     assert chloe.timezone == "America/Toronto"  # "(GMT-05:00) America/Toronto"
     assert chloe.nps == 9
     assert raj.company_size is CompanySize.M  # "201-1000"
-    assert raj.languages == ("English", "Hindi")
+    assert raj.locale == "en_IN"
     assert raj.timezone == "America/Vancouver"  # "america_slash_vancouver"
 
 
@@ -593,6 +594,45 @@ def test_a_row_identical_to_the_stored_advocate_is_unchanged() -> None:
     assert (result.unchanged, result.creates, result.updates) == (1, [], [])
 
 
+@pytest.mark.parametrize(("header", "cell", "locale"), [
+    ("Locale", "ja", "ja"),
+    ("Locale", "ja-JP", "ja_JP"),
+    ("Preferred Language", "ja_JP", "ja_JP"),
+    ("Language Preference", "Japanese", "ja"),
+    ("hs_language", "日本語", "ja"),
+    ("Locale__c", "EN-us", "en_US"),
+    ("Preferred_Language__c", "English", "en"),
+    ("Locale", "", ""),  # not said: the platform's or the program's language then
+])
+def test_the_locale_is_read_by_code_or_name(header: str, cell: str, locale: str) -> None:
+    result = plan(f"Email,Name,Company,Languages,{header}\na@x.example,A,X,German,{cell}\n")
+    assert not result.problems
+    advocate = by_email(result)["a@x.example"]
+    assert (advocate.locale, advocate.languages) == (locale, ("German",))
+
+
+def test_a_locale_that_names_no_language_is_reported_on_its_line() -> None:
+    result = plan("Email,Name,Company,Locale\na@x.example,A,X,ja\nb@x.example,B,X,Klingonish\n"
+                  "c@x.example,C,X,\"en, hi\"\n")
+    assert problems(result) == {
+        3: "Locale 'Klingonish' is not a language or locale like 'ja', 'ja-JP' or 'Japanese'",
+        4: "Locale 'en, hi' is not a language or locale like 'ja', 'ja-JP' or 'Japanese'"}
+
+
+@pytest.mark.parametrize(("cell", "languages"), [
+    ("ja; English", ("Japanese", "English")),
+    ("日本語, 英語", ("Japanese", "English")),
+    ("Japanese, ja, JA-jp", ("Japanese",)),
+    ("pt-BR, Deutsch", ("Portuguese", "German")),
+    ("klingon-ish", ("Klingon-ish",)),  # no language we know: kept as written
+])
+def test_spoken_languages_get_one_spelling_whatever_language_they_are_written_in(
+    cell: str, languages: tuple[str, ...]
+) -> None:
+    result = plan(f'Email,Name,Company,Languages\na@x.example,A,X,"{cell}"\n')
+    assert by_email(result)["a@x.example"].languages == languages
+
+
 # --- export ------------------------------------------------------------------------------
 
 
@@ -615,6 +655,8 @@ def test_the_export_has_the_canonical_headers_and_every_roster_field() -> None:
     assert (cells["Joined On"], cells["Public Recognition"]) == ("2025-06-01", "yes")
     assert (cells["Consent"], cells["Consent Date"]) == ("yes", "2025-06-01T08:30:00+00:00")
     assert cells["Reference Types"] == "call; video_call"
+    assert cells["Locale"] == ""
+    assert dict(roster.describe(replace(advocate, locale="ja_JP")))["Locale"] == "ja_JP"
 
 
 def test_formula_like_cells_are_defused_on_export_and_restored_on_import() -> None:
@@ -654,6 +696,7 @@ _MOMENT = st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=dat
     use_cases=st.lists(_VALUE, max_size=3, unique_by=str.lower).map(tuple),
     languages=st.lists(_VALUE, max_size=3, unique_by=str.lower).map(tuple),
     timezone=st.sampled_from(["UTC", "Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata"]),
+    locale=st.sampled_from(["", "ja", "ja_JP", "en_US", "zh_Hant_TW"]),
     reference_types=st.frozensets(st.sampled_from(ReferenceType)),
     public_recognition=st.booleans(),
     account_owner_email=st.none() | _EMAIL,

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -40,6 +40,7 @@ from bot.domain.model import Actor, Person
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.home import home as home_of
+from bot.services.locales import reading
 from bot.services.roles import resolve_actor
 from handlers.slack import home
 from handlers.slack.blockkit import MARKUP, reply_text
@@ -86,10 +87,23 @@ class SlackDeps:
 
     async def actor(self, body: Mapping[str, Any]) -> Actor:
         """The person behind a payload, with the roles settings and the roster give them
-        right now (never trusted from the payload)."""
+        right now (never trusted from the payload), and the locale they read."""
         person = await self.person(body)
         async with self.ctx.uow() as uow:
-            return await resolve_actor(self.ctx, uow, person)
+            # The language they chose may have changed on another replica since the
+            # directory's copy was read: the stored row says (one indexed read, no Slack).
+            stored = await uow.people.get_by_identity(person.identity) if (
+                person.identity is not None) else None
+            if stored is not None:
+                person = replace(person, chosen_locale=stored.chosen_locale,
+                                 locale=person.locale or stored.locale)
+            return await reading(self.ctx, uow, await resolve_actor(self.ctx, uow, person))
+
+    def renderer_for(self, actor: Actor, reply: Reply | None = None) -> Renderer:
+        """The renderer in the actor's language, or in the one a reply says it is in (the
+        language the person just chose)."""
+        return self.renderer.for_locale(reply.locale if reply is not None and reply.locale
+                                        else actor.locale)
 
     @asynccontextmanager
     async def reporting(self, ack: Any, body: Mapping[str, Any], client: AsyncWebClient,
@@ -105,7 +119,8 @@ class SlackDeps:
         except Exception as error:
             if getattr(ack, "response", True) is None:
                 await ack()
-            await tell_user(error, body, client, respond, renderer=self.renderer)
+            await tell_user(error, body, client, respond,
+                            renderer=self.renderer.for_locale(self.ctx.program_locale))
 
 
 def user_message(error: BaseException, renderer: Renderer) -> str:
@@ -185,7 +200,8 @@ async def answer_form(ack: Ack, deps: SlackDeps, command: Any,
         await ack()
         reply = await task
         if reply.template in ("invalid", "refused"):
-            await tell_text(reply_text(deps.renderer, reply), body, client, None)
+            await tell_text(reply_text(deps.renderer_for(command.actor, reply), reply), body,
+                            client, None)
             return None
         return reply
     reply = task.result()
@@ -206,7 +222,7 @@ async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) ->
     assert actor.person.identity is not None
     data = await home_of(deps.ctx, actor)
     context = home.home_context(data)  # the very context the template tests render
-    view = home.home_view(deps.renderer, context=context)
+    view = home.home_view(deps.renderer_for(actor), context=context)
     await client.views_publish(user_id=actor.person.identity.user_id, view=view)
 
 

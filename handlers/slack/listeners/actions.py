@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 # Replies that tell the clicking person something the outbox does not.
 TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left",
-                  "left_program", "nomination_decision", "invite_answered",
-                  "consent_confirmed"})
+                  "left_program", "language_chosen", "nomination_decision",
+                  "invite_answered", "consent_confirmed"})
 
 
 def _one(action: dict[str, Any]) -> int:
@@ -70,6 +70,9 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
     if name == a.ACTION_PICK_SLOT:
         engagement_id, slot = _two(action)
         return c.PickTime(actor, engagement_id, slot=slot)
+    if name == a.ACTION_PROPOSE_SUGGESTED:
+        engagement_id, moment = ids.split_moment(str(action.get("value") or ""))
+        return c.PickTime(actor, engagement_id, proposed=moment)
     if name in (a.ACTION_CONFIRM_TIME, a.ACTION_REJECT_TIME):
         return c.ConfirmTime(actor, _one(action), name == a.ACTION_CONFIRM_TIME,
                              forms.parse_proposed_block_id(action.get("block_id")))
@@ -86,6 +89,9 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
     if name in (a.ACTION_CHECKIN_KEEP, a.ACTION_CHECKIN_LEAVE):
         return c.AnswerCheckIn(actor, _one(action), CheckInChoice.KEEP_ACTIVE
                                if name == a.ACTION_CHECKIN_KEEP else CheckInChoice.LEAVE)
+    if name == a.ACTION_CHOOSE_LANGUAGE:
+        chosen = str((action.get("selected_option") or {}).get("value") or "")
+        return c.ChooseLanguage(actor, chosen[:40])
     if name == a.ACTION_CHECKIN_PAUSE:
         chosen = str((action.get("selected_option") or {}).get("value") or "")
         advocate_id, months = forms.parse_pause_value(chosen)
@@ -109,17 +115,20 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_ADD_COMMENT: "comment",
     ids.ACTION_HOME_LIMITS: "own_limits",
     ids.ACTION_HOME_PAUSE: "pause",
+    ids.ACTION_HOME_HOURS: "call_hours",
     ids.ACTION_CHECKIN_LIMITS: "check_in_limits",
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
     ids.ACTION_NOMINATION_DECLINE: "nomination_decline",
     ids.ACTION_INVITE_JOIN: "onboarding",
 }
 UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST,
-                     ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW})
+                     ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW,
+                     ids.ACTION_CHOOSE_LANGUAGE})
 BUTTONS = (
     ids.ACTION_ASK_ADVOCATE, ids.ACTION_ASK_BEST, ids.ACTION_CANCEL_REQUEST,
     ids.ACTION_ASK_ACCEPT, ids.ACTION_ASK_NOT_NOW, ids.ACTION_APPROVE,
-    ids.ACTION_PICK_SLOT, ids.ACTION_CONFIRM_TIME, ids.ACTION_REJECT_TIME,
+    ids.ACTION_PICK_SLOT, ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_CONFIRM_TIME,
+    ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
     ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, ids.ACTION_NOMINATION_APPROVE,
     ids.ACTION_INVITE_NOT_NOW, ids.ACTION_INVITE_NO_THANKS, ids.ACTION_CONSENT_CONFIRM,
@@ -165,20 +174,24 @@ def register(app: AsyncApp) -> None:
 
 async def show_click(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
                      respond: AsyncRespond | None, actor: Actor, reply: Reply) -> None:
-    """A click's reply, where the person clicked."""
+    renderer = deps.renderer_for(actor, reply)
+    if reply.locale is not None:  # what they read in changed: redraw where they clicked
+        actor = replace(actor, locale=reply.locale)
     if reply.form is not None:
-        await show_form(deps, body, client, reply)
+        await show_form(body, client, reply, renderer)
     elif reply.template == "profile":
         if _from_home(body):
             await publish_home(deps, client, actor)
         elif respond is not None:
             message = home.profile_message(
-                deps.renderer, advocate=home.advocate_home(reply.context["profile"]),
+                renderer, advocate=home.advocate_home(reply.context["profile"]),
                 timezone=reply.context["timezone"])
             await respond(text=message["text"], blocks=message["blocks"],
                           response_type="ephemeral", replace_original=True)
+    elif reply.template == "language_chosen" and _from_home(body):
+        await publish_home(deps, client, actor)  # the whole page in the chosen language
     elif reply.template in TOLD:
-        await tell_text(reply_text(deps.renderer, reply), body, client, respond)
+        await tell_text(reply_text(renderer, reply), body, client, respond)
     elif _from_home(body):  # a request cancelled from the App Home: redraw it
         await publish_home(deps, client, actor)
 

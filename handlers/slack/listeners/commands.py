@@ -65,38 +65,38 @@ async def answer(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
     command = words.read(body.get("text"), actor,
                          command=COMMAND_WORDS.get(str(body.get("command")), ""))
     reply = await dispatch(deps.ctx, command)
-    await show(deps, body, client, respond, reply)
+    await show(deps, body, client, respond, reply, deps.renderer_for(actor, reply))
 
 
 async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
-               respond: AsyncRespond, reply: Reply) -> None:
-    """A reply as Slack shows it."""
+               respond: AsyncRespond, reply: Reply, renderer: Renderer) -> None:
+    """A reply as Slack shows it, in the reader's language."""
     context = reply.context
     if reply.form is not None:
-        await show_form(deps, body, client, reply)
+        await show_form(body, client, reply, renderer)
     elif reply.template == "profile":
-        message = home.profile_message(deps.renderer,
+        message = home.profile_message(renderer,
                                         advocate=home.advocate_home(context["profile"]),
                                         timezone=context["timezone"])
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
     elif reply.template == nominations.INVITE:  # `advocate join`: the invite, with buttons
-        message = blockkit.install(deps.renderer).render_json(
+        message = blockkit.install(renderer).render_json(
             f"slack/{reply.template}.json.j2", dict(context))
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
-    elif deps.renderer.has(f"slack/replies/{reply.template}.json.j2"):
-        text = reply_text(deps.renderer, reply)
-        message = blockkit.install(deps.renderer).render_json(
+    elif renderer.has(f"slack/replies/{reply.template}.json.j2"):
+        text = reply_text(renderer, reply)
+        message = blockkit.install(renderer).render_json(
             f"slack/replies/{reply.template}.json.j2", {**context, "text": text})
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
     elif reply.attachment is not None:
-        await send_file(deps, body, client, reply)
-        await respond(text=reply_text(deps.renderer, Reply("roster_export_sent")),
+        await send_file(body, client, reply, renderer)
+        await respond(text=reply_text(renderer, Reply("roster_export_sent")),
                       response_type="ephemeral")
     else:
-        await respond(text=reply_text(deps.renderer, reply), response_type="ephemeral")
+        await respond(text=reply_text(renderer, reply), response_type="ephemeral")
 
 
 def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +130,8 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
         return forms.comment_view(renderer, engagement_id=subject)
     if name == "pause":
         return forms.pause_view(renderer, advocate_id=subject)
+    if name == "call_hours":
+        return forms.call_hours_view(renderer, advocate_id=subject, hours=context["hours"])
     if name in nominating.FORMS:
         return nomination_view(renderer, reply, subject)
     raise KeyError(f"no Slack modal for the form {name!r}")
@@ -147,22 +149,21 @@ def nomination_view(renderer: Renderer, reply: Reply, subject: int) -> dict[str,
     return forms.render_form(renderer, "nomination_decline", metadata)
 
 
-async def show_form(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
-                    reply: Reply) -> None:
+async def show_form(body: dict[str, Any], client: AsyncWebClient, reply: Reply,
+                    renderer: Renderer) -> None:
     """Open the form's modal (the click's or command's ``trigger_id`` lasts 3 seconds)."""
     await client.views_open(trigger_id=body["trigger_id"],
-                            view=form_view(deps.renderer, reply, body))
+                            view=form_view(renderer, reply, body))
 
 
-async def send_file(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
-                    reply: Reply) -> None:
+async def send_file(body: dict[str, Any], client: AsyncWebClient, reply: Reply,
+                    renderer: Renderer) -> None:
     """A file reply in the person's DM (never in a channel: the roster export holds every
     advocate's contact details). Posted to the user id, then uploaded into the
     conversation that post names: no ``conversations.open``."""
     assert reply.attachment is not None
     user_id = str(body.get("user_id") or "")
-    posted = await client.chat_postMessage(channel=user_id,
-                                           text=reply_text(deps.renderer, reply))
+    posted = await client.chat_postMessage(channel=user_id, text=reply_text(renderer, reply))
     file = reply.attachment
     await client.files_upload_v2(
         channel=str(posted["channel"]), thread_ts=str(posted["ts"]),

@@ -47,8 +47,9 @@ def onboarding_command(actor: Any, nomination_id: int, view: dict[str, Any]
 async def on_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                         client: AsyncWebClient, context: BoltContext) -> None:
     deps: SlackDeps = context["deps"]
-    errors_for = functools.partial(forms.form_errors, deps.renderer, "onboarding")
     async with deps.reporting(ack, body, client):
+        actor = await deps.actor(body)
+        errors_for = functools.partial(forms.form_errors, deps.renderer_for(actor), "onboarding")
         nomination_id = forms.metadata_id(view)
         values = forms.form_values(view, "onboarding")
         try:
@@ -59,7 +60,6 @@ async def on_onboarding(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         except InvalidInput as error:
             await ack(response_action="errors", errors=errors_for(error))
             return
-        actor = await deps.actor(body)
         await answer_form(ack, deps, onboarding_command(actor, nomination_id, view),
                           errors_for, body, client)
 
@@ -90,7 +90,8 @@ async def on_nominate_shortcut(ack: Ack, body: dict[str, Any], client: AsyncWebC
                                  reason=_reason(text),
                                  name=nominee.display_name if nominee else "")
             reply = await dispatch(deps.ctx, command)
-            await tell_text(reply_text(deps.renderer, reply), body, client, None)
+            await tell_text(reply_text(deps.renderer_for(actor, reply), reply), body, client,
+                            None)
 
 
 async def on_request_shortcut(ack: Ack, body: dict[str, Any], client: AsyncWebClient,
@@ -101,10 +102,11 @@ async def on_request_shortcut(ack: Ack, body: dict[str, Any], client: AsyncWebCl
         async with deps.after_ack(urgent=True):
             actor = await deps.actor(body)
             reply = await dispatch(deps.ctx, c.StartRequest(actor))
+            renderer = deps.renderer_for(actor, reply)
             if reply.form is not None:
-                await show_form(deps, {**body, "channel_id": ""}, client, reply)
+                await show_form({**body, "channel_id": ""}, client, reply, renderer)
             else:
-                await tell_text(reply_text(deps.renderer, reply), body, client, None)
+                await tell_text(reply_text(renderer, reply), body, client, None)
 
 
 def register(app: AsyncApp) -> None:

@@ -32,6 +32,7 @@ from bot.conversation.dispatcher import dispatch
 from bot.conversation.formspec import FORMS, Sources, check
 from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput, Problem
+from bot.rendering import Renderer
 from bot.services.checkins import CheckInChoice
 from bot.services.intake import validate_draft
 from handlers.slack import forms, ids, intake
@@ -49,9 +50,11 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     """The intake form: checked before the ack, filed after it."""
     deps: SlackDeps = context["deps"]
     async with deps.reporting(ack, body, client):
+        actor = await deps.actor(body)  # the directory's copy: no Slack call per submit
+        renderer = deps.renderer_for(actor)
         draft = intake.parse_intake(view)
         if not draft.timezone:
-            draft = replace(draft, timezone=(await deps.person(body)).timezone)
+            draft = replace(draft, timezone=actor.person.timezone)
         values = forms.form_values(view, "intake")
         sources = Sources(timezone=str(draft.timezone or "UTC"), keep={
             "call_length_minutes": [str(values.get("call_length_minutes") or "")]})
@@ -60,14 +63,13 @@ async def on_intake(ack: Ack, body: dict[str, Any], view: dict[str, Any],
             validate_draft(draft, now=deps.ctx.now())
         except InvalidInput as error:
             await ack(response_action="errors",
-                      errors=forms.form_errors(deps.renderer, "intake", error))
+                      errors=forms.form_errors(renderer, "intake", error))
             return
         await ack()
         async with deps.after_ack():
-            actor = await deps.actor(body)
             reply = await dispatch(deps.ctx, c.SubmitIntake(actor, draft,
                                                             key=submission_key(view)))
-            await _tell_refusal(deps, body, client, reply)
+            await _tell_refusal(renderer, body, client, reply)
 
 
 async def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -77,24 +79,24 @@ async def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     deps: SlackDeps = context["deps"]
     form, answer = REASON_FORMS[str(view.get("callback_id"))]
     async with deps.reporting(ack, body, client):
+        actor = await deps.actor(body)
+        renderer = deps.renderer_for(actor)
         try:
             check(FORMS[form].fields(), forms.form_values(view, form))
         except InvalidInput as error:
             await ack(response_action="errors",
-                      errors=forms.form_errors(deps.renderer, form, error))
+                      errors=forms.form_errors(renderer, form, error))
             return
         await ack()
         async with deps.after_ack():
             ask_id = forms.metadata_id(view)
             if ask_id is None:
-                await tell_text(reply_text(deps.renderer, Reply("form_lost")), body,
-                                client, None)
+                await tell_text(reply_text(renderer, Reply("form_lost")), body, client, None)
                 return
-            actor = await deps.actor(body)
             command = replace(answer(actor, ask_id, forms.parse_reason(view)),
                               key=submission_key(view))
             reply = await dispatch(deps.ctx, command)
-            await _tell_refusal(deps, body, client, reply)
+            await _tell_refusal(renderer, body, client, reply)
 
 
 # callback id → (the form's spec, what its reason answers)
@@ -111,11 +113,11 @@ REASON_FORMS: dict[str, tuple[str, Callable[[Any, int, str], c.Command]]] = {
 }
 
 
-async def _tell_refusal(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
+async def _tell_refusal(renderer: Renderer, body: dict[str, Any], client: AsyncWebClient,
                         reply: Reply) -> None:
     """After the ack a refusal can only be told, in the person's DM."""
     if reply.template in ("invalid", "refused"):
-        await tell_text(reply_text(deps.renderer, reply), body, client, None)
+        await tell_text(reply_text(renderer, reply), body, client, None)
 
 
 async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
@@ -123,8 +125,9 @@ async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     """A form whose command is dispatched before its ack (see ``answer_form``)."""
     deps: SlackDeps = context["deps"]
     form, read = SMALL_FORMS[str(view.get("callback_id"))]
-    errors_for = functools.partial(forms.form_errors, deps.renderer, form)
     async with deps.reporting(ack, body, client):
+        actor = await deps.actor(body)
+        errors_for = functools.partial(forms.form_errors, deps.renderer_for(actor), form)
         subject = forms.metadata_id(view)
         if subject is None:
             await ack(response_action="errors", errors=errors_for(
@@ -136,7 +139,6 @@ async def on_small_form(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         except InvalidInput as error:
             await ack(response_action="errors", errors=errors_for(error))
             return
-        actor = await deps.actor(body)
         command = read(actor, subject, view)
         if command is None:
             await ack(response_action="errors", errors=errors_for(
@@ -175,6 +177,10 @@ def _pause(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
     return c.PauseProfile(actor, advocate_id, until, reason)
 
 
+def _call_hours(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
+    return c.SetMyHours(actor, forms.parse_call_hours(view) or "default")
+
+
 def _check_in_limits(actor: Any, advocate_id: int, view: dict[str, Any]) -> c.Command:
     return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.CHANGE_LIMITS,
                            limits=forms.parse_own_limits(view))
@@ -191,6 +197,7 @@ SMALL_FORMS: dict[str, tuple[str, Callable[..., c.Command | None]]] = {
     ids.VIEW_COMMENT: ("comment", _comment),
     ids.VIEW_OWN_LIMITS: ("own_limits", _own_limits),
     ids.VIEW_PAUSE: ("pause", _pause),
+    ids.VIEW_CALL_HOURS: ("call_hours", _call_hours),
     ids.VIEW_CHECKIN_LIMITS: ("check_in_limits", _check_in_limits),
     ids.VIEW_CHECKIN_FEEDBACK: ("check_in_feedback", _check_in_feedback),
 }

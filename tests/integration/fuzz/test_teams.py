@@ -4,7 +4,7 @@ Two apps per module, each on its own SQLite file, with a fake Bot Framework conn
 one in the unauthenticated local mode (every activity it is sent counts as one Teams
 vouched for: the "signed" side), one with a ``MicrosoftAppId`` (where an activity without
 a valid Bot Framework token is the "unsigned" side). The verbs are the app's own
-(``handlers.teams.commands.VERBS``) and so are the data keys each verb reads, recorded
+(``bot.conversation.clicks.VERBS``) and so are the data keys each verb reads, recorded
 from the parser itself; the typed sub-commands come from ``bot.conversation.words``.
 
 * Unauthenticated (no token, a token that is not a JWT, a JWT signed by anyone but the
@@ -36,11 +36,11 @@ from hypothesis import strategies as st
 
 from bot.bootstrap import App, open_app
 from bot.config import Settings
+from bot.conversation import clicks as commands
 from bot.conversation import words
+from bot.conversation.clicks import draft_from_form
 from bot.domain.model import Actor, Person
-from handlers.teams import commands
 from handlers.teams.app import _BotFrameworkConfig, activity_problem
-from handlers.teams.handler import draft_from_form
 from handlers.web import create_web_app
 from tests.integration.fuzz.harness import (
     LogTap,

@@ -168,3 +168,32 @@ async def test_slack_trouble_looking_up_an_email_is_retryable(fake: FakeSlack,
     with pytest.raises(DeliveryError) as misconfigured:
         await directory.find_by_email("ada@harbor.example")
     assert misconfigured.value.permanent
+
+
+async def test_the_slack_locale_is_asked_for_and_kept_and_a_refresh_keeps_the_own_choice(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    fake.add_user("U0KEN", "ken@harbor.example", "Ken", "Asia/Tokyo", locale="ja-JP")
+    ticks = Ticks()
+    directory = directory_for(fake, uow, ticks)
+    ken = await directory.person("U0KEN", "T0001")
+    assert [c.args.get("include_locale") for c in fake.calls_to("users.info")] == ["1"]
+    assert (ken.locale, ken.chosen_locale) == ("ja_JP", None)
+    async with uow() as tx:
+        assert await tx.people.choose_locale(ken.identity, "en")  # type: ignore[arg-type]
+        await tx.commit()
+    fake.locales["U0KEN"] = "ja-JP"
+    ticks.now += 3601  # Slack is asked again: what it says is kept, and so is Ken's choice
+    refreshed = await directory.person("U0KEN", "T0001")
+    assert len(fake.calls_to("users.info")) == 2
+    assert (refreshed.locale, refreshed.chosen_locale) == ("ja_JP", "en")
+    async with uow() as tx:
+        stored = await tx.people.get_by_identity(ken.identity)  # type: ignore[arg-type]
+    assert stored is not None and (stored.locale, stored.chosen_locale) == ("ja_JP", "en")
+
+
+async def test_someone_found_by_email_comes_with_their_slack_locale(
+        fake: FakeSlack, uow: SqlUnitOfWorkFactory) -> None:
+    fake.add_user("U0AKI", "aki@harbor.example", "Aki", "Asia/Tokyo", locale="ja-JP")
+    found = await directory_for(fake, uow).find_by_email("aki@harbor.example")
+    assert fake.calls_to("users.lookupByEmail")[0].args.get("include_locale") in ("1", True)
+    assert found is not None and found.locale == "ja_JP"

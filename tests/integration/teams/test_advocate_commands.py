@@ -71,7 +71,8 @@ async def test_advocate_me_shows_the_profile_card_through_test_flow(world: Teams
         assert facts(card)["Status"] == "active"
         assert facts(card)["Limits used"] == "0 of 3 in 90 days · 0 of 8 in 365 days · " \
                                              "0 of 2 open asks"
-        assert verbs(card) == {"profile.pause", "profile.limits", "profile.leave"}
+        assert verbs(card) == {"profile.pause", "profile.limits", "profile.hours",
+                               "profile.leave", "language.choose"}
         assert all(a["fallback"]["type"] == "Action.Submit" for a in actions(card))
 
     ada.adapter.logic = world.bot.on_turn
@@ -96,7 +97,8 @@ async def test_an_advocate_pauses_until_a_day_and_resumes_on_the_refreshed_card(
     card = await one_card(ada, "advocate pause until 2026-04-01")
     assert facts(card)["Status"] == "on leave through 2026-04-01"
     assert (await stored(world, ada_id)).unavailable_until == date(2026, 4, 1)
-    assert verbs(card) == {"profile.resume", "profile.limits", "profile.leave"}
+    assert verbs(card) == {"profile.resume", "profile.limits", "profile.hours", "profile.leave",
+                           "language.choose"}
 
     body = await ada.click(action(card, "profile.resume"))  # Action.Execute
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
