@@ -235,20 +235,21 @@ def show_command(
 ) -> None:
     """Every roster field of one advocate, under the same names as the CSV columns."""
     settings = load_settings()
-    advocate = asyncio.run(_show(settings, email))
+    advocate, version = asyncio.run(_show(settings, email))
     table = Table(title=Text(f"{advocate.name} — {advocate.company}"), show_header=False)
     table.add_column("Field", style="bold")
     table.add_column("Value")
-    for header, value in roster.describe(advocate):
+    for header, value in roster.describe(advocate, version):
         table.add_row(Text(header), Text(value or "-"))
     Console().print(table)
 
 
-async def _show(settings: Settings, email: str) -> Advocate:
+async def _show(settings: Settings, email: str) -> tuple[Advocate, str]:
     from bot.bootstrap import open_app
 
     async with open_app(settings) as bot_app:
-        return await roster.get_advocate(bot_app.uow, email)
+        advocate = await roster.get_advocate(bot_app.uow, email)
+        return advocate, await roster.consent_version(bot_app.uow, advocate.email)
 
 
 @app.command("forget")
@@ -275,11 +276,11 @@ def forget_command(
         f"{_count(report.audit_entries_scrubbed, 'audit entry', 'audit entries')}.")
     typer.echo(f"Kept for the program's numbers: {_plural(report.engagements, 'engagement')}, "
                f"{_plural(report.points, 'point')}.")
-    if report.kept_engagements:
-        typer.secho(
-            f"{_plural(report.kept_engagements, 'agreed engagement')} stay on the calendar; "
-            "the bot will not contact the advocate about them, so tell the reps.",
-            fg=typer.colors.YELLOW, err=True)
+    if report.cancelled_engagements:
+        typer.echo(
+            f"Cancelled {_plural(report.cancelled_engagements, 'agreed engagement')} not yet "
+            "held; the reps are told (with a calendar cancellation for a booked call) and "
+            "their requests go to the next advocate.")
 
 
 async def _forget(settings: Settings, email: str) -> privacy.ForgetReport:

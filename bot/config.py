@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.domain.nomination import ReadinessPolicy
 from bot.domain.policy import (
     JobsPolicy,
     LimitPolicy,
@@ -183,6 +184,20 @@ class Settings(BaseSettings):
     limit_max_open_asks: int = Field(2, ge=1, description="Open asks an advocate may hold")
     limit_decline_streak: int = Field(2, ge=1, description="Declines in a row that snooze")
     limit_decline_snooze_days: int = Field(30, ge=1, description="Days the decline streak snoozes")
+
+    # --- nominations: the readiness check (docs/product.md, "Joining") ---
+    nominate_min_health_score: int = Field(
+        50, ge=0, le=100, description="A nominee's account health score below this is shown")
+    nominate_min_nps: int = Field(
+        7, ge=0, le=10, description="A nominee's account NPS below this is shown")
+    nominate_renewal_caution_days: int = Field(
+        60, ge=0, description="A nominee's account renewing this soon is shown")
+    nominate_account_max_per_90_days: int = Field(
+        6, ge=1, description="A nominee's account with this many engagements in 90 days "
+                             "is shown as over-used")
+    join_url: str = Field(
+        "", description="Where a contact the bot cannot message joins the program (a link "
+                        "the nominator passes on); empty = the nominator forwards the text")
 
     # --- matching ---
     match_top_n: int = Field(3, ge=1, le=10, description="Matches shown to the rep")
@@ -416,6 +431,13 @@ class Settings(BaseSettings):
             raise ValueError("expected an app-level token starting with xapp-")
         return value
 
+    @field_validator("join_url")
+    @classmethod
+    def _valid_join_url(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("expected an https:// link, or nothing")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _valid_api_url(cls, value: str) -> str:
@@ -545,6 +567,13 @@ class Settings(BaseSettings):
             ask_expiry_hours=self.ask_expiry_hours,
             not_now_snooze_days=self.not_now_snooze_days,
             require_approval=self.require_approval,
+            readiness=ReadinessPolicy(
+                min_health_score=self.nominate_min_health_score,
+                min_nps=self.nominate_min_nps,
+                renewal_caution_days=self.nominate_renewal_caution_days,
+                account_max_per_90_days=self.nominate_account_max_per_90_days,
+            ),
+            join_url=self.join_url,
             show_prospect_name=self.show_prospect_name,
             default_hours=self.program_default_hours,
             points=(

@@ -27,6 +27,7 @@ from bot.domain.model import (
     ReferenceRequest,
     Usage,
 )
+from bot.domain.nomination import ConsentRecord, Nomination
 from bot.domain.policy import LimitPolicy
 
 
@@ -632,6 +633,31 @@ class ReportRepository(ProgramReportQueries, Protocol):
         ...
 
 
+class NominationRepository(Protocol):
+    """Nominations (``bot.domain.nomination``), and the roster questions of the readiness
+    check: the contacts at an email domain, their counting engagements since a moment."""
+
+    async def add(self, nomination: Nomination) -> Nomination: ...
+    async def update(self, nomination: Nomination) -> None: ...
+    async def get(self, nomination_id: int) -> Nomination | None: ...
+    async def get_for_update(self, nomination_id: int) -> Nomination | None: ...
+    async def for_email(self, email: str) -> list[Nomination]: ...  # newest first, any case
+    async def waiting(self, *, created_before: datetime) -> list[Nomination]: ...  # pending
+    async def forget(self, email: str) -> int: ...
+    async def account_contacts(self, domain: str) -> list[Advocate]: ...
+    async def engagements_since(self, advocate_ids: Sequence[int], since: datetime) -> int: ...
+
+
+class ConsentRepository(Protocol):
+    """Consent records; ``latest_all`` is the latest of everyone, by lower-case email."""
+
+    async def add(self, record: ConsentRecord) -> ConsentRecord: ...
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int: ...
+    async def latest(self, email: str) -> ConsentRecord | None: ...
+    async def latest_all(self) -> dict[str, ConsentRecord]: ...
+    async def forget(self, email: str) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the ``async with`` block without ``commit()`` rolls back."""
 
@@ -644,6 +670,8 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     idempotency: Idempotency
     reports: ReportRepository
+    nominations: NominationRepository
+    consents: ConsentRepository
 
     async def __aenter__(self) -> Self: ...
 

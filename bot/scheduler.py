@@ -29,6 +29,7 @@ from bot.bootstrap import App
 from bot.jobs import JobObserver, run_due_jobs
 from bot.services.asks import expire_asks
 from bot.services.dispatch import OutboxDispatcher
+from bot.services.nominations import undeliverable
 from bot.services.notices import unreachable_notices
 from bot.services.reminders import due_outcome_prompts, due_reminders
 from storage.notify import OutboxListener
@@ -112,7 +113,8 @@ def start_scheduler(bot_app: App) -> RunningScheduler:
                                       directories=list(bot_app.directories.values()),
                                       wakeup=bot_app.outbox_wakeup, observer=metrics,
                                       on_unreachable=unreachable_notices(bot_app.ctx),
-                                      program_locale=bot_app.settings.program_locale)
+                                      program_locale=bot_app.settings.program_locale,
+                                      on_dead=functools.partial(undeliverable, bot_app.ctx))
         running.dispatcher_task = asyncio.create_task(
             dispatcher.run_forever(running.stop_event), name="outbox-dispatcher")
         # Other replicas' commits (PostgreSQL NOTIFY); on SQLite it returns at once.

@@ -371,3 +371,51 @@ class IdempotencyKeyRow(Base):
 
     key: Mapped[str] = mapped_column(String(500), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NominationRow(Base):
+    """A customer contact nominated to join the program (0012)."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        Index("ix_nominations_email_key", "email_key"),
+        Index("ix_nominations_state_created_at", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # lower(email)
+    name: Mapped[str] = mapped_column(Text, default="")
+    company: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    nominator_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    nominator_name: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    readiness: Mapped[list[Any]] = mapped_column(JSONValue)  # Problem.to_json() each
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    advocate_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentRow(Base):
+    """Consent given: the wording's version, when, where, to what (0012). Append-only but
+    for forgetting a person, which deletes their rows."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_email_key", "email_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    email_key: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    advocate_id: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    platform: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    agreed_to: Mapped[list[str]] = mapped_column(JSONValue)
+    source: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    recorded_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH), default="")

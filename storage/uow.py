@@ -30,8 +30,10 @@ from bot.ports import (
     AdvocateRepository,
     AskRepository,
     AuditLog,
+    ConsentRepository,
     EngagementRepository,
     Idempotency,
+    NominationRepository,
     Outbox,
     OutgoingMessage,
     PersonRepository,
@@ -49,6 +51,7 @@ from storage.repositories import (
     SqlReportRepository,
     SqlRequestRepository,
 )
+from storage.repositories.nominations import SqlConsentRepository, SqlNominationRepository
 
 #: The PostgreSQL channel a commit that queued outbox messages notifies.
 OUTBOX_CHANNEL = "advocate_bot_outbox"
@@ -99,6 +102,8 @@ class SqlUnitOfWork:
         self._notify = notify_channel if dialect == "postgresql" else None
         self.idempotency: Idempotency = SqlIdempotency(session, dialect)
         self.reports: ReportRepository = SqlReportRepository(session, dialect)
+        self.nominations: NominationRepository = SqlNominationRepository(session, dialect)
+        self.consents: ConsentRepository = SqlConsentRepository(session, dialect)
 
     @property
     def session(self) -> AsyncSession:

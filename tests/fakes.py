@@ -38,6 +38,7 @@ from bot.domain.model import (
     RequestState,
     Usage,
 )
+from bot.domain.nomination import ConsentRecord, Nomination, NominationState
 from bot.domain.policy import LimitPolicy
 from bot.domain.redaction import redact_json, redact_text
 from bot.ports import (
@@ -86,6 +87,8 @@ class _State:
     audit: list[AuditEntry] = field(default_factory=list)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     idempotency: set[str] = field(default_factory=set)
+    nominations: dict[int, Nomination] = field(default_factory=dict)
+    consents: list[ConsentRecord] = field(default_factory=list)
 
 
 class FakeDatabase:
@@ -633,6 +636,71 @@ class FakeReports(_Repo):
         return {key for key in self._s.idempotency if key.startswith(prefix)}
 
 
+class FakeNominations(_Repo):
+    async def add(self, nomination: Nomination) -> Nomination:
+        stored = replace(nomination, id=self._next_id())
+        self._s.nominations[stored.id or 0] = stored
+        return copy.deepcopy(stored)
+
+    async def update(self, nomination: Nomination) -> None:
+        assert nomination.id in self._s.nominations
+        self._s.nominations[nomination.id] = copy.deepcopy(nomination)
+
+    async def get(self, nomination_id: int) -> Nomination | None:
+        return copy.deepcopy(self._s.nominations.get(nomination_id))
+
+    get_for_update = get
+
+    async def for_email(self, email: str) -> list[Nomination]:
+        key = email.strip().lower()
+        return copy.deepcopy(sorted(
+            (n for n in self._s.nominations.values() if n.email.lower() == key),
+            key=lambda n: (n.created_at, n.id or 0), reverse=True))
+
+    async def waiting(self, *, created_before: datetime) -> list[Nomination]:
+        return copy.deepcopy(sorted(
+            (n for n in self._s.nominations.values() if n.state is NominationState.PENDING
+             and n.created_at < created_before), key=lambda n: (n.created_at, n.id or 0)))
+
+    async def forget(self, email: str) -> int:
+        gone = [i for i, n in self._s.nominations.items() if n.email.lower() == email.lower()]
+        for i in gone:
+            del self._s.nominations[i]
+        return len(gone)
+
+    async def account_contacts(self, domain: str) -> list[Advocate]:
+        return copy.deepcopy([a for a in self._s.advocates.values()
+                              if a.email.lower().endswith("@" + domain)])
+
+    async def engagements_since(self, advocate_ids: Sequence[int], since: datetime) -> int:
+        return sum(1 for e in self._s.engagements.values() if e.advocate_id in advocate_ids
+                   and e.state.counts_toward_limits and e.counts_at >= since)
+
+
+class FakeConsents(_Repo):
+    async def add(self, record: ConsentRecord) -> ConsentRecord:
+        stored = replace(record, id=self._next_id())
+        self._s.consents.append(stored)
+        return stored
+
+    async def add_many(self, records: Sequence[ConsentRecord]) -> int:
+        for record in records:
+            await self.add(record)
+        return len(records)
+
+    async def latest(self, email: str) -> ConsentRecord | None:
+        return (await self.latest_all()).get(email.strip().lower())
+
+    async def latest_all(self) -> dict[str, ConsentRecord]:
+        ordered = sorted(self._s.consents, key=lambda r: (r.agreed_at, r.id or 0))
+        return {r.email.lower(): r for r in ordered}
+
+    async def forget(self, email: str) -> int:
+        before = len(self._s.consents)
+        self._s.consents = [r for r in self._s.consents if r.email.lower() != email.lower()]
+        return before - len(self._s.consents)
+
+
 class FakeUnitOfWork:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -647,6 +715,8 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self)
         self.idempotency = FakeIdempotency(self)
         self.reports = FakeReports(self)
+        self.nominations = FakeNominations(self)
+        self.consents = FakeConsents(self)
 
     async def __aenter__(self) -> Self:
         self.state = copy.deepcopy(self.db.state)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.conversation import commands as c
 from bot.conversation.forms import LIMIT_NAMES
 from bot.conversation.formspec import FORMS, PROPOSED_TIMES, Kind, Sources, check, refused_reply
+from bot.conversation.nominating import onboarding_answers
 from bot.conversation.replies import Reply
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import decimal_or_none
@@ -43,6 +44,8 @@ VERBS = frozenset({
     "checkin.answer", "checkin.feedback",
     "profile.pause", "profile.resume", "profile.limits", "profile.leave", "profile.hours",
     "roster.show", "roster.limits", "language.choose",
+    "nomination.approve", "nomination.decline",
+    "invite.join", "invite.not_now", "invite.no_thanks", "consent.confirm",
 })
 
 MAX_ID_DIGITS = 10  # ids are 32-bit on PostgreSQL
@@ -189,7 +192,8 @@ FORM_VERBS = {"intake.submit": "intake", "ask.decline": "decline_reason",
               "schedule.propose": "propose_time", "outcome.record": "outcome",
               "outcome.comment": "comment", "profile.limits": "own_limits",
               "profile.pause": "pause", "checkin.feedback": "check_in_feedback",
-              "profile.hours": "call_hours"}
+              "profile.hours": "call_hours",
+              "nomination.decline": "nomination_decline", "invite.join": "onboarding"}
 
 
 def _limits(action: CardAction, names: tuple[str, ...]) -> LimitOverrides:
@@ -243,6 +247,10 @@ def command_of(actor: Actor, action: CardAction, *, zone: str,
         return _outcome(actor, action, what)
     if verb == "language.choose":
         return c.ChooseLanguage(actor, action.text("language")[:40])
+    if verb == "consent.confirm":
+        return c.ConfirmConsent(actor, action.integer("advocate_id"))
+    if group in ("nomination", "invite"):
+        return _nomination(actor, action, what)
     if verb == "checkin.feedback":
         return c.SendCheckInFeedback(actor, action.integer("advocate_id"),
                                      action.text("feedback"))
@@ -284,6 +292,20 @@ def _outcome(actor: Actor, action: CardAction, what: str) -> c.Command:
     return c.RecordOutcome(actor, engagement_id, Outcome(chosen),
                            helpfulness=helpfulness(action.data.get("helpfulness")),
                            influenced_amount=amount(action.data.get("influenced_amount")))
+
+
+def _nomination(actor: Actor, action: CardAction, what: str) -> c.Command:
+    """A program manager's decision, or the invited contact's answer (Join submits the
+    onboarding form)."""
+    nomination_id = action.integer("nomination_id")
+    if what in ("approve", "decline"):
+        return c.DecideNomination(actor, nomination_id, what == "approve",
+                                  action.text("reason"))
+    if what == "join":
+        return c.SubmitOnboarding(actor, nomination_id,
+                                  onboarding_answers(form_values("onboarding", action.data)))
+    return c.AnswerInvite(actor, nomination_id,
+                          "not_now" if what == "not_now" else "no_thanks")
 
 
 def _profile(actor: Actor, action: CardAction) -> c.Command:

@@ -16,6 +16,7 @@ from typing import Literal
 from bot.domain.errors import Problem
 from bot.domain.model import Actor, LimitOverrides, Outcome
 from bot.services.intake import RequestDraft
+from bot.services.onboarding import OnboardingAnswers
 
 HelpTopic = Literal["all", "reference", "advocate", "advocates"]
 
@@ -182,7 +183,7 @@ class SendReport(Command):
 Answer = Literal["accept", "decline", "not_now"]
 FormName = Literal["decline_reason", "deny_reason", "propose_time", "outcome", "comment",
                    "own_limits", "check_in_limits", "check_in_feedback", "pause",
-                   "call_hours"]
+                   "call_hours", "nomination_decline", "onboarding"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,16 +311,67 @@ class OpenForm(Command):
     subject_id: int
 
 
+# --- nominations (account owners and program managers) and invites -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Nominate(Command):
+    """``advocates nominate EMAIL [--override] [why]``; ``email`` "" asks which."""
+
+    email: str = ""
+    reason: str = ""
+    name: str = ""
+    override: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecideNomination(Command):
+    nomination_id: int
+    approve: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowInvitation(Command):
+    """``advocate join``: the person's open invitation again (an invite the bot could not
+    deliver, or one answered "Not now"), wherever they now reach the bot."""
+
+
+InviteAnswer = Literal["not_now", "no_thanks"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInvite(Command):
+    """"Not now" or "No thanks" on an invite ("Join" is the onboarding form)."""
+
+    nomination_id: int
+    answer: InviteAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmConsent(Command):
+    """The advocate agrees to a new consent wording (their check-in asks)."""
+
+    advocate_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOnboarding(Command):
+    nomination_id: int
+    answers: OnboardingAnswers
+
+
 BUTTON_COMMANDS: tuple[type[Command], ...] = (
     SubmitIntake, AskAdvocate, CancelRequest, AnswerAsk, DecideApproval, PickTime,
     ConfirmTime, Reschedule, RecordOutcome, AddComment, AnswerCheckIn, SendCheckInFeedback,
     ShowProfile, PauseProfile, ResumeProfile, SetProfileLimits, LeaveFromProfile,
-    ChooseLanguage,
+    ChooseLanguage, DecideNomination, AnswerInvite, SubmitOnboarding, ConfirmConsent,
 )
 
 TYPED_COMMANDS: tuple[type[Command], ...] = (
     Help, Unreadable, StartRequest, ListRequests, CancelRequest,
     ShowMyProfile, PauseMe, ResumeMe, SetMyLimits, LeaveProgram, SetMyHours,
     FindAdvocates, ShowAdvocate, PauseAdvocate, ResumeAdvocate, SetAdvocateLimits,
-    ExportRoster, SendDigestNow, ImportRoster, SendReport, ChooseLanguage,
+    ExportRoster, SendDigestNow, ImportRoster, SendReport, ChooseLanguage, Nominate,
+    ShowInvitation,
 )

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from bot.conversation import commands as c
+from bot.conversation import nominating
 from bot.conversation.forms import forgive
 from bot.conversation.once import Repeat, once
 from bot.conversation.replies import Attachment, Reply, text_reply
@@ -76,7 +77,8 @@ async def show_help(ctx: ServiceContext, command: c.Help) -> Reply:
         require(command.actor, Role.PROGRAM_MANAGER, action="manage_roster")
     manager = Role.PROGRAM_MANAGER in command.actor.roles
     return text_reply("help", topic=command.topic, unknown=command.unknown, manager=manager,
-                      rep=may_request(command.actor))
+                      rep=may_request(command.actor),
+                      nominator=manager or command.actor.has(Role.ACCOUNT_OWNER))
 
 
 async def unreadable(ctx: ServiceContext, command: c.Unreadable) -> Reply:
@@ -403,6 +405,8 @@ async def leave_profile(ctx: ServiceContext, command: c.LeaveFromProfile) -> Rep
 
 async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
     """What a form needs to be shown, checked against the person opening it."""
+    if command.form in nominating.FORMS:
+        return await nominating.open_form(ctx, command)
     context: dict[str, Any] = {"subject_id": command.subject_id}
     if command.form in ("propose_time", "outcome"):
         brief = await engagement_brief(
@@ -463,4 +467,5 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.SendDigestNow: digest_now,
     c.ImportRoster: import_elsewhere,
     c.SendReport: report,
+    **nominating.HANDLERS,
 }

@@ -184,6 +184,29 @@ def _outcome(_sources: Sources) -> tuple[Field, ...]:
     )
 
 
+def _onboarding(s: Sources) -> tuple[Field, ...]:
+    """Joining the program: what they will do, for how many a quarter (never more than
+    the program allows), about what; their consent (the wording is shown with the form)."""
+    menus = intake_choices(s.known, timezone=s.timezone, keep=s.keep)
+    return (
+        Field("reference_types", Kind.MULTI_SELECT, required=True,
+              choices=tuple(menus["reference_type"])),
+        Field("languages", Kind.MULTI_SELECT, required=True, typed=True,
+              choices=tuple(menus["language"]), max_length=TEXT_LIMITS["language"]),
+        Field("timezone", Kind.SELECT, required=True, choices=tuple(menus["timezone"]),
+              default=s.timezone),
+        Field("per_quarter", Kind.NUMBER, whole=True, low=1,
+              high=s.program.max_per_90_days),
+        Field("products", Kind.MULTI_SELECT, typed=True, choices=tuple(menus["products"]),
+              max_length=TEXT_LIMITS["products"]),
+        Field("use_cases", Kind.MULTI_SELECT, typed=True, choices=tuple(menus["use_cases"]),
+              max_length=TEXT_LIMITS["use_cases"]),
+        Field("public_thanks", Kind.RADIO, required=True,
+              choices=(Choice("yes", "yes"), Choice("no", "no"))),
+        Field("consent", Kind.RADIO, required=True, choices=(Choice("agree", "agree"),)),
+    )
+
+
 FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
     FormSpec("intake", _intake, aliases={
         "proposed_times": PROPOSED_TIMES[0], "proposed": PROPOSED_TIMES[0],
@@ -207,6 +230,9 @@ FORMS: Final[Mapping[str, FormSpec]] = {spec.id: spec for spec in (
                                        max_length=FEEDBACK_MAX_CHARS)),
     # empty: the program's hours (``/advocate hours default``)
     FormSpec("call_hours", _one("hours", Kind.TEXT, max_length=HOURS_MAX_TEXT)),
+    FormSpec("nomination_decline", _one("reason", Kind.LONG_TEXT, required=True,
+                                        max_length=REASON_MAX_CHARS)),
+    FormSpec("onboarding", _onboarding),
 )}
 assert all(set(spec.names) == set(LIMIT_NAMES) for spec in
            (FORMS["own_limits"], FORMS["check_in_limits"]))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.conversation.replies import Reply
 from bot.domain.model import Actor, Advocate, ReferenceRequest
 from bot.services.advocates import AdvocateProfile
+from bot.services.consent import consent_view
 from bot.services.context import ServiceContext
 from bot.services.roles import is_advocate
 
@@ -79,6 +80,7 @@ def profile_view(profile: AdvocateProfile, *, items: int = 10) -> dict[str, Any]
             "state": item.state.value,
             "points": item.points,
         } for item in profile.history[:items]],
+        "consent": consent_view(profile.consent),
     }
 
 

@@ -182,6 +182,8 @@ def _advocate(words: str, actor: Actor) -> c.Command:
         return c.SetMyHours(actor, rest.strip())
     if word == "language":
         return c.ChooseLanguage(actor, rest[:40])
+    if word == "join":
+        return c.ShowInvitation(actor)
     return c.Help(actor, "advocate")
 
 
@@ -207,4 +209,19 @@ def _advocates(words: str, actor: Actor) -> c.Command:
         return c.ImportRoster(actor)
     if word == "report":
         return c.SendReport(actor, rest)
+    if word == "nominate":
+        return parse_nominate(rest, actor)
     return c.Help(actor, "advocates")
+
+
+def parse_nominate(text: str, actor: Actor) -> c.Nominate:
+    """``"ada@x.example --override great reference last year"``: the email first (Slack
+    writes a typed email as ``<mailto:a@x|a@x>``), then ``--override`` (a manager
+    nominating someone who said "No thanks"), then why."""
+    email, _, rest = text.strip().partition(" ")
+    email = re.sub(r"^<mailto:([^|>]+)(?:\|[^>]*)?>$", r"\1", email)
+    rest = rest.strip()
+    override = rest.split(" ", 1)[0].casefold() == "--override"
+    if override:
+        rest = rest[len("--override"):].strip()
+    return c.Nominate(actor, email=email, reason=rest, override=override)

@@ -38,6 +38,9 @@ class Problem:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a Problem is immutable")
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Problem:
+        return self  # immutable: a copy is the same problem
+
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Problem) and self.code == other.code
                 and self.params == other.params)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from bot.domain.nomination import ReadinessPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class LimitPolicy:
@@ -78,6 +80,8 @@ class ProgramPolicy:
     ask_expiry_hours: int = 48
     not_now_snooze_days: int = 14
     require_approval: bool = False
+    readiness: ReadinessPolicy = field(default_factory=ReadinessPolicy)  # for nominations
+    join_url: str = ""  # where a contact the bot cannot reach joins (settings JOIN_URL)
     show_prospect_name: bool = False
     # When an advocate takes calls unless their own hours say (``bot.domain.hours``); ""
     # is any time. The product's default, Mon-Fri 09:00-18:00, comes from the settings.

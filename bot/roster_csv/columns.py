@@ -106,7 +106,10 @@ COLUMNS: tuple[Column, ...] = (
     _col("consent", "Consent", "Reference Consent", "Advocate Consent", "Consent Given",
          "Consented", "Reference Opt In"),
     _col("consent_source", "Consent Source"),
-    _col("consented_at", "Consented At", "Consent Date", "Consented On", "Date of Consent"),
+    _col("consented_at", "Consent Date", "Consented At", "Consented On", "Date of Consent"),
+    # The consent wording's version (bot.services.consent), from the consents table: not
+    # an advocate field. An import records the row's consent under it.
+    _col("consent_version", "Consent Version", "Consent Wording Version"),
     _col("notes", "Notes", "Note", "Comments", "Description"),
 )
 

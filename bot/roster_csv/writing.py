@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 
 from bot.domain.model import Advocate, AdvocateStatus, ReferenceType
@@ -31,8 +31,9 @@ def _consent_cell(advocate: Advocate) -> str:
     return "no" if advocate.status is not AdvocateStatus.ACTIVE else ""
 
 
-def advocate_to_row(advocate: Advocate) -> tuple[str, ...]:
-    """An advocate as cells under ``CANONICAL_HEADERS`` (the inverse of the import)."""
+def advocate_to_row(advocate: Advocate, consent_version: str = "") -> tuple[str, ...]:
+    """An advocate as cells under ``CANONICAL_HEADERS`` (the inverse of the import);
+    ``consent_version``: the wording of their latest consent (the consents table)."""
     a = advocate
     types = [t.value for t in ReferenceType if t in a.reference_types]
     own, manager = a.own_limits, a.manager_limits
@@ -57,23 +58,29 @@ def advocate_to_row(advocate: Advocate) -> tuple[str, ...]:
         **{f"manager_{n}": _cell_int(getattr(manager, n)) for n in LIMIT_FIELDS},
         "points": str(a.points), "joined_on": _cell_date(a.joined_on),
         "consent": _consent_cell(a), "consent_source": a.consent_source,
-        "consented_at": _cell_moment(a.consented_at), "notes": a.notes,
+        "consented_at": _cell_moment(a.consented_at), "consent_version": consent_version,
+        "notes": a.notes,
     }
     return tuple(cells[c.key] for c in COLUMNS if c.header)
 
 
-def render_roster_csv(advocates: Iterable[Advocate]) -> str:
+def render_roster_csv(advocates: Iterable[Advocate],
+                      consent_versions: Mapping[str, str] | None = None) -> str:
     """The canonical roster CSV (RFC 4180: CRLF, quotes only where needed; formula-like
-    cells prefixed with an apostrophe, which the import removes again)."""
+    cells prefixed with an apostrophe, which the import removes again).
+    ``consent_versions``: the latest consent's wording version by lower-case email."""
+    versions = consent_versions or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CANONICAL_HEADERS)
     for advocate in advocates:
-        writer.writerow([guard_formula(cell) for cell in advocate_to_row(advocate)])
+        version = versions.get(advocate.email.lower(), "")
+        writer.writerow([guard_formula(cell) for cell in advocate_to_row(advocate, version)])
     return out.getvalue()
 
 
 
-def describe(advocate: Advocate) -> list[tuple[str, str]]:
+def describe(advocate: Advocate, consent_version: str = "") -> list[tuple[str, str]]:
     """Every roster field of an advocate as (canonical header, cell) pairs, for ``show``."""
-    return list(zip(CANONICAL_HEADERS, advocate_to_row(advocate), strict=True))
+    return list(zip(CANONICAL_HEADERS, advocate_to_row(advocate, consent_version),
+                    strict=True))

@@ -56,6 +56,7 @@ from bot.domain.model import (
     ReferenceRequest,
     ReferenceType,
 )
+from bot.domain.nomination import ConsentRecord
 from bot.domain.policy import LimitPolicy, ProgramPolicy
 from bot.ports import UnitOfWork
 from bot.services.cascade import ask_next
@@ -191,6 +192,7 @@ class AdvocateProfile:
     next_tier: tuple[Tier, int] | None
     upcoming: tuple[HistoryItem, ...]
     history: tuple[HistoryItem, ...]
+    consent: ConsentRecord | None = None  # their latest (bot.services.consent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +507,7 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
         usage = (await uow.advocates.usage([advocate.id], since=now - USAGE_WINDOW))[advocate.id]
         engagements = await uow.engagements.list_for_advocate(advocate.id)
         requests = {e.request_id: await uow.requests.get(e.request_id) for e in engagements}
+        consent = await uow.consents.latest(advocate.email)
     limits = effective_limits(ctx.policy.limits, advocate)
     times = usage.engagement_times
     items = [_history_item(e, requests.get(e.request_id), ctx.policy.show_prospect_name)
@@ -530,6 +533,7 @@ async def advocate_profile(ctx: ServiceContext, actor: Actor, advocate_id: int
         next_tier=next_tier(advocate.points, policy_tiers(ctx.policy)),
         upcoming=tuple(upcoming),
         history=tuple(history),
+        consent=consent,
     )
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound, Problem
 from bot.domain.limits import effective_limits
 from bot.domain.model import Actor, Advocate, AdvocateStatus, LimitOverrides
+from bot.domain.nomination import ConsentRecord
 from bot.domain.periods import (
     local_date,
     previous_quarter,
@@ -49,6 +50,7 @@ from bot.services.advocates import (
     set_own_limits,
     tier_for,
 )
+from bot.services.consent import CURRENT_VERSION, needs_reconfirm
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.messages import morning_of, person_name, quiet_until
 from bot.services.roles import advocate_person, is_advocate
@@ -95,7 +97,8 @@ def check_in_key(period: str, advocate_id: int, *, reminder: bool = False) -> st
 
 
 def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str,
-             numbers: AdvocateQuarter) -> dict[str, Any]:
+             numbers: AdvocateQuarter, consent: ConsentRecord | None = None
+             ) -> dict[str, Any]:
     tiers = policy_tiers(ctx.policy)
     upcoming = next_tier(advocate.points, tiers)
     return {
@@ -113,6 +116,8 @@ def _context(ctx: ServiceContext, advocate: Advocate, period: str, reviewed: str
         "pause_months": list(PAUSE_MONTHS),
         "feedback_max_chars": FEEDBACK_MAX_CHARS,
         "timezone": advocate.timezone or "UTC",
+        # the consent wording changed since they agreed: the check-in asks again
+        "consent_to_confirm": CURRENT_VERSION if needs_reconfirm(consent) else None,
     }
 
 
@@ -134,6 +139,7 @@ async def send_check_ins(ctx: ServiceContext, now: datetime, period: str,
         advocates = await uow.advocates.list(status=AdvocateStatus.ACTIVE)
         numbers = await uow.reports.advocate_numbers(start, end)
         done = await uow.reports.claimed_keys(f"checkin:{period}:")
+        consents = await uow.consents.latest_all()
     reviewed = quarter_label(reviewed_year, reviewed_q)
     todo = {key: advocate for advocate in advocates
             if (key := check_in_key(period, advocate.id or 0)) not in done}
@@ -143,7 +149,8 @@ async def send_check_ins(ctx: ServiceContext, now: datetime, period: str,
         return OutgoingMessage(
             recipient=to, template="check_in", key=key,
             context=_context(ctx, advocate, period, reviewed,
-                             numbers.get(advocate.id or 0, AdvocateQuarter())),
+                             numbers.get(advocate.id or 0, AdvocateQuarter()),
+                             consents.get(advocate.email.lower())),
             not_before=morning_of(ctx, to, now, day, clock, advocate.call_hours))
 
     queued = await _queue_in_batches(ctx, now, todo, message)

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Person, ReferenceRequest
+from bot.domain.nomination import Nomination
 from bot.domain.periods import local_date, week_bounds, week_label, week_start
 from bot.ports import (
     AdvocateLoad,
@@ -43,6 +44,7 @@ from bot.services.roles import manager_people
 TREND_WEEKS = 12
 ATTENTION_ITEMS = 3  # per kind: the digest must fit one Slack section (3,000 chars)
 DONE_PREFIX = "done:"
+NOMINATION_WAIT_DAYS = 7  # a nomination pending longer is listed under "needs attention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class Digest:
     no_fitting_time_total: int = 0
     sla_hours: int = 0  # the windows two metrics are about, for their labels
     idle_days: int = 0
+    nominations: tuple[Nomination, ...] = ()  # pending over NOMINATION_WAIT_DAYS at ``end``
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
@@ -87,7 +90,7 @@ class Digest:
     @property
     def needs_attention(self) -> bool:
         return bool(self.waiting or self.loads or self.renewals or self.dead_letters
-                    or self.no_fitting_time)
+                    or self.no_fitting_time or self.nominations)
 
 
 def _rate(flow: FlowStats) -> float | None:
@@ -152,12 +155,15 @@ async def build_digest(ctx: ServiceContext, uow: UnitOfWork, start: datetime, en
         Metric("influenced", flow.influenced, before.influenced, "money"),
         Metric("dead_letters", dead_count, dead_before),
     )
+    nominations = await uow.nominations.waiting(
+        created_before=end - timedelta(days=NOMINATION_WAIT_DAYS))
     return Digest(period=period, start=start, end=end, timezone=ctx.program_timezone,
                   metrics=metrics, top_advocates=tuple(top), waiting=tuple(waiting),
                   loads=tuple(loads[:ATTENTION_ITEMS]), renewals=tuple(renewals),
                   renewals_total=renewals_total, dead_letters=tuple(dead), series=series,
                   sla_hours=jobs.request_sla_hours, idle_days=jobs.idle_days,
-                  no_fitting_time=tuple(unfit_requests), no_fitting_time_total=len(unfit))
+                  no_fitting_time=tuple(unfit_requests), no_fitting_time_total=len(unfit),
+                  nominations=tuple(nominations))
 
 
 async def _no_fitting_time(uow: UnitOfWork, start: datetime, end: datetime) -> list[int]:
@@ -206,6 +212,10 @@ def digest_context(digest: Digest, *, chart: bool = True) -> dict[str, Any]:
                                  "rep_email": r.rep.email or ""}
                                 for r in digest.no_fitting_time],
             "no_fitting_time_total": digest.no_fitting_time_total,
+            "nominations": [{"name": n.name or n.email.split("@", 1)[0], "email": n.email,
+                             "nominator": n.nominator_name or n.nominator_email,
+                             "waiting_days": (digest.end - n.created_at).days}
+                            for n in digest.nominations],
         },
         "needs_attention": digest.needs_attention,
         "trend": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in digest.series],

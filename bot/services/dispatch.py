@@ -74,6 +74,7 @@ from bot.ports import (
     Directory,
     Messenger,
     OutboxMessage,
+    OutgoingMessage,
     UnitOfWork,
     UnitOfWorkFactory,
     Unreachable,
@@ -160,6 +161,9 @@ class DispatchObserver(Protocol):
 # Told, in the dispatcher's unit of work, that a person cannot be reached on their
 # platform (``bot.services.notices.unreachable_notices`` queues the program managers' notice).
 OnUnreachable = Callable[[UnitOfWork, datetime, Person, str], Awaitable[None]]
+# Told, in the same unit of work, of every message that became a dead letter (whatever the
+# reason): ``bot.services.nominations.undeliverable`` hands an undeliverable invite over.
+OnDead = Callable[[UnitOfWork, datetime, OutgoingMessage], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,7 @@ class OutboxDispatcher:
         rng: random.Random | None = None,
         on_unreachable: OnUnreachable | None = None,
         program_locale: str = DEFAULT_LOCALE,
+        on_dead: OnDead | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -245,6 +250,7 @@ class OutboxDispatcher:
         self._uow = uow
         self._on_unreachable = on_unreachable
         self.program_locale = program_locale
+        self._on_dead = on_dead
         self._messengers = dict(messengers)
         self._clock = clock
         self.max_attempts = max_attempts
@@ -497,6 +503,8 @@ class OutboxDispatcher:
                     if outcome.unreachable is not None and self._on_unreachable is not None:
                         await self._on_unreachable(uow, now, outcome.unreachable,
                                                    outcome.row.message.template)
+                    if self._on_dead is not None:
+                        await self._on_dead(uow, now, outcome.row.message)
                 else:
                     await uow.outbox.release(row_id, next_attempt_at=next_at)
             await uow.commit()

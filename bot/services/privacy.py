@@ -19,10 +19,13 @@
 6. replaces their email and name in the audit log and appends ``advocate.forgotten``,
    which names the advocate by id only.
 
-Engagements the advocate already agreed to are kept, as when leaving: the rep holds the
-contact details from the consented engagement and the call may still happen. The bot
-cannot reach the advocate about it any more (messages to the ``.invalid`` address fail);
-the report counts them so the reps can be told.
+Engagements the advocate had agreed to and that have not happened yet are **cancelled**:
+a call with a person the program has erased cannot be run by the bot (every reminder and
+outcome prompt would be addressed to nobody). The rep is told (``advocate_forgotten_rep``,
+with a calendar CANCEL for a booked call, same UID as the invite), the request goes back
+to matching and the next-ranked advocate is asked, as when an ask is withdrawn. Nothing
+stays queued addressed to the erased person: their queued messages are dropped, and the
+consent records and nominations of their email are deleted.
 
 Forgetting is final. A second run finds no advocate with that email and raises
 ``NotFound``, like an unknown email; re-importing a CRM row with the email creates a new
@@ -35,19 +38,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.errors import NotFound
-from bot.domain.lifecycle import transition_ask
+from bot.domain.lifecycle import transition_ask, transition_engagement
 from bot.domain.model import (
     Advocate,
     AdvocateStatus,
     Ask,
     AskState,
+    Engagement,
     EngagementState,
     LimitOverrides,
     Person,
     ReferenceRequest,
+    RequestState,
 )
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.advocates import _open_asks_of
+from bot.services.bookings import Booking, cancellation_invites
 from bot.services.cascade import ask_next
 from bot.services.context import ServiceContext, audit, send
 from bot.services.messages import (
@@ -57,6 +63,7 @@ from bot.services.messages import (
     rep_zone,
     request_context,
 )
+from bot.services.request_progress import move_request
 from bot.services.roles import manager_people
 
 FORGOTTEN_DOMAIN = "invalid"  # RFC 2606: reserved, never routable
@@ -70,7 +77,7 @@ class ForgetReport:
     advocate_id: int
     placeholder_email: str
     withdrawn_asks: int
-    kept_engagements: int  # agreed engagements left on the calendar (see the module doc)
+    cancelled_engagements: int  # agreed engagements not yet held, cancelled (module doc)
     engagements: int  # every engagement, still counted
     points: int
     comments_blanked: int
@@ -149,6 +156,32 @@ async def _withdraw(ctx: ServiceContext, uow: UnitOfWork, ask: Ask, request: Ref
     }, key=f"left_program_rep:{ask.id}")
 
 
+async def _cancel(ctx: ServiceContext, uow: UnitOfWork, engagement: Engagement,
+                  advocate: Advocate, now: datetime, by: str) -> None:
+    """Cancel an engagement the forgotten advocate had agreed to: the rep is told (with a
+    CANCEL for a booked call still ahead, naming the advocate anonymously), and the request
+    goes back to matching for the next-ranked advocate."""
+    request = await uow.requests.get_for_update(engagement.request_id)
+    assert request is not None
+    cancels = await cancellation_invites(ctx, uow, Booking(engagement, request, advocate), now)
+    was = engagement.state
+    transition_engagement(engagement, EngagementState.CANCELLED, now)
+    await uow.engagements.update(engagement)
+    await audit(uow, now, by, "engagement.cancelled", f"engagement:{engagement.id}",
+                request_id=request.id, was=was.value, why="advocate_forgotten")
+    await send(uow, now, rep_person(request), "advocate_forgotten_rep", {
+        "request": request_context(request), "timezone": rep_zone(request),
+        "scheduled_at": engagement.scheduled_at.isoformat() if cancels else None,
+        "invite": cancels.get("rep", {}).get("invite"),
+        "ics_filename": cancels.get("rep", {}).get("ics_filename", ""),
+    }, key=f"advocate_forgotten_rep:{engagement.id}")
+    if not request.state.is_terminal:
+        await move_request(uow, request, RequestState.MATCHING, now, by=by,
+                           reason="advocate_forgotten")
+        await uow.requests.update(request)
+        await ask_next(ctx, uow, request, exclude={advocate.id or 0}, by=by)
+
+
 async def forget_advocate(uow_factory: UnitOfWorkFactory, email: str, *, now: datetime,
                           actor: str = "cli", ctx: ServiceContext | None = None
                           ) -> ForgetReport:
@@ -205,6 +238,9 @@ async def _erase(ctx: ServiceContext, uow: UnitOfWork, advocate: Advocate, *,
         await ask_next(ctx, uow, request, exclude={advocate_id}, by=actor)
 
     engagements = await uow.engagements.list_for_advocate(advocate_id)
+    live = [e for e in engagements if e.state in _LIVE]
+    for engagement in live:
+        await _cancel(ctx, uow, engagement, advocate, now, actor)
     blanked = 0
     for engagement in engagements:
         if engagement.advocate_comment:
@@ -212,6 +248,8 @@ async def _erase(ctx: ServiceContext, uow: UnitOfWork, advocate: Advocate, *,
             await uow.engagements.update(engagement)
             blanked += 1
 
+    await uow.consents.forget(original_email)
+    await uow.nominations.forget(original_email)
     identities = await uow.people.delete_by_email(original_email)
     dropped, scrubbed = await uow.outbox.scrub_recipient(
         original_email, identities=identities, placeholder=forgotten_email(advocate_id),
@@ -220,7 +258,7 @@ async def _erase(ctx: ServiceContext, uow: UnitOfWork, advocate: Advocate, *,
         advocate_id=advocate_id,
         placeholder_email=forgotten_email(advocate_id),
         withdrawn_asks=withdrawn,
-        kept_engagements=sum(1 for e in engagements if e.state in _LIVE),
+        cancelled_engagements=len(live),
         engagements=len(engagements),
         points=advocate.points,
         comments_blanked=blanked,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bot.domain.errors import NotFound
 from bot.domain.model import Advocate, AdvocateStatus
-from bot.ports import UnitOfWorkFactory
+from bot.domain.nomination import ConsentRecord
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.roster_csv import (
     CANONICAL_HEADERS,
     PROGRESS_EVERY,
@@ -28,14 +29,24 @@ from bot.roster_csv import (
     open_roster,
     render_roster_csv,
 )
+from bot.roster_csv.rows import Chunk
+from bot.services.consent import CURRENT_VERSION, PROGRAM_MANAGER
 from bot.services.context import audit
 
 #: Rows read per chunk: one lookup of the stored advocates and one upsert each.
 _CHUNK = PROGRESS_EVERY
 
 __all__ = [
-    "CANONICAL_HEADERS", "ImportReport", "ProgressCallback", "RosterFileError", "describe",
-    "export_roster", "get_advocate", "import_roster", "list_advocates",
+    "CANONICAL_HEADERS",
+    "ImportReport",
+    "ProgressCallback",
+    "RosterFileError",
+    "consent_version",
+    "describe",
+    "export_roster",
+    "get_advocate",
+    "import_roster",
+    "list_advocates",
 ]
 
 
@@ -62,6 +73,28 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.problems
 
+
+
+async def _record_consents(uow: UnitOfWork, chunk: Chunk,
+                           writes: list[tuple[Advocate, str, Advocate | None]], *,
+                           now: datetime, actor: str) -> None:
+    """A consent record for every advocate this import consents (new, or no longer
+    without consent): the CRM's word where the row's Consent column says yes, else the
+    program manager's (docs/roster.md, "Consent"); under the row's Consent Version, else
+    today's wording."""
+    rows = {row.email: row.values for row, _ in chunk}
+    records = []
+    for advocate, _, current in writes:
+        if advocate.consented_at is None or (current and current.consented_at is not None):
+            continue
+        values = rows.get(advocate.email.lower(), {})
+        records.append(ConsentRecord(
+            email=advocate.email, advocate_id=advocate.id,
+            version=str(values.get("consent_version") or CURRENT_VERSION),
+            agreed_at=advocate.consented_at, platform="import", recorded_by=actor,
+            source="crm" if values.get("consent") is True else PROGRAM_MANAGER))
+    if records:
+        await uow.consents.add_many(records)
 
 
 async def import_roster(
@@ -100,6 +133,7 @@ async def import_roster(
                 writes = check.sort(chunk, stored)
                 if not dry_run and (skip_invalid or not check.problems):
                     await uow.advocates.upsert_many([(a, fp) for a, fp, _ in writes])
+                    await _record_consents(uow, chunk, writes, now=now, actor=actor)
             if progress:
                 progress("check", done, check.rows)
         report = ImportReport(created=check.created, updated=check.updated,
@@ -122,7 +156,15 @@ async def export_roster(uow_factory: UnitOfWorkFactory) -> str:
     without a change."""
     async with uow_factory() as uow:
         advocates = await uow.advocates.list()
-    return render_roster_csv(advocates)
+        consents = await uow.consents.latest_all()
+    return render_roster_csv(advocates, {k: c.version for k, c in consents.items()})
+
+
+async def consent_version(uow_factory: UnitOfWorkFactory, email: str) -> str:
+    """The wording version of the advocate's latest consent ("" when none is recorded)."""
+    async with uow_factory() as uow:
+        found = await uow.consents.latest(email.strip())
+    return found.version if found else ""
 
 
 async def list_advocates(uow_factory: UnitOfWorkFactory, *,

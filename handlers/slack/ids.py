@@ -68,6 +68,22 @@ ACTION_CHECKIN_LEAVE: Final = "checkin_leave"  # value "advocate_id"; has a conf
 ACTION_CHECKIN_FEEDBACK: Final = "checkin_feedback"  # value "advocate_id"; opens
 #   VIEW_CHECKIN_FEEDBACK (feedback alone: the check-in stays open)
 
+# Nominations and invites.
+VIEW_NOMINATION_DECLINE: Final = "nomination_decline"  # private_metadata: nomination id
+VIEW_ONBOARDING: Final = "onboarding"  # private_metadata: nomination id
+ACTION_NOMINATION_APPROVE: Final = "nomination_approve"  # value "nomination_id"
+ACTION_NOMINATION_DECLINE: Final = "nomination_decline"  # value "nomination_id"; opens
+#   VIEW_NOMINATION_DECLINE
+ACTION_INVITE_JOIN: Final = "invite_join"  # value "nomination_id"; opens VIEW_ONBOARDING
+ACTION_INVITE_NOT_NOW: Final = "invite_not_now"  # value "nomination_id"
+ACTION_INVITE_NO_THANKS: Final = "invite_no_thanks"  # value "nomination_id"; confirm dialog
+
+ACTION_CONSENT_CONFIRM: Final = "consent_confirm"  # value "advocate_id" (the check-in)
+
+# Shortcuts (also in manifest.yml).
+SHORTCUT_NOMINATE: Final = "nominate_advocate"  # message shortcut: the author is nominated
+SHORTCUT_REQUEST: Final = "request_reference"  # global shortcut: opens the intake
+
 
 def split_value(value: str, parts: int) -> tuple[int, ...]:
     """``"12:3"`` → ``(12, 3)``; a malformed value is a ``ValueError`` (never trusted)."""

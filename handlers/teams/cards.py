@@ -288,13 +288,18 @@ def profile_context(profile: AdvocateProfile) -> dict[str, Any]:
 
 def form_fields(form: str, values: Mapping[str, Any] | None = None, *,
                 limits: LimitPolicy | Mapping[str, int] | None = None,
-                program: LimitPolicy | Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+                program: LimitPolicy | Mapping[str, int] | None = None,
+                known: Mapping[str, Iterable[str]] | None = None,
+                timezone: str = "UTC") -> list[dict[str, Any]]:
     """A form's fields for a card template (``teams/fields.j2``); a limits form is
-    pre-filled with the advocate's ``limits``, bounded by the ``program``'s."""
+    pre-filled with the advocate's ``limits``, bounded by the ``program``'s; ``known``:
+    the roster's values a message carries (``KnownValues``' fields, as lists)."""
     current, bounds = _policy(limits), _policy(program or limits)
     if values is None and current is not None and bounds is not None:
         values = {f.name: f.value for f in limit_fields(current, bounds)}
-    sources = Sources(limits=current or LimitPolicy(), program=bounds or LimitPolicy())
+    roster = KnownValues(**{k: tuple(v) for k, v in (known or {}).items()})
+    sources = Sources(limits=current or LimitPolicy(), program=bounds or LimitPolicy(),
+                      known=roster, timezone=timezone)
     return formspec.shown(FORMS[form].fields(sources), values)
 
 

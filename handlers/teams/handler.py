@@ -35,7 +35,13 @@ import aiohttp
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment
-from botbuilder.schema.teams import FileConsentCardResponse
+from botbuilder.schema.teams import (
+    FileConsentCardResponse,
+    MessagingExtensionActionResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleTaskInfo,
+)
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
@@ -58,7 +64,7 @@ from bot.report_files import file_again
 from bot.services.context import ServiceContext
 from bot.services.locales import reading
 from bot.services.roles import may_request, resolve_actor
-from handlers.teams import commands, replies
+from handlers.teams import commands, message_action, replies
 from handlers.teams.cards import TeamsCards
 from handlers.teams.graph import GraphGroups
 from handlers.teams.replies import EXPORT_CONTEXT, card_activity
@@ -294,6 +300,9 @@ class AdvocateTeamsBot(TeamsActivityHandler):
     # --- Universal Actions ------------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name in (message_action.FETCH_TASK,
+                                          message_action.SUBMIT_ACTION):
+            return await self.message_action(turn_context)
         if turn_context.activity.name != "adaptiveCard/action":
             try:
                 if not isinstance(turn_context.activity.value, Mapping):
@@ -309,6 +318,41 @@ class AdvocateTeamsBot(TeamsActivityHandler):
         else:
             body = InvokeBody(status_code=200, type=MESSAGE_RESPONSE, value=reply.message or "")
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+    async def message_action(self, turn_context: TurnContext) -> InvokeResponse:
+        """"Nominate as advocate" on a message: the pre-filled form, then its answer, as
+        task module responses (a model, serialized once by the adapter)."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, Mapping) else {}
+        if value.get("commandId") != message_action.COMMAND_ID:
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST))
+        if activity.name == message_action.FETCH_TASK:
+            user_id = message_action.author_of(value)[0]
+            email = await self.author_email(turn_context, user_id) if user_id else None
+            card = self.cards.renderer.render_json(
+                "teams/nominate_task.json.j2", message_action.form_context(value, email))
+            task: Model = TaskModuleContinueResponse(value=TaskModuleTaskInfo(
+                title=self.cards.renderer.text("nominate_task_title", {}),
+                card=Attachment(content_type=CARD_RESPONSE, content=card),
+                height="medium", width="medium"))
+        else:
+            command = message_action.command_of(self.actor(turn_context), value)
+            reply = await dispatch(self.ctx, command)
+            task = TaskModuleMessageResponse(value=replies.reply_text(self.cards, reply))
+        return InvokeResponse(status=int(HTTPStatus.OK),
+                              body=MessagingExtensionActionResponse(task=task))
+
+    @staticmethod
+    async def author_email(turn_context: TurnContext, user_id: str) -> str | None:
+        """The author's email from Teams' roster of the conversation the message is in;
+        None when the bot cannot read it there (the nominator types it)."""
+        try:
+            member = await TeamsInfo.get_member(turn_context, user_id)
+        except Exception as error:  # not a member there, or no roster: ask instead
+            log.info("no roster entry for a message's author: %s", type(error).__name__)
+            return None
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        return str(email).lower() if email else None
 
     async def act(self, actor: Actor, value: Any) -> Reply:
         try:

@@ -3,7 +3,8 @@
 Built from settings (the bot's app id, its name) so the package always matches the
 running bot. The manifest follows Microsoft's published schema for manifest version 1.17
 (https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json):
-a personal-scope bot that supports files (the calendar invites) and lists its commands.
+a personal-scope bot that supports files (the calendar invites) and lists its commands,
+and a message action ("Nominate as advocate", ``composeExtensions``).
 Its words (descriptions, the commands Teams suggests) are `templates/teams/package/words.json.j2`.
 
 The icons are drawn here, pixel by pixel, into PNGs (zlib and struct, no imaging library):
@@ -28,6 +29,7 @@ from typing import Any
 from bot import __version__
 from bot.config import Settings
 from bot.rendering import Renderer
+from handlers.teams.message_action import COMMAND_ID
 
 MANIFEST_VERSION = "1.17"
 MANIFEST_SCHEMA = (
@@ -91,6 +93,15 @@ def build_manifest(settings: Settings, *, website_url: str, privacy_url: str | N
                 "scopes": ["personal"],
                 "commands": [{"title": c["title"][:32], "description": c["description"][:128]}
                              for c in words["commands"]],
+            }],
+        }],
+        # "Nominate as advocate" on any message (handlers/teams/message_action.py).
+        "composeExtensions": [{
+            "botId": app_id,
+            "commands": [{
+                "id": COMMAND_ID, "type": "action", "context": ["message"],
+                "fetchTask": True, "title": words["message_action"]["title"][:32],
+                "description": words["message_action"]["description"][:128],
             }],
         }],
         "permissions": ["identity", "messageTeamMembers"],

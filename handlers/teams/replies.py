@@ -20,6 +20,7 @@ from bot.conversation.formspec import PROPOSED_TIMES
 from bot.conversation.replies import Reply
 from bot.domain.errors import Problem
 from bot.services.intake import RequestDraft
+from bot.services.nominations import INVITE
 from handlers.teams.cards import CARD_CONTENT_TYPE, TeamsCards, inert_links
 from handlers.teams.messenger import file_activity
 
@@ -113,6 +114,8 @@ def own_card(cards: TeamsCards, reply: Reply) -> dict[str, Any] | None:
         return cards.roster(context["advocates"], query=context["query"])
     if reply.template == "request_list":
         return cards.request_list(list(context["requests"]))
+    if reply.template == INVITE:  # `advocate join`: the invitation card, with its form
+        return cards.outgoing(INVITE, context).card
     return None
 
 

@@ -26,6 +26,7 @@ from handlers.slack import ids
 from handlers.slack.blockkit import slack_renderer
 from handlers.slack.listeners import actions as slack_actions
 from handlers.slack.listeners import commands as slack_commands
+from handlers.slack.listeners import nominations as slack_nominations
 from handlers.slack.listeners import views as slack_views
 from handlers.teams.cards import TeamsCards, form_fields
 from tests.unit.conftest import actor
@@ -74,6 +75,8 @@ def slack_form_commands() -> set[type[c.Command]]:
                                                         "value": "x"}),
     }
     found = {type(read(ACTOR, 1, view)) for read, view in filled.items()}
+    found.add(type(slack_nominations.onboarding_command(ACTOR, 1, state(
+        consent={"type": "radio_buttons", "selected_option": {"value": "agree"}}))))
     reasons = {type(answer(ACTOR, 1, "why")) for _, answer in slack_views.REASON_FORMS.values()}
     return found | reasons | {c.SubmitIntake}
 
@@ -82,7 +85,7 @@ def teams_commands_served() -> set[type[c.Command]]:
     data = {"request_id": "1", "advocate_id": "2", "ask_id": "3", "engagement_id": "4",
             "slot": "0", "proposed_time.date": "2030-01-02", "proposed_time.time": "10:00",
             "choice": "keep_active", "form_id": "f", "outcome": "completed",
-            "at": "2030-01-02T10:00:00+00:00"}
+            "at": "2030-01-02T10:00:00+00:00", "nomination_id": "5"}
     found = set()
     for verb in teams_commands.VERBS:
         action = teams_commands.CardAction(verb, data)
@@ -118,6 +121,9 @@ OPENED: dict[str, dict[str, Any]] = {
     "check_in_feedback": {},
     "pause": {"today": date(2030, 1, 1)},
     "call_hours": {"hours": "Mon-Fri 09:00-17:00"},
+    "nomination_decline": {},
+    "onboarding": {"known": KNOWN, "timezone": "Asia/Tokyo", "program_limits": PROGRAM,
+                   "consent_version": "v1"},
 }
 
 
@@ -159,6 +165,12 @@ def teams_cards() -> list[dict[str, Any]]:
         _message_card(renderer, "outcome_prompt", engagement_id=1),
         _message_card(renderer, "thank_you", engagement_id=1),
         _message_card(renderer, "check_in", advocate_id=1, limits=limits, pause_months=[1]),
+        _message_card(renderer, "nomination_review", nomination={"id": 1}),
+        _message_card(renderer, "nomination_invite", nomination_id=1, consent_version="v1",
+                      program_limits={n: getattr(PROGRAM, n) for n in LIMIT_NAMES},
+                      timezone="Asia/Tokyo", known={
+                          "languages": list(KNOWN.languages), "products": list(KNOWN.products),
+                          "use_cases": list(KNOWN.use_cases)}),
         renderer.render_json("teams/profile.json.j2", {
             "advocate": profile, "viewer": "self", "min_date": None, "overrides": [],
             "timezone": "Asia/Tokyo", "pause": form_fields("pause"),
@@ -245,7 +257,7 @@ def test_every_form_is_served_by_both_surfaces() -> None:
     assert set(teams_forms()) == set(FORMS)
     slack = [form for form, _ in (*slack_views.SMALL_FORMS.values(),
                                   *slack_views.REASON_FORMS.values())]
-    assert {"intake", *slack} == set(FORMS)
+    assert {"intake", "onboarding", *slack} == set(FORMS)  # onboarding: listeners.nominations
 
 
 @pytest.mark.parametrize("typed", ["en", "EN", "English", "english", "英語", "en-GB"])

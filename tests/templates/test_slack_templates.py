@@ -59,6 +59,7 @@ from bot.services.scheduling import confirm_time, pick_time, reschedule
 from handlers.slack import forms, home, ids, intake
 from handlers.slack.blockkit import ELLIPSIS, slack_renderer, truncate
 from handlers.slack.messenger import SlackMessenger
+from tests.templates.nomination_conversation import nomination_conversation
 from tests.unit.conftest import (
     PM_EMAIL,
     REP_EMAIL,
@@ -230,7 +231,8 @@ async def recognition_conversation(text: str) -> list[OutgoingMessage]:
 
 async def every_message(text: str) -> list[OutgoingMessage]:
     messages = (await every_conversation(text) + await scheduling_conversation(text)
-                + await check_in_conversation(text) + await recognition_conversation(text))
+                + await check_in_conversation(text) + await recognition_conversation(text)
+                + await nomination_conversation(text))
     if text == CASES["long"]:
         messages += await long_notes_conversation()
         messages += await scheduling_conversation("long", notes=LONG)

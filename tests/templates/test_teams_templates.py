@@ -58,6 +58,7 @@ from handlers.teams.cards import (
 from tests import digest_fixture
 from tests.fakes import FakeDatabase, FixedClock
 from tests.integration.teams.conftest import texts, without_host_config
+from tests.templates.nomination_conversation import nomination_conversation
 from tests.templates.test_slack_templates import recognition_conversation
 from tests.unit.conftest import (
     PM_EMAIL,
@@ -75,7 +76,8 @@ SCHEMA = jsonschema.Draft6Validator(json.loads(
     (Path(adaptive_cards.__file__).parent / "schemas" / "schema-1.5.json").read_text()))
 TEAMS = templates_dir() / "teams"
 CARD_TEMPLATES = sorted(p.name.removesuffix(".json.j2") for p in TEAMS.glob("*.json.j2"))
-UI_CARDS = {"intake", "status", "welcome", "request_list", "message", "profile", "roster"}
+UI_CARDS = {"intake", "status", "welcome", "request_list", "message", "profile", "roster",
+            "nominate_task"}  # the message action's task module (test_nominations_http)
 LONG = ("Tell them about <the migration> & the \"rollout\" 🚀 日本語 " * 60)[:3000]
 
 
@@ -189,7 +191,7 @@ async def digest_conversation(text: str, *, names: str | None = None
 async def every_message(text: str) -> list[OutgoingMessage]:
     return (await every_conversation(text) + await scheduling_conversation(text)
             + await check_in_conversation(text) + await recognition_conversation(text)
-            + await digest_conversation(text))
+            + await digest_conversation(text) + await nomination_conversation(text))
 
 
 async def test_the_conversations_reach_every_message_card() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -18,6 +19,7 @@ from bot.services.checkins import (
     send_check_in_reminders,
     send_check_ins,
 )
+from bot.services.consent import CURRENT_VERSION
 from bot.services.context import ServiceContext
 from tests.fakes import FakeDatabase, FixedClock
 from tests.unit.conftest import (
@@ -183,3 +185,39 @@ async def test_feedback_alone_is_kept_without_answering_the_check_in(
     with pytest.raises(NotFound):
         await record_check_in_feedback(ctx, advocate_actor(ada), 999, "Hi")
     assert [e.action for e in db.state.audit].count("checkin.feedback") == 1
+
+
+async def test_a_changed_consent_wording_is_confirmed_again_at_the_check_in(
+        db: FakeDatabase, ctx: ServiceContext, add_advocate: AddAdvocate) -> None:
+    from bot.conversation import commands as c
+    from bot.conversation.dispatcher import dispatch
+    from bot.domain.nomination import ConsentRecord
+    from handlers.slack import blockkit
+    from handlers.teams.cards import TeamsCards
+
+    old, current = await add_advocate(), await add_advocate()
+    async with db.uow() as uow:
+        for who, version in ((old, "v0"), (current, CURRENT_VERSION)):
+            await uow.consents.add(ConsentRecord(
+                email=who.email, version=version, agreed_at=datetime(2025, 1, 6, tzinfo=UTC),
+                platform="teams", agreed_to=("call",), advocate_id=who.id))
+        await uow.commit()
+    await send_check_ins(ctx, SENT_AT, "2026-Q2")
+    (asked,) = messages_to(db, old.email)
+    assert asked.context["consent_to_confirm"] == CURRENT_VERSION
+    assert messages_to(db, current.email)[0].context["consent_to_confirm"] is None
+    assert "Our terms for the reference program have changed" in Renderer().text(
+        "check_in", asked.context)
+    slack = json.dumps(blockkit.install(Renderer()).render_json("slack/check_in.json.j2",
+                                                                asked.context))
+    teams = json.dumps(TeamsCards(Renderer()).outgoing("check_in", asked.context).card)
+    assert '"consent_confirm"' in slack and '"consent.confirm"' in teams
+
+    confirmed = await dispatch(ctx, c.ConfirmConsent(advocate_actor(old), old.id or 0))
+    assert confirmed.template == "consent_confirmed"
+    async with db.uow() as uow:
+        latest = await uow.consents.latest(old.email)
+    assert latest is not None and (latest.version, latest.agreed_to) == (
+        CURRENT_VERSION, ("call",))
+    refused = await dispatch(ctx, c.ConfirmConsent(advocate_actor(current), old.id or 0))
+    assert refused.context["problem"].code == "not_yours"

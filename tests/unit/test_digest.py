@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.errors import NotAllowed
 from bot.domain.model import Role
+from bot.domain.nomination import Nomination, NominationState
 from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.digest import digest_context, digest_for_week, send_digest_now, send_weekly_digest
@@ -111,3 +113,27 @@ async def test_only_a_program_manager_can_ask_for_the_digest_now(
     (sent,) = outbox(db)
     assert sent.recipient.identity == pm.person.identity and sent.template == "digest"
     assert [e.action for e in db.state.audit] == ["digest.requested"]
+
+
+async def test_nominations_waiting_over_a_week_need_attention(
+        db: FakeDatabase, digest_ctx: ServiceContext) -> None:
+    end = datetime(2026, 3, 1, 23, tzinfo=UTC)  # the digest's end (fixture week W10)
+    async with db.uow() as uow:
+        for email, days, state in (("old@acme.example", 8, NominationState.PENDING),
+                                   ("new@acme.example", 3, NominationState.PENDING),
+                                   ("done@acme.example", 9, NominationState.DECLINED)):
+            await uow.nominations.add(Nomination(
+                email=email, nominator_email="olive@vendor.example", nominator_name="Olive",
+                created_at=end - timedelta(days=days), state=state))
+        await uow.commit()
+    digest = await digest_for_week(digest_ctx, digest_fixture.PERIOD_DAY)
+    assert digest.needs_attention
+    context = digest_context(digest)
+    assert [n["email"] for n in context["attention"]["nominations"]] == ["old@acme.example"]
+    text = Renderer().text("digest", context)
+    assert "old (old@acme.example), nominated by Olive, has waited 8 days for a decision" \
+        in text
+    from handlers.teams.cards import TeamsCards
+
+    card = TeamsCards(Renderer()).outgoing("digest", {**context, "chart": False}).card
+    assert "has waited 8 days for a decision" in json.dumps(card)

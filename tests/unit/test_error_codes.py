@@ -60,6 +60,9 @@ SAMPLES: dict[str, Any] = {
     "use_cases": ["Onboarding"], "region": "EMEA", "same": True, "size": "1001-5000",
     "score": 80, "caution": Problem("renews_soon", days=3),
     "first": "2026-12-31", "last": "2026-10-01",  # a report's period, backwards
+    # nominations
+    "by": "Olive Owner", "on": date(2026, 2, 1), "threshold": 50, "nps": 5,
+    "day": date(2026, 3, 20),
 }
 REASONS = templates_dir() / "text" / "reasons"
 

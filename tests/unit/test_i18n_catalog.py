@@ -164,8 +164,12 @@ async def test_every_message_passes_through_the_catalog_on_every_surface(
     text_renderer = pseudo_renderer()
     slack = SlackMessenger(client=None, renderer=pseudo_slack)  # type: ignore[arg-type]
     stray: dict[str, list[str]] = {}
+    from bot.conversation.forms import COMMON_TIMEZONES
+
+    # A Teams card may carry a form (the invite's onboarding): time zone names are data.
+    zones = [*COMMON_TIMEZONES, *(z.replace("_", " ") for z in COMMON_TIMEZONES)]
     for message in await every_message("plain"):
-        data = list(data_strings(message.context))
+        data = [*data_strings(message.context), *zones]
         shown = {"text": [text_renderer.text(message.template, message.context)],
                  "slack": list(visible_strings(slack.render(OutboxMessage(
                      id=1, message=message, created_at=None)))),  # type: ignore[arg-type]

@@ -42,7 +42,11 @@ BASE: dict[str, Any] = {
     # the language replies (choosing one's language)
     "current": "ja", "example": "en", "language": "ja",
     "choices": [("en", "English"), ("ja", "日本語")],
+    "nomination": {"id": 5, "email": "cq@acme.example", "name": "Cara Quill",
+                   "state": "invited"},
+    "findings": [], "nominator": True, "version": "v1",
 }
+NOMINATED = [{**BASE["nomination"], "state": state} for state in ("invited", "declined")]
 VARIATIONS: dict[str, list[Any]] = {
     "updated": [True, False], "until": ["2026-04-01", None],
     "state": ["pending", "accepted", "denied", "withdrawn", "expired", "x", "declined",
@@ -53,6 +57,7 @@ VARIATIONS: dict[str, list[Any]] = {
     "kept": [0, 2], "choose": ["best", "pick"], "requests": [[], BASE["requests"]],
     "include_closed": [True, False], "advocates": [[], BASE["advocates"]],
     "at": [None, BASE["at"]], "awaiting_pick": [True, False],
+    "nomination": NOMINATED, "findings": [[], [Problem("low_nps", nps=5, threshold=7)]],
 }
 
 
@@ -146,7 +151,7 @@ class CommandsHidden:
 # and every upper-case word (CSV, YYYY-MM-DD, the zones' abbreviations: JST, EDT).
 AS_TYPED = frozenset({"OneDrive", "Slack", "clear", "https", "Mon", "Fri", "weekdays", "am", "pm",
                       "Europe", "Berlin", "cooldown", "open",
-                      "Excel", "last", "quarter"})
+                      "Excel", "last", "quarter", "override"})
 
 
 def english_left(text: str, data: Any) -> set[str]:

@@ -24,6 +24,7 @@ from tests.i18n_check import data_strings, pseudo_renderer, stray_words, visible
 SHARED = ("text/forms/words.j2", "text/replies/labels.j2")
 # What a person types, not words: the commands the app package lists.
 COMMANDS = ["reference cancel", "reference list", "reference", "advocate me", "advocates help",
+            "advocates nominate",
             "advocates", "help"]
 
 

@@ -23,6 +23,7 @@ from bot.domain.model import (
     Person,
     Platform,
     ReferenceType,
+    RequestState,
 )
 from bot.domain.redaction import redact_json, redact_text
 from bot.ports import OutgoingMessage
@@ -30,7 +31,7 @@ from bot.rendering import Renderer
 from bot.services.context import ServiceContext
 from bot.services.messages import advocate_contact
 from bot.services.privacy import forget_advocate, forgotten_email, forgotten_name
-from tests.fakes import FakeDatabase, raises_saying
+from tests.fakes import FakeDatabase, ics_of, raises_saying
 from tests.unit.conftest import OWNER_EMAIL, REP_EMAIL, START, AddAdvocate, last_to, outbox
 from tests.unit.test_advocate_admin import open_ask
 
@@ -189,3 +190,41 @@ def test_redaction_replaces_whole_words_ignoring_case() -> None:
     assert redact_json({"advocate": card, "company": "Globex"}, words) == {
         "advocate": {"id": 1, "name": "Forgotten advocate #1", "company": "", "title": ""},
         "company": "Globex"}
+
+
+async def test_forgetting_cancels_agreed_engagements_tells_the_rep_and_asks_the_next(
+        ctx: ServiceContext, db: FakeDatabase, avery: Advocate, add_advocate: AddAdvocate,
+        rep_person: Person) -> None:
+    standby = await add_advocate(name="Sam Standby")
+    request, ask = await open_ask(db, avery, rep_person)
+    call = START + timedelta(days=3)
+    async with db.uow() as uow:
+        ask.state = AskState.ACCEPTED
+        await uow.asks.update(ask)
+        stored = await uow.requests.get(request.id or 0)
+        assert stored is not None
+        stored.state = RequestState.SCHEDULED
+        await uow.requests.update(stored)
+        engagement = await uow.engagements.add(Engagement(
+            request_id=request.id or 0, advocate_id=avery.id or 0, ask_id=ask.id or 0,
+            reference_type=ReferenceType.CALL, accepted_at=START - timedelta(days=1),
+            state=EngagementState.SCHEDULED, scheduled_at=call))
+        await uow.outbox.add(OutgoingMessage(Person(email=EMAIL), "call_reminder", {
+            "advocate_name": NAME}, key="call_reminder:1"), now=START)
+        await uow.commit()
+
+    report = await forget_advocate(db.uow, EMAIL, now=START, ctx=ctx)
+
+    assert report.cancelled_engagements == 1
+    assert db.state.engagements[engagement.id or 0].state is EngagementState.CANCELLED
+    told = last_to(db, REP_EMAIL, "advocate_forgotten_rep")
+    ics = ics_of(told)
+    assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics
+    assert EMAIL.lower() not in ics.lower() and NAME not in ics
+    assert NAME not in Renderer().text("advocate_forgotten_rep", told.context)
+    # Nothing queued is addressed to the erased person; the next advocate is asked.
+    assert not [m for m in db.state.outbox.values()
+                if (m.message.recipient.email or "").lower() == EMAIL.lower()]
+    asked = [a for a in db.state.asks.values() if a.request_id == request.id
+             and a.advocate_id == standby.id]
+    assert asked and asked[0].state is AskState.PENDING

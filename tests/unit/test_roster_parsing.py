@@ -653,7 +653,7 @@ def test_the_export_has_the_canonical_headers_and_every_roster_field() -> None:
     assert (cells["Status"], cells["Unavailable Until"], cells["Points"]) == (
         "paused", "2026-04-01", "25")
     assert (cells["Joined On"], cells["Public Recognition"]) == ("2025-06-01", "yes")
-    assert (cells["Consent"], cells["Consented At"]) == ("yes", "2025-06-01T08:30:00+00:00")
+    assert (cells["Consent"], cells["Consent Date"]) == ("yes", "2025-06-01T08:30:00+00:00")
     assert cells["Reference Types"] == "call; video_call"
     assert cells["Locale"] == ""
     assert dict(roster.describe(replace(advocate, locale="ja_JP")))["Locale"] == "ja_JP"

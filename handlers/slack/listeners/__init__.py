@@ -229,14 +229,14 @@ async def publish_home(deps: SlackDeps, client: AsyncWebClient, actor: Actor) ->
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:
     """Register every listener module on ``app``. Listeners are module-level functions;
     they find the shared ``deps`` in Bolt's context, where this middleware puts it."""
-    from handlers.slack.listeners import actions, commands, events, views
+    from handlers.slack.listeners import actions, commands, events, nominations, views
 
     async def with_deps(context: Any, next: Callable[[], Awaitable[Any]]) -> Any:
         context["deps"] = deps
         return await next()
 
     app.use(with_deps)
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, views, events, nominations):
         module.register(app)
 
 

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 # Replies that tell the clicking person something the outbox does not.
 TOLD = frozenset({"refused", "invalid", "unreadable", "stale_button", "nobody_left",
-                  "left_program", "language_chosen"})
+                  "left_program", "language_chosen", "nomination_decision",
+                  "invite_answered", "consent_confirmed"})
 
 
 def _one(action: dict[str, Any]) -> int:
@@ -95,6 +96,13 @@ def command_of(actor: Actor, action: dict[str, Any]) -> c.Command:
         chosen = str((action.get("selected_option") or {}).get("value") or "")
         advocate_id, months = forms.parse_pause_value(chosen)
         return c.AnswerCheckIn(actor, advocate_id, CheckInChoice.PAUSE, months=months)
+    if name == a.ACTION_CONSENT_CONFIRM:
+        return c.ConfirmConsent(actor, _one(action))
+    if name == a.ACTION_NOMINATION_APPROVE:
+        return c.DecideNomination(actor, _one(action), True)
+    if name in (a.ACTION_INVITE_NOT_NOW, a.ACTION_INVITE_NO_THANKS):
+        return c.AnswerInvite(actor, _one(action), "not_now"
+                              if name == a.ACTION_INVITE_NOT_NOW else "no_thanks")
     form = OPENS_FORM[str(name)]
     return c.OpenForm(actor, form, _one(action))  # type: ignore[arg-type]
 
@@ -110,6 +118,8 @@ OPENS_FORM: dict[str, str] = {
     ids.ACTION_HOME_HOURS: "call_hours",
     ids.ACTION_CHECKIN_LIMITS: "check_in_limits",
     ids.ACTION_CHECKIN_FEEDBACK: "check_in_feedback",
+    ids.ACTION_NOMINATION_DECLINE: "nomination_decline",
+    ids.ACTION_INVITE_JOIN: "onboarding",
 }
 UNKEYED = frozenset({*OPENS_FORM, ids.ACTION_HOME_NEW_REQUEST,
                      ids.ACTION_HOME_RESUME, ids.ACTION_ROSTER_SHOW,
@@ -120,7 +130,9 @@ BUTTONS = (
     ids.ACTION_PICK_SLOT, ids.ACTION_PROPOSE_SUGGESTED, ids.ACTION_CONFIRM_TIME,
     ids.ACTION_REJECT_TIME,
     ids.ACTION_RESCHEDULE, ids.ACTION_CHECKIN_KEEP, ids.ACTION_CHECKIN_PAUSE,
-    ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, *UNKEYED,
+    ids.ACTION_CHECKIN_LEAVE, ids.ACTION_PROFILE_LEAVE, ids.ACTION_NOMINATION_APPROVE,
+    ids.ACTION_INVITE_NOT_NOW, ids.ACTION_INVITE_NO_THANKS, ids.ACTION_CONSENT_CONFIRM,
+    *UNKEYED,
 )
 
 

@@ -19,10 +19,12 @@ from slack_bolt.context.async_context import AsyncBoltContext as BoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import words
+from bot.conversation import nominating, words
 from bot.conversation.dispatcher import dispatch
+from bot.conversation.formspec import Sources
 from bot.conversation.replies import Reply
 from bot.rendering import Renderer
+from bot.services import nominations
 from handlers.slack import blockkit, forms, home, ids, intake
 from handlers.slack.blockkit import reply_text
 from handlers.slack.listeners import Ack, SlackDeps
@@ -78,6 +80,11 @@ async def show(deps: SlackDeps, body: dict[str, Any], client: AsyncWebClient,
                                         timezone=context["timezone"])
         await respond(text=message["text"], blocks=message["blocks"],
                       response_type="ephemeral")
+    elif reply.template == nominations.INVITE:  # `advocate join`: the invite, with buttons
+        message = blockkit.install(renderer).render_json(
+            f"slack/{reply.template}.json.j2", dict(context))
+        await respond(text=message["text"], blocks=message["blocks"],
+                      response_type="ephemeral")
     elif renderer.has(f"slack/replies/{reply.template}.json.j2"):
         text = reply_text(renderer, reply)
         message = blockkit.install(renderer).render_json(
@@ -125,7 +132,21 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
         return forms.pause_view(renderer, advocate_id=subject)
     if name == "call_hours":
         return forms.call_hours_view(renderer, advocate_id=subject, hours=context["hours"])
+    if name in nominating.FORMS:
+        return nomination_view(renderer, reply, subject)
     raise KeyError(f"no Slack modal for the form {name!r}")
+
+
+def nomination_view(renderer: Renderer, reply: Reply, subject: int) -> dict[str, Any]:
+    """The decline-reason modal of a nomination, or the onboarding modal of an invite."""
+    metadata = {"private_metadata": forms.checked_metadata(subject)}
+    if reply.form == "onboarding":
+        context = reply.context
+        sources = Sources(known=context["known"], timezone=context["timezone"],
+                          program=context["program_limits"])
+        return forms.render_form(renderer, "onboarding", {
+            **metadata, "consent_version": context["consent_version"]}, sources=sources)
+    return forms.render_form(renderer, "nomination_decline", metadata)
 
 
 async def show_form(body: dict[str, Any], client: AsyncWebClient, reply: Reply,

@@ -107,6 +107,9 @@ REASON_FORMS: dict[str, tuple[str, Callable[[Any, int, str], c.Command]]] = {
     ids.VIEW_DENY_REASON: ("deny_reason",
                            lambda actor, ask_id, why: c.DecideApproval(actor, ask_id, False,
                                                                        why)),
+    ids.VIEW_NOMINATION_DECLINE: ("nomination_decline",
+                                  lambda actor, nomination_id, why: c.DecideNomination(
+                                      actor, nomination_id, False, why)),
 }
 
 

@@ -78,6 +78,7 @@ class Registry:
     actions: list[str] = field(default_factory=list)
     views: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    shortcuts: list[str] = field(default_factory=list)
 
     def _record(self, into: list[str], name: str) -> Any:
         into.append(name)
@@ -94,6 +95,9 @@ class Registry:
 
     def event(self, name: str) -> Any:
         return self._record(self.events, name)
+
+    def shortcut(self, name: str) -> Any:
+        return self._record(self.shortcuts, name)
 
     def use(self, middleware: Any) -> None:
         pass

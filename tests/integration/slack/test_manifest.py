@@ -52,7 +52,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.registered: dict[str, list[str]] = {"command": [], "action": [], "view": [],
-                                                 "event": []}
+                                                 "event": [], "shortcut": []}
 
     def _record(self, kind: str, name: Any) -> Callable[[Any], Any]:
         assert isinstance(name, str), f"{kind} registered with a non-string matcher {name!r}"
@@ -70,6 +70,9 @@ class Recorder:
 
     def event(self, name: str) -> Callable[[Any], Any]:
         return self._record("event", name)
+
+    def shortcut(self, name: str) -> Callable[[Any], Any]:
+        return self._record("shortcut", name)
 
     def use(self, middleware: Any) -> None:
         """The middleware that hands listeners their dependencies: nothing to record."""
@@ -93,6 +96,13 @@ def test_every_slash_command_is_both_declared_and_handled(registered: dict) -> N
     declared = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
     assert sorted(registered["command"]) == sorted(declared)
     assert set(declared) == constants("COMMAND_")
+
+
+def test_every_shortcut_is_both_declared_and_handled(registered: dict) -> None:
+    declared = {s["callback_id"]: s["type"] for s in MANIFEST["features"]["shortcuts"]}
+    assert sorted(registered["shortcut"]) == sorted(declared)
+    assert set(declared) == constants("SHORTCUT_")
+    assert declared == {ids.SHORTCUT_NOMINATE: "message", ids.SHORTCUT_REQUEST: "global"}
 
 
 def test_every_event_is_both_subscribed_and_handled(registered: dict) -> None:
@@ -199,6 +209,16 @@ def test_the_manifest_follows_slacks_v1_structure() -> None:
     check_object(features["bot_user"], "bot_user", {"display_name", "always_online"},
                  {"display_name"})
     check_text(features["bot_user"]["display_name"], "bot_user.display_name", 1, 80)
+    shortcuts = features["shortcuts"]
+    assert 1 <= len(shortcuts) <= 10
+    for shortcut in shortcuts:
+        where = f"shortcut {shortcut.get('callback_id')}"
+        check_object(shortcut, where, {"name", "type", "callback_id", "description"},
+                     {"name", "type", "callback_id", "description"})
+        check_text(shortcut["name"], f"{where} name", 1, 24)
+        check_text(shortcut["callback_id"], f"{where} callback_id", 1, 255)
+        check_text(shortcut["description"], f"{where} description", 1, 150)
+        assert shortcut["type"] in ("message", "global"), where
     commands = features["slash_commands"]
     assert 1 <= len(commands) <= 50
     for command in commands:

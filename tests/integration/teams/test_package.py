@@ -123,3 +123,20 @@ def test_the_manifest_is_valid_against_microsofts_schema(package: zipfile.ZipFil
     errors = [f"{list(e.path)}: {e.message}" for e in
               jsonschema.Draft4Validator(schema).iter_errors(manifest)]
     assert not errors, errors
+
+
+def test_the_manifest_declares_the_nominate_message_action_the_bot_handles(
+        package: zipfile.ZipFile) -> None:
+    from handlers.teams import message_action
+
+    manifest = json.loads(package.read("manifest.json"))
+    (extension,) = manifest["composeExtensions"]
+    assert extension["botId"] == APP_ID
+    (command,) = extension["commands"]
+    assert command["id"] == message_action.COMMAND_ID
+    assert (command["type"], command["context"], command["fetchTask"]) == (
+        "action", ["message"], True)
+    assert 1 <= len(command["title"]) <= 32 and 1 <= len(command["description"]) <= 128
+    assert command["title"] == "Nominate as advocate"  # Slack's message shortcut's name
+    titles = [c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]]
+    assert "advocates nominate" in titles
