@@ -374,7 +374,7 @@ class IdempotencyKeyRow(Base):
 
 
 class NominationRow(Base):
-    """A customer contact nominated to join the program (0012)."""
+    """A customer contact nominated to join the program (0010)."""
 
     __tablename__ = "nominations"
     __table_args__ = (
@@ -403,7 +403,7 @@ class NominationRow(Base):
 
 
 class ConsentRow(Base):
-    """Consent given: the wording's version, when, where, to what (0012). Append-only but
+    """Consent given: the wording's version, when, where, to what (0010). Append-only but
     for forgetting a person, which deletes their rows."""
 
     __tablename__ = "consents"
