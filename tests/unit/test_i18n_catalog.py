@@ -87,6 +87,14 @@ def test_every_message_id_has_a_translation(language: str) -> None:
     assert not fuzzy, f"{len(fuzzy)} fuzzy in {language}:\n" + "\n".join(fuzzy[:40])
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalog_holds_no_words_the_templates_no_longer_use(language: str) -> None:
+    used = {m if isinstance(m, str) else tuple(m) for m in MESSAGES}
+    stale = [e.id for e in catalog(language)
+             if e.id and (e.id if isinstance(e.id, str) else tuple(e.id)) not in used]
+    assert not stale, f"{len(stale)} stale in {language} (pybabel update drops them): {stale[:20]}"
+
+
 def _placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
