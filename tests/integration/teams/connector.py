@@ -55,6 +55,12 @@ class FakeConnector:
         app.router.add_put("/upload/{name}", self._upload)
         return app
 
+    def add_member(self, who: dict[str, str], **extra: str) -> None:
+        """A tenant member as Teams' roster API returns them (``who``: id, name, email)."""
+        self.members[who["id"]] = {"id": who["id"], "name": who["name"], "email": who["email"],
+                                   "userPrincipalName": who["email"],
+                                   "aadObjectId": f"aad-{who['id']}", **extra}
+
     async def start(self) -> FakeConnector:
         self.server = TestServer(self.app())
         await self.server.start_server()

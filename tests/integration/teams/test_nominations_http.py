@@ -54,9 +54,7 @@ def click(button: dict[str, Any], **inputs: Any) -> dict[str, Any]:
 async def connector() -> AsyncIterator[FakeConnector]:
     fake = FakeConnector()
     for who in (PAT, OLIVE, CARA, DAN):
-        fake.members[who["id"]] = {"id": who["id"], "name": who["name"],
-                                   "email": who["email"], "userPrincipalName": who["email"],
-                                   "aadObjectId": f"aad-{who['id']}"}
+        fake.add_member(who)
     await fake.start()
     yield fake
     await fake.close()

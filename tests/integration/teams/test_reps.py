@@ -34,9 +34,7 @@ NO_REQUESTS = "Sorry, only a sales rep or a program manager can request a refere
 async def connector() -> AsyncIterator[FakeConnector]:
     fake = FakeConnector()
     for who in (RITA, ADA, GUS):
-        fake.members[who["id"]] = {"id": who["id"], "name": who["name"],
-                                   "email": who["email"], "userPrincipalName": who["email"],
-                                   "userRole": "user", "tenantId": TENANT}
+        fake.add_member(who, userRole="user", tenantId=TENANT)
     await fake.start()
     yield fake
     await fake.close()
