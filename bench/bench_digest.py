@@ -20,18 +20,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from processes import bench_database
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -171,33 +175,36 @@ async def time_digest(engine: AsyncEngine, runs: int) -> list[float]:
     return timings
 
 
-async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) -> None:
-    server = None
-    with tempfile.TemporaryDirectory() as folder:
-        if backend == "sqlite":
-            url = f"sqlite:///{folder}/bench.db"
-        else:
-            from tests.postgres import PostgresServer, PostgresUnavailable
+async def on_loaded_database(backend: str, rows: dict[Any, list[dict[str, Any]]],
+                             use: Callable[[AsyncEngine], Awaitable[None]]) -> None:
+    """Load ``rows`` into a fresh SQLite file (``sqlite``) or a throwaway PostgreSQL server
+    (``postgres``; skipped, saying so, where there is none) and run ``use`` on it."""
+    from tests.postgres import PostgresUnavailable
 
-            try:
-                server = PostgresServer().start()
-            except PostgresUnavailable as error:
-                print(f"{backend}: skipped ({error})")
-                return
-            url = server.create_database("bench")
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(bench_database(backend == "postgres", Path(folder)))
+        except PostgresUnavailable as error:
+            print(f"{backend}: skipped ({error})")
+            return
         engine = create_engine(url)
         try:
             started = time.perf_counter()
             await load(engine, rows)
             print(f"{backend}: loaded in {time.perf_counter() - started:.1f} s")
-            timings = await time_digest(engine, runs)
+            await use(engine)
         finally:
             await engine.dispose()
-            if server is not None:
-                server.stop()
-    ms = sorted(1000 * t for t in timings)
-    print(f"{backend}: digest cold {ms[0] if len(ms) == 1 else 1000 * timings[0]:.0f} ms, "
-          f"p50 {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms over {runs} runs")
+
+
+async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) -> None:
+    async def timed(engine: AsyncEngine) -> None:
+        timings = await time_digest(engine, runs)
+        ms = sorted(1000 * t for t in timings)
+        print(f"{backend}: digest cold {ms[0] if len(ms) == 1 else 1000 * timings[0]:.0f} ms, "
+              f"p50 {statistics.median(ms):.0f} ms, max {ms[-1]:.0f} ms over {runs} runs")
+
+    await on_loaded_database(backend, rows, timed)
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_digest import YEAR_END, YEAR_START, ZONE, load, synthetic_year
+from bench_digest import YEAR_END, YEAR_START, ZONE, on_loaded_database, synthetic_year
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import SystemClock
@@ -42,7 +41,6 @@ from bot.rendering import Renderer
 from bot.report_files import chat_files
 from bot.services.context import ServiceContext
 from bot.services.report import ReportPeriod, program_report, quarter_period, report_context
-from storage.db import create_engine
 from storage.tables import AdvocateRow, AskRow, EngagementRow, NominationRow, RequestRow
 
 INDUSTRIES = ("Banking", "Retail", "Healthcare", "Manufacturing", "Software", "Public sector")
@@ -110,44 +108,25 @@ def _nominated(context: dict[str, Any]) -> str:
 
 
 async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) -> None:
-    server = None
-    with tempfile.TemporaryDirectory() as folder:
-        if backend == "sqlite":
-            url = f"sqlite:///{folder}/bench.db"
-        else:
-            from tests.postgres import PostgresServer, PostgresUnavailable
+    async def timed(engine: AsyncEngine) -> None:
+        first, last = YEAR_START.date(), YEAR_END.date() - timedelta(days=1)
+        for period in (quarter_period(2025, 4),
+                       ReportPeriod(f"{first}..{last}", first, last)):
+            timings, context = await time_report(engine, period, runs)
+            ms = sorted(1000 * t for t in timings)
+            print(f"{backend}: {period.label} ({period.days} days) report cold "
+                  f"{1000 * timings[0]:.0f} ms, p50 {statistics.median(ms):.0f} ms, "
+                  f"max {ms[-1]:.0f} ms over {runs} runs")
+            print(f"    {_summary(context)}")
+        started = time.perf_counter()
+        files = chat_files(Renderer(), context)
+        sizes = ", ".join(f"{f.filename.removeprefix(context['file_stem'])} "
+                          f"{len(f.content) // 1024} KB"
+                          for f in files)
+        print(f"    files and charts of the year once: "
+              f"{1000 * (time.perf_counter() - started):.0f} ms ({sizes})")
 
-            try:
-                server = PostgresServer().start()
-            except PostgresUnavailable as error:
-                print(f"{backend}: skipped ({error})")
-                return
-            url = server.create_database("bench")
-        engine = create_engine(url)
-        try:
-            started = time.perf_counter()
-            await load(engine, rows)
-            print(f"{backend}: loaded in {time.perf_counter() - started:.1f} s")
-            first, last = YEAR_START.date(), YEAR_END.date() - timedelta(days=1)
-            for period in (quarter_period(2025, 4),
-                           ReportPeriod(f"{first}..{last}", first, last)):
-                timings, context = await time_report(engine, period, runs)
-                ms = sorted(1000 * t for t in timings)
-                print(f"{backend}: {period.label} ({period.days} days) report cold "
-                      f"{1000 * timings[0]:.0f} ms, p50 {statistics.median(ms):.0f} ms, "
-                      f"max {ms[-1]:.0f} ms over {runs} runs")
-                print(f"    {_summary(context)}")
-            started = time.perf_counter()
-            files = chat_files(Renderer(), context)
-            sizes = ", ".join(f"{f.filename.removeprefix(context['file_stem'])} "
-                              f"{len(f.content) // 1024} KB"
-                              for f in files)
-            print(f"    files and charts of the year once: "
-                  f"{1000 * (time.perf_counter() - started):.0f} ms ({sizes})")
-        finally:
-            await engine.dispose()
-            if server is not None:
-                server.stop()
+    await on_loaded_database(backend, rows, timed)
 
 
 def main() -> None:
