@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.model import AdvocateStatus, EngagementState, RequestState, ensure_utc
 from bot.domain.nomination import NominationState
 from bot.domain.policy import LimitPolicy
-from bot.ports import (
+from bot.report_ports import (
     REPORT_GROUPS,
     AdvocateHealth,
     NominationFunnel,

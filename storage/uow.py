@@ -37,9 +37,9 @@ from bot.ports import (
     Outbox,
     OutgoingMessage,
     PersonRepository,
-    ReportRepository,
     RequestRepository,
 )
+from bot.report_ports import ReportRepository
 from storage.repositories import (
     SqlAdvocateRepository,
     SqlAskRepository,

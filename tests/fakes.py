@@ -41,18 +41,14 @@ from bot.domain.model import (
 from bot.domain.nomination import ConsentRecord, Nomination, NominationState
 from bot.domain.policy import LimitPolicy
 from bot.domain.redaction import redact_json, redact_text
-from bot.ports import (
-    DEFAULT_LEASE,
+from bot.ports import DEFAULT_LEASE, DeliveryError, OutboxMessage, OutboxStatus, OutgoingMessage
+from bot.report_ports import (
     AdvocateLoad,
     AdvocateQuarter,
     AdvocateScore,
     CompletedEngagement,
     DeadLetter,
-    DeliveryError,
     FlowStats,
-    OutboxMessage,
-    OutboxStatus,
-    OutgoingMessage,
     RenewalCaution,
     WaitingRequest,
 )

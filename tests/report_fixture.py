@@ -26,7 +26,8 @@ from bot.domain.model import (
     RequestState,
 )
 from bot.domain.nomination import Nomination, NominationState
-from bot.ports import ReportGroup, UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory
+from bot.report_ports import ReportGroup
 
 ZONE = "Europe/Berlin"
 TODAY = date(2026, 4, 2)  # "last-quarter" is 2026-Q1

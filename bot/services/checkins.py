@@ -40,7 +40,8 @@ from bot.domain.periods import (
     quarter_label,
     quarter_of,
 )
-from bot.ports import AdvocateQuarter, OutgoingMessage, UnitOfWork
+from bot.ports import OutgoingMessage, UnitOfWork
+from bot.report_ports import AdvocateQuarter
 from bot.services.advocates import (
     leave_program,
     next_tier,

@@ -27,13 +27,13 @@ from bot.domain.errors import NotAllowed
 from bot.domain.model import Actor, Person, ReferenceRequest
 from bot.domain.nomination import Nomination
 from bot.domain.periods import local_date, week_bounds, week_label, week_start
-from bot.ports import (
+from bot.ports import UnitOfWork
+from bot.report_ports import (
     AdvocateLoad,
     AdvocateScore,
     DeadLetter,
     FlowStats,
     RenewalCaution,
-    UnitOfWork,
     WaitingRequest,
 )
 from bot.services.bookings import NO_FITTING_TIME

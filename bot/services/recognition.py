@@ -22,7 +22,8 @@ from typing import Any
 
 from bot.domain.model import Advocate, Identity, Person, Platform, ReferenceType
 from bot.domain.periods import previous_quarter, quarter_bounds, quarter_label
-from bot.ports import CompletedEngagement, UnitOfWork
+from bot.ports import UnitOfWork
+from bot.report_ports import CompletedEngagement
 from bot.services.advocates import policy_tiers, tier_for
 from bot.services.context import ServiceContext, send
 from bot.services.messages import quiet_until

@@ -33,13 +33,13 @@ from bot.domain.periods import (
     week_label,
     week_start,
 )
-from bot.ports import (
+from bot.ports import UnitOfWork
+from bot.report_ports import (
     REPORT_GROUPS,
     AdvocateHealth,
     NominationFunnel,
     ReportGroup,
     ReportTotals,
-    UnitOfWork,
 )
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.digest import Metric, _number

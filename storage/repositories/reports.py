@@ -27,14 +27,14 @@ from bot.domain.model import (
     ensure_utc,
 )
 from bot.domain.policy import LimitPolicy
-from bot.ports import (
+from bot.ports import OutboxStatus
+from bot.report_ports import (
     AdvocateLoad,
     AdvocateQuarter,
     AdvocateScore,
     CompletedEngagement,
     DeadLetter,
     FlowStats,
-    OutboxStatus,
     RenewalCaution,
     WaitingRequest,
 )
