@@ -1,11 +1,13 @@
 """Time the program report over one synthetic program year.
 
     python bench/bench_report.py [--advocates 2000] [--requests 20000] [--asks 40000]
-                                 [--runs 5] [--backends sqlite postgres] [--seed 7]
+                                 [--nominations 1000] [--runs 5] [--seed 7]
+                                 [--backends sqlite postgres]
 
 The year is ``bench_digest.py``'s (requests spread over 52 weeks, asks, 60% fulfilled with
 engagements and influenced amounts, 25% unfulfilled), each request also given an industry,
-a region and an opportunity stage (a tenth closed-won), and its rep one of 200. Loaded
+a region and an opportunity stage (a tenth closed-won), and its rep one of 200; and
+``--nominations`` nominations over the year in every state (three in ten joined). Loaded
 through the real migrations; PostgreSQL is the suite's throwaway server, skipped when its
 binaries are missing.
 
@@ -41,21 +43,40 @@ from bot.report_files import chat_files
 from bot.services.context import ServiceContext
 from bot.services.report import ReportPeriod, program_report, quarter_period, report_context
 from storage.db import create_engine
-from storage.tables import AdvocateRow, AskRow, EngagementRow, RequestRow
+from storage.tables import AdvocateRow, AskRow, EngagementRow, NominationRow, RequestRow
 
 INDUSTRIES = ("Banking", "Retail", "Healthcare", "Manufacturing", "Software", "Public sector")
 REGIONS = ("EMEA", "NA", "APAC", "LATAM")
 STAGES = ("Discovery", "Evaluation", "Negotiation", "Closed Won")
+# a nomination's fate: (state, decided, answered), the weights how often
+FATES = (("pending", False, False), ("declined", True, False), ("invited", True, False),
+         ("not_now", True, True), ("no_thanks", True, True), ("joined", True, True))
 
 
-def report_year(advocates: int, requests: int, asks: int, seed: int
+def report_year(advocates: int, requests: int, asks: int, nominations: int, seed: int
                 ) -> dict[Any, list[dict[str, Any]]]:
     rows = synthetic_year(advocates, requests, asks, seed)
     rng = random.Random(seed + 1)
     for row in rows[RequestRow]:
         row.update(industry=rng.choice(INDUSTRIES), region=rng.choice(REGIONS),
                    opportunity_stage=rng.choices(STAGES, [3, 3, 3, 1])[0])
+    rows[NominationRow] = [_nomination(rng, n) for n in range(1, nominations + 1)]
     return rows
+
+
+def _nomination(rng: random.Random, n: int) -> dict[str, Any]:
+    state, decided, answered = rng.choices(FATES, [1, 2, 2, 1, 1, 3])[0]
+    created = YEAR_START + timedelta(days=rng.uniform(0, 364))
+    decided_at = created + timedelta(days=rng.uniform(0.1, 5)) if decided else None
+    answered_at = (decided_at + timedelta(days=rng.uniform(0.5, 30))
+                   if answered and decided_at else None)
+    email = f"nominee{n}@c{n % 700}.example"
+    return {"id": n, "email": email, "email_key": email, "name": f"Nominee {n}",
+            "company": "", "reason": "", "nominator_email": "csm@vendor.example",
+            "nominator_name": "", "state": state, "readiness": [], "override": False,
+            "decided_by": "pm@vendor.example" if decided else "", "decided_at": decided_at,
+            "decline_reason": "", "answered_at": answered_at, "advocate_id": None,
+            "created_at": created, "updated_at": answered_at or decided_at or created}
 
 
 async def time_report(engine: AsyncEngine, period: ReportPeriod, runs: int
@@ -78,7 +99,14 @@ def _summary(context: dict[str, Any]) -> str:
     return (f"opened {value['opened']}, fulfilled {value['fulfilled']}, rate "
             f"{value['fulfilment_rate']:.2f}, median accept {value['median_time_to_accept']} h, "
             f"p90 {value['p90_time_to_accept']} h, influenced {value['influenced']:,.0f}, "
-            f"{len(context['groups']['advocate'])} advocates engaged")
+            f"{len(context['groups']['advocate'])} advocates engaged, "
+            f"{_nominated(context)}")
+
+
+def _nominated(context: dict[str, Any]) -> str:
+    value = {m["key"]: m["value"] for m in context["nominations"]}
+    return (f"{value['nominated']} nominated, {value['joined']} joined, conversion "
+            f"{value['conversion_rate']:.2f}, median {value['median_days_to_join']} days")
 
 
 async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) -> None:
@@ -127,14 +155,16 @@ def main() -> None:
     parser.add_argument("--advocates", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--asks", type=int, default=40_000)
+    parser.add_argument("--nominations", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
                         choices=["sqlite", "postgres"])
     args = parser.parse_args()
-    rows = report_year(args.advocates, args.requests, args.asks, args.seed)
+    rows = report_year(args.advocates, args.requests, args.asks, args.nominations, args.seed)
     print(f"{len(rows[AdvocateRow])} advocates, {len(rows[RequestRow])} requests, "
-          f"{len(rows[AskRow])} asks, {len(rows[EngagementRow])} engagements "
+          f"{len(rows[AskRow])} asks, {len(rows[EngagementRow])} engagements, "
+          f"{len(rows[NominationRow])} nominations "
           f"(a year ending {YEAR_END.date()})")
     for backend in args.backends:
         asyncio.run(bench(backend, rows, args.runs))

@@ -527,6 +527,23 @@ class AdvocateHealth:
     left: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class NominationFunnel:
+    """The report's nominations for a window: ``nominated`` (made in it), ``approved`` and
+    ``declined`` (decided in it), ``joined`` (became advocates in it), ``waiting`` (still
+    open at its end: not declined, joined or "No thanks" by then), ``converted`` (of those
+    made in it, how many joined before its end) and the median time from nomination to
+    joining of those who joined in it (seconds; None when none did)."""
+
+    nominated: int = 0
+    approved: int = 0
+    declined: int = 0
+    joined: int = 0
+    waiting: int = 0
+    converted: int = 0
+    median_join_seconds: float | None = None
+
+
 REPORT_GROUPS = ("advocate", "rep", "industry", "region")
 
 
@@ -555,6 +572,8 @@ class ProgramReportQueries(Protocol):
         """Influenced amounts of engagements completed in each window between consecutive
         ``bounds``."""
         ...
+
+    async def nomination_funnel(self, start: datetime, end: datetime) -> NominationFunnel: ...
 
 
 class ReportRepository(ProgramReportQueries, Protocol):

@@ -32,10 +32,10 @@ if TYPE_CHECKING:
 
 GROUPS = ("advocate", "rep", "industry", "region")
 FILE_PREFIX = "program-report-"  # every report file's name starts so (Teams' declines)
-METRIC_SECTIONS = ("summary", "by_type", "health")
+METRIC_SECTIONS = ("summary", "by_type", "health", "nominations")
 CHARTS = ("weekly", "monthly", "per_advocate")
 DPI = 80  # 640 px wide
-NUMBER_FORMATS = {"money": "#,##0.00", "percent": "0%", "hours": "0.0"}
+NUMBER_FORMATS = {"money": "#,##0.00", "percent": "0%", "hours": "0.0", "days": "0.0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Table:
     key: str  # the section (words.j2's ``section`` and ``sheet``)
     headings: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
-    kinds: tuple[str, ...]  # per column: text, count, percent, hours, money
+    kinds: tuple[str, ...]  # per column: text, count, percent, hours, days, money
     row_kinds: tuple[str, ...] = ()  # a table of measures: each row's kind, for its numbers
 
 

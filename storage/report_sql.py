@@ -4,7 +4,8 @@ Mixed into ``SqlReportRepository``, so the report reads through ``uow.reports`` 
 digest. Every number is a grouped query over its window (indexed on the times it
 filters by); the median and the 90th percentile of the time to first accept are picked by
 ``ORDER BY … OFFSET`` over the window's waits, computed in SQL (SQLite's ``julianday``,
-PostgreSQL's ``extract(epoch …)``), so no list of requests ever reaches Python.
+PostgreSQL's ``extract(epoch …)``), so no list of requests ever reaches Python; the
+nominations' funnel is one pass of conditional counts and the same median.
 """
 
 from __future__ import annotations
@@ -20,9 +21,23 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import AdvocateStatus, EngagementState, RequestState, ensure_utc
+from bot.domain.nomination import NominationState
 from bot.domain.policy import LimitPolicy
-from bot.ports import REPORT_GROUPS, AdvocateHealth, ReportGroup, ReportTotals
-from storage.tables import AdvocateRow, AskRow, AuditRow, EngagementRow, RequestRow
+from bot.ports import (
+    REPORT_GROUPS,
+    AdvocateHealth,
+    NominationFunnel,
+    ReportGroup,
+    ReportTotals,
+)
+from storage.tables import (
+    AdvocateRow,
+    AskRow,
+    AuditRow,
+    EngagementRow,
+    NominationRow,
+    RequestRow,
+)
 
 #: How CRMs name a won opportunity's stage (Salesforce "Closed Won", HubSpot "closedwon"),
 #: compared lower-cased with the spaces around it trimmed.
@@ -87,6 +102,11 @@ class ProgramReportSql:
                         .label("wait"))
                  .join(first, first.c.request_id == RequestRow.id)
                  .where(first.c.first_at >= start, first.c.first_at < end).subquery())
+        return await self._median_and_p90(waits)
+
+    async def _median_and_p90(self, waits: Any) -> tuple[float | None, float | None]:
+        """The median (the mean of the two middle values of an even count) and the 90th
+        percentile (nearest rank) of ``waits.c.wait``, picked in SQL; None when empty."""
         count = int(await self._session.scalar(select(func.count()).select_from(waits)) or 0)
         if not count:
             return None, None
@@ -178,6 +198,40 @@ class ProgramReportSql:
         row = (await self._session.execute(
             select(*sums).where(self._completed_in(edges[0], edges[-1])))).one()
         return [_money(value) for value in row]
+
+    async def nomination_funnel(self, start: datetime, end: datetime) -> NominationFunnel:
+        """One pass over the nominations touching the window (``NominationFunnel``): a
+        nomination is closed when declined (at ``decided_at``), joined or "No thanks" (at
+        ``answered_at``; "Not now" stays open)."""
+        start, end = ensure_utc(start), ensure_utc(end)
+        n, state = NominationRow, NominationRow.state
+        joined = state == NominationState.JOINED.value
+        made = and_(n.created_at >= start, n.created_at < end)
+
+        def count(*when: Any) -> Any:
+            return func.coalesce(func.sum(case((and_(*when), 1), else_=0)), 0)
+
+        closed_before_end = case(
+            (and_(state == NominationState.DECLINED.value, n.decided_at < end), 1),
+            (and_(state.in_((NominationState.JOINED.value, NominationState.NO_THANKS.value)),
+                  n.answered_at < end), 1), else_=0)
+        row = (await self._session.execute(select(
+            count(made),
+            count(n.decided_at >= start, n.decided_at < end,
+                  state != NominationState.DECLINED.value),
+            count(n.decided_at >= start, n.decided_at < end,
+                  state == NominationState.DECLINED.value),
+            count(joined, n.answered_at >= start, n.answered_at < end),
+            count(n.created_at < end, closed_before_end == 0),
+            count(made, joined, n.answered_at < end),
+        ).where(n.created_at < end))).one()
+        waits = (select(self._seconds_between(n.created_at, n.answered_at).label("wait"))
+                 .where(joined, n.answered_at >= start, n.answered_at < end).subquery())
+        median, _ = await self._median_and_p90(waits)
+        nominated, approved, declined, joined_now, waiting, converted = (int(v) for v in row)
+        return NominationFunnel(nominated=nominated, approved=approved, declined=declined,
+                                joined=joined_now, waiting=waiting, converted=converted,
+                                median_join_seconds=median)
 
 
 __all__ = ["WON_STAGES", "ProgramReportSql"]

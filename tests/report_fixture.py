@@ -3,7 +3,7 @@
 Program zone Europe/Berlin; the report of 2026-Q1 covers 1 Jan 00:00 CET (31 Dec 23:00
 UTC) to 1 Apr 00:00 CEST (31 Mar 22:00 UTC): 90 days, compared with the 90 days before
 (2025-10-03..2025-12-31). R6, opened at 23:30 UTC on 31 December, is already 1 January in
-Berlin and so belongs to Q1. Ids: R = request, E = engagement.
+Berlin and so belongs to Q1. Ids: R = request, E = engagement, N = nomination.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bot.domain.model import (
     ReferenceType,
     RequestState,
 )
+from bot.domain.nomination import Nomination, NominationState
 from bot.ports import ReportGroup, UnitOfWorkFactory
 
 ZONE = "Europe/Berlin"
@@ -52,6 +53,15 @@ HEALTH: dict[str, tuple[Any, Any]] = {
     "idle": (2, 1),  # Cleo, Fay (Ben joined too recently) / Cleo (Fay joined too recently)
     "new": (1, 1),  # Ben (1 Feb) / Fay (1 Nov)
     "left": (1, 0),  # Eve (10 Mar)
+}
+NOMINATIONS: dict[str, tuple[Any, Any]] = {
+    "nominated": (6, 3),  # N1-N6 / N7, N8, N9 (N10 is older)
+    "approved": (4, 2),  # N1, N3, N5, N6 / N7, N8 (decided in the period)
+    "declined": (1, 1),  # N2 / N9
+    "joined": (2, 1),  # N1, N8 (nominated before, joined 6 Jan) / N7
+    "waiting": (4, 2),  # N3 (not now), N4, N5 (joins 1 Apr), N10 / N8, N10
+    "conversion_rate": (1 / 6, 1 / 3),  # N1 of N1-N6 / N7 of N7-N9 (N8 joined later)
+    "median_days_to_join": (13.5, 4.0),  # N1 10 days, N8 17 days / N7 4 days
 }
 GROUPS = {
     "advocate": [ReportGroup("Ada", 3, 2, D("12000.00"), D("12000.00")),  # asks R1, R4, R6
@@ -143,4 +153,31 @@ async def load(uow_factory: UnitOfWorkFactory) -> None:
         # After the quarter: counted nowhere
         r9 = await request(SAM, utc(2026, 4, 1, 9), RequestState.COMPLETED, **retail)
         await engagement(r9, ben, call, utc(2026, 4, 1, 10), utc(2026, 4, 1, 12), "999")
+        await _nominations(uow)
         await uow.commit()
+
+
+async def _nominations(uow: Any) -> None:
+    async def nomination(number: int, created_at: datetime, state: NominationState,
+                         decided_at: datetime | None = None,
+                         answered_at: datetime | None = None) -> None:
+        await uow.nominations.add(Nomination(
+            email=f"n{number}@customer.example", nominator_email=SAM.email,
+            created_at=created_at, state=state, decided_at=decided_at,
+            answered_at=answered_at, updated_at=answered_at or decided_at or created_at))
+
+    joined, pending = NominationState.JOINED, NominationState.PENDING
+    # 2026-Q1
+    await nomination(1, utc(2026, 1, 5, 10), joined, utc(2026, 1, 6, 10), utc(2026, 1, 15, 10))
+    await nomination(2, utc(2026, 1, 10, 10), NominationState.DECLINED, utc(2026, 1, 12, 10))
+    await nomination(3, utc(2026, 2, 1, 10), NominationState.NOT_NOW, utc(2026, 2, 2, 10),
+                     utc(2026, 2, 5, 10))
+    await nomination(4, utc(2026, 3, 20, 10), pending)
+    await nomination(5, utc(2026, 3, 25, 10), joined, utc(2026, 3, 26, 10), utc(2026, 4, 1, 10))
+    await nomination(6, utc(2026, 2, 10, 10), NominationState.NO_THANKS, utc(2026, 2, 11, 10),
+                     utc(2026, 2, 12, 10))
+    # The 90 days before, and one older still waiting
+    await nomination(7, utc(2025, 11, 1, 10), joined, utc(2025, 11, 2, 10), utc(2025, 11, 5, 10))
+    await nomination(8, utc(2025, 12, 20, 10), joined, utc(2025, 12, 22, 10), utc(2026, 1, 6, 10))
+    await nomination(9, utc(2025, 12, 1, 10), NominationState.DECLINED, utc(2025, 12, 2, 10))
+    await nomination(10, utc(2025, 9, 1, 10), pending)

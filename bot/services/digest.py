@@ -55,7 +55,7 @@ class Metric:
     key: str
     value: float | int | Decimal | None
     previous: float | int | Decimal | None
-    kind: str = "count"  # or "percent", "hours", "money": how the templates show it
+    kind: str = "count"  # or "percent", "hours", "days", "money": how the templates show it
 
     @property
     def change(self) -> float | int | Decimal | None:

@@ -4,8 +4,9 @@
 requests opened / fulfilled / unfulfilled, the fulfilment rate, the median and 90th
 percentile time to first accept, engagements by type, the influenced pipeline and won
 amounts from the outcomes, the same per advocate, rep, industry and region, the roster's
-health, each against the period of the same length before; and three series for the
-charts (requests vs fulfilled per week, influenced per month, engagements per advocate).
+health, the nominations and their conversion to advocates, each against the period of the
+same length before; and three series for the charts (requests vs fulfilled per week,
+influenced per month, engagements per advocate).
 
 Every number comes from ``uow.reports`` (grouped SQL, ``storage/report_sql.py``). The
 service hands over values (key, kind, value, previous, change), never words: the words
@@ -32,7 +33,14 @@ from bot.domain.periods import (
     week_label,
     week_start,
 )
-from bot.ports import REPORT_GROUPS, AdvocateHealth, ReportGroup, ReportTotals, UnitOfWork
+from bot.ports import (
+    REPORT_GROUPS,
+    AdvocateHealth,
+    NominationFunnel,
+    ReportGroup,
+    ReportTotals,
+    UnitOfWork,
+)
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.digest import Metric, _number
 
@@ -105,6 +113,7 @@ class ProgramReport:
     summary: tuple[Metric, ...]
     by_type: tuple[Metric, ...]
     health: tuple[Metric, ...]
+    nominations: tuple[Metric, ...]
     groups: dict[str, tuple[ReportGroup, ...]]  # by REPORT_GROUPS
     weekly: tuple[tuple[str, int, int], ...]  # (ISO week, opened, fulfilled)
     monthly: tuple[tuple[str, float], ...]  # (YYYY-MM, influenced)
@@ -144,6 +153,20 @@ def _health(now: AdvocateHealth, before: AdvocateHealth) -> tuple[Metric, ...]:
                  for key in ("active", "paused", "near_limit", "idle", "new", "left"))
 
 
+def _nominations(now: NominationFunnel, before: NominationFunnel) -> tuple[Metric, ...]:
+    def rate(f: NominationFunnel) -> float | None:
+        return f.converted / f.nominated if f.nominated else None
+
+    def days(seconds: float | None) -> float | None:
+        return None if seconds is None else round(seconds / 86400, 1)
+
+    counts = tuple(Metric(key, getattr(now, key), getattr(before, key))
+                   for key in ("nominated", "approved", "declined", "joined", "waiting"))
+    return (*counts, Metric("conversion_rate", rate(now), rate(before), "percent"),
+            Metric("median_days_to_join", days(now.median_join_seconds),
+                   days(before.median_join_seconds), "days"))
+
+
 async def build_report(ctx: ServiceContext, uow: UnitOfWork, period: ReportPeriod
                        ) -> ProgramReport:
     """The report of ``period`` compared with the period of the same length before."""
@@ -170,6 +193,8 @@ async def build_report(ctx: ServiceContext, uow: UnitOfWork, period: ReportPerio
         by_type=by_type,
         health=_health(await health(period, start, end), await health(previous, before_start,
                                                                       start)),
+        nominations=_nominations(await reports.nomination_funnel(start, end),
+                                 await reports.nomination_funnel(before_start, start)),
         groups={by: tuple(await reports.report_groups(by, start, end)) for by in REPORT_GROUPS},
         weekly=tuple((label, opened, fulfilled) for label, (opened, fulfilled) in
                      zip(weeks, await reports.weekly_counts(week_bounds), strict=True)),
@@ -245,6 +270,7 @@ def report_context(report: ProgramReport) -> dict[str, Any]:
         "summary": [_metric(m) for m in report.summary],
         "by_type": [_metric(m) for m in report.by_type],
         "health": [_metric(m) for m in report.health],
+        "nominations": [_metric(m) for m in report.nominations],
         "groups": groups,
         "weekly": [{"week": w, "opened": o, "fulfilled": f} for w, o, f in report.weekly],
         "monthly": [{"month": m, "influenced": a} for m, a in report.monthly],

@@ -53,6 +53,12 @@ def test_markdown_prints_the_fixture_numbers(run) -> None:  # type: ignore[no-un
     assert "| 90th percentile time to first accept | 48.0 h | 24.0 h | +24.0 h |" in result.output
     assert "| Won | $12,000.00 | $5,000.00 | +$7,000.00 |" in result.output
     assert "| sam.seller@vendor.example | 3 | 2 | 6,000.50 | 2,000.00 |" in result.output
+    assert "## Nominations" in result.output
+    assert "| Nominations made | 6 | 3 | +3 |" in result.output
+    assert "| Nominees who joined | 2 | 1 | +1 |" in result.output
+    assert "| Nominations still open (at the end) | 4 | 2 | +2 |" in result.output
+    assert "| Conversion rate, nomination to advocate | 17% | 33% | -17 points |" in result.output
+    assert "| Median time from nomination to joining | 13.5 d | 4.0 d | +9.5 d |" in result.output
 
 
 def test_the_csv_parses_one_number_a_row(run) -> None:  # type: ignore[no-untyped-def]
@@ -65,6 +71,11 @@ def test_the_csv_parses_one_number_a_row(run) -> None:  # type: ignore[no-untype
     assert value["Per advocate", "Ada", "Influenced (USD)"] == "12000.0"
     assert value["Per region", "(not given)", "Requests"] == "1"
     assert value["Advocate health", "Active advocates (now)", "Period before"] == ""
+    assert value["Nominations", "Nominations approved", "This period"] == "4"
+    assert value["Nominations", "Nominations declined", "Change"] == "0"
+    assert float(value["Nominations", "Conversion rate, nomination to advocate",
+                       "Period before"]) == pytest.approx(1 / 3)
+    assert value["Nominations", "Median time from nomination to joining", "This period"] == "13.5"
 
 
 def test_the_xlsx_opens_with_a_sheet_per_section_and_charts_are_written(
@@ -74,10 +85,14 @@ def test_the_xlsx_opens_with_a_sheet_per_section_and_charts_are_written(
     result = run("--format", "xlsx", "--output", str(out), "--charts", str(charts))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Summary", "By type", "Health", "Advocates", "Reps",
-                               "Industries", "Regions", "Weekly", "Monthly"]
+    assert book.sheetnames == ["Summary", "By type", "Health", "Nominations", "Advocates",
+                               "Reps", "Industries", "Regions", "Weekly", "Monthly"]
     assert [c.value for c in book["Advocates"][2]] == ["Ada", 3, 2, 12000, 12000]
     assert book["Summary"]["B5"].value == 0.75 and book["Summary"]["B5"].number_format == "0%"
+    assert [c.value for c in book["Nominations"][2]] == ["Nominations made", 6, 3, 3]
+    rate, days = book["Nominations"]["B7"], book["Nominations"]["D8"]
+    assert (rate.value, rate.number_format) == (pytest.approx(1 / 6), "0%")
+    assert (days.value, days.number_format) == (9.5, "0.0")
     assert sorted(p.name for p in charts.iterdir()) == [
         "monthly.png", "per_advocate.png", "weekly.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in charts.iterdir())

@@ -72,6 +72,7 @@ async def test_a_manager_gets_the_report_with_its_charts_and_files(
     await messenger.deliver(queued)
     [post] = slack.calls_to("chat.postMessage")
     assert "Requests opened: *6* (+4)" in post.args["text"]
+    assert "Conversion rate, nomination to advocate: *17%* (-17 points)" in post.args["text"]
     names = [c.args["filename"] for c in slack.calls_to("files.getUploadURLExternal")]
     assert names == [f"program-report-2026-Q1-{chart}.png"
                      for chart in ("weekly", "monthly", "per_advocate")] + [

@@ -28,6 +28,7 @@ async def test_report_numbers_from_sql_match_the_fixture(
     assert {m.key: (m.value, m.previous) for m in report.summary} == fx.SUMMARY
     assert {m.key: (m.value, m.previous) for m in report.by_type} == fx.BY_TYPE
     assert {m.key: (m.value, m.previous) for m in report.health} == fx.HEALTH
+    assert {m.key: (m.value, m.previous) for m in report.nominations} == fx.NOMINATIONS
     assert {by: list(rows) for by, rows in report.groups.items()} == fx.GROUPS
     assert len(report.weekly) == 14
     assert {w: (o, f) for w, o, f in report.weekly if o or f} == fx.WEEKS
@@ -45,5 +46,8 @@ async def test_an_empty_period_has_no_rates_or_times(uow_factory: SqlUnitOfWorkF
     assert summary["fulfilment_rate"].value is None
     assert summary["median_time_to_accept"].value is None
     assert all(not rows for rows in report.groups.values())
+    nominations = {m.key: m.value for m in report.nominations}
+    assert nominations["nominated"] == 0 and nominations["waiting"] == 0
+    assert nominations["conversion_rate"] is None and nominations["median_days_to_join"] is None
     context = report_context(report)
     assert context["per_advocate"] == [] and context["by_type"] == []

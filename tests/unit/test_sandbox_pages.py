@@ -6,14 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from babel.messages.pofile import read_po
 
 from bot.conversation.replies import Reply
 from bot.domain.policy import LimitPolicy
 from bot.rendering import Renderer, templates_dir
 from handlers.sandbox.pages import MARKUP, Pages, fields_of, html_line, text_paragraphs
-
-CATALOG = templates_dir() / "locales" / "ja" / "LC_MESSAGES" / "sandbox.po"
 
 
 def test_bold_and_code_become_tags_and_everything_else_is_escaped() -> None:
@@ -64,17 +61,3 @@ def test_the_page_in_a_persons_locale() -> None:
     assert english.for_locale("xx") is english and english.for_locale(None) is english
     shown = page(english)
     assert "Who are you?" in shown and "There is no sign-in" in shown
-
-
-def test_every_word_of_the_web_templates_has_its_japanese() -> None:
-    from babel.messages.extract import extract_from_dir
-
-    method_map = [("**.j2", "jinja2.ext.babel_extract")]
-    options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    ids = {message[2] if isinstance(message[2], str) else message[2][0]
-           for message in extract_from_dir(str(templates_dir() / "web"), method_map, options)}
-    with CATALOG.open("rb") as po:
-        catalog = read_po(po, locale="ja")
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and
-                  (m.string if isinstance(m.string, str) else m.string[0])}
-    assert ids and ids <= translated, sorted(ids - translated)
