@@ -195,6 +195,9 @@ class Settings(BaseSettings):
     nominate_account_max_per_90_days: int = Field(
         6, ge=1, description="A nominee's account with this many engagements in 90 days "
                              "is shown as over-used")
+    nominate_min_tenure_days: int = Field(
+        90, ge=0, le=36_500, description="A nominee's account that became a customer fewer "
+                                         "days ago than this is shown (0: not checked)")
     join_url: str = Field(
         "", description="Where a contact the bot cannot message joins the program (a link "
                         "the nominator passes on); empty = the nominator forwards the text")
@@ -572,6 +575,7 @@ class Settings(BaseSettings):
                 min_nps=self.nominate_min_nps,
                 renewal_caution_days=self.nominate_renewal_caution_days,
                 account_max_per_90_days=self.nominate_account_max_per_90_days,
+                min_tenure_days=self.nominate_min_tenure_days,
             ),
             join_url=self.join_url,
             show_prospect_name=self.show_prospect_name,

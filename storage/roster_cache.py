@@ -75,7 +75,8 @@ _REPEATED = ("company", "title", "industry", "region", "country", "company_size"
              "products", "use_cases", "languages", "timezone", "call_hours", "locale",
              "reference_types",
              "account_owner_email", "do_not_use_with", "own_limits", "manager_limits",
-             "consent_source", "joined_on", "renewal_date", "account_id")
+             "consent_source", "joined_on", "renewal_date", "customer_since",
+             "account_id")
 
 _caches: weakref.WeakKeyDictionary[Engine | Connection, RosterCache] = weakref.WeakKeyDictionary()
 

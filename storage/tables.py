@@ -163,6 +163,7 @@ class AdvocateRow(Base):
     health_score: Mapped[int | None] = mapped_column(Integer)
     nps: Mapped[int | None] = mapped_column(Integer)
     renewal_date: Mapped[date | None] = mapped_column(Date)
+    customer_since: Mapped[date | None] = mapped_column(Date)  # the account's (0011)
     status: Mapped[str] = mapped_column(String(ENUM_LENGTH))
     unavailable_until: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

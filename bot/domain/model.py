@@ -249,6 +249,9 @@ class Advocate:
     health_score: int | None = None  # 0-100, from the CRM / CS tool
     nps: int | None = None  # 0-10
     renewal_date: date | None = None
+    # The day the account became a customer (the roster's Customer Since column): the
+    # nomination readiness check's tenure. None when the roster does not say.
+    customer_since: date | None = None
     status: AdvocateStatus = AdvocateStatus.ACTIVE
     unavailable_until: date | None = None  # on leave; never asked up to and including this day
     snoozed_until: datetime | None = None  # "Not now" or the decline streak

@@ -13,8 +13,9 @@ nominator was handed the invite text and the join link instead. "No thanks" is k
 same email is never nominated again unless a program manager overrides it.
 
 The readiness check reads what the roster already holds about the contact's account (the
-other contacts with the same email domain: CRM health score, NPS, renewal date, how many
-engagements the account gave in the last 90 days) and the duplicates; each finding is a
+other contacts with the same email domain: CRM health score, NPS, renewal date, customer
+since, how many engagements the account gave in the last 90 days) and the duplicates; each
+finding is a
 ``Problem`` with a reason code worded by ``templates/text/reasons/<code>.txt.j2``.
 Findings never drop a nomination: they are shown to the nominator and the program
 managers, who decide.
@@ -65,6 +66,7 @@ class ReadinessPolicy:
     min_nps: int = 7  # NPS (0-10) below this → a finding
     renewal_caution_days: int = 60  # a renewal this close → a finding
     account_max_per_90_days: int = 6  # the account's engagements in 90 days at or above
+    min_tenure_days: int = 90  # a customer for fewer days than this → a finding; 0: off
 
 
 @dataclass(slots=True)
@@ -135,13 +137,35 @@ def duplicates(existing: Advocate | None, open_nomination: Nomination | None,
     return tuple(found)
 
 
+def tenure(known: Sequence[Advocate], *, policy: ReadinessPolicy,
+           today: date) -> tuple[Problem, ...]:
+    """How long the account has been a customer, from the earliest ``customer_since`` of its
+    roster rows (the account became a customer when its first contact did): a finding when
+    that is fewer than ``policy.min_tenure_days`` days ago (a day still to come counts as
+    0), ``tenure_unknown`` when no row says. Nothing when the check is off (0)."""
+    if policy.min_tenure_days <= 0:
+        return ()
+    days = [a.customer_since for a in known if a.customer_since is not None]
+    if not days:
+        return (Problem("tenure_unknown"),)
+    since = min(days)
+    if (today - since).days < policy.min_tenure_days:
+        return (Problem("new_customer", day=since, days=max((today - since).days, 0),
+                        threshold=policy.min_tenure_days),)
+    return ()
+
+
 def readiness(account: Sequence[Advocate], account_engagements_90d: int, *,
-              policy: ReadinessPolicy, today: date) -> tuple[Problem, ...]:
+              policy: ReadinessPolicy, today: date,
+              nominee: Advocate | None = None) -> tuple[Problem, ...]:
     """Findings about the contact's account, from its contacts already on the roster: the
-    lowest health score and NPS, the nearest renewal, the account's recent engagements. An
-    account the roster knows nothing about is a finding too (``no_account_data``)."""
+    lowest health score and NPS, the nearest renewal, the account's tenure (``nominee``:
+    the contact's own roster row, a former advocate, counts for it too), the account's
+    recent engagements. An account the roster knows nothing about is a finding too
+    (``no_account_data``)."""
+    known = [*account, *([nominee] if nominee is not None else [])]
     if not account:
-        return (Problem("no_account_data"),)
+        return (Problem("no_account_data"), *tenure(known, policy=policy, today=today))
     found: list[Problem] = []
     health = [a.health_score for a in account if a.health_score is not None]
     if health and min(health) < policy.min_health_score:
@@ -155,6 +179,7 @@ def readiness(account: Sequence[Advocate], account_engagements_90d: int, *,
     if renewals and (min(renewals) - today).days <= policy.renewal_caution_days:
         found.append(Problem("renewal_soon", day=min(renewals),
                              days=(min(renewals) - today).days))
+    found.extend(tenure(known, policy=policy, today=today))
     if account_engagements_90d >= policy.account_max_per_90_days:
         found.append(Problem("account_over_used", count=account_engagements_90d,
                              most=policy.account_max_per_90_days))
@@ -162,4 +187,4 @@ def readiness(account: Sequence[Advocate], account_engagements_90d: int, *,
 
 
 __all__ = ["ConsentRecord", "Nomination", "NominationState", "ReadinessPolicy", "duplicates",
-           "email_domain", "readiness"]
+           "email_domain", "readiness", "tenure"]

@@ -536,6 +536,7 @@ def cell_parser(key: str, day_first: bool | None) -> Callable[[str, str], Any]:
         "status": parse_status,
         "points": parse_count,
         "renewal_date": lambda v, label: parse_date(v, label, day_first),
+        "customer_since": lambda v, label: parse_date(v, label, day_first),
         "unavailable_until": lambda v, label: parse_date(v, label, day_first),
         "joined_on": lambda v, label: parse_date(v, label, day_first),
         "snoozed_until": lambda v, label: parse_datetime(v, label, day_first),
@@ -549,6 +550,6 @@ def cell_parser(key: str, day_first: bool | None) -> Callable[[str, str], Any]:
     return _text
 
 
-DATE_KEYS = ("renewal_date", "unavailable_until", "joined_on", "snoozed_until",
-              "consented_at")
+DATE_KEYS = ("renewal_date", "customer_since", "unavailable_until", "joined_on",
+             "snoozed_until", "consented_at")
 

@@ -84,6 +84,11 @@ COLUMNS: tuple[Column, ...] = (
     _col("nps", "NPS", "NPS Score", "Net Promoter Score", "Last NPS", "NPS Response"),
     _col("renewal_date", "Renewal Date", "Renewal", "Contract Renewal Date",
          "Next Renewal Date", "Contract End Date", "Subscription End Date"),
+    # The account's customer-since day (Salesforce Customer_Since__c, HubSpot
+    # became_a_customer_date): the nomination readiness check's tenure.
+    _col("customer_since", "Customer Since", "Customer_Since__c", "Became a Customer Date",
+         "became_a_customer_date", "Customer Since Date", "Customer Start Date",
+         "Client Since"),
     _col("status", "Status", "Advocate Status", "Reference Status", "Program Status"),
     _col("unavailable_until", "Unavailable Until", "On Leave Until", "Out of Office Until",
          "Available From"),
@@ -127,8 +132,8 @@ NAME_KEYS = ("name", "first_name", "last_name")
 SIMPLE_KEYS = ("name", "title", "company", "account_id", "industry", "region", "country",
                 "company_size", "products", "use_cases", "languages", "timezone", "call_hours",
                 "locale", "reference_types", "public_recognition", "account_owner_email",
-                "health_score", "nps", "renewal_date", "unavailable_until", "do_not_use_with",
-                "notes")
+                "health_score", "nps", "renewal_date", "customer_since", "unavailable_until",
+                "do_not_use_with", "notes")
 # Program-managed attributes: a blank cell leaves the stored value alone (see docs).
 # Status and the consent columns follow the same rule in ``_apply_consent``.
 KEEP_WHEN_BLANK_KEYS = ("snoozed_until", "points", "joined_on")

@@ -108,8 +108,9 @@ async def nominate(ctx: ServiceContext, actor: Actor, email: str, reason: str = 
     now = ctx.now()
     async with ctx.uow() as uow:
         earlier = await uow.nominations.for_email(email)
+        existing = await uow.advocates.get_by_email(email)
         refused = duplicates(
-            await uow.advocates.get_by_email(email),
+            existing,
             next((n for n in earlier if n.state.is_open), None),
             next((n for n in earlier if n.state is NominationState.NO_THANKS), None),
             override=override)
@@ -121,7 +122,7 @@ async def nominate(ctx: ServiceContext, actor: Actor, email: str, reason: str = 
         used = await uow.nominations.engagements_since(
             [a.id for a in account if a.id is not None], now - timedelta(days=90))
         findings = readiness(account, used, policy=ctx.policy.readiness,
-                             today=local_date(now, ctx.program_timezone))
+                             today=local_date(now, ctx.program_timezone), nominee=existing)
         nomination = await uow.nominations.add(Nomination(
             email=email, name=name, company=_company(account), reason=reason,
             nominator_email=actor.person.email or actor_label(actor.person),

@@ -79,7 +79,7 @@ def _account_fields(account: list[Advocate]) -> dict[str, Any]:
             "country": source.country, "company_size": source.company_size,
             "account_owner_email": source.account_owner_email,
             "health_score": source.health_score, "nps": source.nps,
-            "renewal_date": source.renewal_date}
+            "renewal_date": source.renewal_date, "customer_since": source.customer_since}
 
 
 async def _roster_row(ctx: ServiceContext, uow: UnitOfWork, actor: Actor, n: Nomination,

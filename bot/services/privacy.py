@@ -120,6 +120,7 @@ def _anonymise(advocate: Advocate, advocate_id: int) -> None:
     advocate.health_score = None
     advocate.nps = None
     advocate.renewal_date = None
+    advocate.customer_since = None
     advocate.status = AdvocateStatus.RETIRED
     advocate.unavailable_until = None
     advocate.snoozed_until = None

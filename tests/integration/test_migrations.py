@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -207,16 +208,26 @@ async def test_unrelated_tables_do_not_make_a_database_non_empty(
     assert (await schema_status(empty_engine)).state == "current"
 
 
+def to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
+    """Upgrade (or downgrade) to ``revision`` on a connection (``run_sync``)."""
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+    return run
+
+
+_ADVOCATE = (
+    "INSERT INTO advocates (email, email_key, name, company, title, account_id, "
+    "industry, region, country, products, use_cases, languages, timezone, "
+    "reference_types, public_recognition, status, do_not_use_with, points, "
+    "consent_source, notes) VALUES (:email, :email, 'A', 'X', '', '', '', '', '', "
+    "'[]', '[]', :languages, 'UTC', '[\"call\"]', false, 'active', '[]', 0, '', '')")
+
+
 async def test_0009_adds_the_locales_and_keeps_the_people_and_advocates_it_finds(
     empty_engine: AsyncEngine,
 ) -> None:
-    def to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
-        def run(connection: Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            (command.downgrade if down else command.upgrade)(config, revision)
-        return run
-
     async with empty_engine.begin() as connection:
         await connection.run_sync(to("0008"))
         await connection.execute(text(
@@ -224,13 +235,8 @@ async def test_0009_adds_the_locales_and_keeps_the_people_and_advocates_it_finds
             "updated_at) VALUES ('slack', 'T1', 'U1', 'ken@x.example', 'Ken', "
             "'2026-12-01 00:00:00')"))
         for n, languages in enumerate(('["日本語", "en", "Klingon-ish"]', '["English"]', '[]')):
-            await connection.execute(text(
-                "INSERT INTO advocates (email, email_key, name, company, title, account_id, "
-                "industry, region, country, products, use_cases, languages, timezone, "
-                "reference_types, public_recognition, status, do_not_use_with, points, "
-                "consent_source, notes) VALUES (:email, :email, 'A', 'X', '', '', '', '', '', "
-                "'[]', '[]', :languages, 'UTC', '[\"call\"]', false, 'active', '[]', 0, '', '')"
-            ), {"email": f"a{n}@x.example", "languages": languages})
+            await connection.execute(text(_ADVOCATE),
+                                     {"email": f"a{n}@x.example", "languages": languages})
     async with empty_engine.begin() as connection:
         await connection.run_sync(to("0009"))
         before = (await connection.execute(text(
@@ -248,3 +254,29 @@ async def test_0009_adds_the_locales_and_keeps_the_people_and_advocates_it_finds
         kept = (await connection.execute(text("SELECT email FROM people"))).scalar_one()
     assert "locale" not in columns and "chosen_locale" not in columns
     assert kept == "ken@x.example"
+
+
+async def test_0011_adds_customer_since_and_keeps_the_advocates_it_finds(
+    empty_engine: AsyncEngine,
+) -> None:
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0010"))
+        await connection.execute(text(_ADVOCATE),
+                                 {"email": "ada@x.example", "languages": '["English"]'})
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0011"))
+        before = (await connection.execute(text(
+            "SELECT customer_since FROM advocates"))).scalar_one()
+        await connection.execute(text("UPDATE advocates SET customer_since = :day"),
+                                 {"day": date(2021, 3, 1)})
+        after = (await connection.execute(text(
+            "SELECT customer_since FROM advocates"))).scalar_one()
+    assert before is None  # the roster has not said yet: tenure unknown
+    assert str(after)[:10] == "2021-03-01"
+    async with empty_engine.begin() as connection:
+        await connection.run_sync(to("0010", down=True))
+        columns = await connection.run_sync(
+            lambda c: {col["name"] for col in inspect(c).get_columns("advocates")})
+        kept = (await connection.execute(text("SELECT email FROM advocates"))).scalar_one()
+    assert "customer_since" not in columns
+    assert kept == "ada@x.example"

@@ -72,12 +72,15 @@ async def test_a_nomination_walks_to_an_active_advocate_with_consent(
         uow_factory: SqlUnitOfWorkFactory) -> None:
     ctx = context(uow_factory)
     await seed_account(uow_factory, health_score=40, nps=9,
-                       renewal_date=date(2026, 3, 20))
+                       renewal_date=date(2026, 3, 20), customer_since=date(2026, 1, 15))
     owner = who(OWNER, Role.ACCOUNT_OWNER)
 
     filed = await dispatch(ctx, c.Nominate(owner, email=CONTACT, reason="Loves the API"))
     assert filed.template == "nomination_filed"
-    assert [p.code for p in filed.context["findings"]] == ["low_health_score", "renewal_soon"]
+    assert [p.code for p in filed.context["findings"]] == [
+        "low_health_score", "renewal_soon", "new_customer"]
+    assert filed.context["findings"][2].params == {
+        "day": date(2026, 1, 15), "days": 46, "threshold": 90}
     nomination_id = filed.context["nomination"]["id"]
     review = [m for m in await outbox(uow_factory) if m[1] == "nomination_review"]
     assert [m[0] for m in review] == [PM]
@@ -112,6 +115,7 @@ async def test_a_nomination_walks_to_an_active_advocate_with_consent(
     assert advocate.languages == ("English", "German")
     assert advocate.own_limits.max_per_90_days == 2 and advocate.public_recognition
     assert advocate.account_owner_email == OWNER and advocate.joined_on == date(2026, 3, 2)
+    assert advocate.customer_since == date(2026, 1, 15)  # the account's, like its renewal
     assert (consent.version, consent.platform, consent.source) == (CURRENT_VERSION, "slack",
                                                                    "self")
     assert consent.agreed_to == ("call", "email", "public_thanks")
@@ -146,7 +150,8 @@ async def test_refusals_decline_and_no_thanks_remembered(
     assert (await dispatch(ctx, c.Nominate(owner))).template == "nominate_which"
 
     first = await dispatch(ctx, c.Nominate(owner, email=CONTACT))
-    assert [p.code for p in first.context["findings"]] == ["no_account_data"]
+    # Nothing on the roster about the account: its tenure is unknown too, and said so.
+    assert [p.code for p in first.context["findings"]] == ["no_account_data", "tenure_unknown"]
     first_id = first.context["nomination"]["id"]
     assert (await dispatch(ctx, c.DecideNomination(owner, first_id, True))).context[
         "problem"].code == "only_managers_decide"

@@ -3,7 +3,7 @@ nothing, and an export that reads back unchanged."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -81,3 +81,23 @@ async def test_a_reimport_trusts_a_rows_fingerprint_only_until_someone_else_writ
     assert [str(p) for p in doubled.problems] == [
         "line 4: email 'a@x.example' already appears on line 2"]
     assert (doubled.unchanged, doubled.written) == (2, False)
+
+
+async def test_customer_since_is_stored_exported_and_a_changed_one_is_seen(
+        uow_factory: SqlUnitOfWorkFactory) -> None:
+    without = "Email,Name,Company\na@x.example,A,X\nb@x.example,B,X\n"
+    await import_roster(uow_factory, without, now=NOW)
+    # The CRM starts exporting the column: every row is read again, not trusted as before.
+    text = ("Email,Name,Company,Customer_Since__c\na@x.example,A,X,2021-03-01\n"
+            "b@x.example,B,X,\n")
+    gained = await import_roster(uow_factory, text, now=NOW)
+    assert (gained.created, gained.updated, gained.unchanged) == (0, 1, 1)
+    assert (await import_roster(uow_factory, text, now=NOW)).unchanged == 2
+    moved = await import_roster(uow_factory, text.replace("2021-03-01", "2020-12-31"),
+                                now=NOW)
+    assert (moved.updated, moved.unchanged) == (1, 1)
+    found = {a.email: a.customer_since for a in await list_advocates(uow_factory)}
+    assert found == {"a@x.example": date(2020, 12, 31), "b@x.example": None}
+    exported = await export_roster(uow_factory)
+    assert "Customer Since" in exported.splitlines()[0] and ",2020-12-31," in exported
+    assert (await import_roster(uow_factory, exported, now=NOW)).unchanged == 2

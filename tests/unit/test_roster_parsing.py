@@ -619,6 +619,29 @@ def test_a_locale_that_names_no_language_is_reported_on_its_line() -> None:
         4: "Locale 'en, hi' is not a language or locale like 'ja', 'ja-JP' or 'Japanese'"}
 
 
+@pytest.mark.parametrize(("header", "cell", "day"), [
+    ("Customer Since", "2021-03-01", date(2021, 3, 1)),
+    ("Customer_Since__c", "2021-03-01", date(2021, 3, 1)),  # Salesforce's API name
+    ("Customer Since", "15/03/2021", date(2021, 3, 15)),
+    ("became_a_customer_date", "2021-03-15 10:22", date(2021, 3, 15)),  # HubSpot's
+    ("Became a Customer Date", "2021-03-15T23:30:00-08:00", date(2021, 3, 15)),
+    ("Customer Since", "", None),  # not said: the readiness check's "tenure unknown"
+])
+def test_customer_since_is_read_under_the_crms_names(header: str, cell: str,
+                                                     day: date | None) -> None:
+    result = plan(f"Email,Name,Company,{header}\na@x.example,A,X,{cell}\n")
+    assert not result.problems
+    assert by_email(result)["a@x.example"].customer_since == day
+
+
+def test_a_customer_since_that_is_not_a_date_is_reported_on_its_line() -> None:
+    result = plan("Email,Name,Company,Customer Since\na@x.example,A,X,2021-03-01\n"
+                  "b@x.example,B,X,last spring\nc@x.example,C,X,2021-02-30\n")
+    assert problems(result) == {
+        3: "Customer Since 'last spring' is not a date (expected YYYY-MM-DD)",
+        4: "Customer Since '2021-02-30' is not a date (expected YYYY-MM-DD)"}
+
+
 @pytest.mark.parametrize(("cell", "languages"), [
     ("ja; English", ("Japanese", "English")),
     ("日本語, 英語", ("Japanese", "English")),
@@ -655,7 +678,9 @@ def test_the_export_has_the_canonical_headers_and_every_roster_field() -> None:
     assert (cells["Joined On"], cells["Public Recognition"]) == ("2025-06-01", "yes")
     assert (cells["Consent"], cells["Consent Date"]) == ("yes", "2025-06-01T08:30:00+00:00")
     assert cells["Reference Types"] == "call; video_call"
-    assert cells["Locale"] == ""
+    assert cells["Locale"] == "" and cells["Customer Since"] == ""
+    assert dict(roster.describe(replace(advocate, customer_since=date(2021, 3, 1))))[
+        "Customer Since"] == "2021-03-01"
     assert dict(roster.describe(replace(advocate, locale="ja_JP")))["Locale"] == "ja_JP"
 
 
@@ -701,7 +726,8 @@ _MOMENT = st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=dat
     public_recognition=st.booleans(),
     account_owner_email=st.none() | _EMAIL,
     health_score=st.none() | st.integers(0, 100), nps=st.none() | st.integers(0, 10),
-    renewal_date=st.none() | _DATES, status=st.sampled_from(AdvocateStatus),
+    renewal_date=st.none() | _DATES, customer_since=st.none() | _DATES,
+    status=st.sampled_from(AdvocateStatus),
     unavailable_until=st.none() | _DATES, snoozed_until=_MOMENT,
     do_not_use_with=st.lists(_VALUE, max_size=3, unique_by=str.lower).map(tuple),
     own_limits=_LIMITS, manager_limits=_LIMITS, points=st.integers(0, 10_000),

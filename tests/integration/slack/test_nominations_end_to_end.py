@@ -8,6 +8,7 @@ remembered, the message shortcut, and an invite the bot cannot deliver."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from bot.domain.model import AdvocateStatus
@@ -40,7 +41,7 @@ async def setup(slack: Slack) -> None:
         slack.fake.add_user(*customer, team_id="T0EXT")
     await slack.add_advocate(email="ben@harbor.example", name="Ben Harbor",
                              company="Harbor Bank", account_owner_email=OLIVE[1],
-                             health_score=80, nps=9)
+                             health_score=80, nps=9, customer_since=date(2021, 4, 1))
 
 
 async def nominate(slack: Slack, text: str) -> str:
