@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     program_default_hours: str = Field(
         "Mon-Fri 09:00-18:00", description="When advocates take calls, in their own zone, "
                                            "unless the roster's Call Hours says otherwise")
+    program_currency: str = Field(
+        "USD", description="ISO 4217 code of the amounts reps enter in outcomes (USD, EUR, "
+                           "JPY ...), shown with them and in the program report")
     program_channel: str = Field("", description="Channel for recognition posts")
     require_approval: bool = Field(
         False, description="Ask the account owner before contacting their customer"
@@ -380,6 +383,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value[:60]!r} are not hours like 'Mon-Fri 09:00-18:00' or "
                              "'9-17'") from None
 
+    @field_validator("program_currency")
+    @classmethod
+    def _valid_currency(cls, value: str) -> str:
+        from babel.numbers import is_currency
+
+        code = value.strip().upper()
+        if not is_currency(code):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code like USD, EUR or JPY")
+        return code
+
     @field_validator("program_locale")
     @classmethod
     def _valid_locale(cls, value: str) -> str:
@@ -580,6 +593,7 @@ class Settings(BaseSettings):
             join_url=self.join_url,
             show_prospect_name=self.show_prospect_name,
             default_hours=self.program_default_hours,
+            currency=self.program_currency,
             points=(
                 ("call", self.points_call),
                 ("video_call", self.points_video_call),

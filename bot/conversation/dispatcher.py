@@ -413,7 +413,7 @@ async def open_form(ctx: ServiceContext, command: c.OpenForm) -> Reply:
             ctx, command.actor, command.subject_id,
             as_="advocate" if command.form == "propose_time" else "rep")
         context.update(timezone=brief.advocate_timezone, latest=brief.latest_day,
-                       advocate_name=brief.advocate_name)
+                       advocate_name=brief.advocate_name, currency=ctx.policy.currency)
     elif command.form in ("own_limits", "check_in_limits"):
         profile = await advocate_profile(ctx, command.actor, command.subject_id)
         context.update(current=profile.limits, program_limits=ctx.policy.limits)

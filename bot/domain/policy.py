@@ -86,6 +86,7 @@ class ProgramPolicy:
     # When an advocate takes calls unless their own hours say (``bot.domain.hours``); ""
     # is any time. The product's default, Mon-Fri 09:00-18:00, comes from the settings.
     default_hours: str = ""
+    currency: str = "USD"  # ISO 4217: what outcome amounts and the report's money are in
     points: tuple[tuple[str, int], ...] = (
         ("call", 10),
         ("video_call", 10),

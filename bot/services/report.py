@@ -44,8 +44,6 @@ from bot.report_ports import (
 from bot.services.context import ServiceContext, actor_label, audit, send
 from bot.services.digest import Metric, _number
 
-#: Outcomes are entered in the outcome form's currency (``handlers/slack/forms.py``).
-CURRENCY = "USD"
 CHART_ADVOCATES = 25  # bars in the engagements-per-advocate chart: the busiest
 _QUARTER = re.compile(r"^(\d{4})-?q([1-4])$", re.IGNORECASE)
 HEALTH_NOW = ("active", "paused")  # as the roster stands now: no comparison
@@ -187,7 +185,7 @@ async def build_report(ctx: ServiceContext, uow: UnitOfWork, period: ReportPerio
     weeks, week_bounds = _weeks(period, zone, start, end)
     months, month_bounds = _months(period, zone, start, end)
     return ProgramReport(
-        period=period, previous=previous, timezone=zone, currency=CURRENCY,
+        period=period, previous=previous, timezone=zone, currency=ctx.policy.currency,
         summary=_summary(await reports.report_totals(start, end),
                          await reports.report_totals(before_start, start)),
         by_type=by_type,
@@ -300,7 +298,6 @@ async def send_report(ctx: ServiceContext, actor: Actor, period_text: str) -> Pr
 
 
 __all__ = [
-    "CURRENCY",
     "ProgramReport",
     "ReportPeriod",
     "build_report",

@@ -274,7 +274,7 @@ def parse_proposed_block_id(block_id: str | None) -> datetime | None:
 
 
 def outcome_view(renderer: Renderer, *, engagement_id: int, advocate_name: str,
-                 currency: str = "USD") -> dict[str, Any]:
+                 currency: str) -> dict[str, Any]:
     """The rep's report: did it happen, how helpful (1-5), how much of the deal it
     influenced (optional)."""
     return render_form(renderer, "outcome", {

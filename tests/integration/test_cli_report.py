@@ -105,6 +105,14 @@ def test_the_report_in_japanese(run) -> None:  # type: ignore[no-untyped-def]
     assert "sam.seller@vendor.example" in result.output  # data shown as it is
 
 
+def test_amounts_are_in_the_programs_currency(run, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PROGRAM_CURRENCY", "EUR")
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "| Won | €12,000.00 | €5,000.00 | +€7,000.00 |" in result.output
+
+
 @pytest.mark.parametrize(("args", "named"), [
     (["--locale", "klingon-ish"], "--locale"),
     (["--locale", "fr"], "not a language the bot speaks"),

@@ -64,6 +64,15 @@ def test_a_program_locale_that_names_no_language_stops_start_up(
         load_settings()
 
 
+def test_the_program_currency_is_an_iso_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().program_policy().currency == "USD"
+    monkeypatch.setenv("PROGRAM_CURRENCY", "eur")
+    assert load_settings().program_policy().currency == "EUR"
+    monkeypatch.setenv("PROGRAM_CURRENCY", "Euros")
+    with pytest.raises(SettingsError, match=r"PROGRAM_CURRENCY.*'Euros' is not an ISO 4217"):
+        load_settings()
+
+
 def test_a_database_url_of_an_unknown_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "mysql://db/advocates")
     with pytest.raises(SettingsError, match=r"DATABASE_URL.*postgresql://"):

@@ -125,7 +125,8 @@ def form_view(renderer: Renderer, reply: Reply, body: dict[str, Any]) -> dict[st
                                        timezone=context["timezone"], latest=context["latest"])
     if name == "outcome":
         return forms.outcome_view(renderer, engagement_id=subject,
-                                  advocate_name=context["advocate_name"])
+                                  advocate_name=context["advocate_name"],
+                                  currency=context["currency"])
     if name == "comment":
         return forms.comment_view(renderer, engagement_id=subject)
     if name == "pause":
