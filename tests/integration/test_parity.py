@@ -114,7 +114,7 @@ OPENED: dict[str, dict[str, Any]] = {
     "decline_reason": {},
     "deny_reason": {},
     "propose_time": {"timezone": "Asia/Tokyo", "latest": date(2030, 1, 9)},
-    "outcome": {"advocate_name": "Ada"},
+    "outcome": {"advocate_name": "Ada", "currency": "EUR"},
     "comment": {},
     "own_limits": {"current": CURRENT, "program_limits": PROGRAM},
     "check_in_limits": {"current": CURRENT, "program_limits": PROGRAM},
