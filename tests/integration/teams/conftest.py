@@ -9,6 +9,7 @@ that turn; ``invoke_body`` reads the invoke response the way Teams receives it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -197,3 +198,29 @@ class TeamsWorld:
 @pytest.fixture
 def world() -> TeamsWorld:
     return TeamsWorld()
+
+
+_TURNS = itertools.count(1)
+
+
+def personal_activity(who: Mapping[str, str], service_url: str, *, tenant: str,
+                      **fields: Any) -> dict[str, Any]:
+    """An activity ``who`` (id, name; ``zone``, else Berlin) sends in their personal chat
+    with the bot over HTTP, as Teams posts it to ``/api/messages``; ``fields`` add to or
+    override it (type, text, value, locale …)."""
+    return {
+        "channelId": "msteams", "serviceUrl": service_url, "id": f"in-{next(_TURNS)}",
+        "from": {"id": who["id"], "name": who["name"], "aadObjectId": f"aad-{who['id']}"},
+        "recipient": {"id": "28:bot", "name": "Advocate Bot"},
+        "conversation": {"id": f"a:{who['id']}", "conversationType": "personal",
+                         "tenantId": tenant},
+        "channelData": {"tenant": {"id": tenant}},
+        "localTimezone": who.get("zone", "Europe/Berlin"), **fields}
+
+
+def invoke(button: Mapping[str, Any], **inputs: Any) -> dict[str, Any]:
+    """Pressing a card's Action.Execute ``button`` (its verb and data, e.g. from
+    ``action``) with ``inputs`` filled in: the invoke's fields."""
+    return {"type": "invoke", "name": "adaptiveCard/action",
+            "value": {"action": {"type": "Action.Execute", "verb": button["verb"],
+                                 "data": {**button["data"], **inputs}}, "trigger": "manual"}}

@@ -23,7 +23,7 @@ from bot.services.dispatch import OutboxDispatcher
 from bot.services.reminders import due_reminders
 from handlers.web import create_web_app
 from tests.fakes import FixedClock
-from tests.integration.teams.conftest import action, actions, texts
+from tests.integration.teams.conftest import action, actions, invoke, personal_activity, texts
 from tests.integration.teams.connector import FakeConnector
 from tests.unit.conftest import build_advocate
 
@@ -40,20 +40,8 @@ RITAS = WorkingHours.parse("Mon-Fri 09:00-18:00", zone="America/New_York")
 CALL = timedelta(minutes=30)
 
 
-def activity(who: dict[str, str], service_url: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "channelId": "msteams", "serviceUrl": service_url, "id": f"in-{n}",
-        "from": {"id": who["id"], "name": who["name"], "aadObjectId": f"aad-{who['id']}"},
-        "recipient": {"id": "28:bot", "name": "Advocate Bot"},
-        "conversation": {"id": f"a:{who['id']}", "conversationType": "personal",
-                         "tenantId": TENANT},
-        "channelData": {"tenant": {"id": TENANT}}, "localTimezone": who["zone"], **fields}
-
-
-def click(button: dict[str, Any], **inputs: Any) -> dict[str, Any]:
-    return {"type": "invoke", "name": "adaptiveCard/action",
-            "value": {"action": {"type": "Action.Execute", "verb": button["verb"],
-                                 "data": {**button["data"], **inputs}}, "trigger": "manual"}}
+def activity(who: dict[str, str], service_url: str, **fields: Any) -> dict[str, Any]:
+    return personal_activity(who, service_url, tenant=TENANT, **fields)
 
 
 @pytest.fixture
@@ -79,14 +67,13 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
     assert bot_app.teams is not None
     client = TestClient(TestServer(create_web_app(bot_app)))
     await client.start_server()
-    turns = iter(range(1000))
     clock = bot_app.clock
     assert isinstance(clock, FixedClock)
     dispatcher = OutboxDispatcher(bot_app.uow, {Platform.TEAMS: bot_app.teams.messenger}, clock)
 
     async def post(who: dict[str, str], **fields: Any) -> Any:
         response = await client.post("/api/messages",
-                                     json=activity(who, connector.url, next(turns), **fields))
+                                     json=activity(who, connector.url, **fields))
         assert response.status in (200, 201), await response.text()
         return await response.json() if response.content_type == "application/json" else None
 
@@ -108,9 +95,9 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
         profile = last_card(AIKO)
         assert "Mon-Fri 09:00-17:00 (Asia/Tokyo)" in json.dumps(profile)
         change = action(profile, "profile.hours")
-        refused = await post(AIKO, **click(change, hours="whenever"))
+        refused = await post(AIKO, **invoke(change, hours="whenever"))
         assert "Write the hours like Mon-Fri 09:00-18:00" in json.dumps(refused)  # said why
-        body = await post(AIKO, **click(change, hours="Mon-Fri 7am-6pm"))
+        body = await post(AIKO, **invoke(change, hours="Mon-Fri 7am-6pm"))
         assert "Mon-Fri 07:00-18:00 (Asia/Tokyo)" in json.dumps(body)  # the card refreshed
         async with bot_app.uow() as uow:
             stored = await uow.advocates.get(aiko.id or 0)
@@ -132,17 +119,17 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
                   "proposed_time_3.time": "", "timezone": "America/New_York",
                   "call_length_minutes": "30", "parallel_asks": "1", "industry": "Fintech",
                   "region": "EMEA", "products": "Payments API"}
-        body = await post(RITA, **click(submit, **inputs))
+        body = await post(RITA, **invoke(submit, **inputs))
         assert body["statusCode"] == 200, body
         await dispatcher.run_once()
         matches = last_card(RITA)
         assert any("Tue 03 Mar, 10:00 your time = Wed 04 Mar, 00:00 for Aiko Tanaka, "
                    "outside their call hours" in t for t in texts(matches))
-        await post(RITA, **click(action(matches, "request.ask", advocate_id=aiko.id)))
+        await post(RITA, **invoke(action(matches, "request.ask", advocate_id=aiko.id)))
 
         # 4. Aiko accepts: none of Rita's times is offered; three suggestions are.
         await dispatcher.run_once()
-        await post(AIKO, **click(action(last_card(AIKO), "ask.accept")))
+        await post(AIKO, **invoke(action(last_card(AIKO), "ask.accept")))
         await dispatcher.run_once()
         pick = last_card(AIKO)
         verbs = [a["verb"] for a in actions(pick)]
@@ -154,14 +141,14 @@ async def test_a_new_york_rep_and_a_tokyo_advocate_meet_inside_both_their_hours_
         engagement_id = suggestions[0]["data"]["engagement_id"]
 
         # 5. A forged pick of Rita's midnight time is refused; nothing is booked.
-        refused = await post(AIKO, **click({"verb": "schedule.pick", "data": {
+        refused = await post(AIKO, **invoke({"verb": "schedule.pick", "data": {
             "engagement_id": engagement_id, "slot": 0}}))
         assert "outside your call hours" in json.dumps(refused)
 
         # 6. She clicks the first suggestion; Rita confirms; the call books inside both.
-        await post(AIKO, **click(suggestions[0]))
+        await post(AIKO, **invoke(suggestions[0]))
         await dispatcher.run_once()
-        await post(RITA, **click(action(last_card(RITA), "schedule.confirm")))
+        await post(RITA, **invoke(action(last_card(RITA), "schedule.confirm")))
         await dispatcher.run_once()
         async with bot_app.uow() as uow:
             engagement = await uow.engagements.get(engagement_id)

@@ -22,7 +22,14 @@ from bot.domain.model import Identity, Platform
 from bot.services.dispatch import OutboxDispatcher
 from handlers.teams.app import TeamsFrontEnd
 from handlers.web import create_web_app
-from tests.integration.teams.conftest import action, actions, assert_valid_card, texts
+from tests.integration.teams.conftest import (
+    action,
+    actions,
+    assert_valid_card,
+    invoke,
+    personal_activity,
+    texts,
+)
 from tests.integration.teams.connector import FakeConnector
 from tests.unit.conftest import build_advocate
 
@@ -33,24 +40,7 @@ ADA = {"id": "29:ada", "name": "Ada Lovelace", "email": "ada@customer.example"}
 
 
 def activity(who: dict[str, str], service_url: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "channelId": "msteams",
-        "serviceUrl": service_url,
-        "from": {"id": who["id"], "name": who["name"], "aadObjectId": f"aad-{who['id']}"},
-        "recipient": {"id": "28:bot", "name": "Advocate Bot"},
-        "conversation": {"id": f"a:{who['id']}", "conversationType": "personal",
-                         "tenantId": TENANT},
-        "channelData": {"tenant": {"id": TENANT}},
-        "localTimezone": "Europe/Berlin",
-        "id": f"in-{datetime.now(UTC).timestamp()}",
-        **fields,
-    }
-
-
-def click(verb: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "invoke", "name": "adaptiveCard/action",
-            "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                      "trigger": "manual"}}
+    return personal_activity(who, service_url, tenant=TENANT, **fields)
 
 
 @pytest.fixture
@@ -120,8 +110,7 @@ async def test_a_request_and_its_consent_over_http(
               "proposed_time_1.time": "15:00", "timezone": "Europe/Berlin",
               "call_length_minutes": "30", "parallel_asks": "1",
               "industry": "Fintech", "region": "EMEA", "products": "Payments API"}
-    status, body = await post(client, activity(RITA, url, **click(
-        submit["verb"], {**submit["data"], **inputs})))
+    status, body = await post(client, activity(RITA, url, **invoke(submit, **inputs)))
     assert status == 200, body
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
@@ -135,8 +124,7 @@ async def test_a_request_and_its_consent_over_http(
     assert stats.sent == 1, stats
     matches = connector.cards_to("a:29:rita")[-1]
     ask_ada = action(matches, "request.ask", advocate_id=ada_advocate.id)
-    status, body = await post(client, activity(RITA, url, **click(ask_ada["verb"],
-                                                                  ask_ada["data"])))
+    status, body = await post(client, activity(RITA, url, **invoke(ask_ada)))
     assert status == 200 and texts(body["value"])[0] == "Asked."
 
     # Ada gets the ask proactively and accepts on the card.
@@ -145,8 +133,7 @@ async def test_a_request_and_its_consent_over_http(
     assert_valid_card(ask_card)
     ask_call = next(c for c in reversed(connector.calls) if c.conversation == "a:29:ada")
     accept = action(ask_card, "ask.accept")
-    status, body = await post(client, activity(ADA, url, **click(accept["verb"],
-                                                                 accept["data"])))
+    status, body = await post(client, activity(ADA, url, **invoke(accept)))
     assert status == 200
     assert texts(body["value"])[0] == "You said yes. Thank you!"
     assert not actions(body["value"])
@@ -223,8 +210,8 @@ async def test_a_profile_button_refreshes_the_card_over_http(
                                 text=f"advocates show {ADA['email']}"))
     profile = connector.cards_to("a:29:pat")[-1]
     pause = action(profile, "profile.pause", advocate_id=ada.id)
-    status, body = await post(client, activity(pat, connector.url, **click(
-        pause["verb"], {**pause["data"], "until": "", "reason": "conference season"})))
+    status, body = await post(client, activity(pat, connector.url, **invoke(
+        pause, until="", reason="conference season")))
     assert status == 200, body
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert_valid_card(body["value"])

@@ -13,13 +13,12 @@ from typing import Any
 
 from bot.domain.model import Platform
 from bot.services.dispatch import OutboxDispatcher
-from tests.integration.teams.conftest import action, texts
+from tests.integration.teams.conftest import action, invoke, texts
 from tests.integration.teams.test_http import ADA as ADA_TEAMS
 from tests.integration.teams.test_http import (  # noqa: F401 (the fixtures)
     RITA,
     activity,
     bot_app,
-    click,
     connector,
     post,
     served,
@@ -63,8 +62,7 @@ async def test_on_teams_the_rep_reads_english_and_the_advocate_japanese(
               "proposed_time_1.time": "10:00", "timezone": "Asia/Tokyo",
               "call_length_minutes": "30", "parallel_asks": "1",
               "industry": "Fintech", "region": "EMEA", "products": "Payments API"}
-    status, body = await post(client, said(RITA, **click(submit["verb"],
-                                                         {**submit["data"], **inputs})))
+    status, body = await post(client, said(RITA, **invoke(submit, **inputs)))
     assert status == 200 and not japanese(str(texts(body["value"])))
 
     dispatcher = OutboxDispatcher(bot_app.uow, {Platform.TEAMS: front.messenger},
@@ -73,19 +71,19 @@ async def test_on_teams_the_rep_reads_english_and_the_advocate_japanese(
     matches = connector.cards_to("a:29:rita")[-1]
     assert not japanese(str(texts(matches)))
     ask = action(matches, "request.ask", advocate_id=advocate.id)
-    await post(client, said(RITA, **click(ask["verb"], ask["data"])))
+    await post(client, said(RITA, **invoke(ask)))
     await dispatcher.run_once()
     ask_card = connector.cards_to("a:29:ada")[-1]
     assert japanese(str(texts(ask_card))) and "Ada Lovelace" in str(texts(ask_card))
 
     accept = action(ask_card, "ask.accept")
-    status, body = await post(client, said(ADA_TEAMS, **click(accept["verb"], accept["data"])))
+    status, body = await post(client, said(ADA_TEAMS, **invoke(accept)))
     assert status == 200 and japanese(str(texts(body["value"])))
     await dispatcher.run_once()
     pick = connector.cards_to("a:29:ada")[-1]
     slot = action(pick, "schedule.pick", slot=0)
     assert japanese(str(texts(pick)))
-    await post(client, said(ADA_TEAMS, **click(slot["verb"], slot["data"])))
+    await post(client, said(ADA_TEAMS, **invoke(slot)))
     await dispatcher.run_once()
     assert japanese(str(texts(connector.cards_to("a:29:ada")[-1])))
     assert not any(japanese(str(texts(card))) for card in connector.cards_to("a:29:rita"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,13 @@ from bot.config import Settings
 from bot.domain.model import AdvocateStatus, Platform
 from bot.services.dispatch import OutboxDispatcher
 from handlers.web import create_web_app
-from tests.integration.teams.conftest import action, assert_valid_card, texts
+from tests.integration.teams.conftest import (
+    action,
+    assert_valid_card,
+    invoke,
+    personal_activity,
+    texts,
+)
 from tests.integration.teams.connector import FakeConnector
 from tests.unit.conftest import build_advocate
 
@@ -33,21 +38,7 @@ DAN = {"id": "29:dan", "name": "Dan Customer", "email": "dan@harbor.example"}
 
 
 def activity(who: dict[str, str], service_url: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "channelId": "msteams", "serviceUrl": service_url,
-        "from": {"id": who["id"], "name": who["name"], "aadObjectId": f"aad-{who['id']}"},
-        "recipient": {"id": "28:bot", "name": "Advocate Bot"},
-        "conversation": {"id": f"a:{who['id']}", "conversationType": "personal",
-                         "tenantId": TENANT},
-        "channelData": {"tenant": {"id": TENANT}}, "localTimezone": "Europe/Berlin",
-        "id": f"in-{datetime.now(UTC).timestamp()}", **fields,
-    }
-
-
-def click(button: dict[str, Any], **inputs: Any) -> dict[str, Any]:
-    return {"type": "invoke", "name": "adaptiveCard/action",
-            "value": {"action": {"type": "Action.Execute", "verb": button["verb"],
-                                 "data": {**button["data"], **inputs}}, "trigger": "manual"}}
+    return personal_activity(who, service_url, tenant=TENANT, **fields)
 
 
 @pytest.fixture
@@ -116,7 +107,7 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
     review = connector.cards_to("a:29:pat")[-1]
     assert_valid_card(review)
     assert "Great results" in json.dumps(review)
-    body = await post(client, activity(PAT, url, **click(action(review, "nomination.approve"))))
+    body = await post(client, activity(PAT, url, **invoke(action(review, "nomination.approve"))))
     assert body["statusCode"] == 200
     await dispatcher.run_once()
     invite = connector.cards_to("a:29:cara")[-1]
@@ -132,7 +123,7 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
 
     # Cara joins from the card's form: her roster row and consent are recorded.
     join = action(invite, "invite.join")
-    body = await post(client, activity(CARA, url, **click(
+    body = await post(client, activity(CARA, url, **invoke(
         join, reference_types="call,email", languages="English, German",
         timezone="Europe/Berlin", per_quarter="2", public_thanks="no", consent="agree")))
     assert body["statusCode"] == 200
@@ -167,7 +158,7 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
     # Pat declines Dan with a reason; Olive reads it. Nominated again, Dan says No thanks.
     await dispatcher.run_once()
     review = connector.cards_to("a:29:pat")[-1]
-    await post(client, activity(PAT, url, **click(action(review, "nomination.decline"),
+    await post(client, activity(PAT, url, **invoke(action(review, "nomination.decline"),
                                                   reason="Renewal talks first")))
     await dispatcher.run_once()
     assert "declined your nomination of Dan Customer: Renewal talks first" in said_to(
@@ -176,10 +167,10 @@ async def test_a_nomination_walks_to_an_active_advocate_over_teams(
                                 text="advocates nominate dan@harbor.example"))
     await dispatcher.run_once()
     review = connector.cards_to("a:29:pat")[-1]
-    await post(client, activity(PAT, url, **click(action(review, "nomination.approve"))))
+    await post(client, activity(PAT, url, **invoke(action(review, "nomination.approve"))))
     await dispatcher.run_once()
     invite = connector.cards_to("a:29:dan")[-1]
-    await post(client, activity(DAN, url, **click(action(invite, "invite.no_thanks"))))
+    await post(client, activity(DAN, url, **invoke(action(invite, "invite.no_thanks"))))
     await dispatcher.run_once()
     assert "said no thanks" in said_to(connector, OLIVE)
     await post(client, activity(DAN, url, type="message", text="advocate join"))

@@ -20,10 +20,10 @@ from bot.bootstrap import App, open_app
 from bot.config import Settings
 from handlers.web import create_web_app
 from tests.fakes import NOT_YOURS
-from tests.integration.teams.conftest import actions, assert_valid_card
+from tests.integration.teams.conftest import actions, assert_valid_card, invoke
 from tests.integration.teams.connector import FakeConnector
 from tests.integration.teams.test_doors import snapshot
-from tests.integration.teams.test_http import ADA, RITA, TENANT, activity, click, post
+from tests.integration.teams.test_http import ADA, RITA, TENANT, activity, post
 from tests.unit.conftest import build_advocate
 
 GUS = {"id": "29:gus", "name": "Gus Guest", "email": "gus@vendor.example"}
@@ -69,7 +69,8 @@ async def assert_refused(served: tuple[TestClient, App], connector: FakeConnecto
     for text in ("reference fintech", "reference list"):
         status, _ = await post(client, activity(who, connector.url, type="message", text=text))
         assert status in (200, 201)
-    status, body = await post(client, activity(who, connector.url, **click("intake.open", {})))
+    opened = invoke({"verb": "intake.open", "data": {}})
+    status, body = await post(client, activity(who, connector.url, **opened))
     assert status == 200
     replies = said_to(connector, who)
     assert [r["text"] for r in replies] == [NO_REQUESTS, NO_REQUESTS.replace(
@@ -110,8 +111,8 @@ async def test_roster_show_of_someone_elses_id_and_a_missing_one_say_the_same(
     answers = []
     for advocate_id in (1, 2, 999):
         for verb in ("roster.show", "profile.pause"):
-            status, body = await post(client, activity(RITA, connector.url, **click(
-                verb, {"advocate_id": advocate_id})))
+            status, body = await post(client, activity(RITA, connector.url, **invoke(
+                {"verb": verb, "data": {"advocate_id": advocate_id}})))
             assert status == 200
             answers.append(body["value"])
     assert answers == [NOT_YOURS] * 6
