@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 from bot.domain.model import AdvocateStatus
 from bot.domain.nomination import NominationState
@@ -17,22 +16,11 @@ from bot.services.dispatch import OutboxDispatcher
 from bot.services.nominations import undeliverable
 from handlers.slack import ids
 from tests.integration.slack.conftest import PAT, Slack, all_text, buttons, multi, select, values
-from tests.slack_fake import Call
+from tests.integration.slack.test_end_to_end import button, ts_of
 
 OLIVE = ("U0OLIVE", "olive.owner@vendor.example", "Olive Owner", "Europe/London")
 CARA = ("U0CARA", "cara@harbor.example", "Cara Customer", "Europe/Berlin")
 DAN = ("U0DAN", "dan@harbor.example", "Dan Customer", "Europe/Berlin")
-
-
-def button(message: Call, action_id: str) -> dict[str, Any]:
-    found = [b for b in buttons(message.args) if b["action_id"] == action_id]
-    assert found, (action_id, [b["action_id"] for b in buttons(message.args)])
-    return found[0]
-
-
-def ts_of(message: Call) -> str:
-    assert message.answer is not None
-    return str(message.answer["ts"])
 
 
 async def setup(slack: Slack) -> None:
