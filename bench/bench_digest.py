@@ -207,16 +207,23 @@ async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) 
     await on_loaded_database(backend, rows, timed)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--advocates", type=int, default=5000)
-    parser.add_argument("--requests", type=int, default=50_000)
-    parser.add_argument("--asks", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=10)
+def year_parser(description: str, *, advocates: int, requests: int, asks: int,
+                runs: int) -> argparse.ArgumentParser:
+    """The options every synthetic-year benchmark takes, with its own defaults."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--advocates", type=int, default=advocates)
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--asks", type=int, default=asks)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
                         choices=["sqlite", "postgres"])
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = year_parser(__doc__.split("\n\n")[0], advocates=5000, requests=50_000,
+                       asks=100_000, runs=10).parse_args()
     rows = synthetic_year(args.advocates, args.requests, args.asks, args.seed)
     print(f"{len(rows[AdvocateRow])} advocates, {len(rows[RequestRow])} requests, "
           f"{len(rows[AskRow])} asks, {len(rows[EngagementRow])} engagements")

@@ -19,7 +19,6 @@ PNGs, the CSV, the XLSX). Target: the whole year's report under 2 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import statistics
@@ -32,7 +31,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_digest import YEAR_END, YEAR_START, ZONE, on_loaded_database, synthetic_year
+from bench_digest import (
+    YEAR_END,
+    YEAR_START,
+    ZONE,
+    on_loaded_database,
+    synthetic_year,
+    year_parser,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import SystemClock
@@ -130,15 +136,9 @@ async def bench(backend: str, rows: dict[Any, list[dict[str, Any]]], runs: int) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--advocates", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--asks", type=int, default=40_000)
+    parser = year_parser(__doc__.split("\n\n")[0], advocates=2000, requests=20_000,
+                         asks=40_000, runs=5)
     parser.add_argument("--nominations", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
-                        choices=["sqlite", "postgres"])
     args = parser.parse_args()
     rows = report_year(args.advocates, args.requests, args.asks, args.nominations, args.seed)
     print(f"{len(rows[AdvocateRow])} advocates, {len(rows[RequestRow])} requests, "

@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot.i18n import PseudoTranslations
@@ -79,6 +80,7 @@ def visible_strings(node: Any) -> Iterator[str]:
             yield from visible_strings(item)
 
 
+@lru_cache(maxsize=1)
 def _named_in_code() -> frozenset[str]:
     """Words the code names (``N_``) and messages carry in English: the templates must
     translate them, so they do not count as data."""
